@@ -1,0 +1,173 @@
+//! ELBO estimators with closed-form gradients (no autodiff).
+//!
+//! * [`Estimator::MonteCarlo`]: the reparameterized estimator of Pyro's
+//!   `Trace_ELBO(num_particles = K)`; its loss value uses the sampled −log q(z), as Pyro does.
+//! * [`Estimator::Analytic`]: the exact expectation under q — zero variance.
+//!
+//! Both return the **loss = −ELBO** and its gradient with respect to the guide's (loc, ρ).
+
+use crate::guide::Guide;
+use crate::model::{log_joint_grad, ModelConsts};
+use crate::real::{softplus_sigmoid, Real, LN_2PI};
+use crate::rng::Normal;
+use crate::stats::Stats;
+use crate::vector::{Coefs, Latent};
+use rand_core::Rng;
+
+/// How the ELBO and its gradient are estimated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Estimator {
+    /// Reparameterized Monte Carlo with this many particles (≥ 1); 1 reproduces the seed.
+    MonteCarlo {
+        /// Number of particles K averaged per step.
+        particles: u32,
+    },
+    /// The exact expectation (closed form), deterministic.
+    Analytic,
+}
+
+impl Default for Estimator {
+    /// One-particle Monte Carlo, as Pyro's default `Trace_ELBO()`.
+    fn default() -> Self {
+        Estimator::MonteCarlo { particles: 1 }
+    }
+}
+
+/// Scales s = softplus(ρ), their derivatives ds/dρ = sigmoid(ρ), and Σ ln s.
+#[inline]
+pub(crate) fn scales<T: Real, const P: usize>(
+    g: &Guide<T, P>,
+    p: usize,
+) -> (Latent<T, P>, Latent<T, P>, T) {
+    let mut s = g.rho;
+    let mut sig = g.rho;
+    let (lo, hi) = (T::c(1e-15), T::c(1e15));
+    let (mut acc, mut prod) = (T::ZERO, T::ONE);
+    let mut f = |si: &mut T, gi: &mut T| {
+        let (a, b) = softplus_sigmoid(*si);
+        *si = a;
+        *gi = b;
+        prod *= a;
+        if prod < lo || prod > hi {
+            acc += prod.ln();
+            prod = T::ONE;
+        }
+    };
+    f(&mut s.theta.alpha, &mut sig.theta.alpha);
+    for (a, b) in s.theta.beta[..p].iter_mut().zip(&mut sig.theta.beta[..p]) {
+        f(a, b);
+    }
+    f(&mut s.u, &mut sig.u);
+    (s, sig, acc + prod.ln())
+}
+
+/// Monte Carlo loss and gradient (into `grad`, as d loss / d(loc, ρ)).
+pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
+    stats: &Stats<T, P>,
+    mc: &ModelConsts<T, P>,
+    guide: &Guide<T, P>,
+    particles: u32,
+    rng: &mut R,
+    grad: &mut Guide<T, P>,
+) -> T {
+    let p = stats.features();
+    let (s, sig, lns) = scales(guide, p);
+    let zero: Latent<T, P> = Latent::splat(T::ZERO);
+    let (mut gm, mut gs) = (zero, zero);
+    let mut loss = T::ZERO;
+    let mut theta = guide.loc.theta;
+    let mut eps = zero;
+    let mut gth: Coefs<T, P> = Coefs::splat(T::ZERO);
+    let k = particles.max(1);
+    let neg_logq0 = lns + T::from_u64(p as u64 + 2) * T::c(0.5 * LN_2PI);
+    for _ in 0..k {
+        let mut e2 = T::ZERO;
+        let mut draw = |e: &mut T, z: &mut T, m: T, sd: T| {
+            let v = T::std_normal(rng);
+            *e = v;
+            e2 += v * v;
+            *z = m + sd * v;
+        };
+        draw(
+            &mut eps.theta.alpha,
+            &mut theta.alpha,
+            guide.loc.theta.alpha,
+            s.theta.alpha,
+        );
+        for j in 0..p {
+            draw(
+                &mut eps.theta.beta[j],
+                &mut theta.beta[j],
+                guide.loc.theta.beta[j],
+                s.theta.beta[j],
+            );
+        }
+        let mut u = T::ZERO;
+        draw(&mut eps.u, &mut u, guide.loc.u, s.u);
+        let (lp, gu) = log_joint_grad(stats, mc, &theta, u, &mut gth);
+        let gl = Latent { theta: gth, u: gu };
+        gm.zip_mut(&gl, p, |a, g| *a += g);
+        let mut ge = gl;
+        ge.zip_mut(&eps, p, |a, e| *a *= e);
+        gs.zip_mut(&ge, p, |a, g| *a += g);
+        // −log q(z) = Σ ln s + (D/2) ln 2π + ½Σε²
+        loss += -(lp + neg_logq0 + T::c(0.5) * e2);
+    }
+    let inv_k = T::ONE / T::from_u64(k as u64);
+    grad.loc = gm;
+    grad.loc.zip_mut(&gm, p, |o, g| *o = -g * inv_k);
+    // d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ)
+    gs.zip_mut(&s, p, |a, si| *a = *a * inv_k + T::ONE / si);
+    grad.rho = gs;
+    grad.rho.zip_mut(&sig, p, |a, sg| *a = -*a * sg);
+    loss * inv_k
+}
+
+/// The exact loss (−ELBO) under q, and its gradient when `grad` is given.
+pub(crate) fn analytic_loss_grad<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    mc: &ModelConsts<T, P>,
+    gdiag: &Coefs<T, P>,
+    guide: &Guide<T, P>,
+    grad: Option<&mut Guide<T, P>>,
+) -> T {
+    let p = stats.features();
+    let n = mc.n;
+    let prec = &mc.prec;
+    let (s, sig, lns) = scales(guide, p);
+    let m = &guide.loc;
+    let mut gth = Coefs::splat(T::ZERO);
+    let rss_m = stats.rss_grad(&m.theta, &mut gth); // gth = G m − b
+    let mut erss = rss_m;
+    let mut quad = T::ZERO;
+    for j in 0..=p {
+        let sj2 = s.theta[j] * s.theta[j];
+        erss += sj2 * gdiag[j];
+        quad += (m.theta[j] * m.theta[j] + sj2) * prec[j];
+    }
+    let su = s.u;
+    let su2 = su * su;
+    let two = T::c(2.0);
+    let lam = (two * su2 - two * m.u).exp();
+    let kap = (two * su2 + two * m.u).exp();
+    let inv_ts2 = mc.inv_ts2;
+    let half = T::c(0.5);
+    let d = T::from_u64(p as u64 + 2);
+    let elbo = mc.log_norm - half * quad - half * kap * inv_ts2 + m.u - n * m.u - half * lam * erss
+        + lns
+        + d * T::c(0.5 * (LN_2PI + 1.0));
+    if let Some(grad) = grad {
+        for j in 0..=p {
+            let gm = -m.theta[j] * prec[j] - lam * gth[j];
+            let sj = s.theta[j];
+            let gs = -sj * prec[j] - lam * sj * gdiag[j] + T::ONE / sj;
+            grad.loc.theta[j] = -gm;
+            grad.rho.theta[j] = -gs * sig.theta[j];
+        }
+        let gmu = -kap * inv_ts2 + T::ONE - n + lam * erss;
+        let gsu = -two * su * kap * inv_ts2 - two * su * lam * erss + T::ONE / su;
+        grad.loc.u = -gmu;
+        grad.rho.u = -gsu * sig.u;
+    }
+    -elbo
+}

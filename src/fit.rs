@@ -1,0 +1,432 @@
+//! The fit: data summary, model, guide, optimiser and generator in one fixed-size value, with
+//! the SVI loop (steps, a run with progress and convergence detection, iterate averaging) and
+//! the exact solver.
+
+use crate::error::{Error, Result};
+use crate::estimator::{analytic_loss_grad, mc_loss_grad, Estimator};
+use crate::exact::{self, ExactReport};
+use crate::guide::{Guide, INIT_SCALE};
+use crate::model::{ModelConsts, Prior};
+use crate::optim::{Adam, AdamConfig};
+use crate::posterior::Posterior;
+use crate::real::Real;
+use crate::rng::{Normal, SeededRng};
+use crate::stats::Stats;
+use crate::vector::Latent;
+use heapless::HistoryBuf;
+
+/// Length of the rolling window of relative ELBO changes used for convergence detection.
+pub const CONVERGENCE_WINDOW: usize = 8;
+
+/// Everything that configures a fit. `Config::default()` is the seed's setup.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config<T> {
+    /// Prior scales (default 100, 10, 10).
+    pub prior: Prior<T>,
+    /// Initial scale of every latent in the guide (Pyro's `init_scale`, default 0.1).
+    pub init_scale: T,
+    /// Adam settings (default lr 1e-2, β = (0.9, 0.999), ε = 1e-8, no clamp, no decay).
+    pub adam: AdamConfig<T>,
+    /// ELBO estimator (default one-particle Monte Carlo).
+    pub estimator: Estimator,
+    /// Seed of the PCG32 stream used for particles and draws (default 42).
+    pub seed: u64,
+    /// Convergence tolerance on the rolling mean of |ΔELBO|/|ELBO| between evaluations
+    /// (Stan ADVI's `tol_rel_obj`); 0 disables detection (default 0: run all the steps).
+    pub tol_rel_obj: T,
+    /// Steps between two ELBO evaluations for convergence detection (default 100).
+    pub eval_every: u32,
+    /// Fraction of a run's final steps whose iterates are averaged into the reported posterior
+    /// (Polyak–Ruppert averaging; default 0.5). 0 reports the last iterate, as Pyro does.
+    pub average_fraction: T,
+}
+
+impl<T: Real> Default for Config<T> {
+    fn default() -> Self {
+        Config {
+            prior: Prior::default(),
+            init_scale: T::c(INIT_SCALE),
+            adam: AdamConfig::default(),
+            estimator: Estimator::default(),
+            seed: 42,
+            tol_rel_obj: T::ZERO,
+            eval_every: 100,
+            average_fraction: T::c(0.5),
+        }
+    }
+}
+
+impl<T: Real> Config<T> {
+    /// Checks every field's range.
+    pub fn validate(&self) -> Result<()> {
+        self.prior.validate()?;
+        self.adam.validate()?;
+        if !(self.init_scale.is_finite()
+            && self.tol_rel_obj.is_finite()
+            && self.average_fraction.is_finite())
+        {
+            return Err(Error::NonFinite);
+        }
+        let particles_ok = match self.estimator {
+            Estimator::MonteCarlo { particles } => particles >= 1,
+            Estimator::Analytic => true,
+        };
+        let ok = self.init_scale > T::ZERO
+            && self.tol_rel_obj >= T::ZERO
+            && self.eval_every >= 1
+            && self.average_fraction >= T::ZERO
+            && self.average_fraction < T::ONE
+            && particles_ok;
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Config)
+        }
+    }
+}
+
+/// Running mean of the iterates (loc and ρ, Polyak–Ruppert) over the averaging stretch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Average<T, const P: usize> {
+    pub(crate) count: u64,
+    pub(crate) mean: Guide<T, P>,
+}
+
+impl<T: Real, const P: usize> Average<T, P> {
+    fn empty() -> Self {
+        let z = Latent::splat(T::ZERO);
+        Average {
+            count: 0,
+            mean: Guide { loc: z, rho: z },
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, g: &Guide<T, P>, p: usize) {
+        self.count += 1;
+        let w = T::ONE / T::from_u64(self.count);
+        self.mean.loc.zip_mut(&g.loc, p, |a, x| *a += (x - *a) * w);
+        self.mean.rho.zip_mut(&g.rho, p, |a, x| *a += (x - *a) * w);
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunReport<T> {
+    /// Steps taken by this run.
+    pub steps: u64,
+    /// Whether convergence was detected (always false when `tol_rel_obj` is 0).
+    pub converged: bool,
+    /// Whether the progress hook asked to stop.
+    pub stopped: bool,
+    /// The loss of the last step.
+    pub loss: T,
+    /// The exact ELBO of the reported posterior.
+    pub elbo: T,
+    /// How many iterates were averaged into the reported posterior.
+    pub averaged: u64,
+}
+
+/// A Bayesian linear regression fit with up to `P` features, in precision `T` (`f32` or `f64`).
+///
+/// Fixed size, no heap: `size_of::<Fit<f32, 8>>()` is under 1 KiB.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fit<T, const P: usize> {
+    pub(crate) cfg: Config<T>,
+    pub(crate) stats: Stats<T, P>,
+    pub(crate) guide: Guide<T, P>,
+    pub(crate) adam: Adam<T, P>,
+    pub(crate) rng: SeededRng,
+    pub(crate) avg: Average<T, P>,
+    /// The guide and optimiser before the last accepted update (restored on divergence).
+    pub(crate) prev: (Guide<T, P>, Adam<T, P>),
+    pub(crate) history: HistoryBuf<T, CONVERGENCE_WINDOW>,
+    pub(crate) last_elbo: T,
+}
+
+impl<T: Normal, const P: usize> Fit<T, P> {
+    /// A fit for `p` features (1 ≤ p ≤ P) with the given configuration, no data yet.
+    pub fn new(p: usize, cfg: Config<T>) -> Result<Self> {
+        cfg.validate()?;
+        let stats = Stats::new(p)?;
+        let guide = Guide::init(&cfg.prior, cfg.init_scale)?;
+        let adam = Adam::new(&cfg.adam);
+        Ok(Fit {
+            stats,
+            guide,
+            adam,
+            prev: (guide, adam),
+            rng: SeededRng::new(cfg.seed),
+            avg: Average::empty(),
+            history: HistoryBuf::new(),
+            last_elbo: T::c(f64::NAN),
+            cfg,
+        })
+    }
+
+    /// Number of features.
+    pub fn features(&self) -> usize {
+        self.stats.features()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config<T> {
+        &self.cfg
+    }
+
+    /// The data summary.
+    pub fn stats(&self) -> &Stats<T, P> {
+        &self.stats
+    }
+
+    /// The guide's current parameters (the last iterate, not the averaged posterior).
+    pub fn guide(&self) -> &Guide<T, P> {
+        &self.guide
+    }
+
+    /// The optimiser's state.
+    pub fn adam(&self) -> &Adam<T, P> {
+        &self.adam
+    }
+
+    /// The generator (its seed and how far it has advanced).
+    pub fn rng(&self) -> &SeededRng {
+        &self.rng
+    }
+
+    /// Folds one row in (see [`Stats::observe`]); the fit is unchanged on error.
+    pub fn observe(&mut self, x: &[T], y: T) -> Result<()> {
+        self.stats.observe(x, y)
+    }
+
+    /// Folds many rows in, all or nothing (see [`Stats::observe_rows`]).
+    pub fn observe_rows(
+        &mut self,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+    ) -> core::result::Result<(), (usize, Error)> {
+        self.stats.observe_rows(xs, stride, ys)
+    }
+
+    /// Adds the data of another summary (see [`Stats::merge`]).
+    pub fn merge(&mut self, other: &Stats<T, P>) -> Result<()> {
+        self.stats.merge(other)
+    }
+
+    /// Replaces the guide's parameters (e.g. a user's own initialisation); resets Adam and the
+    /// average.
+    pub fn set_guide(&mut self, g: Guide<T, P>) -> Result<()> {
+        if !g.all_finite(self.features()) {
+            return Err(Error::NonFinite);
+        }
+        self.guide = g;
+        self.adam = Adam::new(&self.cfg.adam);
+        self.prev = (self.guide, self.adam);
+        self.avg = Average::empty();
+        Ok(())
+    }
+
+    /// Restarts the optimisation from Pyro's initialisation (data are kept).
+    pub fn reset_guide(&mut self) {
+        self.guide = Guide::init(&self.cfg.prior, self.cfg.init_scale).unwrap_or(self.guide);
+        self.adam = Adam::new(&self.cfg.adam);
+        self.prev = (self.guide, self.adam);
+        self.avg = Average::empty();
+        self.history.clear();
+        self.last_elbo = T::c(f64::NAN);
+    }
+
+    fn consts(&self) -> ModelConsts<T, P> {
+        ModelConsts::new(&self.stats, &self.cfg.prior)
+    }
+
+    fn loss_grad_with(&mut self, mc: &ModelConsts<T, P>, grad: &mut Guide<T, P>) -> T {
+        match self.cfg.estimator {
+            Estimator::MonteCarlo { particles } => {
+                mc_loss_grad(&self.stats, mc, &self.guide, particles, &mut self.rng, grad)
+            }
+            Estimator::Analytic => {
+                let gd = self.stats.gram_diag();
+                analytic_loss_grad(&self.stats, mc, &gd, &self.guide, Some(grad))
+            }
+        }
+    }
+
+    /// The loss (−ELBO) and its gradient with respect to (loc, ρ) at the current guide, by the
+    /// configured estimator. Monte Carlo draws advance the generator.
+    pub fn loss_grad(&mut self, grad: &mut Guide<T, P>) -> T {
+        let mc = self.consts();
+        self.loss_grad_with(&mc, grad)
+    }
+
+    /// The exact ELBO of a guide (analytic expectation, no sampling).
+    pub fn elbo_of(&self, g: &Guide<T, P>) -> T {
+        let gd = self.stats.gram_diag();
+        -analytic_loss_grad(&self.stats, &self.consts(), &gd, g, None)
+    }
+
+    /// The exact ELBO at the current iterate.
+    pub fn elbo(&self) -> T {
+        self.elbo_of(&self.guide)
+    }
+
+    /// Sets the optimiser's settings (e.g. a smaller learning rate after [`Error::Diverged`]);
+    /// Adam's moments are kept, its learning rate restarts from `adam.lr`.
+    pub fn set_adam(&mut self, adam: AdamConfig<T>) -> Result<()> {
+        adam.validate()?;
+        self.cfg.adam = adam;
+        self.adam.lr = adam.lr;
+        Ok(())
+    }
+
+    #[inline]
+    fn step_inner(&mut self, mc: &ModelConsts<T, P>) -> Result<T> {
+        let p = self.features();
+        let mut grad = self.guide;
+        let loss = self.loss_grad_with(mc, &mut grad);
+        if !loss.is_finite() || !grad.all_finite(p) {
+            // The current point is already bad: go back to the last one whose loss was finite.
+            self.guide = self.prev.0;
+            self.adam = self.prev.1;
+            return Err(Error::Diverged);
+        }
+        let snapshot = (self.guide, self.adam);
+        self.adam
+            .update(&self.cfg.adam, &mut self.guide, &grad, p, T::ONE);
+        let mut ok = self.guide.all_finite(p);
+        let lo = T::RHO_MIN;
+        let mut rho_ok = |r: T| ok &= r >= lo;
+        rho_ok(self.guide.rho.theta.alpha);
+        self.guide.rho.theta.beta[..p]
+            .iter()
+            .for_each(|r| rho_ok(*r));
+        rho_ok(self.guide.rho.u);
+        if !ok {
+            (self.guide, self.adam) = snapshot;
+            return Err(Error::Diverged);
+        }
+        self.prev = snapshot;
+        Ok(loss)
+    }
+
+    /// One SVI step (Pyro's `svi.step`): returns the loss at the parameters before the update.
+    /// On [`Error::Diverged`] the guide and optimiser are as they were before the call.
+    /// A manual step ends any iterate averaging: the posterior is then the last iterate.
+    pub fn step(&mut self) -> Result<T> {
+        self.avg = Average::empty();
+        let mc = self.consts();
+        self.step_inner(&mc)
+    }
+
+    /// `n` SVI steps; returns the last loss (NaN if n = 0). Stops at the first error.
+    pub fn steps(&mut self, n: u64) -> Result<T> {
+        self.avg = Average::empty();
+        let mut loss = T::c(f64::NAN);
+        let mc = self.consts();
+        for _ in 0..n {
+            loss = self.step_inner(&mc)?;
+        }
+        Ok(loss)
+    }
+
+    /// Runs up to `max_steps` SVI steps. `hook(step, loss)` is called on step 0 and every
+    /// `report_every` steps (0: never) and may return `false` to stop. The last
+    /// `average_fraction` of the steps are averaged into the reported posterior. With
+    /// `tol_rel_obj > 0`, the run ends early once the rolling mean of relative ELBO changes
+    /// (every `eval_every` steps, window [`CONVERGENCE_WINDOW`]) falls below it — after an
+    /// averaging stretch of the same fraction.
+    pub fn run<F: FnMut(u64, T) -> bool>(
+        &mut self,
+        max_steps: u64,
+        report_every: u64,
+        mut hook: F,
+    ) -> Result<RunReport<T>> {
+        let frac = self.cfg.average_fraction;
+        let avg_len = |steps: u64| -> u64 { libm::ceil(frac.to_f64() * steps as f64) as u64 };
+        let mut end = max_steps;
+        let mut avg_start = max_steps - avg_len(max_steps).min(max_steps);
+        self.avg = Average::empty();
+        self.history.clear();
+        self.last_elbo = T::c(f64::NAN);
+        let (mut converged, mut stopped) = (false, false);
+        let mut loss = T::c(f64::NAN);
+        let mut i = 0u64;
+        let p = self.features();
+        let mc = self.consts();
+        while i < end {
+            loss = self.step_inner(&mc)?;
+            if i >= avg_start && frac > T::ZERO {
+                self.avg.add(&self.guide, p);
+            }
+            if report_every > 0 && i % report_every == 0 && !hook(i, loss) {
+                stopped = true;
+                i += 1;
+                break;
+            }
+            i += 1;
+            if self.cfg.tol_rel_obj > T::ZERO && !converged && i % self.cfg.eval_every as u64 == 0 {
+                let e = self.elbo();
+                if self.last_elbo.is_finite() {
+                    self.history.write(((e - self.last_elbo) / e).abs());
+                }
+                self.last_elbo = e;
+                if self.history.is_full() {
+                    let mean = self.history.iter().fold(T::ZERO, |a, b| a + *b)
+                        / T::from_u64(CONVERGENCE_WINDOW as u64);
+                    if mean < self.cfg.tol_rel_obj {
+                        converged = true;
+                        if i < avg_start {
+                            // Average over a final stretch in proportion to the steps so far.
+                            let extra = if frac > T::ZERO { avg_len(i).max(1) } else { 0 };
+                            avg_start = i;
+                            end = end.min(i + extra);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(RunReport {
+            steps: i,
+            converged,
+            stopped,
+            loss,
+            elbo: self.elbo_of(&self.reported_guide()),
+            averaged: self.avg.count,
+        })
+    }
+
+    /// The guide the posterior reports: the iterate average of the last run if there is one,
+    /// else the current iterate.
+    pub fn reported_guide(&self) -> Guide<T, P> {
+        let p = self.features();
+        if self.avg.count == 0 {
+            return self.guide;
+        }
+        let _ = p;
+        self.avg.mean
+    }
+
+    /// The posterior: the averaged iterates of the last run, or the current iterate.
+    pub fn posterior(&self) -> Posterior<T, P> {
+        let p = self.features();
+        Posterior::from_guide(&self.reported_guide(), p)
+    }
+
+    /// Sets the guide to the exact mean-field optimum (coordinate ascent, DESIGN §6) and resets
+    /// the optimiser. The fit is unchanged on error.
+    pub fn solve_exact(&mut self) -> Result<ExactReport<T>> {
+        let (g, rep) = exact::solve(&self.stats, &self.cfg.prior)?;
+        self.guide = g;
+        self.adam = Adam::new(&self.cfg.adam);
+        self.prev = (self.guide, self.adam);
+        self.avg = Average::empty();
+        Ok(rep)
+    }
+
+    /// One posterior draw of (α, β₁ … β_p, σ) into `out[..p + 2]`, from the fit's generator.
+    pub fn draw(&mut self, out: &mut [T]) -> Result<()> {
+        let post = self.posterior();
+        post.draw(&mut self.rng, out)
+    }
+}

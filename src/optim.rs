@@ -1,0 +1,149 @@
+//! Adam with `torch.optim.Adam` semantics, plus Pyro `ClippedAdam`'s element-wise gradient clamp
+//! and per-step learning-rate decay.
+
+use crate::error::{Error, Result};
+use crate::guide::Guide;
+use crate::real::Real;
+use crate::vector::Latent;
+
+/// Optimiser settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct AdamConfig<T> {
+    /// Learning rate (default 1e-2, as in the seed).
+    pub lr: T,
+    /// β₁ (default 0.9).
+    pub beta1: T,
+    /// β₂ (default 0.999).
+    pub beta2: T,
+    /// ε (default 1e-8), added to √ν̂ as torch does.
+    pub eps: T,
+    /// Each gradient element is clamped to ±clip (ClippedAdam's `clip_norm`); +∞ disables (default).
+    pub clip: T,
+    /// The learning rate is multiplied by `lrd` before every step (ClippedAdam); 1 disables (default).
+    pub lrd: T,
+}
+
+impl<T: Real> Default for AdamConfig<T> {
+    fn default() -> Self {
+        AdamConfig {
+            lr: T::c(1e-2),
+            beta1: T::c(0.9),
+            beta2: T::c(0.999),
+            eps: T::c(1e-8),
+            clip: T::INFINITY,
+            lrd: T::ONE,
+        }
+    }
+}
+
+impl<T: Real> AdamConfig<T> {
+    /// Checks ranges: lr > 0 finite, 0 ≤ β < 1, ε ≥ 0 finite, clip > 0 (may be +∞), 0 < lrd ≤ 1.
+    pub fn validate(&self) -> Result<()> {
+        for v in [self.lr, self.beta1, self.beta2, self.eps, self.lrd] {
+            if !v.is_finite() {
+                return Err(Error::NonFinite);
+            }
+        }
+        if self.clip.is_nan_value() {
+            return Err(Error::NonFinite);
+        }
+        let ok = self.lr > T::ZERO
+            && self.beta1 >= T::ZERO
+            && self.beta1 < T::ONE
+            && self.beta2 >= T::ZERO
+            && self.beta2 < T::ONE
+            && self.eps >= T::ZERO
+            && self.clip > T::ZERO
+            && self.lrd > T::ZERO
+            && self.lrd <= T::ONE;
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Config)
+        }
+    }
+}
+
+/// Adam's running state (first and second moments of each parameter's gradient).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct Adam<T, const P: usize> {
+    pub(crate) step: u64,
+    pub(crate) lr: T,
+    pub(crate) b1t: T,
+    pub(crate) b2t: T,
+    pub(crate) m: Guide<T, P>,
+    pub(crate) v: Guide<T, P>,
+}
+
+impl<T: Real, const P: usize> Adam<T, P> {
+    /// Fresh state with the configured learning rate.
+    pub fn new(cfg: &AdamConfig<T>) -> Self {
+        let z = Guide {
+            loc: Latent::splat(T::ZERO),
+            rho: Latent::splat(T::ZERO),
+        };
+        Adam {
+            step: 0,
+            lr: cfg.lr,
+            b1t: T::ONE,
+            b2t: T::ONE,
+            m: z,
+            v: z,
+        }
+    }
+
+    /// Number of updates done.
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+
+    /// The learning rate that the next step will use (after decay).
+    pub fn lr(&self) -> T {
+        self.lr
+    }
+
+    /// One update of `params` down the loss gradient `grad`, with the learning rate scaled by
+    /// `lr_scale` (1 for plain Adam; the SVI loop uses it for its final-stretch schedule).
+    pub(crate) fn update(
+        &mut self,
+        cfg: &AdamConfig<T>,
+        params: &mut Guide<T, P>,
+        grad: &Guide<T, P>,
+        p: usize,
+        lr_scale: T,
+    ) {
+        self.step += 1;
+        self.lr *= cfg.lrd;
+        self.b1t *= cfg.beta1;
+        self.b2t *= cfg.beta2;
+        let bc1 = T::ONE - self.b1t;
+        let inv_sqrt_bc2 = T::ONE / (T::ONE - self.b2t).sqrt();
+        let step_size = self.lr * lr_scale / bc1;
+        let (b1, b2) = (cfg.beta1, cfg.beta2);
+        let (c1, c2) = (T::ONE - b1, T::ONE - b2);
+        let clip = cfg.clip;
+        let upd = |x: &mut T, g: T, m: &mut T, v: &mut T| {
+            let g = g.max(-clip).min(clip);
+            *m = b1 * *m + c1 * g;
+            *v = b2 * *v + c2 * g * g;
+            let denom = v.sqrt() * inv_sqrt_bc2 + cfg.eps;
+            *x -= step_size * *m / denom;
+        };
+        for i in 0..p + 2 {
+            upd(
+                params.loc.get_mut(i, p),
+                grad.loc.get(i, p),
+                self.m.loc.get_mut(i, p),
+                self.v.loc.get_mut(i, p),
+            );
+            upd(
+                params.rho.get_mut(i, p),
+                grad.rho.get(i, p),
+                self.m.rho.get_mut(i, p),
+                self.v.rho.get_mut(i, p),
+            );
+        }
+    }
+}

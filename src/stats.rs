@@ -1,0 +1,328 @@
+//! Streaming sufficient statistics: a square-root-free Givens factorisation of the design
+//! (Gentleman 1973; Miller 1992, AS 274 — the method behind R's `biglm`).
+//!
+//! For the design A = [1 | X] and response y, the summary keeps G = AᵀA = R̄ᵀ·diag(d)·R̄ with R̄
+//! unit upper-triangular, the rotated response t and the minimal residual sum of squares
+//! `sserr`, so that RSS(θ) = Σᵢ dᵢ((R̄θ)ᵢ − tᵢ)² + sserr without cancellation. Memory is
+//! O(P²) whatever the number of rows; each row costs O(p²) and no square root.
+
+use crate::error::{Error, Result};
+use crate::real::Real;
+use crate::vector::Coefs;
+
+/// The sufficient statistics of the rows seen so far, for up to `P` features.
+///
+/// Storage of R̄: the strictly upper triangle of the (P+1)×(P+1) matrix is kept in the upper
+/// triangle (diagonal included) of a P×P array: entry (i, j), i < j, is `rbar[i][j - 1]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct Stats<T, const P: usize> {
+    pub(crate) p: usize,
+    pub(crate) n: u64,
+    pub(crate) d: Coefs<T, P>,
+    pub(crate) t: Coefs<T, P>,
+    pub(crate) rbar: [[T; P]; P],
+    pub(crate) sserr: T,
+}
+
+impl<T: Real, const P: usize> Stats<T, P> {
+    /// An empty summary for `p` features (1 ≤ p ≤ P).
+    pub fn new(p: usize) -> Result<Self> {
+        if p == 0 || p > P {
+            return Err(Error::Features);
+        }
+        Ok(Stats {
+            p,
+            n: 0,
+            d: Coefs::splat(T::ZERO),
+            t: Coefs::splat(T::ZERO),
+            rbar: [[T::ZERO; P]; P],
+            sserr: T::ZERO,
+        })
+    }
+
+    /// Number of features.
+    #[inline]
+    pub fn features(&self) -> usize {
+        self.p
+    }
+
+    /// Number of rows folded in.
+    #[inline]
+    pub fn rows(&self) -> u64 {
+        self.n
+    }
+
+    /// Minimal residual sum of squares over all coefficient vectors (unregularised least squares).
+    #[inline]
+    pub fn sserr(&self) -> T {
+        self.sserr
+    }
+
+    /// Folds one row: `x` holds the `p` features, `y` the response. A row with a NaN/∞, the wrong
+    /// length, or whose inclusion would overflow is rejected and the summary is left unchanged.
+    pub fn observe(&mut self, x: &[T], y: T) -> Result<()> {
+        self.check_row(x, y)?;
+        let mut next = *self;
+        next.include_row(x, y);
+        next.n += 1;
+        self.commit(next)
+    }
+
+    /// Folds `rows` rows at once, all or nothing. Row `i` is `xs[i*stride .. i*stride + p]` with
+    /// response `ys[i]`; `stride ≥ p`. On any bad row nothing is folded and the error is returned
+    /// with the index of the first offending row.
+    pub fn observe_rows(
+        &mut self,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+    ) -> core::result::Result<(), (usize, Error)> {
+        let rows = ys.len();
+        if stride < self.p {
+            return Err((0, Error::Dimension));
+        }
+        if rows > 0 && xs.len() < (rows - 1) * stride + self.p {
+            return Err((0, Error::Dimension));
+        }
+        let mut next = *self;
+        for (i, &y) in ys.iter().enumerate() {
+            let x = &xs[i * stride..i * stride + self.p];
+            self.check_row(x, y).map_err(|e| (i, e))?;
+            next.include_row(x, y);
+        }
+        next.n += rows as u64;
+        self.commit(next).map_err(|e| (rows, e))
+    }
+
+    /// Adds the data summarised by `other` (same number of features) exactly: the result is the
+    /// summary of both row sets, up to rounding. `self` is unchanged on error.
+    pub fn merge(&mut self, other: &Self) -> Result<()> {
+        if other.p != self.p {
+            return Err(Error::Mismatch);
+        }
+        let mut next = *self;
+        let p = self.p;
+        for i in 0..=p {
+            let w = other.d[i];
+            if w == T::ZERO {
+                continue;
+            }
+            // Row i of R̄ (1 at position i, zeros before) with response tᵢ and weight dᵢ.
+            let mut row = Coefs::splat(T::ZERO);
+            row[i] = T::ONE;
+            if i < p {
+                row.beta[i..p].copy_from_slice(&other.rbar[i][i..p]);
+            }
+            next.include(w, &mut row, i, other.t[i]);
+        }
+        next.sserr += other.sserr;
+        next.n += other.n;
+        self.commit(next)
+    }
+
+    fn check_row(&self, x: &[T], y: T) -> Result<()> {
+        if x.len() != self.p {
+            return Err(Error::Dimension);
+        }
+        if !y.is_finite() || !x.iter().all(|v| v.is_finite()) {
+            return Err(Error::NonFinite);
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self, next: Self) -> Result<()> {
+        if !next.all_finite() {
+            return Err(Error::Overflow);
+        }
+        *self = next;
+        Ok(())
+    }
+
+    fn all_finite(&self) -> bool {
+        let p = self.p;
+        self.sserr.is_finite()
+            && self.d.all_finite(p)
+            && self.t.all_finite(p)
+            && self.rbar[..p]
+                .iter()
+                .enumerate()
+                .all(|(i, r)| r[i..p].iter().all(|v| v.is_finite()))
+    }
+
+    #[inline]
+    fn include_row(&mut self, x: &[T], y: T) {
+        let mut row = Coefs {
+            alpha: T::ONE,
+            beta: [T::ZERO; P],
+        };
+        row.beta[..self.p].copy_from_slice(x);
+        self.include(T::ONE, &mut row, 0, y);
+    }
+
+    /// AS 274 INCLUD: folds `w·(row, y)` in; `row[..first]` must be zero.
+    fn include(&mut self, mut w: T, row: &mut Coefs<T, P>, first: usize, mut y: T) {
+        let p = self.p;
+        for i in first..=p {
+            let xi = row[i];
+            if xi == T::ZERO {
+                continue;
+            }
+            let di = self.d[i];
+            let wxi = w * xi;
+            let dpi = di + wxi * xi;
+            let cbar = di / dpi;
+            let sbar = wxi / dpi;
+            w = cbar * w;
+            self.d[i] = dpi;
+            if i < p {
+                let r = &mut self.rbar[i][i..p];
+                let xs = &mut row.beta[i..p];
+                for (rk, xk) in r.iter_mut().zip(xs.iter_mut()) {
+                    let x0 = *xk;
+                    *xk = x0 - xi * *rk;
+                    *rk = cbar * *rk + sbar * x0;
+                }
+            }
+            let y0 = y;
+            y = y0 - xi * self.t[i];
+            self.t[i] = cbar * self.t[i] + sbar * y0;
+            if w == T::ZERO {
+                return;
+            }
+        }
+        self.sserr += w * y * y;
+    }
+
+    /// Residual sum of squares at θ, and `grad = Gθ − b = Aᵀ(Aθ − y)`, both from the factor.
+    #[inline]
+    pub fn rss_grad(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
+        let p = self.p;
+        let mut rss = self.sserr;
+        // w = d ⊙ (R̄θ − t); grad = R̄ᵀ w.
+        let mut w: Coefs<T, P> = Coefs::splat(T::ZERO);
+        for i in 0..=p {
+            let mut r = theta[i] - self.t[i];
+            if i < p {
+                for (a, b) in self.rbar[i][i..p].iter().zip(&theta.beta[i..p]) {
+                    r += *a * *b;
+                }
+            }
+            let di = self.d[i];
+            w[i] = di * r;
+            rss += di * r * r;
+        }
+        grad.alpha = w.alpha;
+        grad.beta[..p].copy_from_slice(&w.beta[..p]);
+        for i in 0..p {
+            let wi = w[i];
+            for (g, a) in grad.beta[i..p].iter_mut().zip(&self.rbar[i][i..p]) {
+                *g += *a * wi;
+            }
+        }
+        rss
+    }
+
+    /// Residual sum of squares at θ.
+    #[inline]
+    pub fn rss(&self, theta: &Coefs<T, P>) -> T {
+        let p = self.p;
+        let mut rss = self.sserr;
+        for i in 0..=p {
+            let mut r = theta[i] - self.t[i];
+            if i < p {
+                for (a, b) in self.rbar[i][i..p].iter().zip(&theta.beta[i..p]) {
+                    r += *a * *b;
+                }
+            }
+            rss += self.d[i] * r * r;
+        }
+        rss
+    }
+
+    /// The diagonal of G = AᵀA: G_jj = Σ_{i≤j} dᵢ R̄ᵢⱼ².
+    pub fn gram_diag(&self) -> Coefs<T, P> {
+        let p = self.p;
+        let mut g = Coefs::splat(T::ZERO);
+        for j in 0..=p {
+            let mut s = self.d[j];
+            if j > 0 {
+                for i in 0..j {
+                    let r = self.rbar[i][j - 1];
+                    s += self.d[i] * r * r;
+                }
+            }
+            g[j] = s;
+        }
+        g
+    }
+
+    /// Solves the ridge system (G + diag(ridge)) θ = b through the factor (no normal equations):
+    /// the ridge enters as extra weighted rows, then back-substitution.
+    pub(crate) fn ridge_solve(&self, ridge: &Coefs<T, P>) -> Coefs<T, P> {
+        let p = self.p;
+        let mut f = *self;
+        for j in 0..=p {
+            let mut row = Coefs::splat(T::ZERO);
+            row[j] = T::ONE;
+            f.include(ridge[j], &mut row, j, T::ZERO);
+        }
+        f.back_substitute()
+    }
+
+    /// θ with R̄θ = t (the least-squares solution when every dᵢ > 0).
+    fn back_substitute(&self) -> Coefs<T, P> {
+        let p = self.p;
+        let mut th = Coefs::splat(T::ZERO);
+        for i in (0..=p).rev() {
+            let mut v = self.t[i];
+            if i < p {
+                for (a, b) in self.rbar[i][i..p].iter().zip(&th.beta[i..p]) {
+                    v -= *a * *b;
+                }
+            }
+            th[i] = v;
+        }
+        th
+    }
+
+    /// Entry (i, j) of R̄ (unit upper-triangular), 0 ≤ i, j ≤ p.
+    #[inline]
+    fn rbar_at(&self, i: usize, j: usize) -> T {
+        match i.cmp(&j) {
+            core::cmp::Ordering::Equal => T::ONE,
+            core::cmp::Ordering::Less => self.rbar[i][j - 1],
+            core::cmp::Ordering::Greater => T::ZERO,
+        }
+    }
+
+    /// Entry (i, j) of G = AᵀA rebuilt from the factor (diagnostics and tests; O(p)).
+    /// Index 0 is the intercept column; panics if i or j exceeds p.
+    pub fn gram_entry(&self, i: usize, j: usize) -> T {
+        assert!(i <= self.p && j <= self.p, "index out of range");
+        let mut s = T::ZERO;
+        for k in 0..=i.min(j) {
+            s += self.d[k] * self.rbar_at(k, i) * self.rbar_at(k, j);
+        }
+        s
+    }
+
+    /// Entry j of b = Aᵀy rebuilt from the factor (diagnostics and tests).
+    pub fn xty_entry(&self, j: usize) -> T {
+        assert!(j <= self.p, "index out of range");
+        let mut s = T::ZERO;
+        for k in 0..=j {
+            s += self.d[k] * self.rbar_at(k, j) * self.t[k];
+        }
+        s
+    }
+
+    /// yᵀy rebuilt from the factor: sserr + Σ dᵢtᵢ² (diagnostics and tests).
+    pub fn yty(&self) -> T {
+        let mut s = self.sserr;
+        for k in 0..=self.p {
+            s += self.d[k] * self.t[k] * self.t[k];
+        }
+        s
+    }
+}
