@@ -1,6 +1,8 @@
 //! The kernel's error type. Every fallible call returns one of these and, when it does,
 //! leaves the state it was given exactly as it was before the call.
 
+#![forbid(unsafe_code)]
+
 use core::fmt;
 
 /// What went wrong. The discriminants are stable: the C ABI returns them as status codes.

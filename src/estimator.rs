@@ -6,6 +6,8 @@
 //!
 //! Both return the **loss = −ELBO** and its gradient with respect to the guide's (loc, ρ).
 
+#![forbid(unsafe_code)]
+
 use crate::guide::Guide;
 use crate::model::{log_joint_grad, ModelConsts};
 use crate::real::{softplus_sigmoid, Real, LN_2PI};

@@ -4,6 +4,8 @@
 //! the Givens factor, never the normal equations); given E = E_q[RSS], the (m_u, s_u) block is a
 //! strictly concave 2-variable problem solved by damped Newton on (m_u, ln s_u).
 
+#![forbid(unsafe_code)]
+
 use crate::error::{Error, Result};
 use crate::estimator::analytic_loss_grad;
 use crate::guide::Guide;

@@ -2,6 +2,8 @@
 //! the SVI loop (steps, a run with progress and convergence detection, iterate averaging) and
 //! the exact solver.
 
+#![forbid(unsafe_code)]
+
 use crate::error::{Error, Result};
 use crate::estimator::{analytic_loss_grad, mc_loss_grad, Estimator};
 use crate::exact::{self, ExactReport};

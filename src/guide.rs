@@ -1,6 +1,8 @@
 //! The variational family: a mean-field Gaussian on z = (α, β, u) with scales s = softplus(ρ),
 //! as Pyro's `AutoDiagonalNormal`.
 
+#![forbid(unsafe_code)]
+
 use crate::error::{Error, Result};
 use crate::model::Prior;
 use crate::real::{softplus, softplus_inv, Real};

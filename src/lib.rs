@@ -20,7 +20,7 @@
 //! assert!((mean - 2.0).abs() < 0.05 && sd > 0.0);
 //! ```
 #![no_std]
-#![cfg_attr(not(feature = "ffi"), forbid(unsafe_code))]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![allow(clippy::needless_range_loop)]
 
@@ -35,9 +35,13 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     loop {}
 }
 
+mod checkpoint;
 mod error;
 mod estimator;
 mod exact;
+#[cfg(feature = "ffi")]
+#[allow(unsafe_code)]
+pub mod ffi;
 mod fit;
 mod guide;
 mod model;

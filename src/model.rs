@@ -1,6 +1,8 @@
 //! The model: α ~ N(0, τ₀), βⱼ ~ N(0, τ_β), σ ~ HalfNormal(τ_σ), y ~ N(α + x·β, σ), with σ
 //! sampled on the unconstrained line as u = ln σ (Pyro's `biject_to(positive)` is `exp`).
 
+#![forbid(unsafe_code)]
+
 use crate::error::{Error, Result};
 use crate::real::{Real, LN_2PI};
 use crate::stats::Stats;

@@ -1,6 +1,8 @@
 //! Adam with `torch.optim.Adam` semantics, plus Pyro `ClippedAdam`'s element-wise gradient clamp
 //! and per-step learning-rate decay.
 
+#![forbid(unsafe_code)]
+
 use crate::error::{Error, Result};
 use crate::guide::Guide;
 use crate::real::Real;

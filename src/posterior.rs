@@ -2,6 +2,8 @@
 //!
 //! α and β are Normal(mᵢ, sᵢ²); σ = e^u is log-normal.
 
+#![forbid(unsafe_code)]
+
 use crate::error::{Error, Result};
 use crate::guide::Guide;
 use crate::rng::Normal;

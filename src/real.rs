@@ -4,6 +4,8 @@
 //! [`Real::c`]; on `f32` targets the conversion is folded at compile time, so the
 //! f32 code path never calls software double-precision routines.
 
+#![forbid(unsafe_code)]
+
 use core::fmt::Debug;
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 

@@ -2,6 +2,8 @@
 //! it exactly), and standard normal draws by the ziggurat method (Marsaglia & Tsang 2000) —
 //! no trigonometry, one 32-bit draw (f32) or 64-bit draw (f64) per variate in ~98.8% of cases.
 
+#![forbid(unsafe_code)]
+
 use crate::real::Real;
 use core::convert::Infallible;
 use rand_core::{Rng, SeedableRng, TryRng};

@@ -6,6 +6,8 @@
 //! `sserr`, so that RSS(θ) = Σᵢ dᵢ((R̄θ)ᵢ − tᵢ)² + sserr without cancellation. Memory is
 //! O(P²) whatever the number of rows; each row costs O(p²) and no square root.
 
+#![forbid(unsafe_code)]
+
 use crate::error::{Error, Result};
 use crate::real::Real;
 use crate::vector::Coefs;

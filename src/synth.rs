@@ -2,6 +2,8 @@
 //! βⱼ ~ N(0, 10), σ ~ Exponential(1), x ~ N(0, I), y = α + x·β + N(0, σ). Rows are produced
 //! one at a time, so a device can build a seed-sized data set without storing it.
 
+#![forbid(unsafe_code)]
+
 use crate::error::{Error, Result};
 use crate::rng::{Normal, SeededRng};
 use crate::vector::Coefs;

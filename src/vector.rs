@@ -3,6 +3,8 @@
 //! The const parameter `P` is the *feature capacity*; the actual number of features `p ≤ P`
 //! is chosen at run time and stored by the containers that use these types.
 
+#![forbid(unsafe_code)]
+
 use crate::real::Real;
 use core::ops::{Index, IndexMut};
 
