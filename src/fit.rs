@@ -36,11 +36,15 @@ pub struct Config<T> {
     /// Convergence tolerance on the rolling mean of |ΔELBO|/|ELBO| between evaluations
     /// (Stan ADVI's `tol_rel_obj`); 0 disables detection (default 0: run all the steps).
     pub tol_rel_obj: T,
-    /// Steps between two ELBO evaluations for convergence detection (default 100).
+    /// Steps per block of the convergence check (default 1000): the ELBO of each block's mean
+    /// iterate is compared with the previous block's.
     pub eval_every: u32,
     /// Fraction of a run's final steps whose iterates are averaged into the reported posterior
     /// (Polyak–Ruppert averaging; default 0.5). 0 reports the last iterate, as Pyro does.
     pub average_fraction: T,
+    /// Over the averaging stretch the learning rate decays geometrically from `adam.lr` to
+    /// `adam.lr · final_lr_scale` (default 0.01); 1 keeps it constant.
+    pub final_lr_scale: T,
 }
 
 impl<T: Real> Default for Config<T> {
@@ -52,8 +56,9 @@ impl<T: Real> Default for Config<T> {
             estimator: Estimator::default(),
             seed: 42,
             tol_rel_obj: T::ZERO,
-            eval_every: 100,
+            eval_every: 1000,
             average_fraction: T::c(0.5),
+            final_lr_scale: T::c(0.01),
         }
     }
 }
@@ -78,6 +83,8 @@ impl<T: Real> Config<T> {
             && self.eval_every >= 1
             && self.average_fraction >= T::ZERO
             && self.average_fraction < T::ONE
+            && self.final_lr_scale > T::ZERO
+            && self.final_lr_scale <= T::ONE
             && particles_ok;
         if ok {
             Ok(())
@@ -161,7 +168,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             rng: SeededRng::new(cfg.seed),
             avg: Average::empty(),
             history: HistoryBuf::new(),
-            last_elbo: T::c(f64::NAN),
+            last_elbo: T::INFINITY,
             cfg,
         })
     }
@@ -236,7 +243,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         self.prev = (self.guide, self.adam);
         self.avg = Average::empty();
         self.history.clear();
-        self.last_elbo = T::c(f64::NAN);
+        self.last_elbo = T::INFINITY;
     }
 
     fn consts(&self) -> ModelConsts<T, P> {
@@ -283,7 +290,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     }
 
     #[inline]
-    fn step_inner(&mut self, mc: &ModelConsts<T, P>) -> Result<T> {
+    fn step_inner(&mut self, mc: &ModelConsts<T, P>, lr_scale: T) -> Result<T> {
         let p = self.features();
         let mut grad = self.guide;
         let loss = self.loss_grad_with(mc, &mut grad);
@@ -295,7 +302,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         }
         let snapshot = (self.guide, self.adam);
         self.adam
-            .update(&self.cfg.adam, &mut self.guide, &grad, p, T::ONE);
+            .update(&self.cfg.adam, &mut self.guide, &grad, p, lr_scale);
         let mut ok = self.guide.all_finite(p);
         let lo = T::RHO_MIN;
         let mut rho_ok = |r: T| ok &= r >= lo;
@@ -318,7 +325,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     pub fn step(&mut self) -> Result<T> {
         self.avg = Average::empty();
         let mc = self.consts();
-        self.step_inner(&mc)
+        self.step_inner(&mc, T::ONE)
     }
 
     /// `n` SVI steps; returns the last loss (NaN if n = 0). Stops at the first error.
@@ -327,17 +334,22 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         let mut loss = T::c(f64::NAN);
         let mc = self.consts();
         for _ in 0..n {
-            loss = self.step_inner(&mc)?;
+            loss = self.step_inner(&mc, T::ONE)?;
         }
         Ok(loss)
     }
 
     /// Runs up to `max_steps` SVI steps. `hook(step, loss)` is called on step 0 and every
-    /// `report_every` steps (0: never) and may return `false` to stop. The last
-    /// `average_fraction` of the steps are averaged into the reported posterior. With
-    /// `tol_rel_obj > 0`, the run ends early once the rolling mean of relative ELBO changes
-    /// (every `eval_every` steps, window [`CONVERGENCE_WINDOW`]) falls below it — after an
-    /// averaging stretch of the same fraction.
+    /// `report_every` steps (0: never) and may return `false` to stop.
+    ///
+    /// The final stretch of the run — `average_fraction` of the steps — decays the learning
+    /// rate geometrically to `final_lr_scale` of its value, and the iterates of the second half
+    /// of that stretch are averaged (Polyak–Ruppert) into the reported posterior, so the answer
+    /// is not the noisy last iterate. With `tol_rel_obj > 0`, the exact ELBO of the mean iterate
+    /// of each block of `eval_every` steps is compared with the previous block's; once the
+    /// rolling mean of these relative changes (window [`CONVERGENCE_WINDOW`]) falls below
+    /// `tol_rel_obj`, the run goes on only for a final stretch of `average_fraction` of the
+    /// steps so far.
     pub fn run<F: FnMut(u64, T) -> bool>(
         &mut self,
         max_steps: u64,
@@ -345,21 +357,43 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         mut hook: F,
     ) -> Result<RunReport<T>> {
         let frac = self.cfg.average_fraction;
-        let avg_len = |steps: u64| -> u64 { libm::ceil(frac.to_f64() * steps as f64) as u64 };
+        // ⌈frac · steps⌉, computed in T (no f64 on f32 targets).
+        let tail_len = |steps: u64| -> u64 {
+            let x = frac * T::from_u64(steps);
+            let n = x.to_u64().min(steps);
+            if T::from_u64(n) < x {
+                n + 1
+            } else {
+                n
+            }
+        };
         let mut end = max_steps;
-        let mut avg_start = max_steps - avg_len(max_steps).min(max_steps);
+        let mut tail_start = end - tail_len(end).min(end);
         self.avg = Average::empty();
         self.history.clear();
-        self.last_elbo = T::c(f64::NAN);
+        self.last_elbo = T::INFINITY;
         let (mut converged, mut stopped) = (false, false);
         let mut loss = T::c(f64::NAN);
         let mut i = 0u64;
         let p = self.features();
         let mc = self.consts();
+        let (mut lr_scale, mut decay) = (T::ONE, T::ONE);
+        let detect = self.cfg.tol_rel_obj > T::ZERO;
+        let mut block = Average::empty();
         while i < end {
-            loss = self.step_inner(&mc)?;
-            if i >= avg_start && frac > T::ZERO {
+            if i == tail_start {
+                // Per-step factor taking the learning rate to final_lr_scale by the end.
+                decay = (self.cfg.final_lr_scale.ln() / T::from_u64(end - tail_start)).exp();
+            }
+            if i >= tail_start {
+                lr_scale *= decay;
+            }
+            loss = self.step_inner(&mc, lr_scale)?;
+            if i >= tail_start + (end - tail_start) / 2 {
                 self.avg.add(&self.guide, p);
+            }
+            if detect && !converged {
+                block.add(&self.guide, p);
             }
             if report_every > 0 && i % report_every == 0 && !hook(i, loss) {
                 stopped = true;
@@ -367,8 +401,10 @@ impl<T: Normal, const P: usize> Fit<T, P> {
                 break;
             }
             i += 1;
-            if self.cfg.tol_rel_obj > T::ZERO && !converged && i % self.cfg.eval_every as u64 == 0 {
-                let e = self.elbo();
+            if detect && !converged && i % self.cfg.eval_every as u64 == 0 {
+                // The ELBO of the block's mean iterate: the optimiser's jitter averaged out.
+                let e = self.elbo_of(&block.mean);
+                block = Average::empty();
                 if self.last_elbo.is_finite() {
                     self.history.write(((e - self.last_elbo) / e).abs());
                 }
@@ -378,11 +414,9 @@ impl<T: Normal, const P: usize> Fit<T, P> {
                         / T::from_u64(CONVERGENCE_WINDOW as u64);
                     if mean < self.cfg.tol_rel_obj {
                         converged = true;
-                        if i < avg_start {
-                            // Average over a final stretch in proportion to the steps so far.
-                            let extra = if frac > T::ZERO { avg_len(i).max(1) } else { 0 };
-                            avg_start = i;
-                            end = end.min(i + extra);
+                        if i < tail_start {
+                            tail_start = i;
+                            end = end.min(i + tail_len(i));
                         }
                     }
                 }

@@ -56,6 +56,8 @@ pub trait Real:
     fn to_f64(self) -> f64;
     /// Converts a count.
     fn from_u64(n: u64) -> Self;
+    /// Truncates towards zero to an integer (saturating; NaN gives 0).
+    fn to_u64(self) -> u64;
     /// Square root.
     fn sqrt(self) -> Self;
     /// eˣ.
@@ -124,6 +126,10 @@ macro_rules! impl_real {
             #[inline(always)]
             fn from_u64(n: u64) -> Self {
                 n as $t
+            }
+            #[inline(always)]
+            fn to_u64(self) -> u64 {
+                self as u64
             }
             #[inline(always)]
             fn sqrt(self) -> Self {
