@@ -65,6 +65,10 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T) -> Result<(T, T)> {
             // Fall back to a gradient step scaled by the diagonal.
             (-g[0] / h[0], -g[1] / h[2])
         };
+        // Newton decrement: the predicted gain of the full step; stop once it is at rounding level.
+        if g[0] * dm + g[1] * dl <= T::c(4.0) * T::EPSILON * (f.abs() + T::ONE) {
+            break;
+        }
         let mut t = T::ONE;
         let mut moved = false;
         for _ in 0..60 {

@@ -147,7 +147,7 @@ pub struct Fit<T, const P: usize> {
     pub(crate) adam: Adam<T, P>,
     pub(crate) rng: SeededRng,
     pub(crate) avg: Average<T, P>,
-    /// The guide and optimiser before the last accepted update (restored on divergence).
+    /// The last guide and optimiser state whose loss was finite (restored on divergence).
     pub(crate) prev: (Guide<T, P>, Adam<T, P>),
     pub(crate) history: HistoryBuf<T, CONVERGENCE_WINDOW>,
     pub(crate) last_elbo: T,
@@ -300,7 +300,8 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             self.adam = self.prev.1;
             return Err(Error::Diverged);
         }
-        let snapshot = (self.guide, self.adam);
+        // This point's loss is finite: it becomes the one to come back to.
+        self.prev = (self.guide, self.adam);
         self.adam
             .update(&self.cfg.adam, &mut self.guide, &grad, p, lr_scale);
         let mut ok = self.guide.all_finite(p);
@@ -312,10 +313,9 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             .for_each(|r| rho_ok(*r));
         rho_ok(self.guide.rho.u);
         if !ok {
-            (self.guide, self.adam) = snapshot;
+            (self.guide, self.adam) = self.prev;
             return Err(Error::Diverged);
         }
-        self.prev = snapshot;
         Ok(loss)
     }
 

@@ -126,26 +126,29 @@ impl<T: Real, const P: usize> Adam<T, P> {
         let (b1, b2) = (cfg.beta1, cfg.beta2);
         let (c1, c2) = (T::ONE - b1, T::ONE - b2);
         let clip = cfg.clip;
+        let clamp = clip < T::INFINITY;
         let upd = |x: &mut T, g: T, m: &mut T, v: &mut T| {
-            let g = g.max(-clip).min(clip);
+            let g = if clamp { g.max(-clip).min(clip) } else { g };
             *m = b1 * *m + c1 * g;
             *v = b2 * *v + c2 * g * g;
             let denom = v.sqrt() * inv_sqrt_bc2 + cfg.eps;
             *x -= step_size * *m / denom;
         };
-        for i in 0..p + 2 {
-            upd(
-                params.loc.get_mut(i, p),
-                grad.loc.get(i, p),
-                self.m.loc.get_mut(i, p),
-                self.v.loc.get_mut(i, p),
-            );
-            upd(
-                params.rho.get_mut(i, p),
-                grad.rho.get(i, p),
-                self.m.rho.get_mut(i, p),
-                self.v.rho.get_mut(i, p),
-            );
-        }
+        Latent::zip4(
+            &mut params.loc,
+            &grad.loc,
+            &mut self.m.loc,
+            &mut self.v.loc,
+            p,
+            upd,
+        );
+        Latent::zip4(
+            &mut params.rho,
+            &grad.rho,
+            &mut self.m.rho,
+            &mut self.v.rho,
+            p,
+            upd,
+        );
     }
 }

@@ -200,26 +200,40 @@ impl<T: Real, const P: usize> Stats<T, P> {
     #[inline]
     pub fn rss_grad(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
         let p = self.p;
-        let mut rss = self.sserr;
-        // w = d ⊙ (R̄θ − t); grad = R̄ᵀ w.
-        let mut w: Coefs<T, P> = Coefs::splat(T::ZERO);
-        for i in 0..=p {
-            let mut r = theta[i] - self.t[i];
-            if i < p {
-                for (a, b) in self.rbar[i][i..p].iter().zip(&theta.beta[i..p]) {
+        let beta = &theta.beta[..p];
+        // Row 0 (intercept): r₀ = α − t₀ + R̄₀·β.
+        let mut r0 = theta.alpha - self.t.alpha;
+        for (a, b) in self.rbar[0][..p].iter().zip(beta) {
+            r0 += *a * *b;
+        }
+        let w0 = self.d.alpha * r0;
+        let mut rss = self.sserr + w0 * r0;
+        // w = d ⊙ (R̄θ − t), rows 1..=p, stored at beta index i−1.
+        let mut w = [T::ZERO; P];
+        for k in 0..p {
+            let mut r = beta[k] - self.t.beta[k];
+            if k + 1 < p {
+                for (a, b) in self.rbar[k + 1][k + 1..p].iter().zip(&beta[k + 1..]) {
                     r += *a * *b;
                 }
             }
-            let di = self.d[i];
-            w[i] = di * r;
-            rss += di * r * r;
+            let wk = self.d.beta[k] * r;
+            w[k] = wk;
+            rss += wk * r;
         }
-        grad.alpha = w.alpha;
-        grad.beta[..p].copy_from_slice(&w.beta[..p]);
-        for i in 0..p {
-            let wi = w[i];
-            for (g, a) in grad.beta[i..p].iter_mut().zip(&self.rbar[i][i..p]) {
-                *g += *a * wi;
+        // grad = R̄ᵀ w: column j gets w_j + Σ_{i<j} R̄ᵢⱼ wᵢ.
+        grad.alpha = w0;
+        let g = &mut grad.beta[..p];
+        for (gk, a) in g.iter_mut().zip(&self.rbar[0][..p]) {
+            *gk = *a * w0;
+        }
+        for k in 0..p {
+            let wk = w[k];
+            g[k] += wk;
+            if k + 1 < p {
+                for (gj, a) in g[k + 1..].iter_mut().zip(&self.rbar[k + 1][k + 1..p]) {
+                    *gj += *a * wk;
+                }
             }
         }
         rss

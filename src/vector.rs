@@ -116,6 +116,33 @@ impl<T: Real, const P: usize> Latent<T, P> {
         f(&mut self.u, o.u);
     }
 
+    /// Applies `f` element-wise to four latent vectors' `p + 2` meaningful entries.
+    #[inline(always)]
+    pub(crate) fn zip4<F: FnMut(&mut T, T, &mut T, &mut T)>(
+        a: &mut Self,
+        b: &Self,
+        c: &mut Self,
+        d: &mut Self,
+        p: usize,
+        mut f: F,
+    ) {
+        f(
+            &mut a.theta.alpha,
+            b.theta.alpha,
+            &mut c.theta.alpha,
+            &mut d.theta.alpha,
+        );
+        let it = a.theta.beta[..p]
+            .iter_mut()
+            .zip(&b.theta.beta[..p])
+            .zip(&mut c.theta.beta[..p])
+            .zip(&mut d.theta.beta[..p]);
+        for (((x, y), z), w) in it {
+            f(x, *y, z, w);
+        }
+        f(&mut a.u, b.u, &mut c.u, &mut d.u);
+    }
+
     /// Copies the `p + 2` entries, in the latent order, into `out`; returns how many were written.
     pub fn copy_to(&self, p: usize, out: &mut [T]) -> usize {
         let n = (p + 2).min(out.len());

@@ -1,0 +1,122 @@
+//! Benchmarks of the kernel (release, one thread): `cargo bench --bench kernel`.
+//!
+//! Each figure is the median of repeated timed runs; the machine and load affect them, so they
+//! are printed, not asserted.
+
+use std::hint::black_box;
+use std::time::Instant;
+use vireg::{Config, Estimator, Fit, Normal, Synth};
+
+const P: usize = 8;
+const N: usize = 2500;
+
+fn data<T: Normal>() -> (Vec<T>, Vec<T>) {
+    let mut s: Synth<T, P> = Synth::new(P, 42).unwrap();
+    let mut xs = vec![T::c(0.0); N * P];
+    let mut ys = vec![T::c(0.0); N];
+    for i in 0..N {
+        ys[i] = s.next_row(&mut xs[i * P..(i + 1) * P]).unwrap();
+    }
+    (xs, ys)
+}
+
+/// Median seconds of `reps` runs of `f`.
+fn median<F: FnMut()>(reps: usize, mut f: F) -> f64 {
+    let mut t: Vec<f64> = (0..reps)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    t[reps / 2]
+}
+
+fn fitted<T: Normal>(est: Estimator, xs: &[T], ys: &[T]) -> Fit<T, P> {
+    let mut f: Fit<T, P> = Fit::new(
+        P,
+        Config {
+            estimator: est,
+            ..Config::default()
+        },
+    )
+    .unwrap();
+    f.observe_rows(xs, P, ys).unwrap();
+    f
+}
+
+fn bench<T: Normal>(name: &str) {
+    let (xs, ys) = data::<T>();
+    // Ingest: rows/s, one row at a time and as one batch.
+    let t = median(21, || {
+        let mut f: Fit<T, P> = Fit::new(P, Config::default()).unwrap();
+        for i in 0..N {
+            f.observe(&xs[i * P..(i + 1) * P], ys[i]).unwrap();
+        }
+        black_box(&f);
+    });
+    println!(
+        "{name}: ingest one row at a time   {:>10.2} M rows/s ({:.1} ns/row)",
+        N as f64 / t / 1e6,
+        t / N as f64 * 1e9
+    );
+    let t = median(21, || {
+        let mut f: Fit<T, P> = Fit::new(P, Config::default()).unwrap();
+        f.observe_rows(&xs, P, &ys).unwrap();
+        black_box(&f);
+    });
+    println!(
+        "{name}: ingest batch of 2500 rows   {:>10.2} M rows/s ({:.1} ns/row)",
+        N as f64 / t / 1e6,
+        t / N as f64 * 1e9
+    );
+    // SVI steps.
+    for (label, est, steps) in [
+        (
+            "SVI step, K = 1          ",
+            Estimator::MonteCarlo { particles: 1 },
+            30_000u64,
+        ),
+        (
+            "SVI step, K = 100        ",
+            Estimator::MonteCarlo { particles: 100 },
+            300,
+        ),
+        ("SVI step, analytic       ", Estimator::Analytic, 30_000),
+    ] {
+        let base = fitted::<T>(est, &xs, &ys);
+        let t = median(11, || {
+            let mut f = base.clone();
+            black_box(f.steps(steps).unwrap());
+        });
+        println!("{name}: {label} {:>10.1} ns/step", t / steps as f64 * 1e9);
+    }
+    // Exact solve.
+    let base = fitted::<T>(Estimator::Analytic, &xs, &ys);
+    let t = median(101, || {
+        let mut f = base.clone();
+        black_box(f.solve_exact().unwrap());
+    });
+    println!("{name}: exact solve                 {:>10.2} µs", t * 1e6);
+    // The whole seed workload: 2500 rows, 30 000 steps (1 particle), 3000 draws.
+    let t = median(11, || {
+        let mut f: Fit<T, P> = Fit::new(P, Config::default()).unwrap();
+        f.observe_rows(&xs, P, &ys).unwrap();
+        f.run(30_000, 0, |_, _| true).unwrap();
+        let mut d = [T::c(0.0); P + 2];
+        for _ in 0..3000 {
+            f.draw(&mut d).unwrap();
+        }
+        black_box(d);
+    });
+    println!(
+        "{name}: seed workload (2500 rows, 30 000 steps, 3000 draws) {:.2} ms",
+        t * 1e3
+    );
+}
+
+fn main() {
+    bench::<f64>("f64");
+    bench::<f32>("f32");
+}
