@@ -241,7 +241,7 @@ impl<T: Normal, const P: usize> Posterior<T, P> {
     }
 
     /// Posterior predictive mean and sd of y at a new row `x` (length p):
-    /// mean a·m_θ, variance Σⱼ aⱼ²sⱼ² + E[σ²] with a = (1, x).
+    /// mean a·m_θ, variance Σⱼ aⱼ²sⱼ² + E\[σ²\] with a = (1, x).
     pub fn predict(&self, x: &[T]) -> Result<(T, T)> {
         let p = self.p;
         if x.len() != p {
