@@ -84,11 +84,19 @@ impl<T: Real, const P: usize> Stats<T, P> {
         if stride < self.p {
             return Err((0, Error::Dimension));
         }
-        if rows > 0 && xs.len() < (rows - 1) * stride + self.p {
+        let needed = match rows.checked_sub(1) {
+            None => 0,
+            Some(last) => match last.checked_mul(stride).and_then(|v| v.checked_add(self.p)) {
+                Some(v) => v,
+                None => return Err((0, Error::Dimension)),
+            },
+        };
+        if xs.len() < needed {
             return Err((0, Error::Dimension));
         }
         let mut next = *self;
         for (i, &y) in ys.iter().enumerate() {
+            // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked above.
             let x = &xs[i * stride..i * stride + self.p];
             self.check_row(x, y).map_err(|e| (i, e))?;
             next.include_row(x, y);
