@@ -1,4 +1,454 @@
-//! Checkpoints: a fit saved to / loaded from a caller's byte buffer (versioned, checksummed,
-//! little-endian). (To be written.)
+//! Checkpoints: a whole fit saved to, and restored from, a caller's byte buffer, so that a device
+//! can resume after a power loss exactly where it stopped (same losses, same draws).
+//!
+//! # Format (version 1)
+//!
+//! Every multi-byte field is little-endian; scalars are IEEE 754 of the fit's precision.
+//!
+//! | offset | size | field                                                        |
+//! |--------|------|--------------------------------------------------------------|
+//! | 0      | 4    | magic `b"VIRG"`                                              |
+//! | 4      | 2    | format version (1)                                           |
+//! | 6      | 1    | scalar width in bytes (4 = f32, 8 = f64)                     |
+//! | 7      | 1    | reserved, 0                                                  |
+//! | 8      | 4    | feature capacity P                                           |
+//! | 12     | 4    | total length in bytes, this header and the checksum included |
+//! | 16     | …    | payload: configuration, statistics, guide, Adam, generator, iterate average, last good state, convergence window |
+//! | end−4  | 4    | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
+//!
+//! The length depends only on the precision and the capacity (unused feature slots are saved
+//! too), so a device can reserve [`Fit::CHECKPOINT_BYTES`] once.
+//!
+//! A load checks, in this order: the magic and version ([`Error::BadCheckpoint`]), the precision
+//! and capacity ([`Error::Incompatible`]), the buffer's length ([`Error::BufferTooSmall`]), the
+//! checksum ([`Error::Checksum`]), then every decoded value (finite, in range, a valid
+//! configuration: [`Error::BadCheckpoint`]). The fit is replaced only when all of them pass.
 
 #![forbid(unsafe_code)]
+
+use crate::error::{Error, Result};
+use crate::estimator::Estimator;
+use crate::fit::{Average, Config, Fit, CONVERGENCE_WINDOW};
+use crate::guide::Guide;
+use crate::model::Prior;
+use crate::optim::{Adam, AdamConfig};
+use crate::rng::{Normal, SeededRng};
+use crate::stats::Stats;
+use crate::vector::{Coefs, Latent};
+
+/// The four bytes every checkpoint starts with.
+pub const CHECKPOINT_MAGIC: [u8; 4] = *b"VIRG";
+/// The format version written by this library (and the only one it reads).
+pub const CHECKPOINT_VERSION: u16 = 1;
+const HEADER: usize = 16;
+const CRC: usize = 4;
+
+/// Bytes of the payload for scalar width `w` and capacity `p`.
+const fn payload_bytes(w: usize, p: usize) -> usize {
+    let coefs = w * (1 + p);
+    let latent = coefs + w;
+    let guide = 2 * latent;
+    let adam = 8 + 3 * w + 2 * guide;
+    // prior (3), init_scale, adam config (6), estimator (tag + particles), seed, tol,
+    // eval_every, average_fraction, final_lr_scale
+    let config = 3 * w + w + 6 * w + 4 + 4 + 8 + w + 4 + w + w;
+    // p, n, d, t, rbar, sserr
+    let stats = 4 + 8 + 2 * coefs + w * p * p + w;
+    let rng = 8 + 8;
+    let average = 8 + guide;
+    let prev = guide + adam;
+    let history = 4 + w * CONVERGENCE_WINDOW + w;
+    config + stats + guide + adam + rng + average + prev + history
+}
+
+impl<T: Normal, const P: usize> Fit<T, P> {
+    /// The size in bytes of a checkpoint of this fit type (fixed for a precision and capacity).
+    pub const CHECKPOINT_BYTES: usize = HEADER + payload_bytes(T::BYTES, P) + CRC;
+
+    /// Saves the whole fit to `buf[..CHECKPOINT_BYTES]`, returning the number of bytes written.
+    /// Fails with [`Error::BufferTooSmall`] (nothing written) when `buf` is shorter.
+    pub fn save(&self, buf: &mut [u8]) -> Result<usize> {
+        let len = Self::CHECKPOINT_BYTES;
+        let buf = buf.get_mut(..len).ok_or(Error::BufferTooSmall)?;
+        let cap = u32::try_from(P).map_err(|_| Error::Incompatible)?;
+        let total = u32::try_from(len).map_err(|_| Error::Incompatible)?;
+        let mut w = Writer { buf, pos: 0 };
+        w.bytes(&CHECKPOINT_MAGIC);
+        w.bytes(&CHECKPOINT_VERSION.to_le_bytes());
+        w.bytes(&[T::BYTES as u8, 0]);
+        w.u32(cap);
+        w.u32(total);
+        self.write_payload(&mut w);
+        debug_assert_eq!(w.pos, len - CRC);
+        let crc = crc32(&w.buf[..len - CRC]);
+        w.u32(crc);
+        Ok(len)
+    }
+
+    /// Restores a fit from a checkpoint written by [`Fit::save`] (of the same precision and
+    /// capacity). On error `self` is unchanged.
+    pub fn load(&mut self, buf: &[u8]) -> Result<()> {
+        *self = Self::from_checkpoint(buf)?;
+        Ok(())
+    }
+
+    /// A fit decoded from a checkpoint (see the module documentation for the checks, in order).
+    pub fn from_checkpoint(buf: &[u8]) -> Result<Self> {
+        let len = Self::CHECKPOINT_BYTES;
+        if buf.len() >= 4 && buf[..4] != CHECKPOINT_MAGIC {
+            return Err(Error::BadCheckpoint);
+        }
+        if buf.len() < HEADER {
+            return Err(Error::BufferTooSmall);
+        }
+        let mut r = Reader { buf, pos: 4 };
+        if r.u16() != CHECKPOINT_VERSION || buf[7] != 0 {
+            return Err(Error::BadCheckpoint);
+        }
+        r.pos = 8;
+        let width = buf[6] as usize;
+        let cap = r.u32() as usize;
+        if width != T::BYTES || cap != P {
+            return Err(Error::Incompatible);
+        }
+        if r.u32() as usize != len {
+            return Err(Error::BadCheckpoint);
+        }
+        let buf = buf.get(..len).ok_or(Error::BufferTooSmall)?;
+        let stored = u32::from_le_bytes([buf[len - 4], buf[len - 3], buf[len - 2], buf[len - 1]]);
+        if crc32(&buf[..len - CRC]) != stored {
+            return Err(Error::Checksum);
+        }
+        let mut r = Reader { buf, pos: HEADER };
+        let fit = Self::read_payload(&mut r)?;
+        debug_assert_eq!(r.pos, len - CRC);
+        Ok(fit)
+    }
+
+    fn write_payload(&self, w: &mut Writer<'_>) {
+        // configuration
+        let c = &self.cfg;
+        w.reals(&[c.prior.intercept, c.prior.coef, c.prior.noise, c.init_scale]);
+        let a = &c.adam;
+        w.reals(&[a.lr, a.beta1, a.beta2, a.eps, a.clip, a.lrd]);
+        match c.estimator {
+            Estimator::MonteCarlo { particles } => {
+                w.u32(0);
+                w.u32(particles);
+            }
+            Estimator::Analytic => {
+                w.u32(1);
+                w.u32(0);
+            }
+        }
+        w.u64(c.seed);
+        w.real(c.tol_rel_obj);
+        w.u32(c.eval_every);
+        w.reals(&[c.average_fraction, c.final_lr_scale]);
+        // statistics (p ≤ P ≤ u32::MAX: save() checked P)
+        let s = &self.stats;
+        w.u32(s.p as u32);
+        w.u64(s.n);
+        w.coefs(&s.d);
+        w.coefs(&s.t);
+        for row in &s.rbar {
+            w.reals(row);
+        }
+        w.real(s.sserr);
+        // optimisation state
+        w.guide(&self.guide);
+        w.adam(&self.adam);
+        w.u64(self.rng.seed());
+        w.u64(self.rng.draws());
+        w.u64(self.avg.count);
+        w.guide(&self.avg.mean);
+        w.guide(&self.prev.0);
+        w.adam(&self.prev.1);
+        // convergence window, oldest first; unused slots are zero
+        w.u32(self.history.len() as u32);
+        let mut k = 0;
+        for v in self.history.oldest_ordered() {
+            w.real(*v);
+            k += 1;
+        }
+        for _ in k..CONVERGENCE_WINDOW {
+            w.real(T::ZERO);
+        }
+        w.real(self.last_elbo);
+    }
+
+    fn read_payload(r: &mut Reader<'_>) -> Result<Self> {
+        let bad = Error::BadCheckpoint;
+        let prior = Prior::<T> {
+            intercept: r.real()?,
+            coef: r.real()?,
+            noise: r.real()?,
+        };
+        let init_scale: T = r.real()?;
+        let adam_cfg = AdamConfig {
+            lr: r.real()?,
+            beta1: r.real()?,
+            beta2: r.real()?,
+            eps: r.real()?,
+            clip: r.any_real(),
+            lrd: r.real()?,
+        };
+        let tag = r.u32();
+        let particles = r.u32();
+        let estimator = match (tag, particles) {
+            (0, k) => Estimator::MonteCarlo { particles: k },
+            (1, 0) => Estimator::Analytic,
+            _ => return Err(bad),
+        };
+        let cfg = Config {
+            prior,
+            init_scale,
+            adam: adam_cfg,
+            estimator,
+            seed: r.u64(),
+            tol_rel_obj: r.real()?,
+            eval_every: r.u32(),
+            average_fraction: r.real()?,
+            final_lr_scale: r.real()?,
+        };
+        if cfg.adam.clip.is_nan_value() {
+            return Err(bad);
+        }
+        cfg.validate().map_err(|_| bad)?;
+
+        let p = r.u32() as usize;
+        let mut stats = Stats::<T, P>::new(p).map_err(|_| bad)?;
+        stats.n = r.u64();
+        stats.d = r.coefs()?;
+        stats.t = r.coefs()?;
+        for row in stats.rbar.iter_mut() {
+            for v in row.iter_mut() {
+                *v = r.real()?;
+            }
+        }
+        stats.sserr = r.real()?;
+        let nonneg = |v: T| v >= T::ZERO;
+        if !nonneg(stats.sserr)
+            || !nonneg(stats.d.alpha)
+            || !stats.d.beta.iter().all(|v| nonneg(*v))
+        {
+            return Err(bad);
+        }
+
+        let guide = r.guide()?;
+        let adam = r.adam()?;
+        let seed = r.u64();
+        let draws = r.u64();
+        if seed != cfg.seed {
+            return Err(bad);
+        }
+        let avg_count = r.u64();
+        let avg_mean = r.guide()?;
+        let prev = (r.guide()?, r.adam()?);
+
+        let mut fit = Fit::new(p, cfg).map_err(|_| bad)?;
+        fit.stats = stats;
+        fit.guide = guide;
+        fit.adam = adam;
+        fit.rng = SeededRng::at(seed, draws);
+        fit.avg = Average {
+            count: avg_count,
+            mean: avg_mean,
+        };
+        fit.prev = prev;
+
+        let len = r.u32() as usize;
+        if len > CONVERGENCE_WINDOW {
+            return Err(bad);
+        }
+        for k in 0..CONVERGENCE_WINDOW {
+            let v = r.real()?;
+            if k < len {
+                if v < T::ZERO {
+                    return Err(bad);
+                }
+                fit.history.write(v);
+            } else if v != T::ZERO {
+                return Err(bad);
+            }
+        }
+        let last: T = r.any_real();
+        if !(last.is_finite() || last == T::INFINITY) {
+            return Err(bad);
+        }
+        fit.last_elbo = last;
+        Ok(fit)
+    }
+}
+
+/// Sequential little-endian writer over a buffer known to be long enough.
+struct Writer<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl Writer<'_> {
+    fn bytes(&mut self, b: &[u8]) {
+        self.buf[self.pos..self.pos + b.len()].copy_from_slice(b);
+        self.pos += b.len();
+    }
+    fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn real<T: Normal>(&mut self, v: T) {
+        v.write_le(&mut self.buf[self.pos..self.pos + T::BYTES]);
+        self.pos += T::BYTES;
+    }
+    fn reals<T: Normal>(&mut self, v: &[T]) {
+        for x in v {
+            self.real(*x);
+        }
+    }
+    fn coefs<T: Normal, const P: usize>(&mut self, c: &Coefs<T, P>) {
+        self.real(c.alpha);
+        self.reals(&c.beta);
+    }
+    fn latent<T: Normal, const P: usize>(&mut self, l: &Latent<T, P>) {
+        self.coefs(&l.theta);
+        self.real(l.u);
+    }
+    fn guide<T: Normal, const P: usize>(&mut self, g: &Guide<T, P>) {
+        self.latent(&g.loc);
+        self.latent(&g.rho);
+    }
+    fn adam<T: Normal, const P: usize>(&mut self, a: &Adam<T, P>) {
+        self.u64(a.step);
+        self.reals(&[a.lr, a.b1t, a.b2t]);
+        self.guide(&a.m);
+        self.guide(&a.v);
+    }
+}
+
+/// Sequential little-endian reader over a buffer whose length was checked against the format.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        out.copy_from_slice(&self.buf[self.pos..self.pos + N]);
+        self.pos += N;
+        out
+    }
+    fn u16(&mut self) -> u16 {
+        u16::from_le_bytes(self.take())
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.take())
+    }
+    fn u64(&mut self) -> u64 {
+        u64::from_le_bytes(self.take())
+    }
+    /// Any scalar, NaN and infinities included (the caller checks).
+    fn any_real<T: Normal>(&mut self) -> T {
+        let v = T::read_le(&self.buf[self.pos..self.pos + T::BYTES]);
+        self.pos += T::BYTES;
+        v
+    }
+    /// A finite scalar.
+    fn real<T: Normal>(&mut self) -> Result<T> {
+        let v: T = self.any_real();
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(Error::BadCheckpoint)
+        }
+    }
+    fn coefs<T: Normal, const P: usize>(&mut self) -> Result<Coefs<T, P>> {
+        let mut c = Coefs::splat(self.real()?);
+        for b in c.beta.iter_mut() {
+            *b = self.real()?;
+        }
+        Ok(c)
+    }
+    fn latent<T: Normal, const P: usize>(&mut self) -> Result<Latent<T, P>> {
+        Ok(Latent {
+            theta: self.coefs()?,
+            u: self.real()?,
+        })
+    }
+    fn guide<T: Normal, const P: usize>(&mut self) -> Result<Guide<T, P>> {
+        Ok(Guide {
+            loc: self.latent()?,
+            rho: self.latent()?,
+        })
+    }
+    fn adam<T: Normal, const P: usize>(&mut self) -> Result<Adam<T, P>> {
+        let step = self.u64();
+        let lr = self.real()?;
+        let b1t = self.real()?;
+        let b2t = self.real()?;
+        let m = self.guide()?;
+        let v: Guide<T, P> = self.guide()?;
+        let nonneg = |l: &Latent<T, P>| {
+            l.u >= T::ZERO && l.theta.alpha >= T::ZERO && l.theta.beta.iter().all(|x| *x >= T::ZERO)
+        };
+        if lr <= T::ZERO || !nonneg(&v.loc) || !nonneg(&v.rho) {
+            return Err(Error::BadCheckpoint);
+        }
+        Ok(Adam {
+            step,
+            lr,
+            b1t,
+            b2t,
+            m,
+            v,
+        })
+    }
+}
+
+/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, as zlib's `crc32`), by nibbles: a
+/// 16-entry table, 64 bytes of flash.
+pub fn crc32(data: &[u8]) -> u32 {
+    const T: [u32; 16] = {
+        let mut t = [0u32; 16];
+        let mut i = 0;
+        while i < 16 {
+            let mut c = i as u32;
+            let mut k = 0;
+            while k < 4 {
+                c = if c & 1 != 0 {
+                    (c >> 1) ^ 0xEDB8_8320
+                } else {
+                    c >> 1
+                };
+                k += 1;
+            }
+            t[i] = c;
+            i += 1;
+        }
+        t
+    };
+    let mut crc = !0u32;
+    for &b in data {
+        crc = (crc >> 4) ^ T[((crc ^ b as u32) & 15) as usize];
+        crc = (crc >> 4) ^ T[((crc ^ (b as u32 >> 4)) & 15) as usize];
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crc32;
+
+    #[test]
+    fn crc32_reference_vectors() {
+        // zlib.crc32 / the standard check value
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(
+            crc32(b"The quick brown fox jumps over the lazy dog"),
+            0x414F_A339
+        );
+    }
+}

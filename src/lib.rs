@@ -53,6 +53,7 @@ mod stats;
 mod synth;
 mod vector;
 
+pub use checkpoint::{crc32, CHECKPOINT_MAGIC, CHECKPOINT_VERSION};
 pub use error::{Error, Result};
 pub use estimator::Estimator;
 pub use exact::ExactReport;
