@@ -2,7 +2,7 @@
 # Install the host tools the test suite drives besides Rust: C and C++ compilers (gcc, clang),
 # valgrind, make and python3. Idempotent; fails loudly (non-zero exit) when it cannot install.
 set -euo pipefail
-PKGS=(gcc g++ clang valgrind make python3)
+PKGS=(gcc g++ clang valgrind make python3 libclang-rt-14-dev)
 die() { echo "host-deps: ERROR: $*" >&2; exit 1; }
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,181 @@
+/*
+ * test_api.c — drives every function of vireg's C API, through every error path, for both
+ * precisions. Run by tests/c_api.rs with gcc and clang, plain, under ASan+UBSan and under
+ * valgrind. Exits 0 when every check passes, 1 otherwise (each failure is printed).
+ *
+ * The checks of one precision are in test_api_family.h, included once per family.
+ */
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vireg.h"
+
+/* Rust leaves the padding bytes inside a state undefined (valgrind's word: never written).
+ * The library never reads them, but this test compares whole states with memcmp, which
+ * memcheck would flag; so the compared bytes are declared defined first. The comparison itself
+ * stays exact, and outside valgrind the request does nothing. */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define DEFINED(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#endif
+#endif
+#ifndef DEFINED
+#define DEFINED(p, n) ((void)0)
+#endif
+
+static int checks = 0;
+static int failures = 0;
+
+#define CHECK(cond)                                                                        \
+    do {                                                                                   \
+        checks++;                                                                          \
+        if (!(cond)) {                                                                     \
+            failures++;                                                                    \
+            fprintf(stderr, "%s:%d [%s]: check failed: %s\n", __FILE__, __LINE__, FAMILY,  \
+                    #cond);                                                                \
+        }                                                                                  \
+    } while (0)
+
+#define EXPECT(call, want)                                                                 \
+    do {                                                                                   \
+        vireg_status got_ = (call);                                                        \
+        checks++;                                                                          \
+        if (got_ != (want)) {                                                              \
+            failures++;                                                                    \
+            fprintf(stderr, "%s:%d [%s]: %s returned %d (%s), expected %s\n", __FILE__,    \
+                    __LINE__, FAMILY, #call, (int)got_, vireg_status_str(got_), #want);    \
+        }                                                                                  \
+    } while (0)
+
+/* Byte-for-byte equality of two objects (states, buffers). */
+static int same_bytes(void *a, void *b, size_t n) {
+    DEFINED(a, n);
+    DEFINED(b, n);
+    return memcmp(a, b, n) == 0;
+}
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+/* V(observe) is vireg_observe_f32 or vireg_observe_f64; L(name) names this family's helpers. */
+#define V(name) CAT(CAT(vireg_, name), SUF)
+#define L(name) CAT(name, SUF)
+
+#define FAMILY "f32"
+#define SUF _f32
+#define REAL float
+#define BIG 1e30f         /* its square overflows */
+#define HUGE_LR 1e30f     /* diverges at once */
+#define REAL_INF HUGE_VALF
+#include "test_api_family.h"
+#undef FAMILY
+#undef SUF
+#undef REAL
+#undef BIG
+#undef HUGE_LR
+#undef REAL_INF
+
+#define FAMILY "f64"
+#define SUF _f64
+#define REAL double
+#define BIG 1e200
+#define HUGE_LR 1e300
+#define REAL_INF HUGE_VAL
+#include "test_api_family.h"
+#undef FAMILY
+
+#define FAMILY "common"
+
+static void test_common(void) {
+    /* vireg_status_str: every status has its own text, anything else is "unknown status". */
+    static const vireg_status known[] = {
+        VIREG_OK,
+        VIREG_ERR_NON_FINITE,
+        VIREG_ERR_DIMENSION,
+        VIREG_ERR_FEATURES,
+        VIREG_ERR_CONFIG,
+        VIREG_ERR_DIVERGED,
+        VIREG_ERR_OVERFLOW,
+        VIREG_ERR_NOT_CONVERGED,
+        VIREG_ERR_MISMATCH,
+        VIREG_ERR_BUFFER_TOO_SMALL,
+        VIREG_ERR_BAD_CHECKPOINT,
+        VIREG_ERR_CHECKSUM,
+        VIREG_ERR_INCOMPATIBLE,
+        VIREG_ERR_ILL_CONDITIONED,
+        VIREG_ERR_NULL,
+        VIREG_ERR_UNINITIALISED,
+        VIREG_ERR_BUSY,
+        VIREG_ERR_MISALIGNED,
+        VIREG_ERR_INVALID_ARGUMENT,
+        VIREG_ERR_PANIC,
+    };
+    static const vireg_status unknown[] = {-1, 14, 99, 106, INT32_MIN, INT32_MAX};
+    size_t i, j;
+    const char *v;
+    CHECK(VIREG_OK == 0);
+    CHECK(strcmp(vireg_status_str(VIREG_OK), "ok") == 0);
+    for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+        const char *s = vireg_status_str(known[i]);
+        CHECK(s != NULL && strlen(s) > 0 && strcmp(s, "unknown status") != 0);
+        for (j = 0; j < i; j++) CHECK(strcmp(s, vireg_status_str(known[j])) != 0);
+    }
+    /* The kernel's errors are 1..=13, in order. */
+    for (i = 1; i <= 13; i++) CHECK(known[i] == (vireg_status)i);
+    for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
+        CHECK(strcmp(vireg_status_str(unknown[i]), "unknown status") == 0);
+
+    v = vireg_version();
+    CHECK(v != NULL && strlen(v) >= 5 && v[1] == '.');
+    CHECK(vireg_max_features() == VIREG_MAX_FEATURES);
+    CHECK(VIREG_ESTIMATOR_MONTE_CARLO != VIREG_ESTIMATOR_ANALYTIC);
+}
+
+/* A checkpoint of one precision is refused by the other. */
+static void test_cross_precision(void) {
+    static vireg_fit_f32 a;
+    static vireg_fit_f64 b, b_before;
+    static uint8_t buf32[1 << 16], buf64[1 << 16];
+    size_t n32 = vireg_checkpoint_size_f32(), n64 = vireg_checkpoint_size_f64(), w = 0;
+    float x32[2] = {1.0f, 2.0f};
+    double x64[2] = {1.0, 2.0};
+    CHECK(n32 <= sizeof buf32 && n64 <= sizeof buf64);
+    if (n32 > sizeof buf32 || n64 > sizeof buf64) return;
+    EXPECT(vireg_init_f32(&a, 2, NULL), VIREG_OK);
+    EXPECT(vireg_observe_f32(&a, x32, 2, 3.0f), VIREG_OK);
+    EXPECT(vireg_save_f32(&a, buf32, sizeof buf32, &w), VIREG_OK);
+    EXPECT(vireg_init_f64(&b, 2, NULL), VIREG_OK);
+    EXPECT(vireg_observe_f64(&b, x64, 2, 3.0), VIREG_OK);
+    EXPECT(vireg_save_f64(&b, buf64, sizeof buf64, &w), VIREG_OK);
+    memcpy(&b_before, &b, sizeof b);
+    {
+        vireg_status s = vireg_load_f64(&b, buf32, sizeof buf32);
+        CHECK(s == VIREG_ERR_INCOMPATIBLE || s == VIREG_ERR_BUFFER_TOO_SMALL);
+        s = vireg_load_f64(&b, buf32, n32);
+        CHECK(s == VIREG_ERR_INCOMPATIBLE || s == VIREG_ERR_BUFFER_TOO_SMALL);
+        CHECK(same_bytes(&b, &b_before, sizeof b));
+        s = vireg_load_f32(&a, buf64, sizeof buf64);
+        CHECK(s == VIREG_ERR_INCOMPATIBLE);
+    }
+    /* A state of one kind is "not initialised" for the other kinds' functions. */
+    {
+        static vireg_fit_f64 big; /* as large as any state: reinterpret the f32 fit's bytes */
+        uint64_t rows;
+        memcpy(&big, &a, sizeof a);
+        EXPECT(vireg_rows_f64(&big, &rows), VIREG_ERR_UNINITIALISED);
+    }
+}
+
+int main(void) {
+    test_common();
+    test_family_f32();
+    test_family_f64();
+    test_cross_precision();
+    printf("test_api: %d checks, %d passed, %d failed\n", checks, checks - failures, failures);
+    return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,196 @@
+"""Tests of the Python binding (plain asserts, no test framework, no NumPy).
+
+    cargo build --release && python3 python/test_vireg.py
+
+Exits non-zero on any failure. Besides the binding's own checks (every error path, state
+unchanged on error), it fits the seed's synthetic data through Python and compares the numbers,
+to the last bit, with those of the Rust API: given by the file named in VIREG_REFERENCE (as
+tests/c_api.rs does, with VIREG_LIB naming the library of the same build), else obtained by
+running `cargo test --release --test c_api -- --ignored --exact print_python_reference`.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vireg  # noqa: E402
+
+checks = 0
+failures = 0
+
+
+def check(cond, what):
+    global checks, failures
+    checks += 1
+    if not cond:
+        failures += 1
+        print("FAILED: %s" % what, file=sys.stderr)
+
+
+def raises(status, fn, *args, **kwargs):
+    """fn(*args) must raise vireg.Error with this status; returns the error."""
+    try:
+        fn(*args, **kwargs)
+    except vireg.Error as e:
+        check(e.status == status, "%s: status %d, expected %d" % (fn.__name__, e.status, status))
+        return e
+    check(False, "%s did not raise (expected status %d)" % (fn.__name__, status))
+    return None
+
+
+def test_basics():
+    check(vireg.version().count(".") == 2, "version")
+    cap = vireg.max_features()
+    check(cap >= 1, "capacity")
+    check(vireg.status_str(0) == "ok", "status_str(0)")
+    check(vireg.status_str(12345) == "unknown status", "unknown status")
+    check(vireg.status_str(vireg.ERR_NON_FINITE) == "a value is NaN or infinite", "status text")
+    for precision in ("f32", "f64"):
+        raises(vireg.ERR_FEATURES, vireg.Fit, 0, precision)
+        raises(vireg.ERR_FEATURES, vireg.Fit, cap + 1, precision)
+        raises(vireg.ERR_CONFIG, vireg.Fit, 2, precision, prior_coef=-1.0)
+        raises(vireg.ERR_NON_FINITE, vireg.Fit, 2, precision, lr=float("nan"))
+        raises(vireg.ERR_CONFIG, vireg.Fit, 2, precision, estimator=9)
+        raises(vireg.ERR_FEATURES, vireg.Synth, 0, 1, precision)
+        fit = vireg.Fit(cap, precision)
+        check(fit.features == cap and fit.rows == 0, "fresh fit")
+        fit = vireg.Fit(3, precision, seed=9, estimator=vireg.ESTIMATOR_ANALYTIC)
+        cfg = fit.config()
+        check(cfg["seed"] == 9 and cfg["estimator"] == vireg.ESTIMATOR_ANALYTIC, "config")
+        fit.observe([1.0, 2.0, 3.0], 4.0)
+        fit.observe([2.0, 1.0, 0.0], 1.0)
+        before = fit.state_bytes()
+        raises(vireg.ERR_DIMENSION, fit.observe, [1.0, 2.0], 1.0)
+        raises(vireg.ERR_NON_FINITE, fit.observe, [1.0, float("nan"), 2.0], 1.0)
+        raises(vireg.ERR_NON_FINITE, fit.observe, [1.0, 2.0, 3.0], float("inf"))
+        e = raises(vireg.ERR_NON_FINITE, fit.observe_rows,
+                   [[1, 2, 3], [4, 5, 6], [7, float("-inf"), 9]], [1, 2, 3])
+        check(e is not None and e.bad_row == 2, "bad_row")
+        big = 1e30 if precision == "f32" else 1e200  # its square overflows
+        raises(vireg.ERR_OVERFLOW, fit.observe, [big, big, big], big)
+        raises(vireg.ERR_INVALID_ARGUMENT, fit.step, 0)
+        raises(vireg.ERR_INVALID_ARGUMENT, fit.quantile, 0, 1.5)
+        raises(vireg.ERR_NON_FINITE, fit.quantile, 0, float("nan"))
+        raises(vireg.ERR_DIMENSION, fit.summary, 5)
+        raises(vireg.ERR_DIMENSION, fit.predict, [1.0])
+        raises(vireg.ERR_NON_FINITE, fit.set_learning_rate, float("inf"))
+        check(fit.state_bytes() == before, "state unchanged after errors (%s)" % precision)
+        raises(vireg.ERR_MISMATCH, fit.merge, vireg.Fit(2, precision))
+        # a zero-filled state is "not initialised"
+        zero = vireg.Fit.__new__(vireg.Fit)
+        zero._f, zero.precision = fit._f, precision
+        zero._state = fit._f.state(len(before))
+        raises(vireg.ERR_UNINITIALISED, lambda: zero.rows)
+        raises(vireg.ERR_UNINITIALISED, zero.solve_exact)
+        raises(vireg.ERR_UNINITIALISED, zero.save)
+        # checkpoints: truncated and corrupted ones are refused
+        blob = fit.save()
+        check(len(blob) > 0, "checkpoint size")
+        raises(vireg.ERR_BUFFER_TOO_SMALL, vireg.Fit.load, blob[:-1], precision)
+        bad = bytearray(blob)
+        bad[len(bad) // 2] ^= 1
+        e = raises(vireg.ERR_CHECKSUM, vireg.Fit.load, bytes(bad), precision)
+        other = "f32" if precision == "f64" else "f64"
+        try:
+            vireg.Fit.load(blob, other)
+            check(False, "a checkpoint was loaded into the other precision")
+        except vireg.Error as e:
+            check(e.status in (vireg.ERR_INCOMPATIBLE, vireg.ERR_BUFFER_TOO_SMALL), "incompatible")
+        restored = vireg.Fit.load(blob, precision)
+        check(restored.rows == 2 and restored.state_bytes() is not None, "restored")
+        # the callback: every report, stop, and exceptions surface after the run
+        seen = []
+        rep = fit.run(50, 10, lambda step, loss: seen.append(step) is None)
+        check(seen == [0, 10, 20, 30, 40] and rep["steps"] == 50, "callback steps %r" % seen)
+        rep = fit.run(50, 10, lambda step, loss: step < 20)
+        check(rep["stopped"] and rep["steps"] == 21, "stopped run")
+
+        def boom(step, loss):
+            raise KeyError("boom")
+
+        try:
+            fit.run(50, 1, boom)
+            check(False, "the callback's exception was lost")
+        except KeyError:
+            pass
+        check(fit.rows == 2, "usable after a callback exception")
+
+
+def rust_reference():
+    path = os.environ.get("VIREG_REFERENCE")
+    if path:
+        with open(path) as f:
+            return json.load(f)
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
+    cmd = ["cargo", "test", "--release", "--quiet", "--test", "c_api", "--", "--ignored",
+           "--exact", "print_python_reference", "--nocapture"]
+    out = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        if line.startswith('{"f64"'):
+            return json.loads(line)
+    sys.exit("test_vireg: no Rust reference (%s):\n%s%s" % (" ".join(cmd), out.stdout, out.stderr))
+
+
+def test_matches_rust(ref, precision):
+    r = ref[precision]
+    p, n, steps = r["features"], r["rows"], r["svi_steps"]
+    synth = vireg.Synth(p, r["seed"], precision)
+    xs, ys = [], []
+    for _ in range(n):
+        x, y = synth.next()
+        xs.append(x)
+        ys.append(y)
+    truth = synth.truth()
+    tag = "[%s] " % precision
+    check(truth[0] == r["truth_alpha"] and truth[-1] == r["truth_sigma"], tag + "truth")
+    check(ys[-1] == r["y_last"], tag + "data")
+
+    exact = vireg.Fit(p, precision)
+    exact.observe_rows(xs, ys)
+    er = exact.solve_exact()
+    check(exact.loc() == r["exact_loc"], tag + "exact loc %r != %r" % (exact.loc(), r["exact_loc"]))
+    check(exact.scale() == r["exact_scale"], tag + "exact scale")
+    check(er["elbo"] == r["exact_elbo"] and er["iterations"] == r["exact_iterations"],
+          tag + "exact report")
+
+    svi = vireg.Fit(p, precision)
+    svi.observe_rows(xs, ys)
+    rep = svi.run(steps)
+    check(rep["loss"] == r["svi_loss"] and rep["elbo"] == r["svi_elbo"], tag + "svi report")
+    check(rep["averaged"] == r["svi_averaged"], tag + "averaged")
+    check(svi.loc() == r["svi_loc"], tag + "svi loc %r != %r" % (svi.loc(), r["svi_loc"]))
+    check(svi.scale() == r["svi_scale"], tag + "svi scale")
+    draws = [v for row in svi.draw(3) for v in row]
+    check(draws == r["draws"], tag + "draws")
+    m, s = exact.predict(r["predict_x"])
+    check(m == r["predict_mean"] and s == r["predict_sd"], tag + "predict")
+
+    # merging two halves recovers the whole data's posterior
+    a, b = vireg.Fit(p, precision), vireg.Fit(p, precision)
+    a.observe_rows(xs[: n // 2], ys[: n // 2])
+    b.observe_rows(xs[n // 2 :], ys[n // 2 :])
+    a.merge(b)
+    a.solve_exact()
+    tol = 1e-3 if precision == "f32" else 1e-9
+    check(all(math.isclose(u, v, rel_tol=tol, abs_tol=tol) for u, v in zip(a.loc(), exact.loc())),
+          tag + "merge")
+
+
+def main():
+    vireg.load_library()
+    test_basics()
+    ref = rust_reference()
+    ok_before = failures
+    for precision in ("f64", "f32"):
+        test_matches_rust(ref, precision)
+    if failures == ok_before:
+        print("test_vireg: the Python fit matches the Rust reference (f64, f32) bit for bit")
+    print("test_vireg: %d checks, %d passed, %d failed" % (checks, checks - failures, failures))
+    return 0 if failures == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

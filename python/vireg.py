@@ -1,0 +1,453 @@
+"""vireg — Bayesian linear regression by variational inference, from Python.
+
+A pure-Python ctypes binding of vireg's C API (no compiled extension, no NumPy). It loads the
+shared library ``target/release/libvireg.so`` of the repository (build it with
+``cargo build --release``), or the file named by the environment variable ``VIREG_LIB``.
+
+    >>> from vireg import Fit, Synth
+    >>> data = Synth(features=2, seed=1)
+    >>> fit = Fit(features=2)
+    >>> for _ in range(500):
+    ...     x, y = data.next()
+    ...     fit.observe(x, y)
+    >>> report = fit.solve_exact()
+    >>> fit.summary(1)["mean"]            # beta_1; 0 = alpha, p + 1 = sigma
+    >>> fit.predict([0.5, -1.0])          # predictive (mean, sd) of y
+
+Everything the C API offers is here, in both precisions (``precision="f64"``, the default, or
+``"f32"``, bit for bit what a microcontroller computes). Errors raise :class:`Error`, whose
+``status`` is the C status code; on error nothing changed.
+"""
+
+import ctypes
+import os
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    byref,
+    c_bool,
+    c_char_p,
+    c_double,
+    c_float,
+    c_int,
+    c_int32,
+    c_size_t,
+    c_uint8,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+
+__all__ = [
+    "Error",
+    "Fit",
+    "Synth",
+    "load_library",
+    "max_features",
+    "status_str",
+    "version",
+    "ESTIMATOR_MONTE_CARLO",
+    "ESTIMATOR_ANALYTIC",
+]
+
+# Status codes (vireg_status): the values are stable.
+OK = 0
+ERR_NON_FINITE = 1
+ERR_DIMENSION = 2
+ERR_FEATURES = 3
+ERR_CONFIG = 4
+ERR_DIVERGED = 5
+ERR_OVERFLOW = 6
+ERR_NOT_CONVERGED = 7
+ERR_MISMATCH = 8
+ERR_BUFFER_TOO_SMALL = 9
+ERR_BAD_CHECKPOINT = 10
+ERR_CHECKSUM = 11
+ERR_INCOMPATIBLE = 12
+ERR_ILL_CONDITIONED = 13
+ERR_NULL = 100
+ERR_UNINITIALISED = 101
+ERR_BUSY = 102
+ERR_MISALIGNED = 103
+ERR_INVALID_ARGUMENT = 104
+ERR_PANIC = 105
+
+ESTIMATOR_MONTE_CARLO = 0
+ESTIMATOR_ANALYTIC = 1
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_DEFAULT_LIB = os.path.join(_HERE, os.pardir, "target", "release", "libvireg.so")
+
+
+class Error(Exception):
+    """A vireg call failed. ``status`` is the C status code, ``call`` the C function."""
+
+    def __init__(self, status, call, bad_row=None):
+        self.status = status
+        self.call = call
+        self.bad_row = bad_row
+        super().__init__("%s: %s (status %d)" % (call, status_str(status), status))
+
+
+def _config_struct(real):
+    class Config(Structure):
+        _fields_ = [
+            ("seed", c_uint64),
+            ("prior_intercept", real),
+            ("prior_coef", real),
+            ("prior_noise", real),
+            ("init_scale", real),
+            ("lr", real),
+            ("beta1", real),
+            ("beta2", real),
+            ("eps", real),
+            ("clip", real),
+            ("lrd", real),
+            ("estimator", c_uint32),
+            ("particles", c_uint32),
+            ("tol_rel_obj", real),
+            ("eval_every", c_uint32),
+            ("average_fraction", real),
+            ("final_lr_scale", real),
+        ]
+
+    return Config
+
+
+def _structs(real):
+    class RunReport(Structure):
+        _fields_ = [
+            ("steps", c_uint64),
+            ("averaged", c_uint64),
+            ("loss", real),
+            ("elbo", real),
+            ("converged", c_bool),
+            ("stopped", c_bool),
+        ]
+
+    class ExactReport(Structure):
+        _fields_ = [("elbo", real), ("iterations", c_uint32)]
+
+    class Summary(Structure):
+        _fields_ = [("mean", real), ("sd", real), ("median", real)]
+
+    return _config_struct(real), RunReport, ExactReport, Summary
+
+
+class _Family:
+    """The C functions of one precision, with their signatures."""
+
+    def __init__(self, lib, suffix, real):
+        self.suffix = suffix
+        self.real = real
+        self.Config, self.RunReport, self.ExactReport, self.Summary = _structs(real)
+        self.Progress = CFUNCTYPE(c_int, c_void_p, c_uint64, real)
+        P, R, S = POINTER, real, c_size_t
+        st = c_void_p  # states are passed as pointers to their buffers
+        sigs = {
+            "fit_size": (c_size_t, []),
+            "synth_size": (c_size_t, []),
+            "checkpoint_size": (c_size_t, []),
+            "config_default": (c_int32, [P(self.Config)]),
+            "init": (c_int32, [st, S, P(self.Config)]),
+            "get_config": (c_int32, [st, P(self.Config)]),
+            "set_learning_rate": (c_int32, [st, R]),
+            "features": (c_int32, [st, P(S)]),
+            "rows": (c_int32, [st, P(c_uint64)]),
+            "observe": (c_int32, [st, P(R), S, R]),
+            "observe_rows": (c_int32, [st, P(R), S, S, S, P(R), P(S)]),
+            "merge": (c_int32, [st, st]),
+            "step": (c_int32, [st, c_uint64, P(R)]),
+            "run": (c_int32, [st, c_uint64, c_uint64, self.Progress, c_void_p, P(self.RunReport)]),
+            "solve_exact": (c_int32, [st, P(self.ExactReport)]),
+            "elbo": (c_int32, [st, P(R)]),
+            "posterior_loc": (c_int32, [st, P(R), S]),
+            "posterior_scale": (c_int32, [st, P(R), S]),
+            "posterior_summary": (c_int32, [st, S, P(self.Summary)]),
+            "posterior_quantile": (c_int32, [st, S, R, P(R)]),
+            "draw": (c_int32, [st, P(R), S, S]),
+            "predict": (c_int32, [st, P(R), S, P(R), P(R)]),
+            "save": (c_int32, [st, P(c_uint8), S, P(S)]),
+            "load": (c_int32, [st, P(c_uint8), S]),
+            "synth_init": (c_int32, [st, S, c_uint64]),
+            "synth_next": (c_int32, [st, P(R), S, P(R)]),
+            "synth_truth": (c_int32, [st, P(R), S]),
+        }
+        for name, (restype, argtypes) in sigs.items():
+            f = getattr(lib, "vireg_%s_%s" % (name, suffix))
+            f.restype = restype
+            f.argtypes = argtypes
+            setattr(self, name, f)
+
+    def call(self, name, *args):
+        """Calls vireg_<name>_<suffix>; raises Error unless it returns OK."""
+        s = getattr(self, name)(*args)
+        if s != OK:
+            raise Error(s, "vireg_%s_%s" % (name, self.suffix))
+
+    def array(self, values):
+        values = list(values)
+        return (self.real * len(values))(*values)
+
+    def state(self, size):
+        """A zero-filled, 8-byte-aligned buffer of `size` bytes."""
+        return (c_uint64 * (size // 8))()
+
+
+_lib = None
+_families = {}
+
+
+def load_library(path=None):
+    """Loads the shared library (``path``, else ``$VIREG_LIB``, else the repository's
+    ``target/release/libvireg.so``). Called on first use; call it first to choose the file."""
+    global _lib, _families
+    path = path or os.environ.get("VIREG_LIB") or os.path.normpath(_DEFAULT_LIB)
+    if not os.path.exists(path):
+        raise OSError("vireg: %s not found (run `cargo build --release`, or set VIREG_LIB)" % path)
+    lib = ctypes.CDLL(path)
+    lib.vireg_status_str.restype = c_char_p
+    lib.vireg_status_str.argtypes = [c_int32]
+    lib.vireg_version.restype = c_char_p
+    lib.vireg_version.argtypes = []
+    lib.vireg_max_features.restype = c_size_t
+    lib.vireg_max_features.argtypes = []
+    _lib = lib
+    _families = {"f32": _Family(lib, "f32", c_float), "f64": _Family(lib, "f64", c_double)}
+    return lib
+
+
+def _library():
+    if _lib is None:
+        load_library()
+    return _lib
+
+
+def _family(precision):
+    _library()
+    try:
+        return _families[precision]
+    except KeyError:
+        raise ValueError("precision must be 'f32' or 'f64', not %r" % (precision,)) from None
+
+
+def status_str(status):
+    """The library's description of a status code."""
+    return _library().vireg_status_str(status).decode("utf-8")
+
+
+def version():
+    """The library's version string."""
+    return _library().vireg_version().decode("utf-8")
+
+
+def max_features():
+    """The feature capacity the library was built with (VIREG_MAX_FEATURES)."""
+    return _library().vireg_max_features()
+
+
+def _summary(s):
+    return {"mean": s.mean, "sd": s.sd, "median": s.median}
+
+
+class Fit:
+    """A Bayesian linear regression fit (α ~ N(0, 100), βⱼ ~ N(0, 10), σ ~ HalfNormal(10),
+    y ~ N(α + x·β, σ)) with a mean-field Gaussian posterior.
+
+    ``Fit(features, precision="f64", **config)``: config keywords are the fields of the C
+    vireg_config (seed, prior_intercept, prior_coef, prior_noise, init_scale, lr, beta1, beta2,
+    eps, clip, lrd, estimator, particles, tol_rel_obj, eval_every, average_fraction,
+    final_lr_scale); unspecified ones take the defaults. Parameters are indexed in the latent
+    order: 0 = α, 1..p = β, p + 1 = σ.
+    """
+
+    def __init__(self, features, precision="f64", **config):
+        self._f = _family(precision)
+        self.precision = precision
+        self._state = self._f.state(self._f.fit_size())
+        cfg = self._f.Config()
+        self._f.call("config_default", byref(cfg))
+        for k, v in config.items():
+            if k not in dict(self._f.Config._fields_):
+                raise TypeError("unknown configuration field %r" % (k,))
+            setattr(cfg, k, v)
+        self._f.call("init", self._state, features, byref(cfg))
+
+    @classmethod
+    def load(cls, checkpoint, precision="f64"):
+        """A fit restored from the bytes of :meth:`save`."""
+        self = cls.__new__(cls)
+        self._f = _family(precision)
+        self.precision = precision
+        self._state = self._f.state(self._f.fit_size())
+        buf = (c_uint8 * len(checkpoint)).from_buffer_copy(checkpoint)
+        self._f.call("load", self._state, buf, len(checkpoint))
+        return self
+
+    def save(self):
+        """A checkpoint of the whole fit (versioned, checksummed, little-endian) as bytes."""
+        n = self._f.checkpoint_size()
+        buf = (c_uint8 * n)()
+        written = c_size_t()
+        self._f.call("save", self._state, buf, n, byref(written))
+        return bytes(buf[: written.value])
+
+    def copy(self):
+        """An independent copy (the state is plain bytes)."""
+        other = Fit.__new__(Fit)
+        other._f, other.precision = self._f, self.precision
+        other._state = self._f.state(ctypes.sizeof(self._state))
+        ctypes.memmove(other._state, self._state, ctypes.sizeof(self._state))
+        return other
+
+    def state_bytes(self):
+        """The raw bytes of the C state (for tests: an error must leave them unchanged)."""
+        return bytes(self._state)
+
+    @property
+    def features(self):
+        n = c_size_t()
+        self._f.call("features", self._state, byref(n))
+        return n.value
+
+    @property
+    def rows(self):
+        n = c_uint64()
+        self._f.call("rows", self._state, byref(n))
+        return n.value
+
+    def config(self):
+        """The configuration, as a dict."""
+        cfg = self._f.Config()
+        self._f.call("get_config", self._state, byref(cfg))
+        return {name: getattr(cfg, name) for name, _ in cfg._fields_}
+
+    def set_learning_rate(self, lr):
+        self._f.call("set_learning_rate", self._state, lr)
+
+    def observe(self, x, y):
+        """Folds one row (x: p numbers, y: the response) in."""
+        xa = self._f.array(x)
+        self._f.call("observe", self._state, xa, len(xa), y)
+
+    def observe_rows(self, xs, ys):
+        """Folds many rows in, all or nothing (xs: rows of p numbers; ys: responses). On a bad
+        row, raises Error with ``bad_row`` set to its index."""
+        xs = [list(r) for r in xs]
+        ys = list(ys)
+        p = len(xs[0]) if xs else self.features
+        if any(len(r) != p for r in xs) or len(xs) != len(ys):
+            raise Error(ERR_DIMENSION, "vireg_observe_rows_" + self._f.suffix)
+        flat = self._f.array(v for r in xs for v in r)
+        ya = self._f.array(ys)
+        bad = c_size_t()
+        s = self._f.observe_rows(self._state, flat, len(ys), p, p, ya, byref(bad))
+        if s != OK:
+            raise Error(s, "vireg_observe_rows_" + self._f.suffix, bad.value)
+
+    def merge(self, other):
+        """Adds the data of another fit (same precision and number of features)."""
+        if other._f is not self._f:
+            raise ValueError("cannot merge fits of different precisions")
+        self._f.call("merge", self._state, other._state)
+
+    def step(self, n=1):
+        """n SVI steps; returns the loss (-ELBO) of the last."""
+        loss = self._f.real()
+        self._f.call("step", self._state, n, byref(loss))
+        return loss.value
+
+    def run(self, max_steps, report_every=0, callback=None):
+        """Runs SVI; ``callback(step, loss)`` is called every ``report_every`` steps and may
+        return False to stop. An exception raised by it stops the run and is re-raised."""
+        errors = []
+
+        def trampoline(_user, step, loss):
+            try:
+                return 0 if callback(step, loss) is False else 1
+            except BaseException as e:  # noqa: B902 - re-raised after the C call returns
+                errors.append(e)
+                return 0
+
+        cb = self._f.Progress(trampoline) if callback is not None else self._f.Progress()
+        rep = self._f.RunReport()
+        s = self._f.run(self._state, max_steps, report_every, cb, None, byref(rep))
+        if errors:
+            raise errors[0]
+        if s != OK:
+            raise Error(s, "vireg_run_" + self._f.suffix)
+        return {name: getattr(rep, name) for name, _ in rep._fields_}
+
+    def solve_exact(self):
+        """Sets the posterior to the exact mean-field optimum; returns {elbo, iterations}."""
+        rep = self._f.ExactReport()
+        self._f.call("solve_exact", self._state, byref(rep))
+        return {"elbo": rep.elbo, "iterations": rep.iterations}
+
+    def elbo(self):
+        e = self._f.real()
+        self._f.call("elbo", self._state, byref(e))
+        return e.value
+
+    def _vector(self, name):
+        d = self.features + 2
+        out = (self._f.real * d)()
+        self._f.call(name, self._state, out, d)
+        return list(out)
+
+    def loc(self):
+        """Pyro's auto_loc: the guide's locations (α, β₁..β_p, ln σ)."""
+        return self._vector("posterior_loc")
+
+    def scale(self):
+        """Pyro's auto_scale: the guide's scales."""
+        return self._vector("posterior_scale")
+
+    def summary(self, i):
+        """{mean, sd, median} of parameter i (0 = α, 1..p = β, p + 1 = σ)."""
+        s = self._f.Summary()
+        self._f.call("posterior_summary", self._state, i, byref(s))
+        return _summary(s)
+
+    def quantile(self, i, q):
+        out = self._f.real()
+        self._f.call("posterior_quantile", self._state, i, q, byref(out))
+        return out.value
+
+    def draw(self, n=1):
+        """n posterior draws, each [α, β₁..β_p, σ]."""
+        d = self.features + 2
+        out = (self._f.real * (n * d))()
+        self._f.call("draw", self._state, out, n, n * d)
+        return [list(out[i * d : (i + 1) * d]) for i in range(n)]
+
+    def predict(self, x):
+        """Predictive (mean, sd) of y at a new row x."""
+        xa = self._f.array(x)
+        m, s = self._f.real(), self._f.real()
+        self._f.call("predict", self._state, xa, len(xa), byref(m), byref(s))
+        return m.value, s.value
+
+
+class Synth:
+    """The seed's synthetic data, row by row (the same stream as Rust's vireg::Synth)."""
+
+    def __init__(self, features, seed, precision="f64"):
+        self._f = _family(precision)
+        self._p = features
+        self._state = self._f.state(self._f.synth_size())
+        self._f.call("synth_init", self._state, features, seed)
+
+    def next(self):
+        """The next row: (x, y)."""
+        x = (self._f.real * self._p)()
+        y = self._f.real()
+        self._f.call("synth_next", self._state, x, self._p, byref(y))
+        return list(x), y.value
+
+    def truth(self):
+        """The true [α, β₁..β_p, σ]."""
+        out = (self._f.real * (self._p + 2))()
+        self._f.call("synth_truth", self._state, out, self._p + 2)
+        return list(out)

@@ -1,0 +1,480 @@
+//! The C API, driven from C, C++, Python and Rust.
+//!
+//! * `examples-c/` is built with its Makefile against this build's static library and header,
+//!   with gcc and clang, and run plain, under AddressSanitizer + UndefinedBehaviorSanitizer, and
+//!   under valgrind: `test_api` (every function, every error path), `seed` (whose output must be
+//!   the Rust seed example's, timings aside), `stream` (checked against the Rust API on the same
+//!   rows), `gen_csv` and the C++17 `cpp_demo`.
+//! * `python/test_vireg.py` runs over this build's shared library and must reproduce, to the
+//!   last bit, reference numbers computed here through the Rust API.
+//! * Rust calls the exported functions directly for what C cannot express without undefined
+//!   behaviour (misaligned pointers) and checks the status strings against the kernel's.
+//!
+//! A missing tool (make, gcc, g++, clang, clang++, valgrind, python3) fails the tests: install
+//! them with `scripts/host-deps.sh`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use vireg::ffi::*;
+use vireg::{Config, Fit, Synth};
+
+// ---------------------------------------------------------------------------------------------
+// Locations
+// ---------------------------------------------------------------------------------------------
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The directory holding this build's `libvireg.a` and `libvireg.so` (cargo builds every crate
+/// type of the library next to the test executables, in `target/<profile>/deps`).
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let dir = exe.parent().expect("deps directory").to_path_buf();
+    for lib in ["libvireg.a", "libvireg.so"] {
+        assert!(
+            dir.join(lib).exists(),
+            "{} not found next to the test executable",
+            dir.join(lib).display()
+        );
+    }
+    dir
+}
+
+/// `target/<profile>`, where cargo puts the examples.
+fn profile_dir() -> PathBuf {
+    lib_dir().parent().expect("profile directory").to_path_buf()
+}
+
+/// The header of this build (its capacity is the library's).
+fn include_dir() -> &'static str {
+    env!("OUT_DIR")
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("cannot run {cmd:?}: {e} (install the host tools: scripts/host-deps.sh)")
+    });
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The C and C++ programs
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Plain,
+    Sanitizers,
+    Valgrind,
+}
+
+/// Builds examples-c with `cc`/`cxx` and runs every program in `mode` (Makefile targets `run`
+/// and `valgrind`); returns the build directory holding the outputs.
+fn build_and_run(cc: &str, cxx: &str, mode: Mode) -> PathBuf {
+    let build = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("c_api")
+        .join(format!("{cc}-{mode:?}").to_lowercase());
+    let _ = std::fs::remove_dir_all(&build);
+    let mut make = Command::new("make");
+    make.arg("-C")
+        .arg(manifest_dir().join("examples-c"))
+        .arg(format!("CC={cc}"))
+        .arg(format!("CXX={cxx}"))
+        .arg(format!("LIBDIR={}", lib_dir().display()))
+        .arg(format!("INCDIR={}", include_dir()))
+        .arg(format!("BUILD={}", build.display()))
+        .arg(match mode {
+            Mode::Plain => "SAN=",
+            Mode::Sanitizers => "SAN=1",
+            Mode::Valgrind => "SAN=",
+        })
+        .arg(match mode {
+            Mode::Valgrind => "valgrind",
+            _ => "run",
+        })
+        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
+        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+    run(&mut make);
+    build
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The seed output with its timings blanked (the only part allowed to differ).
+fn without_timings(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = if let Some(rest) = line.strip_prefix("finished in ") {
+            let tail = rest.split_once(" seconds").map(|(_, t)| t).unwrap_or("");
+            format!("finished in <t> seconds{tail}")
+        } else if let Some(rest) = line.strip_prefix("exact optimum in ") {
+            let tail = rest.split_once(" µs").map(|(_, t)| t).unwrap_or("");
+            format!("exact optimum in <t> µs{tail}")
+        } else {
+            line.to_string()
+        };
+        writeln!(out, "{line}").unwrap();
+    }
+    out
+}
+
+/// The Rust seed example's output (built by `cargo test` with the other examples).
+fn rust_seed_output() -> &'static str {
+    static OUT: OnceLock<String> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let exe = profile_dir().join("examples").join("seed");
+        let out = run(&mut Command::new(&exe));
+        without_timings(&String::from_utf8(out.stdout).expect("utf-8"))
+    })
+}
+
+/// What `stream` must print last for `gen_csv 3 300 7`, computed through the Rust API.
+fn rust_stream_final() -> String {
+    let (p, n) = (3, 300);
+    let mut synth: Synth<f64, MAX_FEATURES> = Synth::new(p, 7).unwrap();
+    let mut fit: Fit<f64, MAX_FEATURES> = Fit::new(p, Config::default()).unwrap();
+    let mut x = [0.0; MAX_FEATURES];
+    for _ in 0..n {
+        let y = synth.next_row(&mut x[..p]).unwrap();
+        fit.observe(&x[..p], y).unwrap();
+    }
+    fit.solve_exact().unwrap();
+    let post = fit.posterior();
+    let mut s = format!("final posterior ({n} rows):\n");
+    for i in 0..p + 2 {
+        let sm = post.summary(i).unwrap();
+        let name = match i {
+            0 => "alpha".to_string(),
+            i if i <= p => format!("beta[{}]", i - 1),
+            _ => "sigma".to_string(),
+        };
+        writeln!(s, "{name:<8} mean {:.6} sd {:.6}", sm.mean, sm.sd).unwrap();
+    }
+    s
+}
+
+/// Checks what the programs printed into `build`.
+fn check_outputs(build: &Path) {
+    let api = read(&build.join("test_api.out"));
+    assert!(api.contains(" 0 failed"), "test_api: {api}");
+
+    let seed = without_timings(&read(&build.join("seed.out")));
+    let want = rust_seed_output();
+    if seed != want {
+        let diff: Vec<String> = want
+            .lines()
+            .zip(seed.lines())
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| format!("  rust: {a}\n     c: {b}"))
+            .collect();
+        panic!(
+            "seed.c's output differs from the Rust seed example's ({} vs {} lines):\n{}",
+            seed.lines().count(),
+            want.lines().count(),
+            diff.join("\n")
+        );
+    }
+
+    let stream = read(&build.join("stream.out"));
+    let tail = stream
+        .find("final posterior")
+        .map(|i| &stream[i..])
+        .unwrap_or_else(|| panic!("stream printed no final posterior:\n{stream}"));
+    assert_eq!(
+        tail,
+        rust_stream_final(),
+        "stream's posterior differs from Rust's"
+    );
+    assert_eq!(stream.matches("after ").count(), 3, "{stream}");
+    assert_eq!(stream.matches(": predicted y = ").count(), 200, "{stream}");
+    let bad = read(&build.join("stream_bad.out"));
+    assert!(bad.contains("line 1: field 1 is not a number"), "{bad}");
+
+    let cpp = read(&build.join("cpp_demo.out"));
+    assert!(cpp.trim_end().ends_with("cpp_demo: ok"), "{cpp}");
+}
+
+#[test]
+fn c_programs_gcc() {
+    check_outputs(&build_and_run("gcc", "g++", Mode::Plain));
+}
+
+#[test]
+fn c_programs_clang() {
+    check_outputs(&build_and_run("clang", "clang++", Mode::Plain));
+}
+
+#[test]
+fn c_programs_gcc_sanitizers() {
+    check_outputs(&build_and_run("gcc", "g++", Mode::Sanitizers));
+}
+
+#[test]
+fn c_programs_clang_sanitizers() {
+    check_outputs(&build_and_run("clang", "clang++", Mode::Sanitizers));
+}
+
+#[test]
+fn c_programs_gcc_valgrind() {
+    check_outputs(&build_and_run("gcc", "g++", Mode::Valgrind));
+}
+
+#[test]
+fn c_programs_clang_valgrind() {
+    check_outputs(&build_and_run("clang", "clang++", Mode::Valgrind));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python
+// ---------------------------------------------------------------------------------------------
+
+/// A JSON number that parses back to exactly `x` (Rust's shortest round-trip form).
+fn num(x: f64) -> String {
+    assert!(x.is_finite());
+    format!("{x:?}")
+}
+
+fn arr(v: impl IntoIterator<Item = f64>) -> String {
+    let items: Vec<String> = v.into_iter().map(num).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// The numbers `python/test_vireg.py` must reproduce: the seed's data (P = 8, seed 42, here
+/// N = 1000 rows) fitted exactly and by SVI, in both precisions, with draws and a prediction.
+/// f32 values are given as the f64 of the same value.
+fn python_reference() -> String {
+    const P: usize = 8;
+    const N: usize = 1000;
+    fn family<T: vireg::Normal + Into<f64>>(steps: u64) -> String {
+        let mut synth: Synth<T, MAX_FEATURES> = Synth::new(P, 42).unwrap();
+        let mut xs = vec![T::ZERO; N * P];
+        let mut ys = vec![T::ZERO; N];
+        for i in 0..N {
+            ys[i] = synth.next_row(&mut xs[i * P..(i + 1) * P]).unwrap();
+        }
+        let d = P + 2;
+        let mut exact: Fit<T, MAX_FEATURES> = Fit::new(P, Config::default()).unwrap();
+        exact.observe_rows(&xs, P, &ys).unwrap();
+        let er = exact.solve_exact().unwrap();
+        let mut svi: Fit<T, MAX_FEATURES> = Fit::new(P, Config::default()).unwrap();
+        svi.observe_rows(&xs, P, &ys).unwrap();
+        let rr = svi.run(steps, 0, |_, _| true).unwrap();
+        let (mut loc, mut scale) = (vec![T::ZERO; d], vec![T::ZERO; d]);
+        let (mut sloc, mut sscale) = (vec![T::ZERO; d], vec![T::ZERO; d]);
+        exact.posterior().loc(&mut loc);
+        exact.posterior().scale(&mut scale);
+        svi.posterior().loc(&mut sloc);
+        svi.posterior().scale(&mut sscale);
+        let mut draws = Vec::new();
+        for _ in 0..3 {
+            let mut row = vec![T::ZERO; d];
+            svi.draw(&mut row).unwrap();
+            draws.extend(row);
+        }
+        let xnew: Vec<T> = (0..P).map(|j| T::c(j as f64 * 0.25 - 1.0)).collect();
+        let (pm, ps) = exact.posterior().predict(&xnew).unwrap();
+        let truth = synth.truth();
+        let f = |v: &[T]| arr(v.iter().map(|x| (*x).into()));
+        format!(
+            "{{\"rows\": {N}, \"features\": {P}, \"seed\": 42, \"svi_steps\": {steps}, \
+             \"truth_alpha\": {}, \"truth_sigma\": {}, \"y_last\": {}, \
+             \"exact_loc\": {}, \"exact_scale\": {}, \"exact_elbo\": {}, \
+             \"exact_iterations\": {}, \"svi_loc\": {}, \"svi_scale\": {}, \"svi_loss\": {}, \
+             \"svi_elbo\": {}, \"svi_averaged\": {}, \"draws\": {}, \"predict_x\": {}, \
+             \"predict_mean\": {}, \"predict_sd\": {}}}",
+            num(truth.alpha.into()),
+            num(synth.sigma().into()),
+            num(ys[N - 1].into()),
+            f(&loc),
+            f(&scale),
+            num(er.elbo.into()),
+            er.iterations,
+            f(&sloc),
+            f(&sscale),
+            num(rr.loss.into()),
+            num(rr.elbo.into()),
+            rr.averaged,
+            f(&draws),
+            f(&xnew),
+            num(pm.into()),
+            num(ps.into())
+        )
+    }
+    format!(
+        "{{\"f64\": {}, \"f32\": {}}}\n",
+        family::<f64>(2000),
+        family::<f32>(2000)
+    )
+}
+
+#[test]
+fn python_module_matches_rust() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python");
+    std::fs::create_dir_all(&dir).unwrap();
+    let reference = dir.join("reference.json");
+    std::fs::write(&reference, python_reference()).unwrap();
+    let out = run(Command::new("python3")
+        .arg(manifest_dir().join("python").join("test_vireg.py"))
+        .env("VIREG_LIB", lib_dir().join("libvireg.so"))
+        .env("VIREG_REFERENCE", &reference)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::null()));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(" 0 failed"), "{text}");
+    assert!(text.contains("matches the Rust reference"), "{text}");
+}
+
+/// Prints the Python reference (for running python/test_vireg.py by hand):
+/// `cargo test --release --test c_api -- --ignored --nocapture print_python_reference`.
+#[test]
+#[ignore]
+fn print_python_reference() {
+    print!("{}", python_reference());
+}
+
+// ---------------------------------------------------------------------------------------------
+// From Rust
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn status_strings_are_the_kernels() {
+    use std::ffi::CStr;
+    use vireg::Error::*;
+    for e in [
+        NonFinite,
+        Dimension,
+        Features,
+        Config,
+        Diverged,
+        Overflow,
+        NotConverged,
+        Mismatch,
+        BufferTooSmall,
+        BadCheckpoint,
+        Checksum,
+        Incompatible,
+        IllConditioned,
+    ] {
+        // SAFETY: vireg_status_str returns a static NUL-terminated string.
+        let s = unsafe { CStr::from_ptr(vireg_status_str(e as i32)) };
+        assert_eq!(s.to_str().unwrap(), e.as_str(), "{e:?}");
+    }
+    // SAFETY: as above.
+    let unknown = unsafe { CStr::from_ptr(vireg_status_str(12345)) };
+    assert_eq!(unknown.to_str().unwrap(), "unknown status");
+}
+
+#[test]
+fn misaligned_pointers_are_refused() {
+    // A buffer one word larger than a state, addressed one byte in: misaligned for every type.
+    let mut words = vec![0u64; VIREG_FIT_F64_WORDS + 2];
+    let base = words.as_mut_ptr().cast::<u8>();
+    // SAFETY (all the calls below): every pointer is valid for the bytes the function may touch;
+    // the misaligned ones are refused before any access.
+    unsafe {
+        let bad_fit = base.add(1).cast::<vireg_fit_f64>();
+        assert_eq!(
+            vireg_init_f64(bad_fit, 2, core::ptr::null()),
+            VIREG_ERR_MISALIGNED
+        );
+        let bad_fit32 = base.add(4).cast::<vireg_fit_f32>();
+        assert_eq!(
+            vireg_init_f32(bad_fit32, 2, core::ptr::null()),
+            VIREG_ERR_MISALIGNED
+        );
+        assert!(words.iter().all(|w| *w == 0), "a refused init wrote");
+
+        let mut fit = core::mem::MaybeUninit::<vireg_fit_f64>::zeroed();
+        let fit = fit.as_mut_ptr();
+        assert_eq!(vireg_init_f64(fit, 2, core::ptr::null()), VIREG_OK);
+        let mut bytes = [0u8; 64];
+        let bad_x = bytes.as_mut_ptr().add(1).cast::<f64>();
+        assert_eq!(vireg_observe_f64(fit, bad_x, 2, 1.0), VIREG_ERR_MISALIGNED);
+        let mut n = 0usize;
+        assert_eq!(vireg_features_f64(fit, &mut n), VIREG_OK);
+        assert_eq!(n, 2);
+        let bad_n = bytes.as_mut_ptr().add(3).cast::<usize>();
+        assert_eq!(vireg_features_f64(fit, bad_n), VIREG_ERR_MISALIGNED);
+        let bad_cfg = bytes.as_mut_ptr().add(1).cast::<vireg_config_f64>();
+        let mut cfg_bytes = [0u64; 32];
+        let bad_cfg_out = cfg_bytes
+            .as_mut_ptr()
+            .cast::<u8>()
+            .add(2)
+            .cast::<vireg_config_f64>();
+        assert_eq!(vireg_config_default_f64(bad_cfg_out), VIREG_ERR_MISALIGNED);
+        assert_eq!(vireg_init_f64(fit, 2, bad_cfg), VIREG_ERR_MISALIGNED);
+        let bad_loss = bytes.as_mut_ptr().add(1).cast::<f64>();
+        assert_eq!(vireg_step_f64(fit, 1, bad_loss), VIREG_ERR_MISALIGNED);
+        let bad_row = bytes.as_mut_ptr().add(1).cast::<usize>();
+        let x = [1.0, 2.0];
+        assert_eq!(
+            vireg_observe_rows_f64(fit, x.as_ptr(), 1, 2, 2, x.as_ptr(), bad_row),
+            VIREG_ERR_MISALIGNED
+        );
+        let mut rows = 0u64;
+        assert_eq!(vireg_rows_f64(fit, &mut rows), VIREG_OK);
+        assert_eq!(rows, 0, "a refused call changed the fit");
+    }
+}
+
+#[test]
+fn a_fit_works_from_rust_through_the_c_api() {
+    // The same fit through the C API and the Rust API gives the same bits.
+    let (p, n) = (4, 300);
+    let mut synth: Synth<f32, MAX_FEATURES> = Synth::new(p, 5).unwrap();
+    let mut xs = vec![0f32; n * p];
+    let mut ys = vec![0f32; n];
+    for i in 0..n {
+        ys[i] = synth.next_row(&mut xs[i * p..(i + 1) * p]).unwrap();
+    }
+    let mut rust: Fit<f32, MAX_FEATURES> = Fit::new(p, Config::default()).unwrap();
+    rust.observe_rows(&xs, p, &ys).unwrap();
+    let rr = rust.run(500, 0, |_, _| true).unwrap();
+    let mut want = vec![0f32; p + 2];
+    rust.posterior().loc(&mut want);
+
+    let mut state = Box::new(core::mem::MaybeUninit::<vireg_fit_f32>::zeroed());
+    let fit = state.as_mut_ptr();
+    let mut got = vec![0f32; p + 2];
+    let mut bad = usize::MAX;
+    let mut report = core::mem::MaybeUninit::<vireg_run_report_f32>::zeroed();
+    // SAFETY: every pointer is valid for the lengths given; the state is zero-filled.
+    unsafe {
+        let mut rows = 0;
+        assert_eq!(vireg_rows_f32(fit, &mut rows), VIREG_ERR_UNINITIALISED);
+        assert_eq!(vireg_init_f32(fit, p, core::ptr::null()), VIREG_OK);
+        assert_eq!(
+            vireg_observe_rows_f32(fit, xs.as_ptr(), n, p, p, ys.as_ptr(), &mut bad),
+            VIREG_OK
+        );
+        assert_eq!(bad, n);
+        let none: vireg_progress_f32 = None;
+        let user = core::ptr::null_mut();
+        assert_eq!(
+            vireg_run_f32(fit, 500, 0, none, user, report.as_mut_ptr()),
+            VIREG_OK
+        );
+        assert_eq!(
+            vireg_posterior_loc_f32(fit, got.as_mut_ptr(), got.len()),
+            VIREG_OK
+        );
+        let report = report.assume_init();
+        assert_eq!(report.steps, rr.steps);
+        assert_eq!(report.loss.to_bits(), rr.loss.to_bits());
+        assert_eq!(report.elbo.to_bits(), rr.elbo.to_bits());
+    }
+    assert_eq!(got, want);
+}

@@ -1,0 +1,237 @@
+//! The C header.
+//!
+//! * `include/vireg.h` is, byte for byte, the header build.rs generates (with cbindgen) for the
+//!   default capacity. When they differ the test fails; `VIREG_UPDATE_HEADER=1 cargo test
+//!   --release --test header` (or `make header`) rewrites the committed copy instead.
+//! * The header of this build states the library's capacity and state sizes.
+//! * The `_f32` and `_f64` families are declared and documented alike.
+//! * It compiles as C99 and as C++17 with gcc and clang, warnings as errors.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use vireg::ffi;
+
+/// The generated header for the default capacity (what include/vireg.h must be).
+const GENERATED_DEFAULT: &str = include_str!(concat!(env!("OUT_DIR"), "/vireg_default.h"));
+/// The generated header for this build's capacity (VIREG_MAX_FEATURES).
+const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/vireg.h"));
+
+fn committed_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("include")
+        .join("vireg.h")
+}
+
+#[test]
+fn committed_header_is_the_generated_one() {
+    let path = committed_path();
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed == GENERATED_DEFAULT {
+        return;
+    }
+    if std::env::var("VIREG_UPDATE_HEADER").as_deref() == Ok("1") {
+        std::fs::write(&path, GENERATED_DEFAULT)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        eprintln!("header: rewrote {}", path.display());
+        return;
+    }
+    let (line, want, got) = GENERATED_DEFAULT
+        .lines()
+        .map(Some)
+        .chain(std::iter::repeat(None))
+        .zip(committed.lines().map(Some).chain(std::iter::repeat(None)))
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+        .map(|(i, (a, b))| (i + 1, a.unwrap_or("<end>"), b.unwrap_or("<end>")))
+        .unwrap_or((0, "", ""));
+    panic!(
+        "include/vireg.h is not the generated header (first difference at line {line}:\n  \
+         generated: {want}\n  committed: {got})\n\
+         Rewrite it with `make header` (VIREG_UPDATE_HEADER=1 cargo test --release --test \
+         header) and commit it."
+    );
+}
+
+/// The value of `#define NAME value` in a header.
+fn define(header: &str, name: &str) -> usize {
+    let prefix = format!("#define {name} ");
+    let line = header
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no #define {name}"));
+    line[prefix.len()..]
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("#define {name}: {e}"))
+}
+
+#[test]
+fn header_states_the_library_sizes() {
+    use core::mem::{align_of, size_of};
+    assert_eq!(define(GENERATED, "VIREG_MAX_FEATURES"), ffi::MAX_FEATURES);
+    assert_eq!(define(GENERATED_DEFAULT, "VIREG_MAX_FEATURES"), 16);
+    let sizes = [
+        (
+            "VIREG_FIT_F32",
+            size_of::<ffi::vireg_fit_f32>(),
+            ffi::vireg_fit_size_f32(),
+        ),
+        (
+            "VIREG_FIT_F64",
+            size_of::<ffi::vireg_fit_f64>(),
+            ffi::vireg_fit_size_f64(),
+        ),
+        (
+            "VIREG_SYNTH_F32",
+            size_of::<ffi::vireg_synth_f32>(),
+            ffi::vireg_synth_size_f32(),
+        ),
+        (
+            "VIREG_SYNTH_F64",
+            size_of::<ffi::vireg_synth_f64>(),
+            ffi::vireg_synth_size_f64(),
+        ),
+    ];
+    for (name, size, reported) in sizes {
+        assert_eq!(define(GENERATED, &format!("{name}_SIZE")), size, "{name}");
+        assert_eq!(
+            define(GENERATED, &format!("{name}_WORDS")) * 8,
+            size,
+            "{name}"
+        );
+        assert_eq!(reported, size, "{name}");
+    }
+    assert_eq!(align_of::<ffi::vireg_fit_f32>(), align_of::<u64>());
+    assert_eq!(ffi::vireg_max_features(), ffi::MAX_FEATURES);
+    // The figures the README quotes, for this build's capacity.
+    println!(
+        "capacity {}: vireg_fit_f32 {} B, vireg_fit_f64 {} B, vireg_synth_f32 {} B, \
+         vireg_synth_f64 {} B",
+        ffi::MAX_FEATURES,
+        size_of::<ffi::vireg_fit_f32>(),
+        size_of::<ffi::vireg_fit_f64>(),
+        size_of::<ffi::vireg_synth_f32>(),
+        size_of::<ffi::vireg_synth_f64>()
+    );
+}
+
+/// The header's declaration blocks (doc comment + declaration), split at blank lines.
+fn blocks(header: &str) -> Vec<&str> {
+    header
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .collect()
+}
+
+/// A block with each run of whitespace made one space (cbindgen wraps long declarations).
+fn normalised(block: &str) -> String {
+    block.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The `_f64` twin of an `_f32` block (normalised).
+fn twin(block: &str) -> String {
+    normalised(
+        &block
+            .replace("_f32", "_f64")
+            .replace("F32", "F64")
+            .replace("f32", "f64")
+            .replace("float", "double"),
+    )
+}
+
+#[test]
+fn precision_families_are_twins() {
+    let all = blocks(GENERATED_DEFAULT);
+    let functions = |suffix: &str| -> Vec<&str> {
+        all.iter()
+            .copied()
+            .filter(|b| {
+                b.ends_with(");") && !b.contains("typedef") && b.contains(&format!("{suffix}("))
+            })
+            .collect()
+    };
+    let (f32s, f64s) = (functions("_f32"), functions("_f64"));
+    assert!(f32s.len() >= 25, "only {} f32 functions found", f32s.len());
+    assert_eq!(f32s.len(), f64s.len(), "the families have different sizes");
+    let f64s: Vec<String> = f64s.into_iter().map(normalised).collect();
+    for b in f32s {
+        assert!(
+            f64s.contains(&twin(b)),
+            "the f64 twin of this block is missing or differs:\n{b}"
+        );
+    }
+}
+
+#[test]
+fn every_item_is_documented() {
+    let mut items = 0;
+    for b in blocks(GENERATED_DEFAULT) {
+        // Preprocessor plumbing (guards, includes, extern "C") and the file's own comments.
+        if b.starts_with('#') || !(b.ends_with(';') || b.contains("#define VIREG_")) {
+            continue;
+        }
+        items += 1;
+        assert!(b.starts_with("/**"), "undocumented item:\n{b}");
+        if b.ends_with(");") {
+            assert!(b.contains("@return"), "function without @return:\n{b}");
+            if !b.ends_with("(void);") {
+                assert!(b.contains("@param"), "function without @param:\n{b}");
+            }
+        }
+    }
+    assert!(items > 80, "only {items} items found");
+}
+
+/// Runs a compiler; a missing compiler fails the test (see scripts/host-deps.sh).
+fn compile(compiler: &str, args: &[&str]) {
+    let out = Command::new(compiler)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {compiler}: {e} (install it: scripts/host-deps.sh)")
+        });
+    assert!(
+        out.status.success(),
+        "{compiler} {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn header_compiles_as_c99_and_cpp17() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("header");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Included twice (the guard), used from both languages; static state, no allocation.
+    let src = "#include \"vireg.h\"\n#include \"vireg.h\"\n\
+               static vireg_fit_f32 fit32;\nstatic vireg_fit_f64 fit64;\n\
+               typedef char size_ok[sizeof(vireg_fit_f32) == VIREG_FIT_F32_SIZE ? 1 : -1];\n\
+               int main(void) {\n\
+               size_ok *unused = 0;\n\
+               uint64_t rows = 0;\n\
+               vireg_status s = vireg_rows_f32(&fit32, &rows);\n\
+               s |= vireg_rows_f64(&fit64, &rows);\n\
+               (void)unused;\n\
+               return s == VIREG_ERR_UNINITIALISED && vireg_status_str(s)[0] != 0 ? 0 : 1;\n}\n";
+    let c = dir.join("use_header.c");
+    let cpp = dir.join("use_header.cpp");
+    std::fs::write(&c, src).unwrap();
+    std::fs::write(&cpp, src).unwrap();
+    let include = concat!("-I", env!("OUT_DIR"));
+    let committed = format!("-I{}", committed_path().parent().unwrap().display());
+    let warn = ["-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only"];
+    for inc in [include, committed.as_str()] {
+        for (compiler, std, file) in [
+            ("gcc", "-std=c99", &c),
+            ("clang", "-std=c99", &c),
+            ("g++", "-std=c++17", &cpp),
+            ("clang++", "-std=c++17", &cpp),
+        ] {
+            let mut args = vec![std, inc];
+            args.extend(warn);
+            args.push(file.to_str().unwrap());
+            compile(compiler, &args);
+        }
+    }
+}
