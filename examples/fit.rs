@@ -17,9 +17,10 @@
 //! The HDI of α and βⱼ (normal marginals) is the 3%–97% quantile interval; that of σ (log-normal)
 //! is the true highest-density interval, narrower than the equal-tailed one.
 //!
-//! Exit status: 0 on success, 2 on bad options or malformed input (one line on stderr naming the
-//! file and line), 1 when the fit itself fails (SVI diverged, the exact solver did not converge)
-//! or an output file cannot be written.
+//! Exit status: 0 on success; 2 on bad options (including a `--trace`/`--plot` file that cannot
+//! be created) or malformed input, with one line on stderr naming the option or the file and
+//! line (`fit: data.csv:17: expected 9 fields, found 8`); 1 when the fit itself fails (SVI
+//! diverged, the exact solver overflowed or did not converge) or an output cannot be written.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -410,16 +411,16 @@ fn read_rows(mut reader: Box<dyn BufRead>, name: &str, o: &Opts, cfg: Config<f64
         let mut y = 0.0;
         let mut k = 0;
         for (j, f) in fields.iter().enumerate() {
-            let col = format!("column {} ({})", j + 1, quote(&names[j]));
+            let col = || format!("column {} ({})", j + 1, quote(&names[j]));
             let f = f.trim();
             if f.is_empty() {
-                return Err(at(lineno, format!("{col} is empty")));
+                return Err(at(lineno, format!("{} is empty", col())));
             }
             let v: f64 = f
                 .parse()
-                .map_err(|_| at(lineno, format!("{col}: {} is not a number", quote(f))))?;
+                .map_err(|_| at(lineno, format!("{}: {} is not a number", col(), quote(f))))?;
             if !v.is_finite() {
-                return Err(at(lineno, format!("{col}: {} is not finite", quote(f))));
+                return Err(at(lineno, format!("{}: {} is not finite", col(), quote(f))));
             }
             if j == y_col {
                 y = v;
@@ -665,7 +666,7 @@ fn table(o: &Opts, d: &Data, r: &Report) -> String {
             );
         }
     }
-    let _ = writeln!(s, "ELBO    {}", r.elbo);
+    let _ = writeln!(s, "ELBO    {:?}", r.elbo);
     let _ = writeln!(s);
     let mut rows: Vec<[String; 5]> = vec![[
         String::new(),
@@ -990,10 +991,7 @@ fn main() -> ExitCode {
         Ok(args) => parse_args(&args),
     };
     let result = match result {
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
+        Ok(None) => Ok(USAGE.to_string()),
         Ok(Some(o)) => fit_main(&o),
         Err(f) => Err(f),
     };

@@ -720,6 +720,40 @@ fn check_refused(dir: &Path, what: &str, args: &[&str], want: &[&str]) {
     }
 }
 
+/// When the kernel fails (SVI diverges, the exact solver overflows), the program exits 1 with
+/// the kernel's message on one line.
+#[test]
+fn fit_failures_exit_1() {
+    let dir = scratch("fail");
+    let rows = synth_rows(3, 200, 29);
+    write(&dir, "d.csv", csv(&rows));
+    let mut fit = fit_of(&rows, svi_config(1, 1000.0, 42, Prior::default()));
+    let err = fit.run(2000, 0, |_, _| true).unwrap_err();
+    check_failed(
+        &dir,
+        &[
+            "d.csv", "--method", "svi", "--lr", "1000", "--steps", "2000",
+        ],
+        &["fit: d.csv: SVI failed: ", err.as_str()],
+    );
+
+    let rows = vec![(vec![1.0], 1e200), (vec![2.0], 3e200)];
+    write(&dir, "big.csv", csv(&rows));
+    let err = fit_of(&rows, Config::default()).solve_exact().unwrap_err();
+    check_failed(&dir, &["big.csv"], &["fit: big.csv: ", err.as_str()]);
+}
+
+fn check_failed(dir: &Path, args: &[&str], want: &[&str]) {
+    let out = run_in(dir, args);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: status ({err})");
+    assert!(out.stdout.is_empty());
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    for w in want {
+        assert!(err.contains(w), "{err:?} lacks {w:?}");
+    }
+}
+
 /// (6) `--trace` writes every step's loss, the very losses `Fit::run` reports; `--plot` writes a
 /// well-formed SVG with two panels; neither changes the answer.
 #[test]
