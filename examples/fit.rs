@@ -6,13 +6,21 @@
 //!
 //! DATA.csv has a header row; the last column is y unless `--y NAME` names another, and every
 //! other column is a feature (at most 64). Rows are read one at a time and folded into the fit's
-//! summary with `Fit::observe`, so the file is never held in memory. The default is the exact
+//! summary with `Fit::observe`, so the file is never held in memory (`-` reads standard input;
+//! fields may be quoted as in RFC 4180 but not span lines; CRLF line ends and a UTF-8 BOM are
+//! accepted; blank lines are skipped). The default is the exact
 //! mean-field optimum (`--method exact`, coordinate ascent, nothing to tune); `--method svi`
 //! runs `Fit::run` (Adam, Monte Carlo ELBO, the seed's settings by default). The output is an
 //! ArviZ-like table (mean, sd, 94% HDI of α, each βⱼ and σ) or, with `--json`, one JSON object
 //! whose numbers round-trip exactly. `--trace FILE.csv` writes `step,loss` for every SVI step and
 //! `--plot FILE.svg` draws the loss trace (the whole run and the last 1000 steps); both need
 //! `--method svi`, as the exact solver has no loss trace. Run with `--help` for every option.
+//!
+//! The JSON object has `file`, `n` (rows), `p`, `y`, `features` (column names, in β order),
+//! `method`, `steps` (SVI steps, or coordinate-ascent sweeps for exact), `prior`, `elbo`, `loc`
+//! and `scale` (the guide's, P + 2 each in the latent order α, β…, u = ln σ), and `mean`, `sd`,
+//! `hdi_3`, `hdi_97`, each `{"alpha": …, "beta": […], "sigma": …}`; SVI adds `particles`, `lr`,
+//! `seed` and `averaged` (iterates averaged into the reported posterior).
 //!
 //! The HDI of α and βⱼ (normal marginals) is the 3%–97% quantile interval; that of σ (log-normal)
 //! is the true highest-density interval, narrower than the equal-tailed one.
