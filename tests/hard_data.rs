@@ -712,6 +712,41 @@ fn large_offset() {
 }
 
 #[test]
+fn large_offset_centred_by_the_user() {
+    // The same rows shifted by round numbers (x − 10³, y − 10⁴), as README advises: f32 is
+    // accepted with a tiny condition estimate. Measured f32: gram 3.9e-7, xty 3.6e-7, yty 6.2e-7,
+    // sserr 7.8e-7, means 1.4e-5, sds 7.5e-7, σ 5.4e-7, s_u 6.9e-8, predictive 2.8e-5 / 6.3e-7;
+    // condition 1.2e-4.
+    let c = Case {
+        name: "large offset, centred",
+        row: |g, x| {
+            let y = offset_row(g, x);
+            for v in x.iter_mut() {
+                *v -= 1e3;
+            }
+            y - 1e4
+        },
+        points: |g, x| {
+            offset_points(g, x);
+            for v in x.iter_mut() {
+                *v -= 1e3;
+            }
+        },
+        ..case("large offset")
+    };
+    check::<f32>(
+        &c,
+        Some(Bounds {
+            gram: 1.6e-6,
+            xty: 1.5e-6,
+            yty: 2.5e-6,
+            sserr: 3e-6,
+            posterior: [6e-5, 3e-6, 2.2e-6, 3e-7, 1.1e-4, 2.5e-6],
+        }),
+    );
+}
+
+#[test]
 fn nearly_collinear_features() {
     // Correlation 0.999 between x₁ and x₂, N = 1000. Measured f32: gram 1.2e-6, xty 9.2e-7,
     // yty 3.5e-7, sserr 8.4e-7, means 2.9e-6, sds 1.0e-6, σ 4.5e-7, s_u 4.4e-8, predictive
