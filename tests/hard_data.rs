@@ -895,7 +895,7 @@ fn ten_million_streamed_rows() {
     // double-double sums of the same rows. f64 shows no drift: measured gram 1.3e-13, xty
     // 6.6e-14, yty 1.4e-13, sserr 3.8e-14, means 2.6e-12, sds 7.8e-14, σ 1.9e-14, s_u 4.8e-16,
     // predictive 1.2e-13 / 1.9e-14. f32 drifts (the running means in the factor stop following
-    // the data once n·ε·κ nears 1): gram 1.0e-2, xty 2.3e-2, yty 4.7e-2, sserr off by 2.1×;
+    // the data once n·ε·κ nears 1): gram 1.0e-2, xty 2.3e-2, yty 4.7e-2, sserr 2.1 (209%);
     // condition 7.6: refused.
     let c = Case {
         name: "1e7 rows",
