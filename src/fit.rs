@@ -450,7 +450,10 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     }
 
     /// Sets the guide to the exact mean-field optimum (coordinate ascent, DESIGN §6) and resets
-    /// the optimiser. The fit is unchanged on error.
+    /// the optimiser. The fit is unchanged on error: [`Error::IllConditioned`] when the data are
+    /// too ill-conditioned for this precision to give the answer to at least two digits (see
+    /// [`Fit::condition`] and README "Numerical limits"; centre and scale the data, or use f64),
+    /// [`Error::NotConverged`] if the sweeps do not settle.
     pub fn solve_exact(&mut self) -> Result<ExactReport<T>> {
         let (g, rep) = exact::solve(&self.stats, &self.cfg.prior)?;
         self.guide = g;
