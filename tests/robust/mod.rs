@@ -457,3 +457,163 @@ pub fn save<T: Normal, const P: usize>(f: &vireg::Fit<T, P>) -> Vec<u8> {
     assert_eq!(f.save(&mut ck), Ok(ck.len()));
     ck
 }
+
+/// What a checkpoint field holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Real,
+    U32,
+    U64,
+}
+
+/// One field of a checkpoint: name, byte offset, kind.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub off: usize,
+    pub kind: Kind,
+}
+
+impl Layout {
+    /// Every payload field in order, as `write_payload` (src/checkpoint.rs) writes them.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut v = Vec::new();
+        let mut off = self.config;
+        let w = self.w;
+        let mut push = |v: &mut Vec<Field>, name: &'static str, kind: Kind| {
+            v.push(Field { name, off, kind });
+            off += match kind {
+                Kind::Real => w,
+                Kind::U32 => 4,
+                Kind::U64 => 8,
+            };
+        };
+        for n in [
+            "prior.intercept",
+            "prior.coef",
+            "prior.noise",
+            "init_scale",
+            "adam.lr",
+            "adam.beta1",
+            "adam.beta2",
+            "adam.eps",
+            "adam.clip",
+            "adam.lrd",
+        ] {
+            push(&mut v, n, Kind::Real);
+        }
+        push(&mut v, "estimator.tag", Kind::U32);
+        push(&mut v, "estimator.particles", Kind::U32);
+        push(&mut v, "seed", Kind::U64);
+        push(&mut v, "tol_rel_obj", Kind::Real);
+        push(&mut v, "eval_every", Kind::U32);
+        push(&mut v, "average_fraction", Kind::Real);
+        push(&mut v, "final_lr_scale", Kind::Real);
+        push(&mut v, "stats.p", Kind::U32);
+        push(&mut v, "stats.n", Kind::U64);
+        for _ in 0..=self.cap {
+            push(&mut v, "stats.d", Kind::Real);
+        }
+        for _ in 0..=self.cap {
+            push(&mut v, "stats.t", Kind::Real);
+        }
+        for _ in 0..self.cap * self.cap {
+            push(&mut v, "stats.rbar", Kind::Real);
+        }
+        push(&mut v, "stats.sserr", Kind::Real);
+        let guide = |v: &mut Vec<Field>,
+                     push: &mut dyn FnMut(&mut Vec<Field>, &'static str, Kind),
+                     name| {
+            for _ in 0..2 * (self.cap + 2) {
+                push(v, name, Kind::Real);
+            }
+        };
+        guide(&mut v, &mut push, "guide");
+        let adam = |v: &mut Vec<Field>,
+                    push: &mut dyn FnMut(&mut Vec<Field>, &'static str, Kind),
+                    pre: [&'static str; 6]| {
+            push(v, pre[0], Kind::U64);
+            push(v, pre[1], Kind::Real);
+            push(v, pre[2], Kind::Real);
+            push(v, pre[3], Kind::Real);
+            for _ in 0..2 * (self.cap + 2) {
+                push(v, pre[4], Kind::Real);
+            }
+            for _ in 0..2 * (self.cap + 2) {
+                push(v, pre[5], Kind::Real);
+            }
+        };
+        adam(
+            &mut v,
+            &mut push,
+            [
+                "adam.step",
+                "adam.lr_now",
+                "adam.b1t",
+                "adam.b2t",
+                "adam.m",
+                "adam.v",
+            ],
+        );
+        push(&mut v, "rng.seed", Kind::U64);
+        push(&mut v, "rng.draws", Kind::U64);
+        push(&mut v, "avg.count", Kind::U64);
+        guide(&mut v, &mut push, "avg.mean");
+        guide(&mut v, &mut push, "prev.guide");
+        adam(
+            &mut v,
+            &mut push,
+            [
+                "prev.adam.step",
+                "prev.adam.lr_now",
+                "prev.adam.b1t",
+                "prev.adam.b2t",
+                "prev.adam.m",
+                "prev.adam.v",
+            ],
+        );
+        push(&mut v, "history.len", Kind::U32);
+        for _ in 0..vireg::CONVERGENCE_WINDOW {
+            push(&mut v, "history.window", Kind::Real);
+        }
+        push(&mut v, "last_elbo", Kind::Real);
+        let end = v.last().map(|f| f.off + w).unwrap_or(0);
+        assert_eq!(end, self.crc, "field map out of step with the layout");
+        v
+    }
+
+    /// The first field of this name.
+    pub fn field(&self, name: &str) -> Field {
+        *self
+            .fields()
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no field {name}"))
+    }
+}
+
+/// Writes a scalar of width `w` (4: f32, 8: f64) at `off`.
+pub fn put_real(ck: &mut [u8], off: usize, w: usize, v: f64) {
+    if w == 4 {
+        ck[off..off + 4].copy_from_slice(&(v as f32).to_le_bytes());
+    } else {
+        ck[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Reads a scalar of width `w` at `off`.
+pub fn get_real(ck: &[u8], off: usize, w: usize) -> f64 {
+    if w == 4 {
+        f32::from_le_bytes(ck[off..off + 4].try_into().unwrap()) as f64
+    } else {
+        f64::from_le_bytes(ck[off..off + 8].try_into().unwrap())
+    }
+}
+
+pub fn put_u32(ck: &mut [u8], off: usize, v: u32) {
+    ck[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+pub fn put_u64(ck: &mut [u8], off: usize, v: u64) {
+    ck[off..off + 8].copy_from_slice(&v.to_le_bytes());
+}
