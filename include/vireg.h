@@ -689,7 +689,8 @@ vireg_status vireg_rows_f32(const struct vireg_fit_f32 *fit, uint64_t *rows);
  * @return VIREG_OK; VIREG_ERR_NULL if `fit` or `x` is NULL; VIREG_ERR_MISALIGNED;
  *   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
  *   the fit's; VIREG_ERR_NON_FINITE if `y` or a feature is NaN/infinite; VIREG_ERR_OVERFLOW if
- *   the summary would overflow this precision. On error the fit is unchanged, byte for byte.
+ *   the summary would overflow this precision (or the row count 2^64 - 1). On error the fit is
+ *   unchanged, byte for byte.
  *
  * # Safety
  * `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
@@ -742,7 +743,8 @@ vireg_status vireg_observe_rows_f32(struct vireg_fit_f32 *fit,
  *   which then counts its rows twice).
  * @return VIREG_OK; VIREG_ERR_NULL if either is NULL; VIREG_ERR_MISALIGNED;
  *   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_MISMATCH if the numbers of features
- *   differ; VIREG_ERR_OVERFLOW. On error `dst` is unchanged.
+ *   differ; VIREG_ERR_OVERFLOW (also when the row count would pass 2^64 - 1). On error `dst`
+ *   is unchanged.
  *
  * # Safety
  * Each pointer is NULL or valid for reads (and for `dst`, writes) of a vireg_fit_f32 that is
@@ -1162,7 +1164,8 @@ vireg_status vireg_rows_f64(const struct vireg_fit_f64 *fit, uint64_t *rows);
  * @return VIREG_OK; VIREG_ERR_NULL if `fit` or `x` is NULL; VIREG_ERR_MISALIGNED;
  *   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
  *   the fit's; VIREG_ERR_NON_FINITE if `y` or a feature is NaN/infinite; VIREG_ERR_OVERFLOW if
- *   the summary would overflow this precision. On error the fit is unchanged, byte for byte.
+ *   the summary would overflow this precision (or the row count 2^64 - 1). On error the fit is
+ *   unchanged, byte for byte.
  *
  * # Safety
  * `fit` is NULL or valid for reads and writes of a vireg_fit_f64 that is zero-filled or
@@ -1215,7 +1218,8 @@ vireg_status vireg_observe_rows_f64(struct vireg_fit_f64 *fit,
  *   which then counts its rows twice).
  * @return VIREG_OK; VIREG_ERR_NULL if either is NULL; VIREG_ERR_MISALIGNED;
  *   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_MISMATCH if the numbers of features
- *   differ; VIREG_ERR_OVERFLOW. On error `dst` is unchanged.
+ *   differ; VIREG_ERR_OVERFLOW (also when the row count would pass 2^64 - 1). On error `dst`
+ *   is unchanged.
  *
  * # Safety
  * Each pointer is NULL or valid for reads (and for `dst`, writes) of a vireg_fit_f64 that is

@@ -953,6 +953,10 @@ mod imp {
             }
             // SAFETY: valid for n_features reads (caller).
             let x = unsafe { slice(x, n_features) }?;
+            if f.stats().rows() == u64::MAX {
+                // the row count would wrap (or panic in a debug build)
+                return Err(VIREG_ERR_OVERFLOW);
+            }
             f.observe(x, y).map_err(status)
         };
         // SAFETY: forwarded from the caller.
@@ -991,6 +995,11 @@ mod imp {
                 let xs = unsafe { slice(x, len) }?;
                 // SAFETY: as above.
                 let ys = unsafe { slice(y, n_rows) }?;
+                if f.stats().rows().checked_add(n_rows as u64).is_none() {
+                    // the row count would wrap (or panic in a debug build)
+                    accepted = n_rows;
+                    return Err(VIREG_ERR_OVERFLOW);
+                }
                 match f.observe_rows(xs, row_stride, ys) {
                     Ok(()) => {
                         accepted = n_rows;
@@ -1024,8 +1033,15 @@ mod imp {
             })
         };
         let Some(stats) = stats else { return s };
+        let op = |f: &mut FitOf<T>| {
+            if f.stats().rows().checked_add(stats.rows()).is_none() {
+                // the row count would wrap (or panic in a debug build)
+                return Err(VIREG_ERR_OVERFLOW);
+            }
+            f.merge(&stats).map_err(status)
+        };
         // SAFETY: forwarded from the caller; no reference into `src` is live.
-        unsafe { with_mut(dst, |f| f.merge(&stats).map_err(status)) }
+        unsafe { with_mut(dst, op) }
     }
 
     pub(super) unsafe fn step<T: Prec>(
@@ -1513,7 +1529,8 @@ pub unsafe extern "C" fn vireg_rows_f32(fit: *const vireg_fit_f32, rows: *mut u6
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `x` is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
 ///   the fit's; VIREG_ERR_NON_FINITE if `y` or a feature is NaN/infinite; VIREG_ERR_OVERFLOW if
-///   the summary would overflow this precision. On error the fit is unchanged, byte for byte.
+///   the summary would overflow this precision (or the row count 2^64 - 1). On error the fit is
+///   unchanged, byte for byte.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
@@ -1574,7 +1591,8 @@ pub unsafe extern "C" fn vireg_observe_rows_f32(
 ///   which then counts its rows twice).
 /// @return VIREG_OK; VIREG_ERR_NULL if either is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_MISMATCH if the numbers of features
-///   differ; VIREG_ERR_OVERFLOW. On error `dst` is unchanged.
+///   differ; VIREG_ERR_OVERFLOW (also when the row count would pass 2^64 - 1). On error `dst`
+///   is unchanged.
 ///
 /// # Safety
 /// Each pointer is NULL or valid for reads (and for `dst`, writes) of a vireg_fit_f32 that is
@@ -2105,7 +2123,8 @@ pub unsafe extern "C" fn vireg_rows_f64(fit: *const vireg_fit_f64, rows: *mut u6
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `x` is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
 ///   the fit's; VIREG_ERR_NON_FINITE if `y` or a feature is NaN/infinite; VIREG_ERR_OVERFLOW if
-///   the summary would overflow this precision. On error the fit is unchanged, byte for byte.
+///   the summary would overflow this precision (or the row count 2^64 - 1). On error the fit is
+///   unchanged, byte for byte.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads and writes of a vireg_fit_f64 that is zero-filled or
@@ -2166,7 +2185,8 @@ pub unsafe extern "C" fn vireg_observe_rows_f64(
 ///   which then counts its rows twice).
 /// @return VIREG_OK; VIREG_ERR_NULL if either is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_MISMATCH if the numbers of features
-///   differ; VIREG_ERR_OVERFLOW. On error `dst` is unchanged.
+///   differ; VIREG_ERR_OVERFLOW (also when the row count would pass 2^64 - 1). On error `dst`
+///   is unchanged.
 ///
 /// # Safety
 /// Each pointer is NULL or valid for reads (and for `dst`, writes) of a vireg_fit_f64 that is

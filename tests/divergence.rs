@@ -32,6 +32,9 @@ use vireg::{Config, Error, Estimator, Fit, Normal};
 
 const P: usize = 8;
 
+/// A posterior's loc and scale, as bits.
+type PosteriorBits = (Vec<u64>, Vec<u64>);
+
 fn layout<T: Normal, const Q: usize>() -> Layout {
     Layout::new(T::BYTES, Q)
 }
@@ -51,7 +54,7 @@ fn step_and_check_cases<T: Normal, const Q: usize>(
     let p = fit.features();
     // The optimisation state of the last point whose loss was finite, and its posterior:
     // `Fit::new` makes the initial point the one to come back to.
-    let mut last_finite: Option<(Vec<u8>, (Vec<u64>, Vec<u64>))> = None;
+    let mut last_finite: Option<(Vec<u8>, PosteriorBits)> = None;
     let (mut diverged, mut went_back) = (0, 0);
     for call in 0..calls {
         let ck = save(fit);

@@ -28,6 +28,19 @@ pub trait Prec: Normal + core::fmt::Debug + PartialEq + Default + 'static {
     fn cfg_set_lr(c: &mut Self::Cfg, lr: Self);
     fn cfg_set_analytic(c: &mut Self::Cfg);
     fn no_progress() -> Self::Progress;
+    /// The progress callback [`progress_cb`] of this precision.
+    fn progress() -> Self::Progress;
+    /// Sets field `i` (0..17, in declaration order) of a C configuration: reals from `r`,
+    /// integers from `u`.
+    fn cfg_set(c: &mut Self::Cfg, i: usize, r: f64, u: u64);
+    /// The kernel configuration a C configuration stands for (a mirror of the C ABI's
+    /// conversion: an unknown estimator is VIREG_ERR_CONFIG), or the status init must return.
+    fn cfg_to_rust(c: &Self::Cfg) -> Result<vireg::Config<Self>, i32>;
+    fn report_bits(r: &Self::RunReport) -> [u64; 6];
+    /// Every field of a C configuration, as bits (the struct has padding: never compare bytes).
+    fn cfg_bits(c: &Self::Cfg) -> [u64; 17];
+    fn exact_bits(r: &Self::ExactReport) -> [u64; 2];
+    fn summary_bits(s: &Self::Summary) -> [u64; 3];
     unsafe fn config_default(c: *mut Self::Cfg) -> i32;
     unsafe fn init(f: *mut Self::Fit, p: usize, c: *const Self::Cfg) -> i32;
     unsafe fn get_config(f: *const Self::Fit, c: *mut Self::Cfg) -> i32;
@@ -119,6 +132,106 @@ macro_rules! prec {
             }
             fn no_progress() -> $progress {
                 None
+            }
+            fn progress() -> $progress {
+                Some(progress_cb::<$t>)
+            }
+            fn cfg_set(c: &mut $cfg, i: usize, r: f64, u: u64) {
+                let r = r as $t;
+                match i {
+                    0 => c.seed = u,
+                    1 => c.prior_intercept = r,
+                    2 => c.prior_coef = r,
+                    3 => c.prior_noise = r,
+                    4 => c.init_scale = r,
+                    5 => c.lr = r,
+                    6 => c.beta1 = r,
+                    7 => c.beta2 = r,
+                    8 => c.eps = r,
+                    9 => c.clip = r,
+                    10 => c.lrd = r,
+                    11 => c.estimator = u as u32,
+                    12 => c.particles = u as u32,
+                    13 => c.tol_rel_obj = r,
+                    14 => c.eval_every = u as u32,
+                    15 => c.average_fraction = r,
+                    _ => c.final_lr_scale = r,
+                }
+            }
+            fn cfg_to_rust(c: &$cfg) -> Result<vireg::Config<$t>, i32> {
+                let estimator = match c.estimator {
+                    VIREG_ESTIMATOR_MONTE_CARLO => vireg::Estimator::MonteCarlo {
+                        particles: c.particles,
+                    },
+                    VIREG_ESTIMATOR_ANALYTIC => vireg::Estimator::Analytic,
+                    _ => return Err(VIREG_ERR_CONFIG),
+                };
+                let cfg = vireg::Config {
+                    prior: vireg::Prior {
+                        intercept: c.prior_intercept,
+                        coef: c.prior_coef,
+                        noise: c.prior_noise,
+                    },
+                    init_scale: c.init_scale,
+                    adam: vireg::AdamConfig {
+                        lr: c.lr,
+                        beta1: c.beta1,
+                        beta2: c.beta2,
+                        eps: c.eps,
+                        clip: c.clip,
+                        lrd: c.lrd,
+                    },
+                    estimator,
+                    seed: c.seed,
+                    tol_rel_obj: c.tol_rel_obj,
+                    eval_every: c.eval_every,
+                    average_fraction: c.average_fraction,
+                    final_lr_scale: c.final_lr_scale,
+                };
+                cfg.validate().map_err(|e| e as i32)?;
+                Ok(cfg)
+            }
+            fn cfg_bits(c: &$cfg) -> [u64; 17] {
+                let b = |v: $t| v.to_bits() as u64;
+                [
+                    c.seed,
+                    b(c.prior_intercept),
+                    b(c.prior_coef),
+                    b(c.prior_noise),
+                    b(c.init_scale),
+                    b(c.lr),
+                    b(c.beta1),
+                    b(c.beta2),
+                    b(c.eps),
+                    b(c.clip),
+                    b(c.lrd),
+                    c.estimator as u64,
+                    c.particles as u64,
+                    b(c.tol_rel_obj),
+                    c.eval_every as u64,
+                    b(c.average_fraction),
+                    b(c.final_lr_scale),
+                ]
+            }
+            fn report_bits(r: &$run) -> [u64; 6] {
+                [
+                    r.steps,
+                    r.averaged,
+                    r.loss.to_bits() as u64,
+                    r.elbo.to_bits() as u64,
+                    r.converged as u64,
+                    r.stopped as u64,
+                ]
+            }
+            fn exact_bits(r: &$exact) -> [u64; 2] {
+                [r.elbo.to_bits() as u64, r.iterations as u64]
+            }
+            fn summary_bits(s: &$summary) -> [u64; 3] {
+                [
+                    s.mean.to_bits() as u64,
+                    s.sd.to_bits() as u64,
+                    s.median.to_bits() as u64,
+                ]
             }
             unsafe fn config_default(c: *mut $cfg) -> i32 {
                 unsafe { $config_default(c) }
@@ -293,6 +406,35 @@ prec!(
     vireg_synth_next_f64,
     vireg_synth_truth_f64
 );
+
+/// What [`progress_cb`] is given as `user`: when to stop, and a fit to call back into (which
+/// must answer VIREG_ERR_BUSY when it is the fit being run).
+#[derive(Debug)]
+pub struct Progress {
+    pub stop_at: u64,
+    pub calls: u64,
+    pub fit: *mut c_void,
+    pub reentrant_statuses: Vec<i32>,
+    pub last_step: Option<u64>,
+}
+
+/// A progress callback: counts its calls, calls `vireg_step` on `fit` if set (recording the
+/// status), and stops the run at its `stop_at`-th call. Never unwinds.
+///
+/// # Safety
+/// `user` points to a [`Progress`] used by nothing else during the run.
+pub unsafe extern "C" fn progress_cb<T: Prec>(user: *mut c_void, step: u64, _loss: T) -> i32 {
+    // SAFETY: the caller's contract.
+    let u = unsafe { &mut *user.cast::<Progress>() };
+    u.calls += 1;
+    u.last_step = Some(step);
+    if !u.fit.is_null() {
+        // SAFETY: a state buffer of this precision (or a busy one), valid for the call.
+        let s = unsafe { T::step(u.fit.cast(), 1, core::ptr::null_mut()) };
+        u.reentrant_statuses.push(s);
+    }
+    i32::from(u.calls < u.stop_at)
+}
 
 /// A caller-owned, 8-byte-aligned state buffer of `words` u64 (zero-filled: not initialised).
 #[derive(Clone)]
