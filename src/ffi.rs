@@ -953,6 +953,10 @@ mod imp {
             }
             // SAFETY: valid for n_features reads (caller).
             let x = unsafe { slice(x, n_features) }?;
+            if f.stats().rows() == u64::MAX {
+                // the row count would wrap (or panic in a debug build)
+                return Err(VIREG_ERR_OVERFLOW);
+            }
             f.observe(x, y).map_err(status)
         };
         // SAFETY: forwarded from the caller.
@@ -991,6 +995,11 @@ mod imp {
                 let xs = unsafe { slice(x, len) }?;
                 // SAFETY: as above.
                 let ys = unsafe { slice(y, n_rows) }?;
+                if f.stats().rows().checked_add(n_rows as u64).is_none() {
+                    // the row count would wrap (or panic in a debug build)
+                    accepted = n_rows;
+                    return Err(VIREG_ERR_OVERFLOW);
+                }
                 match f.observe_rows(xs, row_stride, ys) {
                     Ok(()) => {
                         accepted = n_rows;
@@ -1024,8 +1033,15 @@ mod imp {
             })
         };
         let Some(stats) = stats else { return s };
+        let op = |f: &mut FitOf<T>| {
+            if f.stats().rows().checked_add(stats.rows()).is_none() {
+                // the row count would wrap (or panic in a debug build)
+                return Err(VIREG_ERR_OVERFLOW);
+            }
+            f.merge(&stats).map_err(status)
+        };
         // SAFETY: forwarded from the caller; no reference into `src` is live.
-        unsafe { with_mut(dst, |f| f.merge(&stats).map_err(status)) }
+        unsafe { with_mut(dst, op) }
     }
 
     pub(super) unsafe fn step<T: Prec>(
@@ -1513,7 +1529,8 @@ pub unsafe extern "C" fn vireg_rows_f32(fit: *const vireg_fit_f32, rows: *mut u6
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `x` is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
 ///   the fit's; VIREG_ERR_NON_FINITE if `y` or a feature is NaN/infinite; VIREG_ERR_OVERFLOW if
-///   the summary would overflow this precision. On error the fit is unchanged, byte for byte.
+///   the summary would overflow this precision (or the row count 2^64 - 1). On error the fit is
+///   unchanged, byte for byte.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
@@ -1574,7 +1591,8 @@ pub unsafe extern "C" fn vireg_observe_rows_f32(
 ///   which then counts its rows twice).
 /// @return VIREG_OK; VIREG_ERR_NULL if either is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_MISMATCH if the numbers of features
-///   differ; VIREG_ERR_OVERFLOW. On error `dst` is unchanged.
+///   differ; VIREG_ERR_OVERFLOW (also when the row count would pass 2^64 - 1). On error `dst`
+///   is unchanged.
 ///
 /// # Safety
 /// Each pointer is NULL or valid for reads (and for `dst`, writes) of a vireg_fit_f32 that is
@@ -1599,7 +1617,10 @@ pub unsafe extern "C" fn vireg_merge_f32(
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
 ///   VIREG_ERR_BUSY; VIREG_ERR_INVALID_ARGUMENT if `n_steps` is 0; VIREG_ERR_DIVERGED if a step
 ///   would have made the loss or a parameter non-finite: the steps before it are kept, that one
-///   is undone, and the rest are not taken.
+///   is undone, and the rest are not taken. The optimisation state is then exactly that of the
+///   last point whose loss was finite (so a step that reached a finite point of non-finite loss
+///   is undone too); the data and configuration are unchanged, the random stream is not
+///   rewound, `loss_out` is not written.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
@@ -1628,7 +1649,8 @@ pub unsafe extern "C" fn vireg_step_f32(
 /// @return VIREG_OK (also when stopped by the callback or converged: see the report);
 ///   VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY (a run of this
 ///   fit is already in progress); VIREG_ERR_INVALID_ARGUMENT if `max_steps` is 0;
-///   VIREG_ERR_DIVERGED as in vireg_step_f32 (the run stops there).
+///   VIREG_ERR_DIVERGED as in vireg_step_f32 (the run stops there, the posterior is the
+///   restored point: no iterate average; `report_out` is not written).
 ///
 /// # Safety
 /// `fit` as in vireg_step_f32; `callback` is NULL or a function of this signature that returns
@@ -2101,7 +2123,8 @@ pub unsafe extern "C" fn vireg_rows_f64(fit: *const vireg_fit_f64, rows: *mut u6
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `x` is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
 ///   the fit's; VIREG_ERR_NON_FINITE if `y` or a feature is NaN/infinite; VIREG_ERR_OVERFLOW if
-///   the summary would overflow this precision. On error the fit is unchanged, byte for byte.
+///   the summary would overflow this precision (or the row count 2^64 - 1). On error the fit is
+///   unchanged, byte for byte.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads and writes of a vireg_fit_f64 that is zero-filled or
@@ -2162,7 +2185,8 @@ pub unsafe extern "C" fn vireg_observe_rows_f64(
 ///   which then counts its rows twice).
 /// @return VIREG_OK; VIREG_ERR_NULL if either is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_MISMATCH if the numbers of features
-///   differ; VIREG_ERR_OVERFLOW. On error `dst` is unchanged.
+///   differ; VIREG_ERR_OVERFLOW (also when the row count would pass 2^64 - 1). On error `dst`
+///   is unchanged.
 ///
 /// # Safety
 /// Each pointer is NULL or valid for reads (and for `dst`, writes) of a vireg_fit_f64 that is
@@ -2187,7 +2211,10 @@ pub unsafe extern "C" fn vireg_merge_f64(
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
 ///   VIREG_ERR_BUSY; VIREG_ERR_INVALID_ARGUMENT if `n_steps` is 0; VIREG_ERR_DIVERGED if a step
 ///   would have made the loss or a parameter non-finite: the steps before it are kept, that one
-///   is undone, and the rest are not taken.
+///   is undone, and the rest are not taken. The optimisation state is then exactly that of the
+///   last point whose loss was finite (so a step that reached a finite point of non-finite loss
+///   is undone too); the data and configuration are unchanged, the random stream is not
+///   rewound, `loss_out` is not written.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads and writes of a vireg_fit_f64 that is zero-filled or
@@ -2216,7 +2243,8 @@ pub unsafe extern "C" fn vireg_step_f64(
 /// @return VIREG_OK (also when stopped by the callback or converged: see the report);
 ///   VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY (a run of this
 ///   fit is already in progress); VIREG_ERR_INVALID_ARGUMENT if `max_steps` is 0;
-///   VIREG_ERR_DIVERGED as in vireg_step_f64 (the run stops there).
+///   VIREG_ERR_DIVERGED as in vireg_step_f64 (the run stops there, the posterior is the
+///   restored point: no iterate average; `report_out` is not written).
 ///
 /// # Safety
 /// `fit` as in vireg_step_f64; `callback` is NULL or a function of this signature that returns
