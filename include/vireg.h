@@ -151,7 +151,7 @@ typedef struct vireg_config_f32 {
      */
     uint32_t estimator;
     /**
-     * Monte Carlo particles per step (default 1); >= 1. Ignored by the analytic estimator.
+     * Monte Carlo particles per step (default 1); 1 to 65536. Ignored by the analytic estimator.
      */
     uint32_t particles;
     /**
@@ -327,7 +327,7 @@ typedef struct vireg_config_f64 {
      */
     uint32_t estimator;
     /**
-     * Monte Carlo particles per step (default 1); >= 1. Ignored by the analytic estimator.
+     * Monte Carlo particles per step (default 1); 1 to 65536. Ignored by the analytic estimator.
      */
     uint32_t particles;
     /**
@@ -475,7 +475,8 @@ typedef struct vireg_synth_f64 {
 #define VIREG_ERR_DIVERGED 5
 
 /**
- * A result overflows the precision: the data are too large for it (rescale, or use _f64).
+ * A result leaves the precision's range: the data are too large (or their squares underflow)
+ * for it, or the row count would pass 2^64 - 1 (rescale the data, or use _f64).
  */
 #define VIREG_ERR_OVERFLOW 6
 

@@ -20,7 +20,8 @@ pub enum Error {
     /// A step would have made the loss or a parameter non-finite; it was undone.
     /// Lower the learning rate (or rescale the data) and go on.
     Diverged = 5,
-    /// A result overflowed the scalar's range: the data are too large for this precision.
+    /// A result left the scalar's range: the data are too large (or so small that their squares
+    /// underflow) for this precision, or the row count would pass 2⁶⁴ − 1. Rescale the data.
     Overflow = 6,
     /// The exact solver did not converge within its iteration limit.
     NotConverged = 7,
@@ -48,7 +49,7 @@ impl Error {
             Error::Features => "number of features is zero or above the capacity",
             Error::Config => "configuration value out of range",
             Error::Diverged => "step diverged (non-finite loss or parameter) and was undone",
-            Error::Overflow => "result overflows this precision",
+            Error::Overflow => "result out of this precision's range",
             Error::NotConverged => "exact solver did not converge",
             Error::Mismatch => "summaries have different numbers of features",
             Error::BufferTooSmall => "buffer too small",

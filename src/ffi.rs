@@ -65,7 +65,8 @@ pub const VIREG_ERR_CONFIG: vireg_status = 4;
 /// An SVI step would have made the loss or a parameter non-finite; that step was undone. Lower
 /// the learning rate (vireg_set_learning_rate_*) or rescale the data, and go on.
 pub const VIREG_ERR_DIVERGED: vireg_status = 5;
-/// A result overflows the precision: the data are too large for it (rescale, or use _f64).
+/// A result leaves the precision's range: the data are too large (or their squares underflow)
+/// for it, or the row count would pass 2^64 - 1 (rescale the data, or use _f64).
 pub const VIREG_ERR_OVERFLOW: vireg_status = 6;
 /// The exact solver did not converge within its iteration limit.
 pub const VIREG_ERR_NOT_CONVERGED: vireg_status = 7;
@@ -152,7 +153,7 @@ const fn error_cstr(e: Error) -> &'static CStr {
         Error::Features => c"number of features is zero or above the capacity",
         Error::Config => c"configuration value out of range",
         Error::Diverged => c"step diverged (non-finite loss or parameter) and was undone",
-        Error::Overflow => c"result overflows this precision",
+        Error::Overflow => c"result out of this precision's range",
         Error::NotConverged => c"exact solver did not converge",
         Error::Mismatch => c"summaries have different numbers of features",
         Error::BufferTooSmall => c"buffer too small",
@@ -254,7 +255,7 @@ pub struct vireg_config_f32 {
     pub lrd: f32,
     /// VIREG_ESTIMATOR_MONTE_CARLO (default) or VIREG_ESTIMATOR_ANALYTIC.
     pub estimator: u32,
-    /// Monte Carlo particles per step (default 1); >= 1. Ignored by the analytic estimator.
+    /// Monte Carlo particles per step (default 1); 1 to 65536. Ignored by the analytic estimator.
     pub particles: u32,
     /// Convergence tolerance of vireg_run_f32 on the relative ELBO change between blocks of
     /// eval_every steps (Stan ADVI's tol_rel_obj); 0 disables (default), >= 0.
@@ -298,7 +299,7 @@ pub struct vireg_config_f64 {
     pub lrd: f64,
     /// VIREG_ESTIMATOR_MONTE_CARLO (default) or VIREG_ESTIMATOR_ANALYTIC.
     pub estimator: u32,
-    /// Monte Carlo particles per step (default 1); >= 1. Ignored by the analytic estimator.
+    /// Monte Carlo particles per step (default 1); 1 to 65536. Ignored by the analytic estimator.
     pub particles: u32,
     /// Convergence tolerance of vireg_run_f64 on the relative ELBO change between blocks of
     /// eval_every steps (Stan ADVI's tol_rel_obj); 0 disables (default), >= 0.

@@ -75,7 +75,7 @@ impl<T: Real> Config<T> {
             return Err(Error::NonFinite);
         }
         let particles_ok = match self.estimator {
-            Estimator::MonteCarlo { particles } => particles >= 1,
+            Estimator::MonteCarlo { particles } => (1..=MAX_PARTICLES).contains(&particles),
             Estimator::Analytic => true,
         };
         let ok = self.init_scale > T::ZERO
@@ -93,6 +93,10 @@ impl<T: Real> Config<T> {
         }
     }
 }
+
+/// The largest number of Monte Carlo particles a configuration accepts (a step costs K times a
+/// one-particle step; beyond this, use [`Estimator::Analytic`], the exact expectation).
+pub const MAX_PARTICLES: u32 = 1 << 16;
 
 /// Running mean of the iterates (loc and ρ, Polyak–Ruppert) over the averaging stretch.
 #[derive(Clone, Copy, Debug, PartialEq)]

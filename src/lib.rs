@@ -59,7 +59,7 @@ pub use condition::ILL_CONDITIONED_LIMIT;
 pub use error::{Error, Result};
 pub use estimator::Estimator;
 pub use exact::ExactReport;
-pub use fit::{Config, Fit, RunReport, CONVERGENCE_WINDOW};
+pub use fit::{Config, Fit, RunReport, CONVERGENCE_WINDOW, MAX_PARTICLES};
 pub use guide::{Guide, INIT_SCALE};
 pub use model::Prior;
 pub use optim::{Adam, AdamConfig};
