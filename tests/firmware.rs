@@ -714,8 +714,11 @@ fn footprint_p8_cortex_m4() {
     writeln!(report, "  sizeof(vireg_fit_f32): {state} B").unwrap();
     writeln!(
         report,
-        "  peak stack of the vireg calls: {stack} B (streaming {}, solve_exact {}, run {})",
+        "  peak stack of the vireg calls: {stack} B (streaming {} [init {}, observe {}], \
+         solve_exact {}, run {})",
         run.measure("stack_stream"),
+        run.measure("stack_init"),
+        run.measure("stack_observe"),
         run.measure("stack_exact"),
         run.measure("stack_svi")
     )

@@ -304,21 +304,32 @@ int main(void)
     report_worst("exact", wm, ws);
     measure("exact_sweeps", er.iterations);
 
-    /* The same fit's costs, instruction-counted (not part of the stack measure above). */
+    /* The single calls' costs on a copy of the fit: instructions (icount regions 2 and 3) and
+     * peak stack of vireg_init_f32 and vireg_observe_f32 alone (the streaming phase above
+     * measures them together, with the generator). */
+    size_t stack_init, stack_observe;
     {
         float x[P] = {0}, y = 0.0f;
         vireg_synth_f32 s = synth; /* the generator's next row, without disturbing `synth` */
         check(vireg_synth_next_f32(&s, x, P, &y), "vireg_synth_next_f32");
         static vireg_fit_f32 scratch;
         scratch = fit;
+        stack_paint();
+        base = stack_current();
         icount_begin();
         vireg_status st = vireg_observe_f32(&scratch, x, P, y);
         icount_end();
+        stack_observe = stack_peak() - base;
         check(st, "vireg_observe_f32");
         icount_begin();
         st = vireg_solve_exact_f32(&scratch, NULL);
         icount_end();
         check(st, "vireg_solve_exact_f32");
+        stack_paint();
+        base = stack_current();
+        st = vireg_init_f32(&scratch, P, NULL);
+        stack_init = stack_peak() - base;
+        check(st, "vireg_init_f32");
     }
 
     /* SVI: re-initialise (discarding the data), stream the rows again, run. */
@@ -351,6 +362,8 @@ int main(void)
         peak = stack_exact;
     if (stack_svi > peak)
         peak = stack_svi;
+    measure("stack_init", (uint32_t)stack_init);
+    measure("stack_observe", (uint32_t)stack_observe);
     measure("stack_stream", (uint32_t)stack_stream);
     measure("stack_exact", (uint32_t)stack_exact);
     measure("stack_svi", (uint32_t)stack_svi);
