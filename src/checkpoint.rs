@@ -22,7 +22,8 @@
 //! A load checks, in this order: the magic and version ([`Error::BadCheckpoint`]), the precision
 //! and capacity ([`Error::Incompatible`]), the buffer's length ([`Error::BufferTooSmall`]), the
 //! checksum ([`Error::Checksum`]), then every decoded value (finite, in range, a valid
-//! configuration: [`Error::BadCheckpoint`]). The fit is replaced only when all of them pass.
+//! configuration, step/draw counters below 2^63: [`Error::BadCheckpoint`]). The fit is replaced
+//! only when all of them pass.
 
 #![forbid(unsafe_code)]
 
@@ -41,6 +42,8 @@ pub const CHECKPOINT_MAGIC: [u8; 4] = *b"VIRG";
 /// The format version written by this library (and the only one it reads).
 pub const CHECKPOINT_VERSION: u16 = 1;
 const HEADER: usize = 16;
+/// Generator draws, Adam steps and averaged iterates at or above this are refused on load.
+const COUNTER_LIMIT: u64 = 1 << 63;
 const CRC: usize = 4;
 
 /// Bytes of the payload for scalar width `w` and capacity `p`.
@@ -245,6 +248,14 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         let avg_count = r.u64();
         let avg_mean = r.guide()?;
         let prev = (r.guide()?, r.adam()?);
+        // Counters that grow by one per step or draw cannot have reached 2^63: such a value is
+        // forged, and its next increment could overflow.
+        if [draws, avg_count, adam.step, prev.1.step]
+            .iter()
+            .any(|c| *c >= COUNTER_LIMIT)
+        {
+            return Err(bad);
+        }
 
         let mut fit = Fit::new(p, cfg).map_err(|_| bad)?;
         fit.stats = stats;

@@ -1599,7 +1599,10 @@ pub unsafe extern "C" fn vireg_merge_f32(
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
 ///   VIREG_ERR_BUSY; VIREG_ERR_INVALID_ARGUMENT if `n_steps` is 0; VIREG_ERR_DIVERGED if a step
 ///   would have made the loss or a parameter non-finite: the steps before it are kept, that one
-///   is undone, and the rest are not taken.
+///   is undone, and the rest are not taken. The optimisation state is then exactly that of the
+///   last point whose loss was finite (so a step that reached a finite point of non-finite loss
+///   is undone too); the data and configuration are unchanged, the random stream is not
+///   rewound, `loss_out` is not written.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
@@ -1628,7 +1631,8 @@ pub unsafe extern "C" fn vireg_step_f32(
 /// @return VIREG_OK (also when stopped by the callback or converged: see the report);
 ///   VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY (a run of this
 ///   fit is already in progress); VIREG_ERR_INVALID_ARGUMENT if `max_steps` is 0;
-///   VIREG_ERR_DIVERGED as in vireg_step_f32 (the run stops there).
+///   VIREG_ERR_DIVERGED as in vireg_step_f32 (the run stops there, the posterior is the
+///   restored point: no iterate average; `report_out` is not written).
 ///
 /// # Safety
 /// `fit` as in vireg_step_f32; `callback` is NULL or a function of this signature that returns
@@ -2187,7 +2191,10 @@ pub unsafe extern "C" fn vireg_merge_f64(
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
 ///   VIREG_ERR_BUSY; VIREG_ERR_INVALID_ARGUMENT if `n_steps` is 0; VIREG_ERR_DIVERGED if a step
 ///   would have made the loss or a parameter non-finite: the steps before it are kept, that one
-///   is undone, and the rest are not taken.
+///   is undone, and the rest are not taken. The optimisation state is then exactly that of the
+///   last point whose loss was finite (so a step that reached a finite point of non-finite loss
+///   is undone too); the data and configuration are unchanged, the random stream is not
+///   rewound, `loss_out` is not written.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads and writes of a vireg_fit_f64 that is zero-filled or
@@ -2216,7 +2223,8 @@ pub unsafe extern "C" fn vireg_step_f64(
 /// @return VIREG_OK (also when stopped by the callback or converged: see the report);
 ///   VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY (a run of this
 ///   fit is already in progress); VIREG_ERR_INVALID_ARGUMENT if `max_steps` is 0;
-///   VIREG_ERR_DIVERGED as in vireg_step_f64 (the run stops there).
+///   VIREG_ERR_DIVERGED as in vireg_step_f64 (the run stops there, the posterior is the
+///   restored point: no iterate average; `report_out` is not written).
 ///
 /// # Safety
 /// `fit` as in vireg_step_f64; `callback` is NULL or a function of this signature that returns

@@ -286,6 +286,9 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         adam.validate()?;
         self.cfg.adam = adam;
         self.adam.lr = adam.lr;
+        // The point a divergence goes back to gets the new rate too: otherwise a step that
+        // diverges right after this call would restore the old one.
+        self.prev.1.lr = adam.lr;
         Ok(())
     }
 
@@ -320,15 +323,23 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     }
 
     /// One SVI step (Pyro's `svi.step`): returns the loss at the parameters before the update.
-    /// On [`Error::Diverged`] the guide and optimiser are as they were before the call.
     /// A manual step ends any iterate averaging: the posterior is then the last iterate.
+    ///
+    /// On [`Error::Diverged`] the guide and optimiser are, bit for bit, those of the last point
+    /// whose loss and gradient were finite: the point before this call if the update made a
+    /// parameter non-finite; the point before the *previous* step if that step produced a
+    /// finite point whose loss is not (it is detected here, where that loss is evaluated).
+    /// Configuration and data are untouched; the random stream is not rewound.
     pub fn step(&mut self) -> Result<T> {
         self.avg = Average::empty();
         let mc = self.consts();
         self.step_inner(&mc, T::ONE)
     }
 
-    /// `n` SVI steps; returns the last loss (NaN if n = 0). Stops at the first error.
+    /// `n` SVI steps; returns the last loss (NaN if n = 0). Exactly `n` calls of
+    /// [`Fit::step`] stopped at the first error: on [`Error::Diverged`] at step k the updates
+    /// of steps 1..k−1 are kept (but a point of non-finite loss never is: see [`Fit::step`]),
+    /// the rest are not taken, and the earlier losses are not reported.
     pub fn steps(&mut self, n: u64) -> Result<T> {
         self.avg = Average::empty();
         let mut loss = T::c(f64::NAN);
@@ -350,6 +361,9 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     /// rolling mean of these relative changes (window [`CONVERGENCE_WINDOW`]) falls below
     /// `tol_rel_obj`, the run goes on only for a final stretch of `average_fraction` of the
     /// steps so far.
+    ///
+    /// On [`Error::Diverged`] the run stops there, as [`Fit::step`] describes, and the iterate
+    /// average is dropped: the posterior is the restored point.
     pub fn run<F: FnMut(u64, T) -> bool>(
         &mut self,
         max_steps: u64,
@@ -388,7 +402,15 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             if i >= tail_start {
                 lr_scale *= decay;
             }
-            loss = self.step_inner(&mc, lr_scale)?;
+            loss = match self.step_inner(&mc, lr_scale) {
+                Ok(l) => l,
+                Err(e) => {
+                    // Diverged: the posterior is the restored point, not an average of the
+                    // iterates that led to the divergence.
+                    self.avg = Average::empty();
+                    return Err(e);
+                }
+            };
             if i >= tail_start + (end - tail_start) / 2 {
                 self.avg.add(&self.guide, p);
             }

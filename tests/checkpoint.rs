@@ -1,0 +1,578 @@
+//! Checkpoints, through the Rust API and the C ABI, in f32 and f64:
+//! * save → load is exact: the loaded fit saves to the same bytes, has the same posterior and
+//!   draws, and k steps + save/load + m steps give the losses and draws of k + m uninterrupted
+//!   steps;
+//! * every single-bit flip and every truncation of a checkpoint is refused with the status its
+//!   position calls for, and the target fit is unchanged (its save bytes, or the C state's bytes);
+//! * a checkpoint of the other precision or another capacity is refused as incompatible;
+//! * a checkpoint with a valid CRC but hostile content (every scalar NaN or ±∞ in turn, counts
+//!   out of range, bad tags, negative variances, …) is refused with BadCheckpoint.
+//!
+//! Offsets come from the format table in src/checkpoint.rs (`robust::Layout`), not from the
+//! code under test.
+
+mod common;
+mod robust;
+
+use common::seed_data;
+use robust::*;
+use vireg::ffi::*;
+use vireg::{Config, Error, Fit, Normal};
+
+fn cfg<T: Normal>() -> Config<T> {
+    // A convergence check that never fires, so a run leaves a convergence window to save.
+    Config {
+        tol_rel_obj: T::c(1e-12),
+        eval_every: 10,
+        seed: 7,
+        ..Config::default()
+    }
+}
+
+fn data<T: Normal>(n: usize, p: usize, seed: u64) -> (Vec<T>, Vec<T>) {
+    let (xs, ys, _) = seed_data::<f64, 16>(n, p, seed);
+    (
+        xs.iter().map(|v| T::c(*v)).collect(),
+        ys.iter().map(|v| T::c(*v)).collect(),
+    )
+}
+
+fn fit<T: Normal, const Q: usize>(p: usize, seed: u64) -> Fit<T, Q> {
+    let (xs, ys) = data::<T>(200, p, seed);
+    let mut f = Fit::new(p, cfg()).unwrap();
+    f.observe_rows(&xs, p, &ys).unwrap();
+    f
+}
+
+fn bits<T: Normal>(v: T) -> u64 {
+    v.to_f64().to_bits()
+}
+
+fn draws<T: Normal, const Q: usize>(f: &mut Fit<T, Q>, n: usize) -> Vec<u64> {
+    let d = f.features() + 2;
+    let mut out = vec![T::c(0.0); d];
+    let mut all = Vec::new();
+    for _ in 0..n {
+        f.draw(&mut out).unwrap();
+        all.extend(out.iter().map(|v| bits(*v)));
+    }
+    all
+}
+
+fn losses<T: Normal, const Q: usize>(f: &mut Fit<T, Q>, n: usize) -> Vec<u64> {
+    (0..n).map(|_| bits(f.step().unwrap())).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round trips
+// ---------------------------------------------------------------------------------------------
+
+fn round_trip<T: Normal, const Q: usize>(p: usize) {
+    let mut a: Fit<T, Q> = fit(p, 1);
+    // after a run: iterate average and convergence window are non-trivial
+    let r = a.run(300, 0, |_, _| true).unwrap();
+    assert!(r.averaged > 0);
+    let ck = save(&a);
+    assert_eq!(ck.len(), Layout::new(T::BYTES, Q).len);
+    let mut b = Fit::<T, Q>::from_checkpoint(&ck).unwrap();
+    assert_eq!(save(&b), ck, "the loaded fit saves to other bytes");
+    assert_eq!(posterior_bits(&b), posterior_bits(&a));
+    assert_eq!(bits(b.elbo()), bits(a.elbo()));
+    assert_eq!(draws(&mut b, 7), draws(&mut a, 7));
+    assert_eq!(losses(&mut b, 50), losses(&mut a, 50));
+    assert_eq!(save(&a), save(&b));
+    // a run continues identically, too
+    let (ra, rb) = (a.run(200, 0, |_, _| true), b.run(200, 0, |_, _| true));
+    assert_eq!(ra, rb);
+    assert_eq!(save(&a), save(&b));
+
+    // k steps, save, load into another fit, m steps == k + m uninterrupted steps
+    let (k, m) = (37, 41);
+    let mut whole: Fit<T, Q> = fit(p, 2);
+    let all = losses(&mut whole, k + m);
+    let mut first: Fit<T, Q> = fit(p, 2);
+    assert_eq!(losses(&mut first, k), all[..k]);
+    let ck = save(&first);
+    let mut resumed: Fit<T, Q> = fit(1, 3); // another fit, replaced by the load
+    resumed.load(&ck).unwrap();
+    assert_eq!(losses(&mut resumed, m), all[k..]);
+    assert_eq!(losses(&mut first, m), all[k..]);
+    assert_eq!(save(&resumed), save(&whole));
+    assert_eq!(save(&first), save(&whole));
+    assert_eq!(draws(&mut resumed, 5), draws(&mut whole, 5));
+}
+
+#[test]
+fn save_load_is_exact() {
+    round_trip::<f64, 8>(8);
+    round_trip::<f32, 8>(8);
+    round_trip::<f64, 16>(3);
+    round_trip::<f32, 1>(1);
+    round_trip::<f32, 16>(16);
+}
+
+fn c_steps<T: Prec>(fit: &mut Buf, n: usize) -> Vec<u64> {
+    (0..n)
+        .map(|_| {
+            let mut loss = T::c(f64::NAN);
+            // SAFETY: a valid state; `loss` is writable.
+            assert_eq!(unsafe { T::step(fit.ptr(), 1, &mut loss) }, VIREG_OK);
+            bits(loss)
+        })
+        .collect()
+}
+
+fn c_draws<T: Prec>(fit: &mut Buf, p: usize, n: usize) -> Vec<u64> {
+    let mut out = vec![T::c(0.0); n * (p + 2)];
+    // SAFETY: a valid state and a buffer of the length given.
+    assert_eq!(
+        unsafe { T::draw(fit.ptr(), out.as_mut_ptr(), n, out.len()) },
+        VIREG_OK
+    );
+    out.iter().map(|v| bits(*v)).collect()
+}
+
+fn c_fit<T: Prec>(p: usize, seed: u64) -> Buf {
+    let (xs, ys) = data::<T>(200, p, seed);
+    let mut b = Buf::fit::<T>();
+    let mut bad = 0usize;
+    // SAFETY: valid buffers of the lengths given.
+    unsafe {
+        assert_eq!(T::init(b.ptr(), p, core::ptr::null()), VIREG_OK);
+        let s = T::observe_rows(b.ptr(), xs.as_ptr(), ys.len(), p, p, ys.as_ptr(), &mut bad);
+        assert_eq!(s, VIREG_OK);
+    }
+    b
+}
+
+fn c_load<T: Prec>(fit: &mut Buf, ck: &[u8]) -> i32 {
+    // SAFETY: a state buffer and a checkpoint of the length given.
+    unsafe { T::load(fit.ptr(), ck.as_ptr(), ck.len()) }
+}
+
+fn c_round_trip<T: Prec>() {
+    let p = 5;
+    let (k, m) = (23, 31);
+    let mut whole = c_fit::<T>(p, 4);
+    let all = c_steps::<T>(&mut whole, k + m);
+    let mut first = c_fit::<T>(p, 4);
+    assert_eq!(c_steps::<T>(&mut first, k), all[..k]);
+    let ck = c_save::<T>(&first);
+    // The same fit through the Rust API of the C capacity saves the same bytes.
+    let mut rust: Fit<T, MAX_FEATURES> = {
+        let (xs, ys) = data::<T>(200, p, 4);
+        let mut f = Fit::new(p, Config::default()).unwrap();
+        f.observe_rows(&xs, p, &ys).unwrap();
+        f
+    };
+    assert_eq!(losses(&mut rust, k), all[..k]);
+    assert_eq!(save(&rust), ck);
+    // Load into garbage (a state never initialised, full of random bytes).
+    let mut resumed = Buf::fit::<T>();
+    for (i, w) in resumed.words.iter_mut().enumerate() {
+        *w = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    }
+    assert_eq!(c_load::<T>(&mut resumed, &ck), VIREG_OK);
+    assert_eq!(c_save::<T>(&resumed), ck);
+    assert_eq!(c_posterior::<T>(&resumed, p), c_posterior::<T>(&first, p));
+    assert_eq!(c_steps::<T>(&mut resumed, m), all[k..]);
+    assert_eq!(c_steps::<T>(&mut first, m), all[k..]);
+    assert_eq!(c_save::<T>(&resumed), c_save::<T>(&whole));
+    assert_eq!(c_save::<T>(&first), c_save::<T>(&whole));
+    let want = c_draws::<T>(&mut whole, p, 6);
+    assert_eq!(c_draws::<T>(&mut resumed, p, 6), want);
+    assert_eq!(c_draws::<T>(&mut first, p, 6), want);
+    // a longer buffer is accepted (only the checkpoint's length is read)
+    let mut longer = ck.clone();
+    longer.extend_from_slice(&[0xA5; 64]);
+    let mut other = Buf::fit::<T>();
+    assert_eq!(c_load::<T>(&mut other, &longer), VIREG_OK);
+    assert_eq!(c_save::<T>(&other), ck);
+}
+
+#[test]
+fn c_abi_save_load_is_exact() {
+    c_round_trip::<f32>();
+    c_round_trip::<f64>();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corruption
+// ---------------------------------------------------------------------------------------------
+
+/// The status a checkpoint with a bit flipped in byte `i` must be refused with.
+fn flip_status(i: usize) -> Error {
+    match i {
+        0..=5 | 7 => Error::BadCheckpoint, // magic, version, reserved
+        6 | 8..=11 => Error::Incompatible, // scalar width, capacity
+        12..=15 => Error::BadCheckpoint,   // total length
+        _ => Error::Checksum,
+    }
+}
+
+fn bit_flips<T: Normal, const Q: usize>() -> usize {
+    let mut src: Fit<T, Q> = fit(Q.min(6), 5);
+    src.run(100, 0, |_, _| true).unwrap();
+    let ck = save(&src);
+    let mut target: Fit<T, Q> = fit(1, 6);
+    target.steps(3).unwrap();
+    let before = save(&target);
+    let mut buf = ck.clone();
+    for i in 0..ck.len() {
+        for b in 0..8 {
+            buf[i] ^= 1 << b;
+            let r = target.load(&buf);
+            assert_eq!(r, Err(flip_status(i)), "bit {b} of byte {i}");
+            assert!(Fit::<T, Q>::from_checkpoint(&buf).is_err());
+            buf[i] ^= 1 << b;
+        }
+        // the target is compared every byte (8 flips), and at the end
+        if i % 64 == 0 {
+            assert_eq!(save(&target), before, "byte {i}");
+        }
+    }
+    assert_eq!(save(&target), before);
+    assert_eq!(buf, ck);
+    8 * ck.len()
+}
+
+#[test]
+fn every_bit_flip_is_refused() {
+    let n = bit_flips::<f64, 8>() + bit_flips::<f32, 8>() + bit_flips::<f64, 3>();
+    println!("{n} single-bit flips refused (Rust API)");
+}
+
+fn c_bit_flips<T: Prec>() -> usize {
+    let mut src = c_fit::<T>(4, 8);
+    c_steps::<T>(&mut src, 10);
+    let ck = c_save::<T>(&src);
+    let mut target = c_fit::<T>(2, 9);
+    c_steps::<T>(&mut target, 3);
+    let before = target.bytes();
+    let mut buf = ck.clone();
+    for i in 0..ck.len() {
+        for b in 0..8 {
+            buf[i] ^= 1 << b;
+            let s = c_load::<T>(&mut target, &buf);
+            assert_eq!(s, flip_status(i) as i32, "bit {b} of byte {i}");
+            assert!(
+                target.bytes() == before,
+                "bit {b} of byte {i}: the state changed"
+            );
+            buf[i] ^= 1 << b;
+        }
+    }
+    // and into a zero-filled (not initialised) state, which stays so
+    let mut zero = Buf::fit::<T>();
+    for i in (0..ck.len()).step_by(7) {
+        buf[i] ^= 0x10;
+        assert_ne!(c_load::<T>(&mut zero, &buf), VIREG_OK);
+        buf[i] ^= 0x10;
+    }
+    assert!(zero.words.iter().all(|w| *w == 0));
+    8 * ck.len()
+}
+
+#[test]
+fn c_abi_every_bit_flip_is_refused() {
+    let n = c_bit_flips::<f32>() + c_bit_flips::<f64>();
+    println!("{n} single-bit flips refused (C ABI)");
+}
+
+fn truncations<T: Normal, const Q: usize>() -> usize {
+    let src: Fit<T, Q> = fit(Q.min(4), 10);
+    let ck = save(&src);
+    let mut target: Fit<T, Q> = fit(1, 11);
+    let before = save(&target);
+    for len in 0..ck.len() {
+        assert_eq!(
+            target.load(&ck[..len]),
+            Err(Error::BufferTooSmall),
+            "length {len}"
+        );
+    }
+    assert_eq!(save(&target), before);
+    ck.len()
+}
+
+fn c_truncations<T: Prec>() -> usize {
+    let ck = c_save::<T>(&c_fit::<T>(3, 12));
+    let mut target = c_fit::<T>(2, 13);
+    let before = target.bytes();
+    for len in 0..ck.len() {
+        // SAFETY: the buffer holds at least `len` bytes.
+        let s = unsafe { T::load(target.ptr(), ck.as_ptr(), len) };
+        assert_eq!(s, VIREG_ERR_BUFFER_TOO_SMALL, "length {len}");
+        assert!(target.bytes() == before, "length {len}");
+    }
+    ck.len()
+}
+
+#[test]
+fn every_truncation_is_refused() {
+    let n = truncations::<f64, 8>()
+        + truncations::<f32, 8>()
+        + c_truncations::<f32>()
+        + c_truncations::<f64>();
+    println!("{n} truncations refused");
+}
+
+#[test]
+fn other_precisions_and_capacities_are_incompatible() {
+    let cks = [
+        save(&fit::<f64, 8>(3, 1)),
+        save(&fit::<f64, 16>(3, 1)),
+        save(&fit::<f32, 8>(3, 1)),
+        save(&fit::<f32, 16>(3, 1)),
+        save(&fit::<f64, 9>(3, 1)),
+    ];
+    fn check<T: Normal, const Q: usize>(cks: &[Vec<u8>], own: usize) {
+        let mut target: Fit<T, Q> = fit(2, 2);
+        let before = save(&target);
+        for (i, ck) in cks.iter().enumerate() {
+            let r = target.load(ck);
+            if i == own {
+                assert_eq!(r, Ok(()));
+                target = fit(2, 2);
+            } else {
+                assert_eq!(r, Err(Error::Incompatible), "checkpoint {i} into {own}");
+                assert_eq!(save(&target), before);
+            }
+        }
+    }
+    check::<f64, 8>(&cks, 0);
+    check::<f64, 16>(&cks, 1);
+    check::<f32, 8>(&cks, 2);
+    check::<f32, 16>(&cks, 3);
+    check::<f64, 9>(&cks, 4);
+
+    // C ABI: the other family's checkpoint, and checkpoints of other capacities
+    let c32 = c_save::<f32>(&c_fit::<f32>(3, 1));
+    let c64 = c_save::<f64>(&c_fit::<f64>(3, 1));
+    let mut t32 = c_fit::<f32>(2, 2);
+    let mut t64 = c_fit::<f64>(2, 2);
+    let (b32, b64) = (t32.bytes(), t64.bytes());
+    assert_eq!(c_load::<f32>(&mut t32, &c64), VIREG_ERR_INCOMPATIBLE);
+    assert_eq!(c_load::<f64>(&mut t64, &c32), VIREG_ERR_INCOMPATIBLE);
+    assert_eq!(
+        MAX_FEATURES, 16,
+        "the list below assumes the default capacity"
+    );
+    for (i, ck) in cks.iter().enumerate() {
+        if i != 3 {
+            assert_eq!(c_load::<f32>(&mut t32, ck), VIREG_ERR_INCOMPATIBLE);
+        }
+        if i != 1 {
+            assert_eq!(c_load::<f64>(&mut t64, ck), VIREG_ERR_INCOMPATIBLE);
+        }
+    }
+    assert!(t32.bytes() == b32 && t64.bytes() == b64);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile content with a valid checksum
+// ---------------------------------------------------------------------------------------------
+
+/// Applies `edit` to a copy of `ck`, reseals it, and checks that a load is refused with
+/// `want` and leaves the target as it was (Rust API and, for the C capacity, the C ABI).
+fn hostile<T: Normal, const Q: usize>(
+    ck: &[u8],
+    target: &mut Fit<T, Q>,
+    want: Error,
+    what: &str,
+    edit: impl FnOnce(&mut [u8]),
+) {
+    let l = Layout::new(T::BYTES, Q);
+    let mut bad = ck.to_vec();
+    edit(&mut bad);
+    assert_ne!(bad, ck, "{what}: the edit changed nothing");
+    l.reseal(&mut bad);
+    let before = save(target);
+    assert_eq!(target.load(&bad), Err(want), "{what}");
+    assert_eq!(save(target), before, "{what}");
+}
+
+fn hostile_content<T: Normal, const Q: usize>() -> usize {
+    let l = Layout::new(T::BYTES, Q);
+    let w = T::BYTES;
+    let p = Q.min(4);
+    let mut src: Fit<T, Q> = fit(p, 20);
+    // 5 blocks of 10 steps: 4 entries in the convergence window of 8
+    src.run(50, 0, |_, _| true).unwrap();
+    let ck = save(&src);
+    let mut target: Fit<T, Q> = fit(1, 21);
+    let bad = Error::BadCheckpoint;
+    let mut n = 0;
+    let f = |name: &str| l.field(name).off;
+
+    // the resealed, unedited checkpoint loads: the edits below are what is refused
+    let mut ok = ck.clone();
+    l.reseal(&mut ok);
+    assert_eq!(ok, ck);
+
+    // header fields with a valid CRC
+    hostile(&ck, &mut target, bad, "version 2", |b| b[4] = 2);
+    hostile(&ck, &mut target, bad, "reserved byte", |b| b[7] = 1);
+    hostile(&ck, &mut target, bad, "total length", |b| {
+        put_u32(b, 12, l.len as u32 + 4)
+    });
+    n += 3;
+
+    // every scalar, in turn, NaN, +inf, -inf
+    for fld in l.fields().iter().filter(|f| f.kind == Kind::Real) {
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut e = ck.clone();
+            put_real(&mut e, fld.off, w, v);
+            l.reseal(&mut e);
+            let r = Fit::<T, Q>::from_checkpoint(&e).map(|_| ());
+            let accepted = v == f64::INFINITY && matches!(fld.name, "adam.clip" | "last_elbo");
+            if accepted {
+                assert_eq!(r, Ok(()), "{} = {v}", fld.name);
+            } else {
+                hostile(&ck, &mut target, bad, fld.name, |b| {
+                    put_real(b, fld.off, w, v)
+                });
+            }
+            n += 1;
+        }
+    }
+
+    // feature count 0, above the capacity, huge
+    for v in [0, Q as u32 + 1, u32::MAX] {
+        hostile(&ck, &mut target, bad, "p", |b| put_u32(b, f("stats.p"), v));
+        n += 1;
+    }
+    // negative diagonal weights (used and unused slots) and residual sum of squares
+    let d = f("stats.d");
+    for j in [0, 1, Q] {
+        hostile(&ck, &mut target, bad, "d < 0", |b| {
+            put_real(b, d + j * w, w, -1.0)
+        });
+        n += 1;
+    }
+    hostile(&ck, &mut target, bad, "sserr < 0", |b| {
+        put_real(b, f("stats.sserr"), w, -1.0)
+    });
+    // estimator tags
+    for (tag, k) in [(2u32, 1u32), (1, 1), (0, 0), (u32::MAX, 0)] {
+        hostile(&ck, &mut target, bad, "estimator", |b| {
+            put_u32(b, f("estimator.tag"), tag);
+            put_u32(b, f("estimator.particles"), k);
+        });
+        n += 1;
+    }
+    // configuration values out of their ranges
+    for (name, v) in [
+        ("prior.intercept", 0.0),
+        ("prior.coef", -1.0),
+        ("prior.noise", 0.0),
+        ("init_scale", 0.0),
+        ("adam.lr", 0.0),
+        ("adam.beta1", 1.0),
+        ("adam.beta2", -0.5),
+        ("adam.eps", -1.0),
+        ("adam.clip", 0.0),
+        ("adam.lrd", 1.5),
+        ("tol_rel_obj", -1.0),
+        ("average_fraction", 1.0),
+        ("final_lr_scale", 0.0),
+        ("final_lr_scale", 2.0),
+    ] {
+        hostile(&ck, &mut target, bad, name, |b| put_real(b, f(name), w, v));
+        n += 1;
+    }
+    hostile(&ck, &mut target, bad, "eval_every 0", |b| {
+        put_u32(b, f("eval_every"), 0)
+    });
+    // optimiser: learning rate <= 0, negative second moments (own and restore point)
+    hostile(&ck, &mut target, bad, "adam lr 0", |b| {
+        put_real(b, f("adam.lr_now"), w, 0.0)
+    });
+    hostile(&ck, &mut target, bad, "adam v < 0", |b| {
+        put_real(b, f("adam.v"), w, -1e-3)
+    });
+    hostile(&ck, &mut target, bad, "prev adam v < 0", |b| {
+        put_real(b, f("prev.adam.v"), w, -1e-3)
+    });
+    hostile(&ck, &mut target, bad, "prev adam lr < 0", |b| {
+        put_real(b, f("prev.adam.lr_now"), w, -1.0)
+    });
+    // generator seed not the configuration's
+    hostile(&ck, &mut target, bad, "rng seed", |b| {
+        put_u64(b, f("rng.seed"), 8)
+    });
+    // convergence window: too long, negative entry, junk in an unused slot
+    hostile(&ck, &mut target, bad, "history len", |b| {
+        put_u32(b, f("history.len"), 9)
+    });
+    let hl = u32::from_le_bytes(ck[f("history.len")..][..4].try_into().unwrap()) as usize;
+    assert!(
+        hl > 0 && hl < vireg::CONVERGENCE_WINDOW,
+        "window length {hl}"
+    );
+    hostile(&ck, &mut target, bad, "window < 0", |b| {
+        put_real(b, f("history.window"), w, -1.0)
+    });
+    hostile(&ck, &mut target, bad, "unused window slot", |b| {
+        put_real(b, f("history.window") + w * hl, w, 1.0)
+    });
+    // counters no real fit can reach by counting (the next increment could overflow: a panic
+    // in a debug build); 2^63 - 1 is still accepted
+    for name in ["rng.draws", "adam.step", "prev.adam.step", "avg.count"] {
+        for v in [u64::MAX, 1 << 63] {
+            hostile(&ck, &mut target, bad, name, |b| put_u64(b, f(name), v));
+            n += 1;
+        }
+        let mut e = ck.clone();
+        put_u64(&mut e, f(name), (1 << 63) - 1);
+        l.reseal(&mut e);
+        assert!(Fit::<T, Q>::from_checkpoint(&e).is_ok(), "{name}");
+    }
+    n + 16
+}
+
+#[test]
+fn hostile_checkpoints_with_a_valid_crc_are_refused() {
+    let n = hostile_content::<f64, 8>()
+        + hostile_content::<f32, 8>()
+        + hostile_content::<f64, MAX_FEATURES>()
+        + hostile_content::<f32, 3>();
+    println!("{n} hostile checkpoints refused");
+}
+
+/// The same through the C ABI: the state is byte for byte unchanged.
+fn c_hostile<T: Prec>() {
+    let l = Layout::new(T::BYTES, MAX_FEATURES);
+    let w = T::BYTES;
+    let ck = c_save::<T>(&c_fit::<T>(3, 30));
+    let mut target = c_fit::<T>(2, 31);
+    let before = target.bytes();
+    let mut refused = 0;
+    for fld in l.fields().iter().filter(|f| f.kind == Kind::Real) {
+        if matches!(fld.name, "adam.clip" | "last_elbo") {
+            continue;
+        }
+        let mut e = ck.clone();
+        put_real(&mut e, fld.off, w, f64::NAN);
+        l.reseal(&mut e);
+        assert_eq!(
+            c_load::<T>(&mut target, &e),
+            VIREG_ERR_BAD_CHECKPOINT,
+            "{}",
+            fld.name
+        );
+        refused += 1;
+    }
+    let mut e = ck.clone();
+    put_u32(&mut e, l.field("stats.p").off, 0);
+    l.reseal(&mut e);
+    assert_eq!(c_load::<T>(&mut target, &e), VIREG_ERR_BAD_CHECKPOINT);
+    assert!(target.bytes() == before);
+    assert!(refused > 100);
+}
+
+#[test]
+fn c_abi_hostile_checkpoints_are_refused() {
+    c_hostile::<f32>();
+    c_hostile::<f64>();
+}

@@ -1,0 +1,619 @@
+//! Helpers of the robustness tests (divergence, checkpoints, C ABI fuzzing): one trait over the
+//! `_f32` / `_f64` families of the C ABI, caller-owned state buffers, and the checkpoint layout
+//! (offsets computed from the format documented in src/checkpoint.rs).
+#![allow(dead_code)]
+
+use core::ffi::c_void;
+use vireg::ffi::*;
+use vireg::Normal;
+
+/// A precision and its C ABI family. Every function has the contract of the exported one it
+/// forwards to.
+#[allow(clippy::missing_safety_doc, clippy::too_many_arguments)]
+pub trait Prec: Normal + core::fmt::Debug + PartialEq + Default + 'static {
+    type Fit;
+    type Synth;
+    type Cfg: Copy + core::fmt::Debug;
+    type RunReport: Copy;
+    type ExactReport: Copy;
+    type Summary: Copy;
+    type Progress: Copy;
+    const NAME: &'static str;
+    fn bits(self) -> u64;
+    fn fit_size() -> usize;
+    fn synth_size() -> usize;
+    fn checkpoint_size() -> usize;
+    /// The default configuration, through the C ABI.
+    fn cfg_default() -> Self::Cfg;
+    fn cfg_set_lr(c: &mut Self::Cfg, lr: Self);
+    fn cfg_set_analytic(c: &mut Self::Cfg);
+    fn no_progress() -> Self::Progress;
+    unsafe fn config_default(c: *mut Self::Cfg) -> i32;
+    unsafe fn init(f: *mut Self::Fit, p: usize, c: *const Self::Cfg) -> i32;
+    unsafe fn get_config(f: *const Self::Fit, c: *mut Self::Cfg) -> i32;
+    unsafe fn set_lr(f: *mut Self::Fit, lr: Self) -> i32;
+    unsafe fn features(f: *const Self::Fit, out: *mut usize) -> i32;
+    unsafe fn rows(f: *const Self::Fit, out: *mut u64) -> i32;
+    unsafe fn observe(f: *mut Self::Fit, x: *const Self, n: usize, y: Self) -> i32;
+    unsafe fn observe_rows(
+        f: *mut Self::Fit,
+        x: *const Self,
+        n_rows: usize,
+        n_features: usize,
+        stride: usize,
+        y: *const Self,
+        bad: *mut usize,
+    ) -> i32;
+    unsafe fn merge(d: *mut Self::Fit, s: *const Self::Fit) -> i32;
+    unsafe fn step(f: *mut Self::Fit, n: u64, loss: *mut Self) -> i32;
+    unsafe fn run(
+        f: *mut Self::Fit,
+        max: u64,
+        every: u64,
+        cb: Self::Progress,
+        user: *mut c_void,
+        rep: *mut Self::RunReport,
+    ) -> i32;
+    unsafe fn solve_exact(f: *mut Self::Fit, rep: *mut Self::ExactReport) -> i32;
+    unsafe fn elbo(f: *const Self::Fit, out: *mut Self) -> i32;
+    unsafe fn post_loc(f: *const Self::Fit, out: *mut Self, len: usize) -> i32;
+    unsafe fn post_scale(f: *const Self::Fit, out: *mut Self, len: usize) -> i32;
+    unsafe fn summary(f: *const Self::Fit, i: usize, out: *mut Self::Summary) -> i32;
+    unsafe fn quantile(f: *const Self::Fit, i: usize, q: Self, out: *mut Self) -> i32;
+    unsafe fn draw(f: *mut Self::Fit, out: *mut Self, n: usize, len: usize) -> i32;
+    unsafe fn predict(
+        f: *const Self::Fit,
+        x: *const Self,
+        n: usize,
+        m: *mut Self,
+        s: *mut Self,
+    ) -> i32;
+    unsafe fn save(f: *const Self::Fit, buf: *mut u8, len: usize, w: *mut usize) -> i32;
+    unsafe fn load(f: *mut Self::Fit, buf: *const u8, len: usize) -> i32;
+    unsafe fn synth_init(s: *mut Self::Synth, p: usize, seed: u64) -> i32;
+    unsafe fn synth_next(s: *mut Self::Synth, x: *mut Self, n: usize, y: *mut Self) -> i32;
+    unsafe fn synth_truth(s: *const Self::Synth, out: *mut Self, len: usize) -> i32;
+}
+
+macro_rules! prec {
+    ($t:ty, $name:expr, $fit:ty, $synth:ty, $cfg:ty, $run:ty, $exact:ty, $summary:ty,
+     $progress:ty, $fit_size:ident, $synth_size:ident, $ckpt_size:ident,
+     $config_default:ident, $init:ident, $get_config:ident, $set_lr:ident, $features:ident,
+     $rows:ident, $observe:ident, $observe_rows:ident, $merge:ident, $step:ident, $run_fn:ident,
+     $solve:ident, $elbo:ident, $loc:ident, $scale:ident, $summary_fn:ident, $quantile:ident,
+     $draw:ident, $predict:ident, $save:ident, $load:ident, $synth_init:ident,
+     $synth_next:ident, $synth_truth:ident) => {
+        impl Prec for $t {
+            type Fit = $fit;
+            type Synth = $synth;
+            type Cfg = $cfg;
+            type RunReport = $run;
+            type ExactReport = $exact;
+            type Summary = $summary;
+            type Progress = $progress;
+            const NAME: &'static str = $name;
+            fn bits(self) -> u64 {
+                self.to_bits() as u64
+            }
+            fn fit_size() -> usize {
+                $fit_size()
+            }
+            fn synth_size() -> usize {
+                $synth_size()
+            }
+            fn checkpoint_size() -> usize {
+                $ckpt_size()
+            }
+            fn cfg_default() -> $cfg {
+                let mut c = core::mem::MaybeUninit::<$cfg>::zeroed();
+                // SAFETY: valid, aligned, writable.
+                assert_eq!(unsafe { $config_default(c.as_mut_ptr()) }, VIREG_OK);
+                // SAFETY: written by the call.
+                unsafe { c.assume_init() }
+            }
+            fn cfg_set_lr(c: &mut $cfg, lr: $t) {
+                c.lr = lr;
+            }
+            fn cfg_set_analytic(c: &mut $cfg) {
+                c.estimator = VIREG_ESTIMATOR_ANALYTIC;
+            }
+            fn no_progress() -> $progress {
+                None
+            }
+            unsafe fn config_default(c: *mut $cfg) -> i32 {
+                unsafe { $config_default(c) }
+            }
+            unsafe fn init(f: *mut $fit, p: usize, c: *const $cfg) -> i32 {
+                unsafe { $init(f, p, c) }
+            }
+            unsafe fn get_config(f: *const $fit, c: *mut $cfg) -> i32 {
+                unsafe { $get_config(f, c) }
+            }
+            unsafe fn set_lr(f: *mut $fit, lr: $t) -> i32 {
+                unsafe { $set_lr(f, lr) }
+            }
+            unsafe fn features(f: *const $fit, out: *mut usize) -> i32 {
+                unsafe { $features(f, out) }
+            }
+            unsafe fn rows(f: *const $fit, out: *mut u64) -> i32 {
+                unsafe { $rows(f, out) }
+            }
+            unsafe fn observe(f: *mut $fit, x: *const $t, n: usize, y: $t) -> i32 {
+                unsafe { $observe(f, x, n, y) }
+            }
+            unsafe fn observe_rows(
+                f: *mut $fit,
+                x: *const $t,
+                n_rows: usize,
+                n_features: usize,
+                stride: usize,
+                y: *const $t,
+                bad: *mut usize,
+            ) -> i32 {
+                unsafe { $observe_rows(f, x, n_rows, n_features, stride, y, bad) }
+            }
+            unsafe fn merge(d: *mut $fit, s: *const $fit) -> i32 {
+                unsafe { $merge(d, s) }
+            }
+            unsafe fn step(f: *mut $fit, n: u64, loss: *mut $t) -> i32 {
+                unsafe { $step(f, n, loss) }
+            }
+            unsafe fn run(
+                f: *mut $fit,
+                max: u64,
+                every: u64,
+                cb: $progress,
+                user: *mut c_void,
+                rep: *mut $run,
+            ) -> i32 {
+                unsafe { $run_fn(f, max, every, cb, user, rep) }
+            }
+            unsafe fn solve_exact(f: *mut $fit, rep: *mut $exact) -> i32 {
+                unsafe { $solve(f, rep) }
+            }
+            unsafe fn elbo(f: *const $fit, out: *mut $t) -> i32 {
+                unsafe { $elbo(f, out) }
+            }
+            unsafe fn post_loc(f: *const $fit, out: *mut $t, len: usize) -> i32 {
+                unsafe { $loc(f, out, len) }
+            }
+            unsafe fn post_scale(f: *const $fit, out: *mut $t, len: usize) -> i32 {
+                unsafe { $scale(f, out, len) }
+            }
+            unsafe fn summary(f: *const $fit, i: usize, out: *mut $summary) -> i32 {
+                unsafe { $summary_fn(f, i, out) }
+            }
+            unsafe fn quantile(f: *const $fit, i: usize, q: $t, out: *mut $t) -> i32 {
+                unsafe { $quantile(f, i, q, out) }
+            }
+            unsafe fn draw(f: *mut $fit, out: *mut $t, n: usize, len: usize) -> i32 {
+                unsafe { $draw(f, out, n, len) }
+            }
+            unsafe fn predict(
+                f: *const $fit,
+                x: *const $t,
+                n: usize,
+                m: *mut $t,
+                s: *mut $t,
+            ) -> i32 {
+                unsafe { $predict(f, x, n, m, s) }
+            }
+            unsafe fn save(f: *const $fit, buf: *mut u8, len: usize, w: *mut usize) -> i32 {
+                unsafe { $save(f, buf, len, w) }
+            }
+            unsafe fn load(f: *mut $fit, buf: *const u8, len: usize) -> i32 {
+                unsafe { $load(f, buf, len) }
+            }
+            unsafe fn synth_init(s: *mut $synth, p: usize, seed: u64) -> i32 {
+                unsafe { $synth_init(s, p, seed) }
+            }
+            unsafe fn synth_next(s: *mut $synth, x: *mut $t, n: usize, y: *mut $t) -> i32 {
+                unsafe { $synth_next(s, x, n, y) }
+            }
+            unsafe fn synth_truth(s: *const $synth, out: *mut $t, len: usize) -> i32 {
+                unsafe { $synth_truth(s, out, len) }
+            }
+        }
+    };
+}
+
+prec!(
+    f32,
+    "f32",
+    vireg_fit_f32,
+    vireg_synth_f32,
+    vireg_config_f32,
+    vireg_run_report_f32,
+    vireg_exact_report_f32,
+    vireg_summary_f32,
+    vireg_progress_f32,
+    vireg_fit_size_f32,
+    vireg_synth_size_f32,
+    vireg_checkpoint_size_f32,
+    vireg_config_default_f32,
+    vireg_init_f32,
+    vireg_get_config_f32,
+    vireg_set_learning_rate_f32,
+    vireg_features_f32,
+    vireg_rows_f32,
+    vireg_observe_f32,
+    vireg_observe_rows_f32,
+    vireg_merge_f32,
+    vireg_step_f32,
+    vireg_run_f32,
+    vireg_solve_exact_f32,
+    vireg_elbo_f32,
+    vireg_posterior_loc_f32,
+    vireg_posterior_scale_f32,
+    vireg_posterior_summary_f32,
+    vireg_posterior_quantile_f32,
+    vireg_draw_f32,
+    vireg_predict_f32,
+    vireg_save_f32,
+    vireg_load_f32,
+    vireg_synth_init_f32,
+    vireg_synth_next_f32,
+    vireg_synth_truth_f32
+);
+prec!(
+    f64,
+    "f64",
+    vireg_fit_f64,
+    vireg_synth_f64,
+    vireg_config_f64,
+    vireg_run_report_f64,
+    vireg_exact_report_f64,
+    vireg_summary_f64,
+    vireg_progress_f64,
+    vireg_fit_size_f64,
+    vireg_synth_size_f64,
+    vireg_checkpoint_size_f64,
+    vireg_config_default_f64,
+    vireg_init_f64,
+    vireg_get_config_f64,
+    vireg_set_learning_rate_f64,
+    vireg_features_f64,
+    vireg_rows_f64,
+    vireg_observe_f64,
+    vireg_observe_rows_f64,
+    vireg_merge_f64,
+    vireg_step_f64,
+    vireg_run_f64,
+    vireg_solve_exact_f64,
+    vireg_elbo_f64,
+    vireg_posterior_loc_f64,
+    vireg_posterior_scale_f64,
+    vireg_posterior_summary_f64,
+    vireg_posterior_quantile_f64,
+    vireg_draw_f64,
+    vireg_predict_f64,
+    vireg_save_f64,
+    vireg_load_f64,
+    vireg_synth_init_f64,
+    vireg_synth_next_f64,
+    vireg_synth_truth_f64
+);
+
+/// A caller-owned, 8-byte-aligned state buffer of `words` u64 (zero-filled: not initialised).
+#[derive(Clone)]
+pub struct Buf {
+    pub words: Vec<u64>,
+}
+
+impl Buf {
+    pub fn new(bytes: usize) -> Self {
+        assert_eq!(bytes % 8, 0);
+        Buf {
+            words: vec![0; bytes / 8],
+        }
+    }
+    pub fn fit<T: Prec>() -> Self {
+        Self::new(T::fit_size())
+    }
+    pub fn synth<T: Prec>() -> Self {
+        Self::new(T::synth_size())
+    }
+    pub fn ptr<S>(&mut self) -> *mut S {
+        self.words.as_mut_ptr().cast()
+    }
+    pub fn cptr<S>(&self) -> *const S {
+        self.words.as_ptr().cast()
+    }
+    /// The state's bytes (for before/after comparisons).
+    pub fn bytes(&self) -> Vec<u8> {
+        self.words.iter().flat_map(|w| w.to_ne_bytes()).collect()
+    }
+}
+
+/// Byte offsets of the regions of a checkpoint of precision width `w` and capacity `cap`, as
+/// the format in src/checkpoint.rs lays them out.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub w: usize,
+    pub cap: usize,
+    /// configuration
+    pub config: usize,
+    /// statistics (starting with p: u32)
+    pub stats: usize,
+    /// guide (loc then rho, 2·(P + 2) scalars)
+    pub guide: usize,
+    /// Adam: step u64, lr, b1t, b2t, then m and v guides
+    pub adam: usize,
+    /// generator: seed u64, draws u64
+    pub rng: usize,
+    /// iterate average: count u64, mean guide
+    pub avg: usize,
+    /// last good (guide, Adam)
+    pub prev: usize,
+    /// convergence window: len u32, window, last ELBO
+    pub history: usize,
+    /// CRC-32
+    pub crc: usize,
+    pub len: usize,
+}
+
+impl Layout {
+    pub fn new(w: usize, cap: usize) -> Self {
+        let coefs = w * (1 + cap);
+        let latent = coefs + w;
+        let guide = 2 * latent;
+        let adam = 8 + 3 * w + 2 * guide;
+        let config_len = 13 * w + 20;
+        let stats_len = 4 + 8 + 2 * coefs + w * cap * cap + w;
+        let config = 16;
+        let stats = config + config_len;
+        let g = stats + stats_len;
+        let a = g + guide;
+        let rng = a + adam;
+        let avg = rng + 16;
+        let prev = avg + 8 + guide;
+        let history = prev + guide + adam;
+        let crc = history + 4 + w * vireg::CONVERGENCE_WINDOW + w;
+        Layout {
+            w,
+            cap,
+            config,
+            stats,
+            guide: g,
+            adam: a,
+            rng,
+            avg,
+            prev,
+            history,
+            crc,
+            len: crc + 4,
+        }
+    }
+    /// Offset of the statistics' `d` (α then β), `t`, `rbar`, `sserr`.
+    pub fn stats_d(&self) -> usize {
+        self.stats + 12
+    }
+    pub fn stats_t(&self) -> usize {
+        self.stats_d() + self.w * (1 + self.cap)
+    }
+    pub fn stats_rbar(&self) -> usize {
+        self.stats_t() + self.w * (1 + self.cap)
+    }
+    pub fn stats_sserr(&self) -> usize {
+        self.stats_rbar() + self.w * self.cap * self.cap
+    }
+    /// The guide and Adam state (the optimisation state a divergence must restore).
+    pub fn guide_adam<'a>(&self, ck: &'a [u8]) -> &'a [u8] {
+        &ck[self.guide..self.rng]
+    }
+    /// Recomputes the CRC after an edit.
+    pub fn reseal(&self, ck: &mut [u8]) {
+        let crc = vireg::crc32(&ck[..self.crc]);
+        ck[self.crc..self.crc + 4].copy_from_slice(&crc.to_le_bytes());
+    }
+}
+
+/// Saves a C fit to a fresh buffer.
+pub fn c_save<T: Prec>(fit: &Buf) -> Vec<u8> {
+    let mut ck = vec![0u8; T::checkpoint_size()];
+    let mut w = 0usize;
+    // SAFETY: a valid state and a buffer of the length given.
+    let s = unsafe { T::save(fit.cptr(), ck.as_mut_ptr(), ck.len(), &mut w) };
+    assert_eq!(s, VIREG_OK);
+    assert_eq!(w, ck.len());
+    ck
+}
+
+/// Posterior loc and scale of a C fit, as bits.
+pub fn c_posterior<T: Prec>(fit: &Buf, p: usize) -> (Vec<u64>, Vec<u64>) {
+    let mut loc = vec![T::default(); p + 2];
+    let mut scale = vec![T::default(); p + 2];
+    // SAFETY: a valid state and buffers of the lengths given.
+    unsafe {
+        assert_eq!(T::post_loc(fit.cptr(), loc.as_mut_ptr(), p + 2), VIREG_OK);
+        assert_eq!(
+            T::post_scale(fit.cptr(), scale.as_mut_ptr(), p + 2),
+            VIREG_OK
+        );
+    }
+    (
+        loc.iter().map(|v| v.to_f64().to_bits()).collect(),
+        scale.iter().map(|v| v.to_f64().to_bits()).collect(),
+    )
+}
+
+/// Posterior loc and scale of a Rust fit, as bits.
+pub fn posterior_bits<T: Normal, const P: usize>(f: &vireg::Fit<T, P>) -> (Vec<u64>, Vec<u64>) {
+    let p = f.features();
+    let post = f.posterior();
+    let mut loc = vec![T::c(0.0); p + 2];
+    let mut scale = vec![T::c(0.0); p + 2];
+    post.loc(&mut loc);
+    post.scale(&mut scale);
+    (
+        loc.iter().map(|v| v.to_f64().to_bits()).collect(),
+        scale.iter().map(|v| v.to_f64().to_bits()).collect(),
+    )
+}
+
+/// A Rust fit's checkpoint.
+pub fn save<T: Normal, const P: usize>(f: &vireg::Fit<T, P>) -> Vec<u8> {
+    let mut ck = vec![0u8; vireg::Fit::<T, P>::CHECKPOINT_BYTES];
+    assert_eq!(f.save(&mut ck), Ok(ck.len()));
+    ck
+}
+
+/// What a checkpoint field holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Real,
+    U32,
+    U64,
+}
+
+/// One field of a checkpoint: name, byte offset, kind.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub off: usize,
+    pub kind: Kind,
+}
+
+impl Layout {
+    /// Every payload field in order, as `write_payload` (src/checkpoint.rs) writes them.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut v = Vec::new();
+        let mut off = self.config;
+        let w = self.w;
+        let mut push = |v: &mut Vec<Field>, name: &'static str, kind: Kind| {
+            v.push(Field { name, off, kind });
+            off += match kind {
+                Kind::Real => w,
+                Kind::U32 => 4,
+                Kind::U64 => 8,
+            };
+        };
+        for n in [
+            "prior.intercept",
+            "prior.coef",
+            "prior.noise",
+            "init_scale",
+            "adam.lr",
+            "adam.beta1",
+            "adam.beta2",
+            "adam.eps",
+            "adam.clip",
+            "adam.lrd",
+        ] {
+            push(&mut v, n, Kind::Real);
+        }
+        push(&mut v, "estimator.tag", Kind::U32);
+        push(&mut v, "estimator.particles", Kind::U32);
+        push(&mut v, "seed", Kind::U64);
+        push(&mut v, "tol_rel_obj", Kind::Real);
+        push(&mut v, "eval_every", Kind::U32);
+        push(&mut v, "average_fraction", Kind::Real);
+        push(&mut v, "final_lr_scale", Kind::Real);
+        push(&mut v, "stats.p", Kind::U32);
+        push(&mut v, "stats.n", Kind::U64);
+        for _ in 0..=self.cap {
+            push(&mut v, "stats.d", Kind::Real);
+        }
+        for _ in 0..=self.cap {
+            push(&mut v, "stats.t", Kind::Real);
+        }
+        for _ in 0..self.cap * self.cap {
+            push(&mut v, "stats.rbar", Kind::Real);
+        }
+        push(&mut v, "stats.sserr", Kind::Real);
+        let guide = |v: &mut Vec<Field>,
+                     push: &mut dyn FnMut(&mut Vec<Field>, &'static str, Kind),
+                     name| {
+            for _ in 0..2 * (self.cap + 2) {
+                push(v, name, Kind::Real);
+            }
+        };
+        guide(&mut v, &mut push, "guide");
+        let adam = |v: &mut Vec<Field>,
+                    push: &mut dyn FnMut(&mut Vec<Field>, &'static str, Kind),
+                    pre: [&'static str; 6]| {
+            push(v, pre[0], Kind::U64);
+            push(v, pre[1], Kind::Real);
+            push(v, pre[2], Kind::Real);
+            push(v, pre[3], Kind::Real);
+            for _ in 0..2 * (self.cap + 2) {
+                push(v, pre[4], Kind::Real);
+            }
+            for _ in 0..2 * (self.cap + 2) {
+                push(v, pre[5], Kind::Real);
+            }
+        };
+        adam(
+            &mut v,
+            &mut push,
+            [
+                "adam.step",
+                "adam.lr_now",
+                "adam.b1t",
+                "adam.b2t",
+                "adam.m",
+                "adam.v",
+            ],
+        );
+        push(&mut v, "rng.seed", Kind::U64);
+        push(&mut v, "rng.draws", Kind::U64);
+        push(&mut v, "avg.count", Kind::U64);
+        guide(&mut v, &mut push, "avg.mean");
+        guide(&mut v, &mut push, "prev.guide");
+        adam(
+            &mut v,
+            &mut push,
+            [
+                "prev.adam.step",
+                "prev.adam.lr_now",
+                "prev.adam.b1t",
+                "prev.adam.b2t",
+                "prev.adam.m",
+                "prev.adam.v",
+            ],
+        );
+        push(&mut v, "history.len", Kind::U32);
+        for _ in 0..vireg::CONVERGENCE_WINDOW {
+            push(&mut v, "history.window", Kind::Real);
+        }
+        push(&mut v, "last_elbo", Kind::Real);
+        let end = v.last().map(|f| f.off + w).unwrap_or(0);
+        assert_eq!(end, self.crc, "field map out of step with the layout");
+        v
+    }
+
+    /// The first field of this name.
+    pub fn field(&self, name: &str) -> Field {
+        *self
+            .fields()
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no field {name}"))
+    }
+}
+
+/// Writes a scalar of width `w` (4: f32, 8: f64) at `off`.
+pub fn put_real(ck: &mut [u8], off: usize, w: usize, v: f64) {
+    if w == 4 {
+        ck[off..off + 4].copy_from_slice(&(v as f32).to_le_bytes());
+    } else {
+        ck[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Reads a scalar of width `w` at `off`.
+pub fn get_real(ck: &[u8], off: usize, w: usize) -> f64 {
+    if w == 4 {
+        f32::from_le_bytes(ck[off..off + 4].try_into().unwrap()) as f64
+    } else {
+        f64::from_le_bytes(ck[off..off + 8].try_into().unwrap())
+    }
+}
+
+pub fn put_u32(ck: &mut [u8], off: usize, v: u32) {
+    ck[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+pub fn put_u64(ck: &mut [u8], off: usize, v: u64) {
+    ck[off..off + 8].copy_from_slice(&v.to_le_bytes());
+}
