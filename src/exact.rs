@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::condition::{condition, ILL_CONDITIONED_LIMIT};
 use crate::error::{Error, Result};
 use crate::estimator::analytic_loss_grad;
 use crate::guide::Guide;
@@ -24,7 +25,7 @@ pub struct ExactReport<T> {
 }
 
 /// Maximum coordinate-ascent sweeps.
-const MAX_SWEEPS: u32 = 200;
+const MAX_SWEEPS: u32 = 1000;
 
 /// f(m, ℓ) = (1−N)m − a·e^{−2m+2s²} − c·e^{2m+2s²} + ℓ with s = e^ℓ; value, gradient, Hessian.
 #[inline]
@@ -65,8 +66,15 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T) -> Result<(T, T)> {
             // Fall back to a gradient step scaled by the diagonal.
             (-g[0] / h[0], -g[1] / h[2])
         };
-        // Newton decrement: the predicted gain of the full step; stop once it is at rounding level.
+        // Newton decrement: the predicted gain of the full step. Once it is at rounding level the
+        // objective can no longer tell better from worse, but the step itself is still accurate
+        // (the error left is its square): take it without a line search, and stop.
         if g[0] * dm + g[1] * dl <= T::c(4.0) * T::EPSILON * (f.abs() + T::ONE) {
+            let (mn, ln) = (m + dm, l + dl);
+            if mn.is_finite() && ln.is_finite() {
+                m = mn;
+                l = ln;
+            }
             break;
         }
         let mut t = T::ONE;
@@ -99,11 +107,25 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T) -> Result<(T, T)> {
     Ok((m, s))
 }
 
-/// The exact coordinate-ascent optimum of the ELBO over the mean-field family.
+/// The exact coordinate-ascent optimum of the ELBO over the mean-field family, refused with
+/// `IllConditioned` when the condition estimate at the optimum exceeds the limit (condition.rs).
 pub(crate) fn solve<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
 ) -> Result<(Guide<T, P>, ExactReport<T>)> {
+    let (cond, guide, report) = optimum(stats, prior)?;
+    // A NaN estimate is refused too.
+    if cond.is_nan_value() || cond > T::c(ILL_CONDITIONED_LIMIT) {
+        return Err(Error::IllConditioned);
+    }
+    Ok((guide, report))
+}
+
+/// The exact coordinate-ascent optimum, unchecked, with the condition estimate there.
+pub(crate) fn optimum<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    prior: &Prior<T>,
+) -> Result<(T, Guide<T, P>, ExactReport<T>)> {
     let p = stats.features();
     let n = T::from_u64(stats.rows());
     let prec: Coefs<T, P> = prior.precisions();
@@ -122,9 +144,10 @@ pub(crate) fn solve<T: Real, const P: usize>(
         rho: Latent::splat(T::ZERO),
     };
     let mut prev = T::INFINITY;
+    let mut prev_dlam = T::INFINITY;
     let tol = T::c(16.0) * T::EPSILON;
+    let mut lam = (T::c(2.0) * (su * su - mu)).exp();
     for it in 1..=MAX_SWEEPS {
-        let lam = (T::c(2.0) * (su * su - mu)).exp();
         if !(lam.is_finite() && lam > T::ZERO) {
             return Err(Error::Overflow);
         }
@@ -152,8 +175,20 @@ pub(crate) fn solve<T: Real, const P: usize>(
         if !loss.is_finite() {
             return Err(Error::Overflow);
         }
-        if (loss - prev).abs() <= tol * loss.abs().max(T::ONE) {
+        // Stop once λ is still to rounding level, or once the ELBO is still and λ no longer
+        // moves closer (its rounding floor). The ELBO alone is not enough: it is flat at the
+        // optimum, so it stops changing while the parameters still carry ~√ε relative error.
+        let lam_next = (T::c(2.0) * (su * su - mu)).exp();
+        let dlam = (lam_next - lam).abs();
+        let still = (loss - prev).abs() <= tol * loss.abs().max(T::ONE);
+        // A very slow contraction (few rows) may not reach either within the sweep limit; an
+        // ELBO that stopped changing then still counts as converged on the last sweep.
+        let last = it == MAX_SWEEPS && still;
+        if dlam <= T::c(4.0) * T::EPSILON * lam || (still && dlam >= prev_dlam) || last {
+            let sc = guide.scale(p);
+            let cond = condition(stats, prior, lam_next, &guide.loc.theta, &sc.theta);
             return Ok((
+                cond,
                 guide,
                 ExactReport {
                     iterations: it,
@@ -162,6 +197,8 @@ pub(crate) fn solve<T: Real, const P: usize>(
             ));
         }
         prev = loss;
+        prev_dlam = dlam;
+        lam = lam_next;
     }
     Err(Error::NotConverged)
 }

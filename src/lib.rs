@@ -36,6 +36,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 }
 
 mod checkpoint;
+mod condition;
 mod error;
 mod estimator;
 mod exact;
@@ -54,6 +55,7 @@ mod synth;
 mod vector;
 
 pub use checkpoint::{crc32, CHECKPOINT_MAGIC, CHECKPOINT_VERSION};
+pub use condition::ILL_CONDITIONED_LIMIT;
 pub use error::{Error, Result};
 pub use estimator::Estimator;
 pub use exact::ExactReport;

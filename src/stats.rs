@@ -171,7 +171,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 
     /// AS 274 INCLUD: folds `w·(row, y)` in; `row[..first]` must be zero.
-    fn include(&mut self, mut w: T, row: &mut Coefs<T, P>, first: usize, mut y: T) {
+    pub(crate) fn include(&mut self, mut w: T, row: &mut Coefs<T, P>, first: usize, mut y: T) {
         let p = self.p;
         for i in first..=p {
             let xi = row[i];
