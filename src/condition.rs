@@ -31,23 +31,25 @@ use crate::stats::Stats;
 use crate::vector::Coefs;
 
 impl<T: Real, const P: usize> Stats<T, P> {
-    /// The factor of G + diag(ridge) (the ridge enters as extra weighted rows).
-    pub(crate) fn ridge_factor(&self, ridge: &Coefs<T, P>) -> Self {
+    /// Makes this the factor of G + diag(ridge) (the ridge enters as extra weighted rows). In
+    /// place, on the caller's copy: a result would be one more copy of the factor on the stack.
+    pub(crate) fn add_ridge(&mut self, ridge: &Coefs<T, P>) {
         let p = self.p;
-        let mut f = *self;
         for j in 0..=p {
             let mut row = Coefs::splat(T::ZERO);
             row[j] = T::ONE;
-            f.include(ridge[j], &mut row, j, T::ZERO);
+            self.include(ridge[j], &mut row, j, T::ZERO);
         }
-        f
     }
 
     /// κ = max over the columns of [A | y] of ‖column‖ / ‖its part no earlier column explains‖,
     /// for the system regularised by `ridge` (E[RSS] = `erss` stands for the response's part).
+    /// Not inlined: the copy of the factor stays off the caller's stack frame.
+    #[inline(never)]
     pub(crate) fn kappa_with(&self, ridge: &Coefs<T, P>, erss: T) -> T {
         let p = self.p;
-        let f = self.ridge_factor(ridge);
+        let mut f = *self;
+        f.add_ridge(ridge);
         let g = self.gram_diag();
         let mut worst = T::ONE;
         for j in 0..=p {
@@ -130,7 +132,8 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     ///
     /// Errors: those of the solve (`Overflow`, `NotConverged`).
     pub fn condition(&self) -> Result<T> {
-        let (cond, _, _) = exact::optimum(self.stats(), &self.config().prior)?;
+        let mut g = self.guide;
+        let (cond, _) = exact::optimum(self.stats(), &self.config().prior, &mut g)?;
         Ok(cond)
     }
 }

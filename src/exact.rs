@@ -109,23 +109,28 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T) -> Result<(T, T)> {
 
 /// The exact coordinate-ascent optimum of the ELBO over the mean-field family, refused with
 /// `IllConditioned` when the condition estimate at the optimum exceeds the limit (condition.rs).
+/// The optimum goes to `guide` (its contents on error are unspecified).
 pub(crate) fn solve<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
-) -> Result<(Guide<T, P>, ExactReport<T>)> {
-    let (cond, guide, report) = optimum(stats, prior)?;
+    guide: &mut Guide<T, P>,
+) -> Result<ExactReport<T>> {
+    let (cond, report) = optimum(stats, prior, guide)?;
     // A NaN estimate is refused too.
     if cond.is_nan_value() || cond > T::c(ILL_CONDITIONED_LIMIT) {
         return Err(Error::IllConditioned);
     }
-    Ok((guide, report))
+    Ok(report)
 }
 
-/// The exact coordinate-ascent optimum, unchecked, with the condition estimate there.
+/// The exact coordinate-ascent optimum (into `guide`, whose contents on error are
+/// unspecified: an argument, not a result, so that no copy of it is made on the stack),
+/// unchecked, with the condition estimate there.
 pub(crate) fn optimum<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
-) -> Result<(T, Guide<T, P>, ExactReport<T>)> {
+    guide: &mut Guide<T, P>,
+) -> Result<(T, ExactReport<T>)> {
     let p = stats.features();
     let n = T::from_u64(stats.rows());
     let prec: Coefs<T, P> = prior.precisions();
@@ -139,10 +144,8 @@ pub(crate) fn optimum<T: Real, const P: usize>(
     } else {
         (prior.median_u(), T::c(0.1))
     };
-    let mut guide = Guide {
-        loc: Latent::splat(T::ZERO),
-        rho: Latent::splat(T::ZERO),
-    };
+    guide.loc = Latent::splat(T::ZERO);
+    guide.rho = Latent::splat(T::ZERO);
     let mut prev = T::INFINITY;
     let mut prev_dlam = T::INFINITY;
     let tol = T::c(16.0) * T::EPSILON;
@@ -171,7 +174,7 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         if !guide.all_finite(p) {
             return Err(Error::Overflow);
         }
-        let loss = analytic_loss_grad(stats, &mc, &gdiag, &guide, None);
+        let loss = analytic_loss_grad(stats, &mc, &gdiag, guide, None);
         if !loss.is_finite() {
             return Err(Error::Overflow);
         }
@@ -189,7 +192,6 @@ pub(crate) fn optimum<T: Real, const P: usize>(
             let cond = condition(stats, prior, lam_next, &guide.loc.theta, &sc.theta);
             return Ok((
                 cond,
-                guide,
                 ExactReport {
                     iterations: it,
                     elbo: -loss,

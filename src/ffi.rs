@@ -874,9 +874,18 @@ mod imp {
                 // SAFETY: non-NULL, aligned (checked), valid for a read (caller).
                 T::config_in(unsafe { &*config })?
             };
-            let value = FitOf::<T>::new(n_features, cfg).map_err(status)?;
-            // SAFETY: checked non-NULL and aligned; valid for writes and not borrowed (caller).
-            unsafe { put(fit, value) };
+            let st = fit.cast::<State<FitOf<T>>>();
+            // Built in place (a fit built on the stack and then copied would need twice its
+            // size of stack). The marker is written last: on error, the state is untouched.
+            // SAFETY: checked non-NULL and aligned, valid for writes and not borrowed (caller),
+            // large enough and aligned for `State` (compile-time checks); a `MaybeUninit` may
+            // refer to memory in any state.
+            let slot = unsafe {
+                &mut *ptr::addr_of_mut!((*st).value).cast::<core::mem::MaybeUninit<FitOf<T>>>()
+            };
+            FitOf::<T>::init_into(slot, n_features, cfg).map_err(status)?;
+            // SAFETY: as above; `slot` is no longer used.
+            unsafe { ptr::addr_of_mut!((*st).marker).write(<T::CFit as Opaque>::MARKER) };
             Ok(())
         })
     }
@@ -1115,7 +1124,7 @@ mod imp {
         let op = |f: &FitOf<T>| {
             check_ptr(out)?;
             // SAFETY: checked; valid for a write (caller).
-            unsafe { out.write(f.elbo_of(&f.reported_guide())) };
+            unsafe { out.write(f.elbo_of(f.reported())) };
             Ok(())
         };
         // SAFETY: forwarded from the caller.

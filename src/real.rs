@@ -268,36 +268,38 @@ pub(crate) fn exp_nonpos<T: Real>(x: T) -> T {
     let r = (x - k * hi) - k * lo;
     let poly = if T::BYTES == 8 {
         let mut acc = T::c(1.0 / 6_227_020_800.0); // 1/13!
+        // Converted here, not in the loop: a loop that is not unrolled would convert at run
+        // time (software double on f32 targets).
         for c in [
-            1.0 / 479_001_600.0,
-            1.0 / 39_916_800.0,
-            1.0 / 3_628_800.0,
-            1.0 / 362_880.0,
-            1.0 / 40_320.0,
-            1.0 / 5_040.0,
-            1.0 / 720.0,
-            1.0 / 120.0,
-            1.0 / 24.0,
-            1.0 / 6.0,
-            0.5,
-            1.0,
-            1.0,
+            T::c(1.0 / 479_001_600.0),
+            T::c(1.0 / 39_916_800.0),
+            T::c(1.0 / 3_628_800.0),
+            T::c(1.0 / 362_880.0),
+            T::c(1.0 / 40_320.0),
+            T::c(1.0 / 5_040.0),
+            T::c(1.0 / 720.0),
+            T::c(1.0 / 120.0),
+            T::c(1.0 / 24.0),
+            T::c(1.0 / 6.0),
+            T::c(0.5),
+            T::ONE,
+            T::ONE,
         ] {
-            acc = acc * r + T::c(c);
+            acc = acc * r + c;
         }
         acc
     } else {
         let mut acc = T::c(1.0 / 5_040.0);
         for c in [
-            1.0 / 720.0,
-            1.0 / 120.0,
-            1.0 / 24.0,
-            1.0 / 6.0,
-            0.5,
-            1.0,
-            1.0,
+            T::c(1.0 / 720.0),
+            T::c(1.0 / 120.0),
+            T::c(1.0 / 24.0),
+            T::c(1.0 / 6.0),
+            T::c(0.5),
+            T::ONE,
+            T::ONE,
         ] {
-            acc = acc * r + T::c(c);
+            acc = acc * r + c;
         }
         acc
     };

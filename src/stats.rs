@@ -68,7 +68,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
         let mut next = *self;
         next.include_row(x, y);
         next.n += 1;
-        self.commit(next)
+        self.commit(&next)
     }
 
     /// Folds `rows` rows at once, all or nothing. Row `i` is `xs[i*stride .. i*stride + p]` with
@@ -102,7 +102,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
             next.include_row(x, y);
         }
         next.n += rows as u64;
-        self.commit(next).map_err(|e| (rows, e))
+        self.commit(&next).map_err(|e| (rows, e))
     }
 
     /// Adds the data summarised by `other` (same number of features) exactly: the result is the
@@ -128,7 +128,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
         }
         next.sserr += other.sserr;
         next.n += other.n;
-        self.commit(next)
+        self.commit(&next)
     }
 
     fn check_row(&self, x: &[T], y: T) -> Result<()> {
@@ -141,11 +141,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
         Ok(())
     }
 
-    fn commit(&mut self, next: Self) -> Result<()> {
+    fn commit(&mut self, next: &Self) -> Result<()> {
         if !next.all_finite() {
             return Err(Error::Overflow);
         }
-        *self = next;
+        *self = *next;
         Ok(())
     }
 
@@ -282,15 +282,12 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 
     /// Solves the ridge system (G + diag(ridge)) θ = b through the factor (no normal equations):
-    /// the ridge enters as extra weighted rows, then back-substitution.
+    /// the ridge enters as extra weighted rows, then back-substitution. Not inlined: the copy
+    /// of the factor stays off the caller's stack frame.
+    #[inline(never)]
     pub(crate) fn ridge_solve(&self, ridge: &Coefs<T, P>) -> Coefs<T, P> {
-        let p = self.p;
         let mut f = *self;
-        for j in 0..=p {
-            let mut row = Coefs::splat(T::ZERO);
-            row[j] = T::ONE;
-            f.include(ridge[j], &mut row, j, T::ZERO);
-        }
+        f.add_ridge(ridge);
         f.back_substitute()
     }
 
