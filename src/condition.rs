@@ -25,7 +25,7 @@ use crate::error::Result;
 use crate::exact;
 use crate::fit::Fit;
 use crate::model::Prior;
-use crate::real::Real;
+use crate::real::{softplus, Real};
 use crate::rng::Normal;
 use crate::stats::Stats;
 use crate::vector::Coefs;
@@ -33,6 +33,7 @@ use crate::vector::Coefs;
 impl<T: Real, const P: usize> Stats<T, P> {
     /// Makes this the factor of G + diag(ridge) (the ridge enters as extra weighted rows). In
     /// place, on the caller's copy: a result would be one more copy of the factor on the stack.
+    #[inline]
     pub(crate) fn add_ridge(&mut self, ridge: &Coefs<T, P>) {
         let p = self.p;
         for j in 0..=p {
@@ -43,14 +44,13 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 
     /// κ = max over the columns of [A | y] of ‖column‖ / ‖its part no earlier column explains‖,
-    /// for the system regularised by `ridge` (E[RSS] = `erss` stands for the response's part).
-    /// Not inlined: the copy of the factor stays off the caller's stack frame.
+    /// for the system regularised by `ridge` (E[RSS] = `erss` stands for the response's part);
+    /// `g` is the diagonal of G. Not inlined: the copy of the factor stays off the caller's stack frame.
     #[inline(never)]
-    pub(crate) fn kappa_with(&self, ridge: &Coefs<T, P>, erss: T) -> T {
+    pub(crate) fn kappa_with(&self, ridge: &Coefs<T, P>, g: &Coefs<T, P>, erss: T) -> T {
         let p = self.p;
         let mut f = *self;
         f.add_ridge(ridge);
-        let g = self.gram_diag();
         let mut worst = T::ONE;
         for j in 0..=p {
             let num = g[j] + ridge[j];
@@ -80,16 +80,17 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 }
 
-/// E[RSS] at a guide: RSS(m) + Σ s_j² G_jj.
+/// E[RSS] at a guide: RSS(m) + Σ s_j² G_jj, s_j = softplus(ρ_j), G_jj = `gdiag[j]`.
 fn expected_rss<T: Real, const P: usize>(
     stats: &Stats<T, P>,
+    gdiag: &Coefs<T, P>,
     m: &Coefs<T, P>,
-    s: &Coefs<T, P>,
+    rho: &Coefs<T, P>,
 ) -> T {
-    let g = stats.gram_diag();
     let mut e = stats.rss(m);
     for j in 0..=stats.features() {
-        e += s[j] * s[j] * g[j];
+        let s = softplus(rho[j]);
+        e += s * s * gdiag[j];
     }
     e
 }
@@ -98,20 +99,21 @@ fn expected_rss<T: Real, const P: usize>(
 pub const ILL_CONDITIONED_LIMIT: f64 = 0.25;
 
 /// The estimate behind [`Fit::condition`], at noise precision λ = E[e^{−2u}], guide means `m` and
-/// sds `s` of the coefficients.
+/// unconstrained scales `rho` of the coefficients; `gdiag` is the diagonal of G (the arguments
+/// that the caller has: fewer vectors on the stack).
 pub(crate) fn condition<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
     lam: T,
+    gdiag: &Coefs<T, P>,
     m: &Coefs<T, P>,
-    s: &Coefs<T, P>,
+    rho: &Coefs<T, P>,
 ) -> T {
-    let prec: Coefs<T, P> = prior.precisions();
-    let mut ridge = prec;
+    let mut ridge: Coefs<T, P> = prior.precisions();
     for j in 0..=stats.features() {
-        ridge[j] = prec[j] / lam;
+        ridge[j] = ridge[j] / lam;
     }
-    let kappa = stats.kappa_with(&ridge, expected_rss(stats, m, s));
+    let kappa = stats.kappa_with(&ridge, gdiag, expected_rss(stats, gdiag, m, rho));
     let n = T::from_u64(stats.rows().max(1));
     T::EPSILON * n * kappa
 }

@@ -13,7 +13,7 @@ use crate::guide::Guide;
 use crate::model::{ModelConsts, Prior};
 use crate::real::{softplus_inv, Real};
 use crate::stats::Stats;
-use crate::vector::{Coefs, Latent};
+use crate::vector::Latent;
 
 /// What the exact solver did.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,7 +28,8 @@ pub struct ExactReport<T> {
 const MAX_SWEEPS: u32 = 1000;
 
 /// f(m, ℓ) = (1−N)m − a·e^{−2m+2s²} − c·e^{2m+2s²} + ℓ with s = e^ℓ; value, gradient, Hessian.
-#[inline]
+// Not inlined: two call sites, once per Newton step (code size; off the SVI path).
+#[inline(never)]
 fn u_objective<T: Real>(n: T, a: T, c: T, m: T, l: T) -> (T, [T; 2], [T; 3]) {
     let two = T::c(2.0);
     let s2 = (two * l).exp();
@@ -133,9 +134,9 @@ pub(crate) fn optimum<T: Real, const P: usize>(
 ) -> Result<(T, ExactReport<T>)> {
     let p = stats.features();
     let n = T::from_u64(stats.rows());
-    let prec: Coefs<T, P> = prior.precisions();
     let gdiag = stats.gram_diag();
     let mc = ModelConsts::new(stats, prior);
+    let prec = &mc.prec; // the prior's precisions
     // Start the u-block near the maximum-likelihood noise level (or the prior median without data).
     let (mut mu, mut su) = if stats.rows() > 1 {
         let rows = T::from_u64(stats.rows());
@@ -154,7 +155,7 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         if !(lam.is_finite() && lam > T::ZERO) {
             return Err(Error::Overflow);
         }
-        let mut ridge = prec;
+        let mut ridge = *prec;
         for j in 0..=p {
             ridge[j] = prec[j] / lam;
         }
@@ -188,8 +189,14 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         // ELBO that stopped changing then still counts as converged on the last sweep.
         let last = it == MAX_SWEEPS && still;
         if dlam <= T::c(4.0) * T::EPSILON * lam || (still && dlam >= prev_dlam) || last {
-            let sc = guide.scale(p);
-            let cond = condition(stats, prior, lam_next, &guide.loc.theta, &sc.theta);
+            let cond = condition(
+                stats,
+                prior,
+                lam_next,
+                &gdiag,
+                &guide.loc.theta,
+                &guide.rho.theta,
+            );
             return Ok((
                 cond,
                 ExactReport {

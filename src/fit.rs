@@ -110,7 +110,8 @@ impl<T: Real, const P: usize> Average<T, P> {
         }
     }
 
-    #[inline]
+    // Not inlined: two call sites in `run`, each of which would get the loops (code size).
+    #[inline(never)]
     fn add(&mut self, g: &Guide<T, P>, p: usize) {
         self.count += 1;
         let w = T::ONE / T::from_u64(self.count);

@@ -248,7 +248,6 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 
     /// Residual sum of squares at θ.
-    #[inline]
     pub fn rss(&self, theta: &Coefs<T, P>) -> T {
         let p = self.p;
         let mut rss = self.sserr;
