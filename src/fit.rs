@@ -120,6 +120,19 @@ impl<T: Real, const P: usize> Average<T, P> {
     }
 }
 
+/// ⌈frac · steps⌉ (at most `steps`), computed in T (no f64 on f32 targets). Not inlined: two call
+/// sites in `run` (code size).
+#[inline(never)]
+fn tail_len<T: Real>(frac: T, steps: u64) -> u64 {
+    let x = frac * T::from_u64(steps);
+    let n = x.to_u64().min(steps);
+    if T::from_u64(n) < x {
+        n + 1
+    } else {
+        n
+    }
+}
+
 /// What a run did.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RunReport<T> {
@@ -405,16 +418,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         mut hook: F,
     ) -> Result<RunReport<T>> {
         let frac = self.cfg.average_fraction;
-        // ⌈frac · steps⌉, computed in T (no f64 on f32 targets).
-        let tail_len = |steps: u64| -> u64 {
-            let x = frac * T::from_u64(steps);
-            let n = x.to_u64().min(steps);
-            if T::from_u64(n) < x {
-                n + 1
-            } else {
-                n
-            }
-        };
+        let tail_len = |steps: u64| -> u64 { tail_len(frac, steps) };
         let mut end = max_steps;
         let mut tail_start = end - tail_len(end).min(end);
         self.avg = Average::empty();
