@@ -39,10 +39,20 @@ fn zig_tables() -> String {
     let list = |v: &[f64], fmt: &dyn Fn(f64) -> String| {
         v.iter().map(|x| fmt(*x)).collect::<Vec<_>>().join(", ")
     };
+    // The f32 tables in less flash (1 KiB less than three tables of 128 words), the same values
+    // (rng.rs checks them against this computation): K (< 2²⁴) in 3 bytes, and F as the
+    // difference, in units of the last place, from e^(−x²/2) computed at run time in f32 from
+    // W with libm's expf (the one the kernel links).
+    let k3: Vec<String> = k
+        .iter()
+        .flat_map(|x| (*x as u32).to_le_bytes()[..3].to_vec())
+        .map(|b| b.to_string())
+        .collect();
+    assert!(k.iter().all(|x| (*x as u32) < 1 << 24));
     writeln!(
         s,
-        "pub(crate) static ZIG32_K: [u32; 128] = [{}];",
-        list(&k, &|x| format!("{}", x as u32))
+        "pub(crate) static ZIG32_K3: [u8; 384] = [{}];",
+        k3.join(", ")
     )
     .unwrap();
     writeln!(
@@ -51,10 +61,23 @@ fn zig_tables() -> String {
         list(&w, &|x| format!("{:e}", x as f32))
     )
     .unwrap();
+    let fd: Vec<String> = (0..128)
+        .map(|i| {
+            if i == 0 {
+                return "0".to_string(); // F[0] = 1 is not of that form: a constant
+            }
+            let x = (w[i] as f32) * 16_777_216.0;
+            let approx = libm::expf(-0.5 * x * x);
+            let d = ((f[i] as f32).to_bits() as i64) - (approx.to_bits() as i64);
+            assert!(i8::try_from(d).is_ok(), "ziggurat F[{i}] is {d} ulps off");
+            d.to_string()
+        })
+        .collect();
+    assert_eq!(f[0], 1.0);
     writeln!(
         s,
-        "pub(crate) static ZIG32_F: [f32; 128] = [{}];",
-        list(&f, &|x| format!("{:e}", x as f32))
+        "pub(crate) static ZIG32_FD: [i8; 128] = [{}];",
+        fd.join(", ")
     )
     .unwrap();
     let (k, w, f) = ziggurat((1u64 << 56) as f64);
