@@ -87,7 +87,7 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
     let mut eps: Latent<T, P> = Latent::splat(T::ZERO);
     let mut gl: Latent<T, P> = Latent::splat(T::ZERO);
     let k = particles.max(1);
-    let neg_logq0 = lns + T::from_u64(p as u64 + 2) * T::c(0.5 * LN_2PI);
+    let neg_logq0 = lns + T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI);
     for _ in 0..k {
         let mut e2 = T::ZERO;
         let mut draw = |e: &mut T, z: &mut T, m: T, sd: T| {
@@ -114,17 +114,20 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
         draw(&mut eps.u, &mut u, guide.loc.u, s.u);
         let (lp, gu) = log_joint_grad(stats, mc, &theta, u, &mut gl.theta);
         gl.u = gu;
-        grad.loc.zip_mut(&gl, p, |a, g| *a += g);
-        gl.zip_mut(&eps, p, |a, e| *a *= e);
-        grad.rho.zip_mut(&gl, p, |a, g| *a += g);
+        // Σ g and Σ g·ε, in one pass.
+        Latent::zip4(&mut grad.loc, &gl, &mut grad.rho, &mut eps, p, |l, g, r, e| {
+            *l += g;
+            *r += g * *e;
+        });
         // −log q(z) = Σ ln s + (D/2) ln 2π + ½Σε²
         loss += -(lp + neg_logq0 + T::c(0.5) * e2);
     }
     let inv_k = T::ONE / T::from_u64(k as u64);
-    grad.loc.zip_mut(&s, p, |o, _| *o = -*o * inv_k);
-    // d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ)
-    grad.rho.zip_mut(&s, p, |a, si| *a = *a * inv_k + T::ONE / si);
-    grad.rho.zip_mut(&sig, p, |a, sg| *a = -*a * sg);
+    // d loss/dm = −mean(g); d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ). One pass.
+    Latent::zip4(&mut grad.loc, &s, &mut grad.rho, &mut sig, p, |o, si, a, sg| {
+        *o = -*o * inv_k;
+        *a = -(*a * inv_k + T::ONE / si) * *sg;
+    });
     loss * inv_k
 }
 
@@ -158,7 +161,7 @@ pub(crate) fn analytic_loss_grad<T: Real, const P: usize>(
     let kap = (two * su2 + two * m.u).exp();
     let inv_ts2 = mc.inv_ts2;
     let half = T::c(0.5);
-    let d = T::from_u64(p as u64 + 2);
+    let d = T::from_i32(p as i32 + 2);
     let elbo = mc.log_norm - half * quad - half * kap * inv_ts2 + m.u - n * m.u - half * lam * erss
         + lns
         + d * T::c(0.5 * (LN_2PI + 1.0));
