@@ -137,7 +137,7 @@ pub(crate) fn optimum<T: Real, const P: usize>(
     let gdiag = stats.gram_diag();
     let mc = ModelConsts::new(stats, prior);
     let prec = &mc.prec; // the prior's precisions
-    // Start the u-block near the maximum-likelihood noise level (or the prior median without data).
+                         // Start the u-block near the maximum-likelihood noise level (or the prior median without data).
     let (mut mu, mut su) = if stats.rows() > 1 {
         let rows = T::from_u64(stats.rows());
         let v = (stats.sserr() / rows).max(T::c(1e-30));

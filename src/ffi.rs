@@ -624,7 +624,8 @@ unsafe fn slice_mut<'a, U>(p: *mut U, len: usize) -> Result<&'a mut [U], vireg_s
 /// # Safety
 /// `p` is NULL or points to an `S` valid for reads whose first 8 bytes are initialised (a
 /// zero-filled state, or one set up by an init/load function).
-#[inline]
+// Not inlined: every entry point calls it (code size).
+#[inline(never)]
 unsafe fn checked<S: Opaque>(p: *const S) -> Result<*mut State<S::Inner>, vireg_status> {
     check_ptr(p)?;
     let st = p.cast::<State<S::Inner>>().cast_mut();

@@ -195,21 +195,18 @@ macro_rules! impl_real {
     };
 }
 
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+use libm::sqrtf as sqrt32;
 /// √x in f32: libm's where it is fast (hosts) or must be integer-only (soft float); with a
 /// hardware FPU but no square root that libm knows of (hard-float 32-bit ARM), [`sqrt_f32`].
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 use sqrt_f32 as sqrt32;
-#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-use libm::sqrtf as sqrt32;
 
 /// The correctly rounded √x in f32 (the same value as IEEE 754's, as libm's `sqrtf`) from three
 /// Newton steps in f32 and an exact integer check of the rounding; no table (libm's costs 480
 /// bytes of flash on Cortex-M4F). Tested against libm over every significand of both exponent
 /// parities, every subnormal and special values.
-#[cfg_attr(
-    not(all(target_arch = "arm", target_abi = "eabihf")),
-    allow(dead_code)
-)]
+#[cfg_attr(not(all(target_arch = "arm", target_abi = "eabihf")), allow(dead_code))]
 #[inline(never)]
 pub(crate) fn sqrt_f32(x: f32) -> f32 {
     let b = x.to_bits();
@@ -321,8 +318,8 @@ pub(crate) fn exp_nonpos<T: Real>(x: T) -> T {
     let r = (x - k * hi) - k * lo;
     let poly = if T::BYTES == 8 {
         let mut acc = T::c(1.0 / 6_227_020_800.0); // 1/13!
-        // Converted here, not in the loop: a loop that is not unrolled would convert at run
-        // time (software double on f32 targets).
+                                                   // Converted here, not in the loop: a loop that is not unrolled would convert at run
+                                                   // time (software double on f32 targets).
         for c in [
             T::c(1.0 / 479_001_600.0),
             T::c(1.0 / 39_916_800.0),
@@ -454,7 +451,16 @@ mod tests {
                 check(f32::from_bits(e << 23 | m));
             }
         }
-        for x in [0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, -1.0, -1e-40, f32::NAN, f32::MAX] {
+        for x in [
+            0.0,
+            -0.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            -1.0,
+            -1e-40,
+            f32::NAN,
+            f32::MAX,
+        ] {
             check(x);
         }
     }

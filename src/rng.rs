@@ -114,7 +114,8 @@ fn zig64_f(i: usize) -> f64 {
 macro_rules! zig_impl {
     ($t:ty, $bits:ty, $ibits:ty, $next:ident, $k:ident, $w:ident, $f:ident, $m:expr, $ushift:expr, $uscale:expr) => {
         impl Normal for $t {
-            #[inline]
+            // Not inlined: three call sites on the sampler's slow path (code size).
+            #[inline(never)]
             fn uniform_open<R: Rng + ?Sized>(rng: &mut R) -> Self {
                 (((rng.$next() >> $ushift) as $t) + 0.5) * $uscale
             }
