@@ -115,19 +115,33 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
         let (lp, gu) = log_joint_grad(stats, mc, &theta, u, &mut gl.theta);
         gl.u = gu;
         // Σ g and Σ g·ε, in one pass.
-        Latent::zip4(&mut grad.loc, &gl, &mut grad.rho, &mut eps, p, |l, g, r, e| {
-            *l += g;
-            *r += g * *e;
-        });
+        Latent::zip4(
+            &mut grad.loc,
+            &gl,
+            &mut grad.rho,
+            &mut eps,
+            p,
+            |l, g, r, e| {
+                *l += g;
+                *r += g * *e;
+            },
+        );
         // −log q(z) = Σ ln s + (D/2) ln 2π + ½Σε²
         loss += -(lp + neg_logq0 + T::c(0.5) * e2);
     }
     let inv_k = T::ONE / T::from_u64(k as u64);
     // d loss/dm = −mean(g); d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ). One pass.
-    Latent::zip4(&mut grad.loc, &s, &mut grad.rho, &mut sig, p, |o, si, a, sg| {
-        *o = -*o * inv_k;
-        *a = -(*a * inv_k + T::ONE / si) * *sg;
-    });
+    Latent::zip4(
+        &mut grad.loc,
+        &s,
+        &mut grad.rho,
+        &mut sig,
+        p,
+        |o, si, a, sg| {
+            *o = -*o * inv_k;
+            *a = -(*a * inv_k + T::ONE / si) * *sg;
+        },
+    );
     loss * inv_k
 }
 

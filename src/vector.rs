@@ -130,7 +130,12 @@ impl<T: Real, const P: usize> Latent<T, P> {
         // times (intercept, coefficients, u): less flash, a few more instructions.
         #[cfg(target_os = "none")]
         for i in 0..p + 2 {
-            f(a.get_mut(i, p), b.get(i, p), c.get_mut(i, p), d.get_mut(i, p));
+            f(
+                a.get_mut(i, p),
+                b.get(i, p),
+                c.get_mut(i, p),
+                d.get_mut(i, p),
+            );
         }
         // Elsewhere, no branch per element.
         #[cfg(not(target_os = "none"))]
