@@ -33,7 +33,6 @@ use crate::vector::Coefs;
 impl<T: Real, const P: usize> Stats<T, P> {
     /// Makes this the factor of G + diag(ridge) (the ridge enters as extra weighted rows). In
     /// place, on the caller's copy: a result would be one more copy of the factor on the stack.
-    #[inline]
     pub(crate) fn add_ridge(&mut self, ridge: &Coefs<T, P>) {
         let p = self.p;
         for j in 0..=p {
@@ -45,16 +44,14 @@ impl<T: Real, const P: usize> Stats<T, P> {
 
     /// κ = max over the columns of [A | y] of ‖column‖ / ‖its part no earlier column explains‖,
     /// for the system regularised by `ridge` (E[RSS] = `erss` stands for the response's part);
-    /// `g` is the diagonal of G. Not inlined: the copy of the factor stays off the caller's stack frame.
-    #[inline(never)]
+    /// `g` is the diagonal of G.
     pub(crate) fn kappa_with(&self, ridge: &Coefs<T, P>, g: &Coefs<T, P>, erss: T) -> T {
         let p = self.p;
-        let mut f = *self;
-        f.add_ridge(ridge);
+        let d = self.with_ridge(ridge, false); // the diagonal of the ridge's factor
         let mut worst = T::ONE;
         for j in 0..=p {
             let num = g[j] + ridge[j];
-            let den = f.d[j];
+            let den = d[j];
             let k = if den > T::ZERO {
                 num / den
             } else {

@@ -115,8 +115,9 @@ impl<T: Real, const P: usize> Average<T, P> {
     fn add(&mut self, g: &Guide<T, P>, p: usize) {
         self.count += 1;
         let w = T::ONE / T::from_u64(self.count);
-        self.mean.loc.zip_mut(&g.loc, p, |a, x| *a += (x - *a) * w);
-        self.mean.rho.zip_mut(&g.rho, p, |a, x| *a += (x - *a) * w);
+        for (m, x) in [(&mut self.mean.loc, &g.loc), (&mut self.mean.rho, &g.rho)] {
+            m.zip_mut(x, p, |a, x| *a += (x - *a) * w);
+        }
     }
 }
 

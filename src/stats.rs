@@ -281,13 +281,23 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 
     /// Solves the ridge system (G + diag(ridge)) θ = b through the factor (no normal equations):
-    /// the ridge enters as extra weighted rows, then back-substitution. Not inlined: the copy
-    /// of the factor stays off the caller's stack frame.
-    #[inline(never)]
+    /// the ridge enters as extra weighted rows, then back-substitution.
     pub(crate) fn ridge_solve(&self, ridge: &Coefs<T, P>) -> Coefs<T, P> {
+        self.with_ridge(ridge, true)
+    }
+
+    /// From the factor of G + diag(ridge): the solution of the ridge system if `solve`, else
+    /// the factor's diagonal. One function for both (code size), not inlined (the copy of the
+    /// factor stays off the callers' stack frames).
+    #[inline(never)]
+    pub(crate) fn with_ridge(&self, ridge: &Coefs<T, P>, solve: bool) -> Coefs<T, P> {
         let mut f = *self;
         f.add_ridge(ridge);
-        f.back_substitute()
+        if solve {
+            f.back_substitute()
+        } else {
+            f.d
+        }
     }
 
     /// θ with R̄θ = t (the least-squares solution when every dᵢ > 0).
