@@ -247,20 +247,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
         rss
     }
 
-    /// Residual sum of squares at θ.
+    /// Residual sum of squares at θ: [`Stats::rss_grad`]'s (the same operations in the same
+    /// order; one function less in flash), its gradient discarded.
     pub fn rss(&self, theta: &Coefs<T, P>) -> T {
-        let p = self.p;
-        let mut rss = self.sserr;
-        for i in 0..=p {
-            let mut r = theta[i] - self.t[i];
-            if i < p {
-                for (a, b) in self.rbar[i][i..p].iter().zip(&theta.beta[i..p]) {
-                    r += *a * *b;
-                }
-            }
-            rss += self.d[i] * r * r;
-        }
-        rss
+        let mut grad = Coefs::splat(T::ZERO);
+        self.rss_grad(theta, &mut grad)
     }
 
     /// The diagonal of G = AᵀA: G_jj = Σ_{i≤j} dᵢ R̄ᵢⱼ².
