@@ -112,7 +112,7 @@ pub trait Real:
 }
 
 macro_rules! impl_real {
-    ($t:ty, $ubits:ty, $bias:expr, $mant:expr, $bytes:expr, $rhomin:expr, $sqrt:path, $exp:path, $expm1:path, $ln:path, $ln1p:path, $fabs:path) => {
+    ($t:ty, $ubits:ty, $bias:expr, $mant:expr, $bytes:expr, $rhomin:expr, $from_u64:path, $to_u64:path, $sqrt:path, $exp:path, $expm1:path, $ln:path, $ln1p:path, $fabs:path) => {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -131,11 +131,11 @@ macro_rules! impl_real {
             }
             #[inline(always)]
             fn from_u64(n: u64) -> Self {
-                n as $t
+                $from_u64(n)
             }
             #[inline(always)]
             fn to_u64(self) -> u64 {
-                self as u64
+                $to_u64(self)
             }
             #[inline(always)]
             fn to_i32_trunc(self) -> i32 {
@@ -197,6 +197,43 @@ macro_rules! impl_real {
 
 #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
 use libm::sqrtf as sqrt32;
+/// `n as f32` (correctly rounded): the top 32 bits, with a sticky bit for the rest, rounded
+/// once. Not compiler_builtins' 64-bit conversion: together with [`f32_to_u64`], less flash on
+/// 32-bit targets (it is called, not inlined, either way).
+#[inline(never)]
+fn u64_to_f32(n: u64) -> f32 {
+    if n >> 32 == 0 {
+        return n as u32 as f32;
+    }
+    let k = 64 - (n >> 32).leading_zeros(); // 1 ..= 32: n has 32 + k bits
+    let sticky = u32::from(n & ((1u64 << k) - 1) != 0);
+    ((n >> k) as u32 | sticky) as f32 * f32::from_bits((127 + k) << 23)
+}
+
+/// `x as u64` (truncating, saturating, NaN to 0); see [`u64_to_f32`].
+#[inline(never)]
+fn f32_to_u64(x: f32) -> u64 {
+    if !(x >= 4_294_967_296.0) {
+        return u64::from(x as u32); // below 2³², negative or NaN
+    }
+    if x >= 18_446_744_073_709_551_616.0 {
+        return u64::MAX;
+    }
+    // 2³² ≤ x < 2⁶⁴: an integer, read off its bits.
+    let b = x.to_bits();
+    u64::from((b & 0x007f_ffff) | 0x0080_0000) << ((b >> 23) - 150)
+}
+
+#[inline(always)]
+fn u64_to_f64(n: u64) -> f64 {
+    n as f64
+}
+
+#[inline(always)]
+fn f64_to_u64(x: f64) -> u64 {
+    x as u64
+}
+
 /// √x in f32: libm's where it is fast (hosts) or must be integer-only (soft float); with a
 /// hardware FPU but no square root that libm knows of (hard-float 32-bit ARM), [`sqrt_f32`].
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
@@ -252,6 +289,8 @@ impl_real!(
     23,
     4,
     -80.0,
+    u64_to_f32,
+    f32_to_u64,
     sqrt32,
     libm::expf,
     libm::expm1f,
@@ -266,6 +305,8 @@ impl_real!(
     52,
     8,
     -700.0,
+    u64_to_f64,
+    f64_to_u64,
     libm::sqrt,
     libm::exp,
     libm::expm1,
@@ -425,6 +466,49 @@ mod tests {
         );
         assert_eq!(exp_nonpos(-1000.0f64), 0.0);
         assert_eq!(exp_nonpos(0.0f64), 1.0);
+    }
+
+    #[test]
+    fn f32_u64_conversions_are_the_casts() {
+        let mut n = 1u64;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..200_000u64 {
+            // Every magnitude, and the values around powers of two and rounding boundaries.
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            for v in [
+                state >> (i % 64),
+                n,
+                n - 1,
+                n + 1,
+                n | 0x7f,
+                n | 0x80,
+                n | 0x81,
+                u64::MAX,
+            ] {
+                assert_eq!(u64_to_f32(v).to_bits(), (v as f32).to_bits(), "{v}");
+            }
+            n = n.rotate_left(1);
+            let x = f32::from_bits(state as u32);
+            assert_eq!(f32_to_u64(x), x as u64, "{x:e}");
+        }
+        for x in [
+            0.0f32,
+            -0.0,
+            -1.0,
+            0.5,
+            4_294_967_295.0,
+            4_294_967_296.0,
+            1.844_674_3e19,
+            1.844_674_4e19,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MAX,
+        ] {
+            assert_eq!(f32_to_u64(x), x as u64, "{x:e}");
+        }
     }
 
     #[test]
