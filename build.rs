@@ -40,19 +40,28 @@ fn zig_tables() -> String {
         v.iter().map(|x| fmt(*x)).collect::<Vec<_>>().join(", ")
     };
     // The f32 tables in less flash (1 KiB less than three tables of 128 words), the same values
-    // (rng.rs checks them against this computation): K (< 2²⁴) in 3 bytes, and F as the
-    // difference, in units of the last place, from e^(−x²/2) computed at run time in f32 from
-    // W with libm's expf (the one the kernel links).
-    let k3: Vec<String> = k
-        .iter()
-        .flat_map(|x| (*x as u32).to_le_bytes()[..3].to_vec())
-        .map(|b| b.to_string())
+    // (rng.rs checks them against this computation): K and F as differences from what f32
+    // arithmetic computes at run time from W (K, layers 2 and up: 2²⁴·W[i−1]/W[i]; F: e^(−x²/2)
+    // at x = 2²⁴·W[i] with libm's expf, the one the kernel links), in units of the last place.
+    let w32: Vec<f32> = w.iter().map(|x| *x as f32).collect();
+    let kd: Vec<String> = (0..128)
+        .map(|i| {
+            if i < 2 {
+                return "0".to_string(); // K[0], K[1]: constants
+            }
+            let approx = ((w32[i - 1] / w32[i]) * 16_777_216.0) as u32;
+            let d = (k[i] as u32) as i64 - approx as i64;
+            assert!(i8::try_from(d).is_ok(), "ziggurat K[{i}] is {d} off");
+            d.to_string()
+        })
         .collect();
-    assert!(k.iter().all(|x| (*x as u32) < 1 << 24));
     writeln!(
         s,
-        "pub(crate) static ZIG32_K3: [u8; 384] = [{}];",
-        k3.join(", ")
+        "pub(crate) static ZIG32_KD: [i8; 128] = [{}];\n\
+         pub(crate) const ZIG32_K01: [u32; 2] = [{}, {}];",
+        kd.join(", "),
+        k[0] as u32,
+        k[1] as u32
     )
     .unwrap();
     writeln!(

@@ -82,11 +82,15 @@ pub trait Normal: Real {
     fn uniform_open<R: Rng + ?Sized>(rng: &mut R) -> Self;
 }
 
-/// Ziggurat K table of the f32 sampler (stored in 3 bytes an entry).
+/// Ziggurat K table of the f32 sampler: 2²⁴·W[i−1]/W[i] in f32 corrected by the stored
+/// difference (build.rs), so exactly the table's value; K[0] and K[1] are constants.
 #[inline(always)]
 fn zig32_k(i: usize) -> u32 {
-    let b = &ZIG32_K3[3 * i..3 * i + 3];
-    u32::from_le_bytes([b[0], b[1], b[2], 0])
+    if i < 2 {
+        return ZIG32_K01[i];
+    }
+    let approx = ((ZIG32_W[i - 1] / ZIG32_W[i]) * 16_777_216.0) as u32;
+    approx.wrapping_add_signed(i32::from(ZIG32_KD[i]))
 }
 
 /// Ziggurat F table of the f32 sampler: e^(−x²/2) at x = W·2²⁴ corrected by the stored number
@@ -182,7 +186,7 @@ zig_impl!(
 mod tests {
     use super::*;
 
-    /// The f32 sampler's K and F, as stored (3 bytes; ulps from a computed value), are exactly
+    /// The f32 sampler's K and F, as stored (differences from computed values), are exactly
     /// the ziggurat's tables computed in f64 and rounded (Marsaglia & Tsang's recurrence, as
     /// build.rs), so the draws are those of the plain tables.
     #[test]
