@@ -108,7 +108,7 @@ pub(crate) fn condition<T: Real, const P: usize>(
 ) -> T {
     let mut ridge: Coefs<T, P> = prior.precisions();
     for j in 0..=stats.features() {
-        ridge[j] = ridge[j] / lam;
+        ridge[j] /= lam;
     }
     let kappa = stats.kappa_with(&ridge, gdiag, expected_rss(stats, gdiag, m, rho));
     let n = T::from_u64(stats.rows().max(1));

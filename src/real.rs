@@ -213,8 +213,8 @@ fn u64_to_f32(n: u64) -> f32 {
 /// `x as u64` (truncating, saturating, NaN to 0); see [`u64_to_f32`].
 #[inline(never)]
 fn f32_to_u64(x: f32) -> u64 {
-    if !(x >= 4_294_967_296.0) {
-        return u64::from(x as u32); // below 2³², negative or NaN
+    if x.is_nan() || x < 4_294_967_296.0 {
+        return u64::from(x as u32); // NaN, negative or below 2³²
     }
     if x >= 18_446_744_073_709_551_616.0 {
         return u64::MAX;
@@ -254,7 +254,7 @@ pub(crate) fn sqrt_f32(x: f32) -> f32 {
             return x;
         }
         if x < 0.0 {
-            return (x - x) / (x - x);
+            return f32::NAN;
         }
         return sqrt_f32(x * 16_777_216.0) * (1.0 / 4096.0);
     }
@@ -263,7 +263,7 @@ pub(crate) fn sqrt_f32(x: f32) -> f32 {
     let e = (b >> 23) as i32 - 127;
     let s = if e & 1 == 0 { 23 } else { 24 };
     let n4 = u64::from((b & 0x007f_ffff) | 0x0080_0000) << (s + 2); // 4N
-    let j = (e - 23 - s as i32) >> 1;
+    let j = (e - 23 - s) >> 1;
     // Within a few units of the last place: Newton from a guess within 4% (the bits' trick).
     let mut y = f32::from_bits((b >> 1) + 0x1fbd_1df5);
     for _ in 0..3 {

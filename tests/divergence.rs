@@ -51,6 +51,7 @@ fn step_and_check_cases<T: Normal, const Q: usize>(
     let p = fit.features();
     // The optimisation state of the last point whose loss was finite, and its posterior:
     // `Fit::new` makes the initial point the one to come back to.
+    #[allow(clippy::type_complexity)]
     let mut last_finite: Option<(Vec<u8>, (Vec<u64>, Vec<u64>))> = None;
     let (mut diverged, mut went_back) = (0, 0);
     for call in 0..calls {
