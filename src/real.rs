@@ -213,15 +213,15 @@ fn u64_to_f32(n: u64) -> f32 {
 /// `x as u64` (truncating, saturating, NaN to 0); see [`u64_to_f32`].
 #[inline(never)]
 fn f32_to_u64(x: f32) -> u64 {
-    if x.is_nan() || x < 4_294_967_296.0 {
-        return u64::from(x as u32); // NaN, negative or below 2³²
-    }
     if x >= 18_446_744_073_709_551_616.0 {
-        return u64::MAX;
+        u64::MAX
+    } else if x >= 4_294_967_296.0 {
+        // 2³² ≤ x < 2⁶⁴: an integer, read off its bits.
+        let b = x.to_bits();
+        u64::from((b & 0x007f_ffff) | 0x0080_0000) << ((b >> 23) - 150)
+    } else {
+        u64::from(x as u32) // below 2³², negative or NaN
     }
-    // 2³² ≤ x < 2⁶⁴: an integer, read off its bits.
-    let b = x.to_bits();
-    u64::from((b & 0x007f_ffff) | 0x0080_0000) << ((b >> 23) - 150)
 }
 
 #[inline(always)]
@@ -250,13 +250,10 @@ pub(crate) fn sqrt_f32(x: f32) -> f32 {
     if b.wrapping_sub(0x0080_0000) >= 0x7f00_0000 {
         // Not a positive normal number: ±0, +∞ and NaN are their own root, a negative is NaN,
         // and a subnormal is scaled into the normal range (exactly, by powers of two).
-        if x == 0.0 || x.is_nan() || x == f32::INFINITY {
-            return x;
+        if x > 0.0 && x < f32::MIN_POSITIVE {
+            return sqrt_f32(x * 16_777_216.0) * (1.0 / 4096.0);
         }
-        if x < 0.0 {
-            return f32::NAN;
-        }
-        return sqrt_f32(x * 16_777_216.0) * (1.0 / 4096.0);
+        return if x < 0.0 { f32::NAN } else { x };
     }
     // x = N·2^(2j) with N = significand·2^s an integer in [2⁴⁶, 2⁴⁸), so √x = √N·2^j with
     // √N in [2²³, 2²⁴]: the result's significand is R = round(√N).
