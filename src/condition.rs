@@ -24,7 +24,6 @@
 use crate::error::Result;
 use crate::exact;
 use crate::fit::Fit;
-use crate::model::Prior;
 use crate::real::{softplus, Real};
 use crate::rng::Normal;
 use crate::stats::Stats;
@@ -96,17 +95,17 @@ fn expected_rss<T: Real, const P: usize>(
 pub const ILL_CONDITIONED_LIMIT: f64 = 0.25;
 
 /// The estimate behind [`Fit::condition`], at noise precision λ = E[e^{−2u}], guide means `m` and
-/// unconstrained scales `rho` of the coefficients; `gdiag` is the diagonal of G (the arguments
-/// that the caller has: fewer vectors on the stack).
+/// unconstrained scales `rho` of the coefficients; `prec` holds the prior's precisions and
+/// `gdiag` the diagonal of G (the arguments that the caller has: fewer vectors on the stack).
 pub(crate) fn condition<T: Real, const P: usize>(
     stats: &Stats<T, P>,
-    prior: &Prior<T>,
+    prec: &Coefs<T, P>,
     lam: T,
     gdiag: &Coefs<T, P>,
     m: &Coefs<T, P>,
     rho: &Coefs<T, P>,
 ) -> T {
-    let mut ridge: Coefs<T, P> = prior.precisions();
+    let mut ridge = *prec;
     for j in 0..=stats.features() {
         ridge[j] /= lam;
     }

@@ -136,10 +136,11 @@ pub(crate) fn optimum<T: Real, const P: usize>(
     let n = T::from_u64(stats.rows());
     let gdiag = stats.gram_diag();
     let mc = ModelConsts::new(stats, prior);
-    let prec = &mc.prec; // the prior's precisions
-                         // Start the u-block near the maximum-likelihood noise level (or the prior median without data).
+    // The prior's precisions.
+    let prec = &mc.prec;
+    // Start the u-block near the maximum-likelihood noise level (or the prior median without data).
     let (mut mu, mut su) = if stats.rows() > 1 {
-        let rows = T::from_u64(stats.rows());
+        let rows = n;
         let v = (stats.sserr() / rows).max(T::c(1e-30));
         (T::c(0.5) * v.ln(), (T::ONE / (T::c(2.0) * rows)).sqrt())
     } else {
@@ -191,7 +192,7 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         if dlam <= T::c(4.0) * T::EPSILON * lam || (still && dlam >= prev_dlam) || last {
             let cond = condition(
                 stats,
-                prior,
+                prec,
                 lam_next,
                 &gdiag,
                 &guide.loc.theta,
