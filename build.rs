@@ -39,8 +39,8 @@ fn zig_tables() -> String {
     let list = |v: &[f64], fmt: &dyn Fn(f64) -> String| {
         v.iter().map(|x| fmt(*x)).collect::<Vec<_>>().join(", ")
     };
-    // The f32 tables in less flash (1 KiB less than three tables of 128 words), the same values
-    // (rng.rs checks them against this computation): K and F as differences from what f32
+    // The f32 tables in less flash (768 bytes less than three tables of 128 words), the same
+    // values (rng.rs checks them against this computation): K and F as differences from what f32
     // arithmetic computes at run time from W (K, layers 2 and up: 2²⁴·W[i−1]/W[i]; F: e^(−x²/2)
     // at x = 2²⁴·W[i] with libm's expf, the one the kernel links), in units of the last place.
     let w32: Vec<f32> = w.iter().map(|x| *x as f32).collect();
