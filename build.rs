@@ -39,10 +39,29 @@ fn zig_tables() -> String {
     let list = |v: &[f64], fmt: &dyn Fn(f64) -> String| {
         v.iter().map(|x| fmt(*x)).collect::<Vec<_>>().join(", ")
     };
+    // The f32 tables in less flash (768 bytes less than three tables of 128 words), the same
+    // values (rng.rs checks them against this computation): K and F as differences from what f32
+    // arithmetic computes at run time from W (K, layers 2 and up: 2²⁴·W[i−1]/W[i]; F: e^(−x²/2)
+    // at x = 2²⁴·W[i] with libm's expf, the one the kernel links), in units of the last place.
+    let w32: Vec<f32> = w.iter().map(|x| *x as f32).collect();
+    let kd: Vec<String> = (0..128)
+        .map(|i| {
+            if i < 2 {
+                return "0".to_string(); // K[0], K[1]: constants
+            }
+            let approx = ((w32[i - 1] / w32[i]) * 16_777_216.0) as u32;
+            let d = (k[i] as u32) as i64 - approx as i64;
+            assert!(i8::try_from(d).is_ok(), "ziggurat K[{i}] is {d} off");
+            d.to_string()
+        })
+        .collect();
     writeln!(
         s,
-        "pub(crate) static ZIG32_K: [u32; 128] = [{}];",
-        list(&k, &|x| format!("{}", x as u32))
+        "pub(crate) static ZIG32_KD: [i8; 128] = [{}];\n\
+         pub(crate) const ZIG32_K01: [u32; 2] = [{}, {}];",
+        kd.join(", "),
+        k[0] as u32,
+        k[1] as u32
     )
     .unwrap();
     writeln!(
@@ -51,10 +70,23 @@ fn zig_tables() -> String {
         list(&w, &|x| format!("{:e}", x as f32))
     )
     .unwrap();
+    let fd: Vec<String> = (0..128)
+        .map(|i| {
+            if i == 0 {
+                return "0".to_string(); // F[0] = 1 is not of that form: a constant
+            }
+            let x = (w[i] as f32) * 16_777_216.0;
+            let approx = libm::expf(-0.5 * x * x);
+            let d = ((f[i] as f32).to_bits() as i64) - (approx.to_bits() as i64);
+            assert!(i8::try_from(d).is_ok(), "ziggurat F[{i}] is {d} ulps off");
+            d.to_string()
+        })
+        .collect();
+    assert_eq!(f[0], 1.0);
     writeln!(
         s,
-        "pub(crate) static ZIG32_F: [f32; 128] = [{}];",
-        list(&f, &|x| format!("{:e}", x as f32))
+        "pub(crate) static ZIG32_FD: [i8; 128] = [{}];",
+        fd.join(", ")
     )
     .unwrap();
     let (k, w, f) = ziggurat((1u64 << 56) as f64);

@@ -7,6 +7,9 @@
 #                                     C compiler, linker and libc for the firmware
 #   qemu-system-arm                   the MPS2 boards (mps2-an385 Cortex-M3, mps2-an386 Cortex-M4F)
 #   make                              runs examples-c/firmware/Makefile
+#   gcc libc6-dev                     host C compiler for the QEMU instruction-count plugin
+#                                     (examples-c/firmware/qemu-plugin: it declares the few QEMU
+#                                     plugin functions it uses, so no glib or QEMU headers)
 #
 # Idempotent: does nothing when every package is installed and the tools answer.
 # Fails (non-zero exit, message on stderr) when it cannot install; it never skips silently.
@@ -14,7 +17,7 @@ set -euo pipefail
 
 PKGS=(rustc-web cargo-web rust-web-src
       gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi
-      qemu-system-arm make)
+      qemu-system-arm make gcc libc6-dev)
 
 die() { echo "embedded-deps: ERROR: $*" >&2; exit 1; }
 
@@ -41,7 +44,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # Check that what we need actually answers, whatever dpkg says.
-for t in /usr/bin/rustc /usr/bin/cargo arm-none-eabi-gcc arm-none-eabi-size qemu-system-arm make; do
+for t in /usr/bin/rustc /usr/bin/cargo arm-none-eabi-gcc arm-none-eabi-size arm-none-eabi-nm \
+         arm-none-eabi-objdump qemu-system-arm make cc; do
     command -v "$t" >/dev/null 2>&1 || die "$t not found after install"
 done
 src="$(/usr/bin/rustc --print sysroot)/lib/rustlib/src/rust/library/core"

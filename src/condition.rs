@@ -24,35 +24,33 @@
 use crate::error::Result;
 use crate::exact;
 use crate::fit::Fit;
-use crate::model::Prior;
-use crate::real::Real;
+use crate::real::{softplus, Real};
 use crate::rng::Normal;
 use crate::stats::Stats;
 use crate::vector::Coefs;
 
 impl<T: Real, const P: usize> Stats<T, P> {
-    /// The factor of G + diag(ridge) (the ridge enters as extra weighted rows).
-    pub(crate) fn ridge_factor(&self, ridge: &Coefs<T, P>) -> Self {
+    /// Makes this the factor of G + diag(ridge) (the ridge enters as extra weighted rows). In
+    /// place, on the caller's copy: a result would be one more copy of the factor on the stack.
+    pub(crate) fn add_ridge(&mut self, ridge: &Coefs<T, P>) {
         let p = self.p;
-        let mut f = *self;
         for j in 0..=p {
             let mut row = Coefs::splat(T::ZERO);
             row[j] = T::ONE;
-            f.include(ridge[j], &mut row, j, T::ZERO);
+            self.include(ridge[j], &mut row, j, T::ZERO);
         }
-        f
     }
 
     /// κ = max over the columns of [A | y] of ‖column‖ / ‖its part no earlier column explains‖,
-    /// for the system regularised by `ridge` (E[RSS] = `erss` stands for the response's part).
-    pub(crate) fn kappa_with(&self, ridge: &Coefs<T, P>, erss: T) -> T {
+    /// for the system regularised by `ridge` (E[RSS] = `erss` stands for the response's part);
+    /// `g` is the diagonal of G.
+    pub(crate) fn kappa_with(&self, ridge: &Coefs<T, P>, g: &Coefs<T, P>, erss: T) -> T {
         let p = self.p;
-        let f = self.ridge_factor(ridge);
-        let g = self.gram_diag();
+        let d = self.with_ridge(ridge, false); // the diagonal of the ridge's factor
         let mut worst = T::ONE;
         for j in 0..=p {
             let num = g[j] + ridge[j];
-            let den = f.d[j];
+            let den = d[j];
             let k = if den > T::ZERO {
                 num / den
             } else {
@@ -78,16 +76,17 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 }
 
-/// E[RSS] at a guide: RSS(m) + Σ s_j² G_jj.
+/// E[RSS] at a guide: RSS(m) + Σ s_j² G_jj, s_j = softplus(ρ_j), G_jj = `gdiag[j]`.
 fn expected_rss<T: Real, const P: usize>(
     stats: &Stats<T, P>,
+    gdiag: &Coefs<T, P>,
     m: &Coefs<T, P>,
-    s: &Coefs<T, P>,
+    rho: &Coefs<T, P>,
 ) -> T {
-    let g = stats.gram_diag();
     let mut e = stats.rss(m);
     for j in 0..=stats.features() {
-        e += s[j] * s[j] * g[j];
+        let s = softplus(rho[j]);
+        e += s * s * gdiag[j];
     }
     e
 }
@@ -96,20 +95,21 @@ fn expected_rss<T: Real, const P: usize>(
 pub const ILL_CONDITIONED_LIMIT: f64 = 0.25;
 
 /// The estimate behind [`Fit::condition`], at noise precision λ = E[e^{−2u}], guide means `m` and
-/// sds `s` of the coefficients.
+/// unconstrained scales `rho` of the coefficients; `prec` holds the prior's precisions and
+/// `gdiag` the diagonal of G (the arguments that the caller has: fewer vectors on the stack).
 pub(crate) fn condition<T: Real, const P: usize>(
     stats: &Stats<T, P>,
-    prior: &Prior<T>,
+    prec: &Coefs<T, P>,
     lam: T,
+    gdiag: &Coefs<T, P>,
     m: &Coefs<T, P>,
-    s: &Coefs<T, P>,
+    rho: &Coefs<T, P>,
 ) -> T {
-    let prec: Coefs<T, P> = prior.precisions();
-    let mut ridge = prec;
+    let mut ridge = *prec;
     for j in 0..=stats.features() {
-        ridge[j] = prec[j] / lam;
+        ridge[j] /= lam;
     }
-    let kappa = stats.kappa_with(&ridge, expected_rss(stats, m, s));
+    let kappa = stats.kappa_with(&ridge, gdiag, expected_rss(stats, gdiag, m, rho));
     let n = T::from_u64(stats.rows().max(1));
     T::EPSILON * n * kappa
 }
@@ -130,7 +130,8 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     ///
     /// Errors: those of the solve (`Overflow`, `NotConverged`).
     pub fn condition(&self) -> Result<T> {
-        let (cond, _, _) = exact::optimum(self.stats(), &self.config().prior)?;
+        let mut g = self.guide;
+        let (cond, _) = exact::optimum(self.stats(), &self.config().prior, &mut g)?;
         Ok(cond)
     }
 }

@@ -35,14 +35,17 @@ impl Default for Estimator {
     }
 }
 
-/// Scales s = softplus(ρ), their derivatives ds/dρ = sigmoid(ρ), and Σ ln s.
+/// Scales s = softplus(ρ) and their derivatives ds/dρ = sigmoid(ρ) into `s` and `sig`, and
+/// returns Σ ln s. (Outputs as arguments: a returned tuple is one more copy on the stack.)
 #[inline]
 pub(crate) fn scales<T: Real, const P: usize>(
     g: &Guide<T, P>,
     p: usize,
-) -> (Latent<T, P>, Latent<T, P>, T) {
-    let mut s = g.rho;
-    let mut sig = g.rho;
+    s: &mut Latent<T, P>,
+    sig: &mut Latent<T, P>,
+) -> T {
+    *s = g.rho;
+    *sig = g.rho;
     let (lo, hi) = (T::c(1e-15), T::c(1e15));
     let (mut acc, mut prod) = (T::ZERO, T::ONE);
     let mut f = |si: &mut T, gi: &mut T| {
@@ -60,7 +63,7 @@ pub(crate) fn scales<T: Real, const P: usize>(
         f(a, b);
     }
     f(&mut s.u, &mut sig.u);
-    (s, sig, acc + prod.ln())
+    acc + prod.ln()
 }
 
 /// Monte Carlo loss and gradient (into `grad`, as d loss / d(loc, ρ)).
@@ -73,15 +76,18 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
     grad: &mut Guide<T, P>,
 ) -> T {
     let p = stats.features();
-    let (s, sig, lns) = scales(guide, p);
-    let zero: Latent<T, P> = Latent::splat(T::ZERO);
-    let (mut gm, mut gs) = (zero, zero);
+    let (mut s, mut sig) = (guide.rho, guide.rho);
+    let lns = scales(guide, p, &mut s, &mut sig);
+    // The sums of the particles' gradients (of log p, and of log p times ε) accumulate in
+    // `grad` itself (loc and rho): fewer vectors on the stack.
+    grad.loc = Latent::splat(T::ZERO);
+    grad.rho = Latent::splat(T::ZERO);
     let mut loss = T::ZERO;
     let mut theta = guide.loc.theta;
-    let mut eps = zero;
-    let mut gth: Coefs<T, P> = Coefs::splat(T::ZERO);
+    let mut eps: Latent<T, P> = Latent::splat(T::ZERO);
+    let mut gl: Latent<T, P> = Latent::splat(T::ZERO);
     let k = particles.max(1);
-    let neg_logq0 = lns + T::from_u64(p as u64 + 2) * T::c(0.5 * LN_2PI);
+    let neg_logq0 = lns + T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI);
     for _ in 0..k {
         let mut e2 = T::ZERO;
         let mut draw = |e: &mut T, z: &mut T, m: T, sd: T| {
@@ -106,22 +112,36 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
         }
         let mut u = T::ZERO;
         draw(&mut eps.u, &mut u, guide.loc.u, s.u);
-        let (lp, gu) = log_joint_grad(stats, mc, &theta, u, &mut gth);
-        let gl = Latent { theta: gth, u: gu };
-        gm.zip_mut(&gl, p, |a, g| *a += g);
-        let mut ge = gl;
-        ge.zip_mut(&eps, p, |a, e| *a *= e);
-        gs.zip_mut(&ge, p, |a, g| *a += g);
+        let (lp, gu) = log_joint_grad(stats, mc, &theta, u, &mut gl.theta);
+        gl.u = gu;
+        // Σ g and Σ g·ε, in one pass.
+        Latent::zip4(
+            &mut grad.loc,
+            &gl,
+            &mut grad.rho,
+            &mut eps,
+            p,
+            |l, g, r, e| {
+                *l += g;
+                *r += g * *e;
+            },
+        );
         // −log q(z) = Σ ln s + (D/2) ln 2π + ½Σε²
         loss += -(lp + neg_logq0 + T::c(0.5) * e2);
     }
     let inv_k = T::ONE / T::from_u64(k as u64);
-    grad.loc = gm;
-    grad.loc.zip_mut(&gm, p, |o, g| *o = -g * inv_k);
-    // d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ)
-    gs.zip_mut(&s, p, |a, si| *a = *a * inv_k + T::ONE / si);
-    grad.rho = gs;
-    grad.rho.zip_mut(&sig, p, |a, sg| *a = -*a * sg);
+    // d loss/dm = −mean(g); d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ). One pass.
+    Latent::zip4(
+        &mut grad.loc,
+        &s,
+        &mut grad.rho,
+        &mut sig,
+        p,
+        |o, si, a, sg| {
+            *o = -*o * inv_k;
+            *a = -(*a * inv_k + T::ONE / si) * *sg;
+        },
+    );
     loss * inv_k
 }
 
@@ -136,7 +156,8 @@ pub(crate) fn analytic_loss_grad<T: Real, const P: usize>(
     let p = stats.features();
     let n = mc.n;
     let prec = &mc.prec;
-    let (s, sig, lns) = scales(guide, p);
+    let (mut s, mut sig) = (guide.rho, guide.rho);
+    let lns = scales(guide, p, &mut s, &mut sig);
     let m = &guide.loc;
     let mut gth = Coefs::splat(T::ZERO);
     let rss_m = stats.rss_grad(&m.theta, &mut gth); // gth = G m − b
@@ -154,7 +175,7 @@ pub(crate) fn analytic_loss_grad<T: Real, const P: usize>(
     let kap = (two * su2 + two * m.u).exp();
     let inv_ts2 = mc.inv_ts2;
     let half = T::c(0.5);
-    let d = T::from_u64(p as u64 + 2);
+    let d = T::from_i32(p as i32 + 2);
     let elbo = mc.log_norm - half * quad - half * kap * inv_ts2 + m.u - n * m.u - half * lam * erss
         + lns
         + d * T::c(0.5 * (LN_2PI + 1.0));

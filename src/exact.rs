@@ -13,7 +13,7 @@ use crate::guide::Guide;
 use crate::model::{ModelConsts, Prior};
 use crate::real::{softplus_inv, Real};
 use crate::stats::Stats;
-use crate::vector::{Coefs, Latent};
+use crate::vector::Latent;
 
 /// What the exact solver did.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,7 +28,8 @@ pub struct ExactReport<T> {
 const MAX_SWEEPS: u32 = 1000;
 
 /// f(m, ℓ) = (1−N)m − a·e^{−2m+2s²} − c·e^{2m+2s²} + ℓ with s = e^ℓ; value, gradient, Hessian.
-#[inline]
+// Not inlined: two call sites, once per Newton step (code size; off the SVI path).
+#[inline(never)]
 fn u_objective<T: Real>(n: T, a: T, c: T, m: T, l: T) -> (T, [T; 2], [T; 3]) {
     let two = T::c(2.0);
     let s2 = (two * l).exp();
@@ -109,40 +110,44 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T) -> Result<(T, T)> {
 
 /// The exact coordinate-ascent optimum of the ELBO over the mean-field family, refused with
 /// `IllConditioned` when the condition estimate at the optimum exceeds the limit (condition.rs).
+/// The optimum goes to `guide` (its contents on error are unspecified).
 pub(crate) fn solve<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
-) -> Result<(Guide<T, P>, ExactReport<T>)> {
-    let (cond, guide, report) = optimum(stats, prior)?;
+    guide: &mut Guide<T, P>,
+) -> Result<ExactReport<T>> {
+    let (cond, report) = optimum(stats, prior, guide)?;
     // A NaN estimate is refused too.
     if cond.is_nan_value() || cond > T::c(ILL_CONDITIONED_LIMIT) {
         return Err(Error::IllConditioned);
     }
-    Ok((guide, report))
+    Ok(report)
 }
 
-/// The exact coordinate-ascent optimum, unchecked, with the condition estimate there.
+/// The exact coordinate-ascent optimum (into `guide`, whose contents on error are
+/// unspecified: an argument, not a result, so that no copy of it is made on the stack),
+/// unchecked, with the condition estimate there.
 pub(crate) fn optimum<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
-) -> Result<(T, Guide<T, P>, ExactReport<T>)> {
+    guide: &mut Guide<T, P>,
+) -> Result<(T, ExactReport<T>)> {
     let p = stats.features();
     let n = T::from_u64(stats.rows());
-    let prec: Coefs<T, P> = prior.precisions();
     let gdiag = stats.gram_diag();
     let mc = ModelConsts::new(stats, prior);
+    // The prior's precisions.
+    let prec = &mc.prec;
     // Start the u-block near the maximum-likelihood noise level (or the prior median without data).
     let (mut mu, mut su) = if stats.rows() > 1 {
-        let rows = T::from_u64(stats.rows());
+        let rows = n;
         let v = (stats.sserr() / rows).max(T::c(1e-30));
         (T::c(0.5) * v.ln(), (T::ONE / (T::c(2.0) * rows)).sqrt())
     } else {
         (prior.median_u(), T::c(0.1))
     };
-    let mut guide = Guide {
-        loc: Latent::splat(T::ZERO),
-        rho: Latent::splat(T::ZERO),
-    };
+    guide.loc = Latent::splat(T::ZERO);
+    guide.rho = Latent::splat(T::ZERO);
     let mut prev = T::INFINITY;
     let mut prev_dlam = T::INFINITY;
     let tol = T::c(16.0) * T::EPSILON;
@@ -151,7 +156,7 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         if !(lam.is_finite() && lam > T::ZERO) {
             return Err(Error::Overflow);
         }
-        let mut ridge = prec;
+        let mut ridge = *prec;
         for j in 0..=p {
             ridge[j] = prec[j] / lam;
         }
@@ -171,7 +176,7 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         if !guide.all_finite(p) {
             return Err(Error::Overflow);
         }
-        let loss = analytic_loss_grad(stats, &mc, &gdiag, &guide, None);
+        let loss = analytic_loss_grad(stats, &mc, &gdiag, guide, None);
         if !loss.is_finite() {
             return Err(Error::Overflow);
         }
@@ -185,11 +190,16 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         // ELBO that stopped changing then still counts as converged on the last sweep.
         let last = it == MAX_SWEEPS && still;
         if dlam <= T::c(4.0) * T::EPSILON * lam || (still && dlam >= prev_dlam) || last {
-            let sc = guide.scale(p);
-            let cond = condition(stats, prior, lam_next, &guide.loc.theta, &sc.theta);
+            let cond = condition(
+                stats,
+                prec,
+                lam_next,
+                &gdiag,
+                &guide.loc.theta,
+                &guide.rho.theta,
+            );
             return Ok((
                 cond,
-                guide,
                 ExactReport {
                     iterations: it,
                     elbo: -loss,

@@ -627,15 +627,29 @@ unsafe fn slice_mut<'a, U>(p: *mut U, len: usize) -> Result<&'a mut [U], vireg_s
 /// zero-filled state, or one set up by an init/load function).
 #[inline]
 unsafe fn checked<S: Opaque>(p: *const S) -> Result<*mut State<S::Inner>, vireg_status> {
+    // Every opaque type is an array of u64: aligned as a u64, and the marker is its first.
+    const { assert!(align_of::<S>() == align_of::<u64>() && size_of::<S>() >= size_of::<u64>()) };
+    // SAFETY: forwarded from the caller: the same memory, seen as its first u64.
+    unsafe { check_marker(p.cast::<u64>(), S::MARKER) }?;
+    // `S` is at least as aligned and as large as `State` (compile-time checks): the marker
+    // read is `State::marker`, at offset 0 (repr(C)).
+    Ok(p.cast::<State<S::Inner>>().cast_mut())
+}
+
+/// The work of [`checked`], for every state type (one copy of the code): `p` non-NULL and
+/// aligned, and the u64 there `marker` (else busy or uninitialised).
+///
+/// # Safety
+/// `p` is NULL or valid for a read of an initialised u64.
+#[inline(never)]
+unsafe fn check_marker(p: *const u64, marker: u64) -> Result<(), vireg_status> {
     check_ptr(p)?;
-    let st = p.cast::<State<S::Inner>>().cast_mut();
-    // SAFETY: `p` is non-NULL and aligned for `S`, whose alignment is at least `State`'s and
-    // whose size is at least `State`'s (both checked at compile time); the marker is the u64 at
-    // offset 0, initialised (caller). No reference to the state is formed.
-    let marker = unsafe { ptr::addr_of!((*st).marker).read() };
-    if marker == S::MARKER {
-        Ok(st)
-    } else if marker == busy(S::MARKER) {
+    // SAFETY: non-NULL and aligned (checked), valid for the read and initialised (caller). No
+    // reference to the state is formed.
+    let m = unsafe { p.read() };
+    if m == marker {
+        Ok(())
+    } else if m == busy(marker) {
         Err(VIREG_ERR_BUSY)
     } else {
         Err(VIREG_ERR_UNINITIALISED)
@@ -875,9 +889,18 @@ mod imp {
                 // SAFETY: non-NULL, aligned (checked), valid for a read (caller).
                 T::config_in(unsafe { &*config })?
             };
-            let value = FitOf::<T>::new(n_features, cfg).map_err(status)?;
-            // SAFETY: checked non-NULL and aligned; valid for writes and not borrowed (caller).
-            unsafe { put(fit, value) };
+            let st = fit.cast::<State<FitOf<T>>>();
+            // Built in place (a fit built on the stack and then copied would need twice its
+            // size of stack). The marker is written last: on error, the state is untouched.
+            // SAFETY: checked non-NULL and aligned, valid for writes and not borrowed (caller),
+            // large enough and aligned for `State` (compile-time checks); a `MaybeUninit` may
+            // refer to memory in any state.
+            let slot = unsafe {
+                &mut *ptr::addr_of_mut!((*st).value).cast::<core::mem::MaybeUninit<FitOf<T>>>()
+            };
+            FitOf::<T>::init_into(slot, n_features, cfg).map_err(status)?;
+            // SAFETY: as above; `slot` is no longer used.
+            unsafe { ptr::addr_of_mut!((*st).marker).write(<T::CFit as Opaque>::MARKER) };
             Ok(())
         })
     }
@@ -1132,7 +1155,7 @@ mod imp {
         let op = |f: &FitOf<T>| {
             check_ptr(out)?;
             // SAFETY: checked; valid for a write (caller).
-            unsafe { out.write(f.elbo_of(&f.reported_guide())) };
+            unsafe { out.write(f.elbo_of(f.reported())) };
             Ok(())
         };
         // SAFETY: forwarded from the caller.

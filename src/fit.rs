@@ -114,12 +114,27 @@ impl<T: Real, const P: usize> Average<T, P> {
         }
     }
 
-    #[inline]
+    // Not inlined: two call sites in `run`, each of which would get the loops (code size).
+    #[inline(never)]
     fn add(&mut self, g: &Guide<T, P>, p: usize) {
         self.count += 1;
         let w = T::ONE / T::from_u64(self.count);
-        self.mean.loc.zip_mut(&g.loc, p, |a, x| *a += (x - *a) * w);
-        self.mean.rho.zip_mut(&g.rho, p, |a, x| *a += (x - *a) * w);
+        for (m, x) in [(&mut self.mean.loc, &g.loc), (&mut self.mean.rho, &g.rho)] {
+            m.zip_mut(x, p, |a, x| *a += (x - *a) * w);
+        }
+    }
+}
+
+/// ⌈frac · steps⌉ (at most `steps`), computed in T (no f64 on f32 targets). Not inlined: two call
+/// sites in `run` (code size).
+#[inline(never)]
+fn tail_len<T: Real>(frac: T, steps: u64) -> u64 {
+    let x = frac * T::from_u64(steps);
+    let n = x.to_u64().min(steps);
+    if T::from_u64(n) < x {
+        n + 1
+    } else {
+        n
     }
 }
 
@@ -175,6 +190,32 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             last_elbo: T::INFINITY,
             cfg,
         })
+    }
+
+    /// Initialises `slot` as [`Fit::new`] would, building the fit in place: no second fit on
+    /// the stack (the C ABI's init, on small stacks). `slot` is untouched on error.
+    #[cfg(feature = "ffi")]
+    pub(crate) fn init_into(
+        slot: &mut core::mem::MaybeUninit<Self>,
+        p: usize,
+        cfg: Config<T>,
+    ) -> Result<()> {
+        cfg.validate()?;
+        let stats = Stats::new(p)?;
+        let guide = Guide::init(&cfg.prior, cfg.init_scale)?;
+        let adam = Adam::new(&cfg.adam);
+        slot.write(Fit {
+            stats,
+            guide,
+            adam,
+            prev: (guide, adam),
+            rng: SeededRng::new(cfg.seed),
+            avg: Average::empty(),
+            history: HistoryBuf::new(),
+            last_elbo: T::INFINITY,
+            cfg,
+        });
+        Ok(())
     }
 
     /// Number of features.
@@ -303,12 +344,13 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         let loss = self.loss_grad_with(mc, &mut grad);
         if !loss.is_finite() || !grad.all_finite(p) {
             // The current point is already bad: go back to the last one whose loss was finite.
-            self.guide = self.prev.0;
-            self.adam = self.prev.1;
+            self.restore_prev();
             return Err(Error::Diverged);
         }
-        // This point's loss is finite: it becomes the one to come back to.
-        self.prev = (self.guide, self.adam);
+        // This point's loss is finite: it becomes the one to come back to. (Field by field:
+        // a tuple would be built on the stack first.)
+        self.prev.0 = self.guide;
+        self.prev.1 = self.adam;
         self.adam
             .update(&self.cfg.adam, &mut self.guide, &grad, p, lr_scale);
         let mut ok = self.guide.all_finite(p);
@@ -320,10 +362,16 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             .for_each(|r| rho_ok(*r));
         rho_ok(self.guide.rho.u);
         if !ok {
-            (self.guide, self.adam) = self.prev;
+            self.restore_prev();
             return Err(Error::Diverged);
         }
         Ok(loss)
+    }
+
+    /// Goes back to the last point whose loss was finite.
+    fn restore_prev(&mut self) {
+        self.guide = self.prev.0;
+        self.adam = self.prev.1;
     }
 
     /// One SVI step (Pyro's `svi.step`): returns the loss at the parameters before the update.
@@ -375,16 +423,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         mut hook: F,
     ) -> Result<RunReport<T>> {
         let frac = self.cfg.average_fraction;
-        // ⌈frac · steps⌉, computed in T (no f64 on f32 targets).
-        let tail_len = |steps: u64| -> u64 {
-            let x = frac * T::from_u64(steps);
-            let n = x.to_u64().min(steps);
-            if T::from_u64(n) < x {
-                n + 1
-            } else {
-                n
-            }
-        };
+        let tail_len = |steps: u64| -> u64 { tail_len(frac, steps) };
         let mut end = max_steps;
         let mut tail_start = end - tail_len(end).min(end);
         self.avg = Average::empty();
@@ -398,6 +437,10 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         let (mut lr_scale, mut decay) = (T::ONE, T::ONE);
         let detect = self.cfg.tol_rel_obj > T::ZERO;
         let mut block = Average::empty();
+        // Countdowns to the next report and the next block's end (no 64-bit division: it costs
+        // half a kilobyte of code on 32-bit targets).
+        let mut to_report = 0u64;
+        let mut to_eval = u64::from(self.cfg.eval_every);
         while i < end {
             if i == tail_start {
                 // Per-step factor taking the learning rate to final_lr_scale by the end.
@@ -415,19 +458,30 @@ impl<T: Normal, const P: usize> Fit<T, P> {
                     return Err(e);
                 }
             };
-            if i >= tail_start + (end - tail_start) / 2 {
+            if i >= tail_start + ((end - tail_start) >> 1) {
                 self.avg.add(&self.guide, p);
             }
             if detect && !converged {
                 block.add(&self.guide, p);
             }
-            if report_every > 0 && i % report_every == 0 && !hook(i, loss) {
-                stopped = true;
-                i += 1;
-                break;
+            if report_every > 0 {
+                // Zero on steps 0, report_every, 2·report_every, …
+                let report = to_report == 0;
+                to_report = if report { report_every } else { to_report } - 1;
+                if report && !hook(i, loss) {
+                    stopped = true;
+                    i += 1;
+                    break;
+                }
             }
             i += 1;
-            if detect && !converged && i % self.cfg.eval_every as u64 == 0 {
+            if detect && !converged {
+                // Zero when i is a multiple of eval_every (every step counts down until
+                // convergence, after which no block ends).
+                to_eval -= 1;
+            }
+            if detect && !converged && to_eval == 0 {
+                to_eval = u64::from(self.cfg.eval_every);
                 // The ELBO of the block's mean iterate: the optimiser's jitter averaged out.
                 let e = self.elbo_of(&block.mean);
                 block = Average::empty();
@@ -453,7 +507,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             converged,
             stopped,
             loss,
-            elbo: self.elbo_of(&self.reported_guide()),
+            elbo: self.elbo_of(self.reported()),
             averaged: self.avg.count,
         })
     }
@@ -461,18 +515,22 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     /// The guide the posterior reports: the iterate average of the last run if there is one,
     /// else the current iterate.
     pub fn reported_guide(&self) -> Guide<T, P> {
-        let p = self.features();
+        *self.reported()
+    }
+
+    /// [`Fit::reported_guide`] by reference (no copy on the stack).
+    pub(crate) fn reported(&self) -> &Guide<T, P> {
         if self.avg.count == 0 {
-            return self.guide;
+            &self.guide
+        } else {
+            &self.avg.mean
         }
-        let _ = p;
-        self.avg.mean
     }
 
     /// The posterior: the averaged iterates of the last run, or the current iterate.
     pub fn posterior(&self) -> Posterior<T, P> {
         let p = self.features();
-        Posterior::from_guide(&self.reported_guide(), p)
+        Posterior::from_guide(self.reported(), p)
     }
 
     /// Sets the guide to the exact mean-field optimum (coordinate ascent, DESIGN §6) and resets
@@ -481,10 +539,12 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     /// [`Fit::condition`] and README "Numerical limits"; centre and scale the data, or use f64),
     /// [`Error::NotConverged`] if the sweeps do not settle.
     pub fn solve_exact(&mut self) -> Result<ExactReport<T>> {
-        let (g, rep) = exact::solve(&self.stats, &self.cfg.prior)?;
+        let mut g = self.guide;
+        let rep = exact::solve(&self.stats, &self.cfg.prior, &mut g)?;
         self.guide = g;
         self.adam = Adam::new(&self.cfg.adam);
-        self.prev = (self.guide, self.adam);
+        self.prev.0 = self.guide;
+        self.prev.1 = self.adam;
         self.avg = Average::empty();
         Ok(rep)
     }

@@ -63,8 +63,8 @@ impl<T: Real> Prior<T> {
     /// values, for `p` features and `n` rows.
     pub(crate) fn log_norm(&self, p: usize, n: u64) -> T {
         let half_ln_2pi = T::c(0.5 * LN_2PI);
-        let k = T::from_u64(p as u64 + 1);
-        -(k * half_ln_2pi) - self.intercept.ln() - T::from_u64(p as u64) * self.coef.ln()
+        let k = T::from_i32(p as i32 + 1);
+        -(k * half_ln_2pi) - self.intercept.ln() - T::from_i32(p as i32) * self.coef.ln()
             + T::c(core::f64::consts::LN_2)
             - half_ln_2pi
             - self.noise.ln()

@@ -134,21 +134,12 @@ impl<T: Real, const P: usize> Adam<T, P> {
             let denom = v.sqrt() * inv_sqrt_bc2 + cfg.eps;
             *x -= step_size * *m / denom;
         };
-        Latent::zip4(
-            &mut params.loc,
-            &grad.loc,
-            &mut self.m.loc,
-            &mut self.v.loc,
-            p,
-            upd,
-        );
-        Latent::zip4(
-            &mut params.rho,
-            &grad.rho,
-            &mut self.m.rho,
-            &mut self.v.rho,
-            p,
-            upd,
-        );
+        // loc, then rho, by one loop: the update is compiled once (code size).
+        for (x, g, m, v) in [
+            (&mut params.loc, &grad.loc, &mut self.m.loc, &mut self.v.loc),
+            (&mut params.rho, &grad.rho, &mut self.m.rho, &mut self.v.rho),
+        ] {
+            Latent::zip4(x, g, m, v, p, upd);
+        }
     }
 }

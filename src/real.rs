@@ -112,7 +112,7 @@ pub trait Real:
 }
 
 macro_rules! impl_real {
-    ($t:ty, $ubits:ty, $bias:expr, $mant:expr, $bytes:expr, $rhomin:expr, $sqrt:path, $exp:path, $expm1:path, $ln:path, $ln1p:path, $fabs:path) => {
+    ($t:ty, $ubits:ty, $bias:expr, $mant:expr, $bytes:expr, $rhomin:expr, $from_u64:path, $to_u64:path, $sqrt:path, $exp:path, $expm1:path, $ln:path, $ln1p:path, $fabs:path) => {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -131,11 +131,11 @@ macro_rules! impl_real {
             }
             #[inline(always)]
             fn from_u64(n: u64) -> Self {
-                n as $t
+                $from_u64(n)
             }
             #[inline(always)]
             fn to_u64(self) -> u64 {
-                self as u64
+                $to_u64(self)
             }
             #[inline(always)]
             fn to_i32_trunc(self) -> i32 {
@@ -195,6 +195,90 @@ macro_rules! impl_real {
     };
 }
 
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+use libm::sqrtf as sqrt32;
+/// `n as f32` (correctly rounded): the top 32 bits, with a sticky bit for the rest, rounded
+/// once. Not compiler_builtins' 64-bit conversion: together with [`f32_to_u64`], less flash on
+/// 32-bit targets (it is called, not inlined, either way).
+#[inline(never)]
+fn u64_to_f32(n: u64) -> f32 {
+    if n >> 32 == 0 {
+        return n as u32 as f32;
+    }
+    let k = 64 - (n >> 32).leading_zeros(); // 1 ..= 32: n has 32 + k bits
+    let sticky = u32::from(n & ((1u64 << k) - 1) != 0);
+    ((n >> k) as u32 | sticky) as f32 * f32::from_bits((127 + k) << 23)
+}
+
+/// `x as u64` (truncating, saturating, NaN to 0); see [`u64_to_f32`].
+#[inline(never)]
+fn f32_to_u64(x: f32) -> u64 {
+    if x >= 18_446_744_073_709_551_616.0 {
+        u64::MAX
+    } else if x >= 4_294_967_296.0 {
+        // 2³² ≤ x < 2⁶⁴: an integer, read off its bits.
+        let b = x.to_bits();
+        u64::from((b & 0x007f_ffff) | 0x0080_0000) << ((b >> 23) - 150)
+    } else {
+        u64::from(x as u32) // below 2³², negative or NaN
+    }
+}
+
+#[inline(always)]
+fn u64_to_f64(n: u64) -> f64 {
+    n as f64
+}
+
+#[inline(always)]
+fn f64_to_u64(x: f64) -> u64 {
+    x as u64
+}
+
+/// √x in f32: libm's where it is fast (hosts) or must be integer-only (soft float); with a
+/// hardware FPU but no square root that libm knows of (hard-float 32-bit ARM), [`sqrt_f32`].
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+use sqrt_f32 as sqrt32;
+
+/// The correctly rounded √x in f32 (the same value as IEEE 754's, as libm's `sqrtf`) from three
+/// Newton steps in f32 and an exact integer check of the rounding; no table (libm's costs 480
+/// bytes of flash on Cortex-M4F). Tested against libm over every significand of both exponent
+/// parities, every subnormal and special values.
+#[cfg_attr(not(all(target_arch = "arm", target_abi = "eabihf")), allow(dead_code))]
+#[inline(never)]
+pub(crate) fn sqrt_f32(x: f32) -> f32 {
+    let b = x.to_bits();
+    if b.wrapping_sub(0x0080_0000) >= 0x7f00_0000 {
+        // Not a positive normal number: ±0, +∞ and NaN are their own root, a negative is NaN,
+        // and a subnormal is scaled into the normal range (exactly, by powers of two).
+        if x > 0.0 && x < f32::MIN_POSITIVE {
+            return sqrt_f32(x * 16_777_216.0) * (1.0 / 4096.0);
+        }
+        return if x < 0.0 { f32::NAN } else { x };
+    }
+    // x = N·2^(2j) with N = significand·2^s an integer in [2⁴⁶, 2⁴⁸), so √x = √N·2^j with
+    // √N in [2²³, 2²⁴]: the result's significand is R = round(√N).
+    let e = (b >> 23) as i32 - 127;
+    let s = if e & 1 == 0 { 23 } else { 24 };
+    let n4 = u64::from((b & 0x007f_ffff) | 0x0080_0000) << (s + 2); // 4N
+    let j = (e - 23 - s) >> 1;
+    // Within a few units of the last place: Newton from a guess within 4% (the bits' trick).
+    let mut y = f32::from_bits((b >> 1) + 0x1fbd_1df5);
+    for _ in 0..3 {
+        y = 0.5 * (y + x / y);
+    }
+    let base = ((j + 149) << 23) as u32;
+    let mut r = y.to_bits().wrapping_sub(base);
+    // R is round(√N) iff (2R − 1)² < 4N < (2R + 1)² (never equal: odd squares, even 4N).
+    let sq = |k: u32| u64::from(k) * u64::from(k);
+    while sq(2 * r + 1) < n4 {
+        r += 1;
+    }
+    while sq(2 * r - 1) > n4 {
+        r -= 1;
+    }
+    f32::from_bits(base.wrapping_add(r))
+}
+
 impl_real!(
     f32,
     u32,
@@ -202,7 +286,9 @@ impl_real!(
     23,
     4,
     -80.0,
-    libm::sqrtf,
+    u64_to_f32,
+    f32_to_u64,
+    sqrt32,
     libm::expf,
     libm::expm1f,
     libm::logf,
@@ -216,6 +302,8 @@ impl_real!(
     52,
     8,
     -700.0,
+    u64_to_f64,
+    f64_to_u64,
     libm::sqrt,
     libm::exp,
     libm::expm1,
@@ -268,36 +356,38 @@ pub(crate) fn exp_nonpos<T: Real>(x: T) -> T {
     let r = (x - k * hi) - k * lo;
     let poly = if T::BYTES == 8 {
         let mut acc = T::c(1.0 / 6_227_020_800.0); // 1/13!
+                                                   // Converted here, not in the loop: a loop that is not unrolled would convert at run
+                                                   // time (software double on f32 targets).
         for c in [
-            1.0 / 479_001_600.0,
-            1.0 / 39_916_800.0,
-            1.0 / 3_628_800.0,
-            1.0 / 362_880.0,
-            1.0 / 40_320.0,
-            1.0 / 5_040.0,
-            1.0 / 720.0,
-            1.0 / 120.0,
-            1.0 / 24.0,
-            1.0 / 6.0,
-            0.5,
-            1.0,
-            1.0,
+            T::c(1.0 / 479_001_600.0),
+            T::c(1.0 / 39_916_800.0),
+            T::c(1.0 / 3_628_800.0),
+            T::c(1.0 / 362_880.0),
+            T::c(1.0 / 40_320.0),
+            T::c(1.0 / 5_040.0),
+            T::c(1.0 / 720.0),
+            T::c(1.0 / 120.0),
+            T::c(1.0 / 24.0),
+            T::c(1.0 / 6.0),
+            T::c(0.5),
+            T::ONE,
+            T::ONE,
         ] {
-            acc = acc * r + T::c(c);
+            acc = acc * r + c;
         }
         acc
     } else {
         let mut acc = T::c(1.0 / 5_040.0);
         for c in [
-            1.0 / 720.0,
-            1.0 / 120.0,
-            1.0 / 24.0,
-            1.0 / 6.0,
-            0.5,
-            1.0,
-            1.0,
+            T::c(1.0 / 720.0),
+            T::c(1.0 / 120.0),
+            T::c(1.0 / 24.0),
+            T::c(1.0 / 6.0),
+            T::c(0.5),
+            T::ONE,
+            T::ONE,
         ] {
-            acc = acc * r + T::c(c);
+            acc = acc * r + c;
         }
         acc
     };
@@ -333,8 +423,9 @@ pub(crate) fn softplus<T: Real>(rho: T) -> T {
     softplus_sigmoid(rho).0
 }
 
-/// The inverse of softplus: ρ with softplus(ρ) = s, for s > 0.
-#[inline]
+/// The inverse of softplus: ρ with softplus(ρ) = s, for s > 0. Not inlined (code size; off the
+/// SVI path).
+#[inline(never)]
 pub(crate) fn softplus_inv<T: Real>(s: T) -> T {
     // ln(e^s − 1) = s + ln(1 − e^{−s}); the second form is stable for large s.
     if s > T::c(15.0) {
@@ -372,6 +463,87 @@ mod tests {
         );
         assert_eq!(exp_nonpos(-1000.0f64), 0.0);
         assert_eq!(exp_nonpos(0.0f64), 1.0);
+    }
+
+    #[test]
+    fn f32_u64_conversions_are_the_casts() {
+        let mut n = 1u64;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..200_000u64 {
+            // Every magnitude, and the values around powers of two and rounding boundaries.
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            for v in [
+                state >> (i % 64),
+                n,
+                n - 1,
+                n + 1,
+                n | 0x7f,
+                n | 0x80,
+                n | 0x81,
+                u64::MAX,
+            ] {
+                assert_eq!(u64_to_f32(v).to_bits(), (v as f32).to_bits(), "{v}");
+            }
+            n = n.rotate_left(1);
+            let x = f32::from_bits(state as u32);
+            assert_eq!(f32_to_u64(x), x as u64, "{x:e}");
+        }
+        for x in [
+            0.0f32,
+            -0.0,
+            -1.0,
+            0.5,
+            4_294_967_295.0,
+            4_294_967_296.0,
+            1.844_674_3e19,
+            1.844_674_4e19,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MAX,
+        ] {
+            assert_eq!(f32_to_u64(x), x as u64, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn sqrt_f32_is_correctly_rounded() {
+        let check = |x: f32| {
+            let (a, b) = (sqrt_f32(x), libm::sqrtf(x));
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "sqrt({x:e}) = {a:e}, libm {b:e}"
+            );
+        };
+        // Every significand with an even and an odd exponent ([1, 4)): the algorithm only
+        // scales by powers of four between exponents of the same parity, exactly.
+        for bits in 0x3f80_0000u32..0x4080_0000 {
+            check(f32::from_bits(bits));
+        }
+        // Every subnormal.
+        for bits in 1u32..0x0080_0000 {
+            check(f32::from_bits(bits));
+        }
+        // Every exponent, a spread of significands (the last one included).
+        for e in 1u32..255 {
+            for m in (0..0x0080_0000u32).step_by(4099).chain([0x007f_ffff]) {
+                check(f32::from_bits(e << 23 | m));
+            }
+        }
+        for x in [
+            0.0,
+            -0.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            -1.0,
+            -1e-40,
+            f32::NAN,
+            f32::MAX,
+        ] {
+            check(x);
+        }
     }
 
     #[test]

@@ -82,10 +82,44 @@ pub trait Normal: Real {
     fn uniform_open<R: Rng + ?Sized>(rng: &mut R) -> Self;
 }
 
+/// Ziggurat K table of the f32 sampler: 2²⁴·W[i−1]/W[i] in f32 corrected by the stored
+/// difference (build.rs), so exactly the table's value; K[0] and K[1] are constants.
+#[inline(always)]
+fn zig32_k(i: usize) -> u32 {
+    if i < 2 {
+        return ZIG32_K01[i];
+    }
+    let approx = ((ZIG32_W[i - 1] / ZIG32_W[i]) * 16_777_216.0) as u32;
+    approx.wrapping_add_signed(i32::from(ZIG32_KD[i]))
+}
+
+/// Ziggurat F table of the f32 sampler: e^(−x²/2) at x = W·2²⁴ corrected by the stored number
+/// of units of the last place (build.rs), so exactly the table's value. Off the fast path.
+#[inline(never)]
+fn zig32_f(i: usize) -> f32 {
+    if i == 0 {
+        return 1.0;
+    }
+    let x = ZIG32_W[i] * 16_777_216.0;
+    let approx = <f32 as Real>::exp(-0.5 * x * x);
+    f32::from_bits(approx.to_bits().wrapping_add_signed(i32::from(ZIG32_FD[i])))
+}
+
+#[inline(always)]
+fn zig64_k(i: usize) -> u64 {
+    ZIG64_K[i]
+}
+
+#[inline(always)]
+fn zig64_f(i: usize) -> f64 {
+    ZIG64_F[i]
+}
+
 macro_rules! zig_impl {
     ($t:ty, $bits:ty, $ibits:ty, $next:ident, $k:ident, $w:ident, $f:ident, $m:expr, $ushift:expr, $uscale:expr) => {
         impl Normal for $t {
-            #[inline]
+            // Not inlined: three call sites on the sampler's slow path (code size).
+            #[inline(never)]
             fn uniform_open<R: Rng + ?Sized>(rng: &mut R) -> Self {
                 (((rng.$next() >> $ushift) as $t) + 0.5) * $uscale
             }
@@ -97,7 +131,7 @@ macro_rules! zig_impl {
                     let iz = (r & 127) as usize;
                     let hz = ((r >> 7) as $ibits) - $m;
                     let ahz = hz.unsigned_abs();
-                    if ahz < $k[iz] {
+                    if ahz < $k(iz) {
                         return hz as $t * $w[iz];
                     }
                     // The slow path (~1.2%): base layer tail, or the wedge of layer iz.
@@ -113,7 +147,8 @@ macro_rules! zig_impl {
                     }
                     let x = hz as $t * $w[iz];
                     let u = <$t>::uniform_open(rng);
-                    if $f[iz] + u * ($f[iz - 1] - $f[iz]) < <$t as Real>::exp(-0.5 * x * x) {
+                    let (f0, f1) = ($f(iz), $f(iz - 1));
+                    if f0 + u * (f1 - f0) < <$t as Real>::exp(-0.5 * x * x) {
                         return x;
                     }
                 }
@@ -127,9 +162,9 @@ zig_impl!(
     u32,
     i32,
     next_u32,
-    ZIG32_K,
+    zig32_k,
     ZIG32_W,
-    ZIG32_F,
+    zig32_f,
     1i32 << 24,
     8,
     1.0 / 16_777_216.0
@@ -139,10 +174,45 @@ zig_impl!(
     u64,
     i64,
     next_u64,
-    ZIG64_K,
+    zig64_k,
     ZIG64_W,
-    ZIG64_F,
+    zig64_f,
     1i64 << 56,
     11,
     1.0 / 9_007_199_254_740_992.0
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The f32 sampler's K and F, as stored (differences from computed values), are exactly
+    /// the ziggurat's tables computed in f64 and rounded (Marsaglia & Tsang's recurrence, as
+    /// build.rs), so the draws are those of the plain tables.
+    #[test]
+    fn f32_tables_are_the_ziggurat() {
+        let m = (1u64 << 24) as f64;
+        let (mut kn, mut wn, mut fnn) = ([0.0f64; 128], [0.0f64; 128], [0.0f64; 128]);
+        let mut dn: f64 = 3.442619855899;
+        let mut tn = dn;
+        let vn: f64 = 9.91256303526217e-3;
+        let q = vn / (-0.5 * dn * dn).exp();
+        kn[0] = (dn / q) * m;
+        wn[0] = q / m;
+        wn[127] = dn / m;
+        fnn[0] = 1.0;
+        fnn[127] = (-0.5 * dn * dn).exp();
+        for i in (1..=126).rev() {
+            dn = (-2.0 * (vn / dn + (-0.5 * dn * dn).exp()).ln()).sqrt();
+            kn[i + 1] = (dn / tn) * m;
+            tn = dn;
+            fnn[i] = (-0.5 * dn * dn).exp();
+            wn[i] = dn / m;
+        }
+        for i in 0..128 {
+            assert_eq!(zig32_k(i), kn[i] as u32, "K[{i}]");
+            assert_eq!(ZIG32_W[i], wn[i] as f32, "W[{i}]");
+            assert_eq!(zig32_f(i).to_bits(), (fnn[i] as f32).to_bits(), "F[{i}]");
+        }
+    }
+}

@@ -68,7 +68,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
         let mut next = *self;
         next.include_row(x, y);
         next.n += 1;
-        self.commit(next)
+        self.commit(&next)
     }
 
     /// Folds `rows` rows at once, all or nothing. Row `i` is `xs[i*stride .. i*stride + p]` with
@@ -102,7 +102,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
             next.include_row(x, y);
         }
         next.n += rows as u64;
-        self.commit(next).map_err(|e| (rows, e))
+        self.commit(&next).map_err(|e| (rows, e))
     }
 
     /// Adds the data summarised by `other` (same number of features) exactly: the result is the
@@ -128,7 +128,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
         }
         next.sserr += other.sserr;
         next.n += other.n;
-        self.commit(next)
+        self.commit(&next)
     }
 
     fn check_row(&self, x: &[T], y: T) -> Result<()> {
@@ -141,11 +141,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
         Ok(())
     }
 
-    fn commit(&mut self, next: Self) -> Result<()> {
+    fn commit(&mut self, next: &Self) -> Result<()> {
         if !next.all_finite() {
             return Err(Error::Overflow);
         }
-        *self = next;
+        *self = *next;
         Ok(())
     }
 
@@ -247,21 +247,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
         rss
     }
 
-    /// Residual sum of squares at θ.
-    #[inline]
+    /// Residual sum of squares at θ: [`Stats::rss_grad`]'s (the same operations in the same
+    /// order; one function less in flash), its gradient discarded.
     pub fn rss(&self, theta: &Coefs<T, P>) -> T {
-        let p = self.p;
-        let mut rss = self.sserr;
-        for i in 0..=p {
-            let mut r = theta[i] - self.t[i];
-            if i < p {
-                for (a, b) in self.rbar[i][i..p].iter().zip(&theta.beta[i..p]) {
-                    r += *a * *b;
-                }
-            }
-            rss += self.d[i] * r * r;
-        }
-        rss
+        let mut grad = Coefs::splat(T::ZERO);
+        self.rss_grad(theta, &mut grad)
     }
 
     /// The diagonal of G = AᵀA: G_jj = Σ_{i≤j} dᵢ R̄ᵢⱼ².
@@ -284,14 +274,21 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// Solves the ridge system (G + diag(ridge)) θ = b through the factor (no normal equations):
     /// the ridge enters as extra weighted rows, then back-substitution.
     pub(crate) fn ridge_solve(&self, ridge: &Coefs<T, P>) -> Coefs<T, P> {
-        let p = self.p;
+        self.with_ridge(ridge, true)
+    }
+
+    /// From the factor of G + diag(ridge): the solution of the ridge system if `solve`, else
+    /// the factor's diagonal. One function for both (code size), not inlined (the copy of the
+    /// factor stays off the callers' stack frames).
+    #[inline(never)]
+    pub(crate) fn with_ridge(&self, ridge: &Coefs<T, P>, solve: bool) -> Coefs<T, P> {
         let mut f = *self;
-        for j in 0..=p {
-            let mut row = Coefs::splat(T::ZERO);
-            row[j] = T::ONE;
-            f.include(ridge[j], &mut row, j, T::ZERO);
+        f.add_ridge(ridge);
+        if solve {
+            f.back_substitute()
+        } else {
+            f.d
         }
-        f.back_substitute()
     }
 
     /// θ with R̄θ = t (the least-squares solution when every dᵢ > 0).
