@@ -977,10 +977,6 @@ mod imp {
             }
             // SAFETY: valid for n_features reads (caller).
             let x = unsafe { slice(x, n_features) }?;
-            if f.stats().rows() == u64::MAX {
-                // the row count would wrap (or panic in a debug build)
-                return Err(VIREG_ERR_OVERFLOW);
-            }
             f.observe(x, y).map_err(status)
         };
         // SAFETY: forwarded from the caller.
@@ -1019,11 +1015,6 @@ mod imp {
                 let xs = unsafe { slice(x, len) }?;
                 // SAFETY: as above.
                 let ys = unsafe { slice(y, n_rows) }?;
-                if f.stats().rows().checked_add(n_rows as u64).is_none() {
-                    // the row count would wrap (or panic in a debug build)
-                    accepted = n_rows;
-                    return Err(VIREG_ERR_OVERFLOW);
-                }
                 match f.observe_rows(xs, row_stride, ys) {
                     Ok(()) => {
                         accepted = n_rows;
@@ -1057,13 +1048,7 @@ mod imp {
             })
         };
         let Some(stats) = stats else { return s };
-        let op = |f: &mut FitOf<T>| {
-            if f.stats().rows().checked_add(stats.rows()).is_none() {
-                // the row count would wrap (or panic in a debug build)
-                return Err(VIREG_ERR_OVERFLOW);
-            }
-            f.merge(&stats).map_err(status)
-        };
+        let op = |f: &mut FitOf<T>| f.merge(&stats).map_err(status);
         // SAFETY: forwarded from the caller; no reference into `src` is live.
         unsafe { with_mut(dst, op) }
     }

@@ -64,10 +64,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// Folds one row: `x` holds the `p` features, `y` the response. A row with a NaN/∞, the wrong
     /// length, or whose inclusion would overflow is rejected and the summary is left unchanged.
     pub fn observe(&mut self, x: &[T], y: T) -> Result<()> {
+        let n = self.n.checked_add(1).ok_or(Error::Overflow)?;
         self.check_row(x, y)?;
         let mut next = *self;
         next.include_row(x, y);
-        next.n += 1;
+        next.n = n;
         self.commit(&next)
     }
 
@@ -94,6 +95,10 @@ impl<T: Real, const P: usize> Stats<T, P> {
         if xs.len() < needed {
             return Err((0, Error::Dimension));
         }
+        let n = match self.n.checked_add(rows as u64) {
+            Some(n) => n,
+            None => return Err((rows, Error::Overflow)),
+        };
         let mut next = *self;
         for (i, &y) in ys.iter().enumerate() {
             // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked above.
@@ -101,13 +106,14 @@ impl<T: Real, const P: usize> Stats<T, P> {
             self.check_row(x, y).map_err(|e| (i, e))?;
             next.include_row(x, y);
         }
-        next.n += rows as u64;
+        next.n = n;
         self.commit(&next).map_err(|e| (rows, e))
     }
 
     /// Adds the data summarised by `other` (same number of features) exactly: the result is the
     /// summary of both row sets, up to rounding. `self` is unchanged on error.
     pub fn merge(&mut self, other: &Self) -> Result<()> {
+        let n = self.n.checked_add(other.n).ok_or(Error::Overflow)?;
         if other.p != self.p {
             return Err(Error::Mismatch);
         }
@@ -127,7 +133,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
             next.include(w, &mut row, i, other.t[i]);
         }
         next.sserr += other.sserr;
-        next.n += other.n;
+        next.n = n;
         self.commit(&next)
     }
 

@@ -167,3 +167,37 @@ fn bad_rows_are_rejected_and_change_nothing() {
     assert_eq!(s.rows(), 3);
     assert!(Stats::<f32, 8>::new(0).is_err() && Stats::<f32, 8>::new(9).is_err());
 }
+
+/// The row count cannot wrap: doubling a summary by merging it into itself reaches 2⁶³ rows,
+/// then merges of 2⁶² … 2⁰ rows reach 2⁶⁴ − 1; one more row (alone, in a batch, or merged) is
+/// refused with Overflow and the summary is unchanged.
+#[test]
+fn row_count_overflow_is_refused() {
+    let mut pow: Vec<Stats<f64, 4>> = Vec::new(); // pow[k] summarises 2^k rows
+    let mut s: Stats<f64, 4> = Stats::new(2).unwrap();
+    s.observe(&[1.0, 2.0], 3.0).unwrap();
+    pow.push(s);
+    for _ in 0..63 {
+        let copy = s;
+        s.merge(&copy).unwrap();
+        pow.push(s);
+    }
+    assert_eq!(s.rows(), 1u64 << 63);
+    let copy = s;
+    assert_eq!(s.merge(&copy), Err(Error::Overflow));
+    assert_eq!(s, copy);
+    for k in (0..63).rev() {
+        s.merge(&pow[k]).unwrap();
+    }
+    assert_eq!(s.rows(), u64::MAX);
+    let full = s;
+    assert_eq!(s.observe(&[0.5, -1.0], 1.0), Err(Error::Overflow));
+    assert_eq!(
+        s.observe_rows(&[0.5, -1.0], 2, &[1.0]),
+        Err((1, Error::Overflow))
+    );
+    assert_eq!(s.merge(&pow[0]), Err(Error::Overflow));
+    assert_eq!(s, full);
+    assert_eq!(s.observe_rows(&[], 2, &[]), Ok(()));
+    assert_eq!(s, full);
+}
