@@ -404,7 +404,9 @@ impl Reader<'_> {
         let nonneg = |l: &Latent<T, P>| {
             l.u >= T::ZERO && l.theta.alpha >= T::ZERO && l.theta.beta.iter().all(|x| *x >= T::ZERO)
         };
-        if lr <= T::ZERO || !nonneg(&v.loc) || !nonneg(&v.rho) {
+        // The running learning rate may have decayed (lrd < 1) to zero: only a negative one is
+        // impossible.
+        if lr < T::ZERO || !nonneg(&v.loc) || !nonneg(&v.rho) {
             return Err(Error::BadCheckpoint);
         }
         Ok(Adam {

@@ -484,9 +484,9 @@ fn hostile_content<T: Normal, const Q: usize>() -> usize {
     hostile(&ck, &mut target, bad, "eval_every 0", |b| {
         put_u32(b, f("eval_every"), 0)
     });
-    // optimiser: learning rate <= 0, negative second moments (own and restore point)
-    hostile(&ck, &mut target, bad, "adam lr 0", |b| {
-        put_real(b, f("adam.lr_now"), w, 0.0)
+    // optimiser: learning rate < 0, negative second moments (own and restore point)
+    hostile(&ck, &mut target, bad, "adam lr < 0", |b| {
+        put_real(b, f("adam.lr_now"), w, -1e-3)
     });
     hostile(&ck, &mut target, bad, "adam v < 0", |b| {
         put_real(b, f("adam.v"), w, -1e-3)
@@ -575,4 +575,28 @@ fn c_hostile<T: Prec>() {
 fn c_abi_hostile_checkpoints_are_refused() {
     c_hostile::<f32>();
     c_hostile::<f64>();
+}
+
+/// A learning rate decayed to zero (Pyro's `lrd` < 1 over many steps) is a legitimate state:
+/// its checkpoint loads, and the loaded fit continues exactly (found by `cargo fuzz`).
+fn decayed_rate_round_trips<T: Normal>() {
+    let mut c: Config<T> = cfg();
+    c.adam.lrd = T::c(0.5);
+    let (xs, ys) = data::<T>(50, 2, 3);
+    let mut f: Fit<T, 4> = Fit::new(2, c).unwrap();
+    f.observe_rows(&xs, 2, &ys).unwrap();
+    f.steps(2000).unwrap();
+    let mut buf = vec![0u8; Fit::<T, 4>::CHECKPOINT_BYTES];
+    f.save(&mut buf).unwrap();
+    let mut g = Fit::<T, 4>::from_checkpoint(&buf).unwrap();
+    let mut again = vec![0u8; buf.len()];
+    g.save(&mut again).unwrap();
+    assert_eq!(buf, again);
+    assert_eq!(losses(&mut f, 5), losses(&mut g, 5));
+}
+
+#[test]
+fn a_decayed_learning_rate_round_trips() {
+    decayed_rate_round_trips::<f32>();
+    decayed_rate_round_trips::<f64>();
 }
