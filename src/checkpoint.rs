@@ -104,7 +104,11 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         if buf.len() < HEADER {
             return Err(Error::BufferTooSmall);
         }
-        let mut r = Reader { buf, pos: 4 };
+        let mut r = Reader {
+            buf,
+            pos: 4,
+            plus_inf: false,
+        };
         if r.u16() != CHECKPOINT_VERSION || buf[7] != 0 {
             return Err(Error::BadCheckpoint);
         }
@@ -122,7 +126,11 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         if crc32(&buf[..len - CRC]) != stored {
             return Err(Error::Checksum);
         }
-        let mut r = Reader { buf, pos: HEADER };
+        let mut r = Reader {
+            buf,
+            pos: HEADER,
+            plus_inf: false,
+        };
         let fit = Self::read_payload(&mut r)?;
         debug_assert_eq!(r.pos, len - CRC);
         Ok(fit)
@@ -342,6 +350,10 @@ impl Writer<'_> {
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// Accept +∞ as well as finite scalars (Adam's second moments: a gradient beyond the
+    /// square root of the precision's range makes one +∞, which freezes that parameter but is
+    /// a state the kernel reaches, so a checkpoint must carry it).
+    plus_inf: bool,
 }
 
 impl Reader<'_> {
@@ -369,7 +381,7 @@ impl Reader<'_> {
     /// A finite scalar.
     fn real<T: Normal>(&mut self) -> Result<T> {
         let v: T = self.any_real();
-        if v.is_finite() {
+        if v.is_finite() || (self.plus_inf && v == T::INFINITY) {
             Ok(v)
         } else {
             Err(Error::BadCheckpoint)
@@ -400,7 +412,10 @@ impl Reader<'_> {
         let b1t = self.real()?;
         let b2t = self.real()?;
         let m = self.guide()?;
-        let v: Guide<T, P> = self.guide()?;
+        self.plus_inf = true;
+        let v: Result<Guide<T, P>> = self.guide();
+        self.plus_inf = false;
+        let v = v?;
         let nonneg = |l: &Latent<T, P>| {
             l.u >= T::ZERO && l.theta.alpha >= T::ZERO && l.theta.beta.iter().all(|x| *x >= T::ZERO)
         };
