@@ -106,7 +106,7 @@ fn dim(r: &mut Reader, p: usize) -> usize {
 
 fn vals<T: Prec>(r: &mut Reader, n: usize) -> Vec<T> {
     // Mostly ordinary values: one byte picks whether this vector gets hostile ones.
-    let hostile = r.u8() % 4 == 0;
+    let hostile = r.u8().is_multiple_of(4);
     (0..n.max(1))
         .map(|i| {
             if hostile || i < 2 {
@@ -140,7 +140,7 @@ fn call<T: Prec>(op: u8, st: &mut [Buf], r: &mut Reader) {
             if T::cfg_bits(&cfg)[12] > 16 {
                 T::cfg_set(&mut cfg, 12, 0.0, 16);
             }
-            let null = r.u8() % 8 == 0;
+            let null = r.u8().is_multiple_of(8);
             let c = if null {
                 core::ptr::null()
             } else {
