@@ -182,7 +182,7 @@ pub fn queries<T: Prec>(fit: &Buf, p: usize, r: &mut Reader) {
 /// Tolerate the known findings 1 and 2 of ../README.md (a learning rate decayed to 0, an Adam
 /// moment overflowed to infinity: save writes what load refuses) so fuzzing can go on past
 /// them; set to false to reproduce them.
-pub const TOLERATE_KNOWN_CHECKPOINT_FINDINGS: bool = true;
+pub const TOLERATE_KNOWN_CHECKPOINT_FINDINGS: bool = false;
 
 /// Whether checkpoint `ck` shows known finding 1 or 2.
 fn known_finding<T: Prec>(ck: &[u8]) -> bool {
