@@ -140,9 +140,8 @@ pub(crate) fn optimum<T: Real, const P: usize>(
     let prec = &mc.prec;
     // Start the u-block near the maximum-likelihood noise level (or the prior median without data).
     let (mut mu, mut su) = if stats.rows() > 1 {
-        let rows = n;
-        let v = (stats.sserr() / rows).max(T::c(1e-30));
-        (T::c(0.5) * v.ln(), (T::ONE / (T::c(2.0) * rows)).sqrt())
+        let v = (stats.sserr() / n).max(T::c(1e-30));
+        (T::c(0.5) * v.ln(), (T::ONE / (T::c(2.0) * n)).sqrt())
     } else {
         (prior.median_u(), T::c(0.1))
     };

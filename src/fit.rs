@@ -477,7 +477,8 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             i += 1;
             if detect && !converged {
                 // Zero when i is a multiple of eval_every (every step counts down until
-                // convergence, after which no block ends).
+                // convergence, after which no block ends). Kept apart from the test below:
+                // nesting the block in here costs 88 bytes of Cortex-M flash (measured).
                 to_eval -= 1;
             }
             if detect && !converged && to_eval == 0 {

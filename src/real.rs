@@ -354,10 +354,10 @@ pub(crate) fn exp_nonpos<T: Real>(x: T) -> T {
         (T::c(0.693_145_751_953_125), T::c(1.428_606_765_330_187e-6))
     };
     let r = (x - k * hi) - k * lo;
+    // The coefficients are converted to T in the arrays, not in the loops: a loop that is not
+    // unrolled would convert at run time (software double on f32 targets).
     let poly = if T::BYTES == 8 {
         let mut acc = T::c(1.0 / 6_227_020_800.0); // 1/13!
-                                                   // Converted here, not in the loop: a loop that is not unrolled would convert at run
-                                                   // time (software double on f32 targets).
         for c in [
             T::c(1.0 / 479_001_600.0),
             T::c(1.0 / 39_916_800.0),
