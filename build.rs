@@ -57,11 +57,21 @@ fn zig_tables() -> String {
         .collect();
     writeln!(
         s,
-        "pub(crate) static ZIG32_KD: [i8; 128] = [{}];\n\
+        "#[cfg(any(test, target_os = \"none\"))]\n\
+         pub(crate) static ZIG32_KD: [i8; 128] = [{}];\n\
+         #[cfg(any(test, target_os = \"none\"))]\n\
          pub(crate) const ZIG32_K01: [u32; 2] = [{}, {}];",
         kd.join(", "),
         k[0] as u32,
         k[1] as u32
+    )
+    .unwrap();
+    // Hosts look K up whole (a division per draw costs more there than 512 bytes of table).
+    writeln!(
+        s,
+        "#[cfg(not(target_os = \"none\"))]\n\
+         pub(crate) static ZIG32_K: [u32; 128] = [{}];",
+        list(&k, &|x| format!("{}", x as u32))
     )
     .unwrap();
     writeln!(

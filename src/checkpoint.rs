@@ -232,9 +232,14 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         stats.n = r.u64();
         stats.d = r.coefs()?;
         stats.t = r.coefs()?;
-        for row in stats.rbar.iter_mut() {
-            for v in row.iter_mut() {
+        // Entries outside the strict upper triangle of the p features are zero in every
+        // summary (the hosts' residual reads whole rows: a forged value there would count).
+        for (i, row) in stats.rbar.iter_mut().enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
                 *v = r.real()?;
+                if (c < i || c >= p) && *v != T::ZERO {
+                    return Err(bad);
+                }
             }
         }
         stats.sserr = r.real()?;

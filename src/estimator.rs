@@ -10,6 +10,8 @@
 
 use crate::guide::Guide;
 use crate::model::{log_joint_grad, ModelConsts};
+#[cfg(not(target_os = "none"))]
+use crate::real::{ln_1p_unit, softplus_sigmoid_core};
 use crate::real::{softplus_sigmoid, Real, LN_2PI};
 use crate::rng::Normal;
 use crate::stats::Stats;
@@ -37,6 +39,82 @@ impl Default for Estimator {
 
 /// Scales s = softplus(ρ) and their derivatives ds/dρ = sigmoid(ρ) into `s` and `sig`, and
 /// returns Σ ln s. (Outputs as arguments: a returned tuple is one more copy on the stack.)
+///
+/// The coefficients' loop has no branch or call ([`softplus_sigmoid_core`]), so it vectorises;
+/// if some ρ is out of that function's range, every scale is redone by [`softplus_sigmoid`].
+/// Σ ln s is Σ (exponent·ln 2) + ln of the product of the significands, renormalised at each
+/// factor (no overflow or underflow whatever the number of features): one logarithm.
+#[cfg(not(target_os = "none"))]
+#[inline]
+pub(crate) fn scales<T: Real, const P: usize>(
+    g: &Guide<T, P>,
+    p: usize,
+    s: &mut Latent<T, P>,
+    sig: &mut Latent<T, P>,
+) -> T {
+    // Four latents at a time through fixed-size arrays: the four evaluations become vector
+    // instructions (a loop over the p coefficients is not vectorised for small p).
+    const L: usize = 4;
+    let n = p + 2;
+    let mut ok = true;
+    let mut i = 0;
+    while i < n {
+        let mut r = [T::ZERO; L];
+        for (l, rl) in r.iter_mut().enumerate() {
+            if i + l < n {
+                *rl = g.rho.get(i + l, p);
+            }
+        }
+        let (mut a, mut b, mut good) = ([T::ZERO; L], [T::ZERO; L], [true; L]);
+        for l in 0..L {
+            (a[l], b[l], good[l]) = softplus_sigmoid_core(r[l]);
+        }
+        for l in 0..L.min(n - i) {
+            *s.get_mut(i + l, p) = a[l];
+            *sig.get_mut(i + l, p) = b[l];
+            ok &= good[l];
+        }
+        i += L;
+    }
+    if !ok {
+        return scales_exact(g, p, s, sig);
+    }
+    let (mut ex, mut prod) = (0i32, T::ONE);
+    let mut acc = |v: T| {
+        let (e1, m1) = v.split_exp();
+        let (e2, m2) = (prod * m1).split_exp();
+        ex += e1 + e2;
+        prod = m2;
+    };
+    acc(s.theta.alpha);
+    s.theta.beta[..p].iter().for_each(|v| acc(*v));
+    acc(s.u);
+    T::from_i32(ex) * T::c(core::f64::consts::LN_2) + ln_1p_unit(prod - T::ONE)
+}
+
+/// [`scales`] for every finite ρ, one by one (off the fast path: some ρ < [`Real::RHO_MIN`] or
+/// a scale above 700 in f64, 87 in f32).
+#[cfg(not(target_os = "none"))]
+#[inline(never)]
+fn scales_exact<T: Real, const P: usize>(
+    g: &Guide<T, P>,
+    p: usize,
+    s: &mut Latent<T, P>,
+    sig: &mut Latent<T, P>,
+) -> T {
+    let mut lns = T::ZERO;
+    for i in 0..p + 2 {
+        let (a, b) = softplus_sigmoid(g.rho.get(i, p));
+        *s.get_mut(i, p) = a;
+        *sig.get_mut(i, p) = b;
+        lns += a.ln();
+    }
+    lns
+}
+
+/// [`scales`] on microcontrollers: one latent at a time, Σ ln s from a running product
+/// (logarithms only when it leaves [1e-15, 1e15]): less flash than the hosts' version.
+#[cfg(target_os = "none")]
 #[inline]
 pub(crate) fn scales<T: Real, const P: usize>(
     g: &Guide<T, P>,

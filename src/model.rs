@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 use crate::error::{Error, Result};
+#[cfg(not(target_os = "none"))]
+use crate::real::exp_pair;
 use crate::real::{Real, LN_2PI};
 use crate::stats::Stats;
 use crate::vector::Coefs;
@@ -108,8 +110,13 @@ pub(crate) fn log_joint_grad<T: Real, const P: usize>(
 ) -> (T, T) {
     let p = stats.features();
     let rss = stats.rss_grad(theta, g_theta); // g_theta = Gθ − b
-    let e2u = (u + u).exp();
-    let em2u = T::ONE / e2u;
+    #[cfg(not(target_os = "none"))]
+    let (e2u, em2u) = exp_pair(u + u);
+    #[cfg(target_os = "none")]
+    let (e2u, em2u) = {
+        let e = (u + u).exp();
+        (e, T::ONE / e)
+    };
     let mut quad = T::ZERO;
     let mut f = |th: T, pr: T, g: &mut T| {
         quad += th * th * pr;

@@ -82,15 +82,30 @@ pub trait Normal: Real {
     fn uniform_open<R: Rng + ?Sized>(rng: &mut R) -> Self;
 }
 
-/// Ziggurat K table of the f32 sampler: 2²⁴·W[i−1]/W[i] in f32 corrected by the stored
-/// difference (build.rs), so exactly the table's value; K[0] and K[1] are constants.
+/// Ziggurat K table of the f32 sampler, looked up (hosts).
+#[cfg(not(target_os = "none"))]
 #[inline(always)]
 fn zig32_k(i: usize) -> u32 {
+    ZIG32_K[i]
+}
+
+/// [`zig32_k`] on microcontrollers: computed from W (less flash than a table of K).
+#[cfg(any(test, target_os = "none"))]
+#[inline(always)]
+fn zig32_k_computed(i: usize) -> u32 {
     if i < 2 {
         return ZIG32_K01[i];
     }
     let approx = ((ZIG32_W[i - 1] / ZIG32_W[i]) * 16_777_216.0) as u32;
     approx.wrapping_add_signed(i32::from(ZIG32_KD[i]))
+}
+
+/// On microcontrollers the K table is 2²⁴·W[i−1]/W[i] in f32 corrected by the stored
+/// difference (build.rs), so exactly the table's value; K[0] and K[1] are constants.
+#[cfg(target_os = "none")]
+#[inline(always)]
+fn zig32_k(i: usize) -> u32 {
+    zig32_k_computed(i)
 }
 
 /// Ziggurat F table of the f32 sampler: e^(−x²/2) at x = W·2²⁴ corrected by the stored number
@@ -211,6 +226,7 @@ mod tests {
         }
         for i in 0..128 {
             assert_eq!(zig32_k(i), kn[i] as u32, "K[{i}]");
+            assert_eq!(zig32_k_computed(i), kn[i] as u32, "computed K[{i}]");
             assert_eq!(ZIG32_W[i], wn[i] as f32, "W[{i}]");
             assert_eq!(zig32_f(i).to_bits(), (fnn[i] as f32).to_bits(), "F[{i}]");
         }

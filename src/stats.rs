@@ -10,6 +10,8 @@
 
 use crate::error::{Error, Result};
 use crate::real::Real;
+#[cfg(any(test, not(target_os = "none")))]
+use crate::vector::dot4;
 use crate::vector::Coefs;
 
 /// The sufficient statistics of the rows seen so far, for up to `P` features.
@@ -211,8 +213,62 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 
     /// Residual sum of squares at θ, and `grad = Gθ − b = Aᵀ(Aθ − y)`, both from the factor.
+    /// Only θ's first p + 1 entries are read.
     #[inline]
     pub fn rss_grad(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
+        #[cfg(target_os = "none")]
+        return self.rss_grad_tri(theta, grad);
+        #[cfg(not(target_os = "none"))]
+        self.rss_grad_dense(theta, grad)
+    }
+
+    /// [`Stats::rss_grad`] over whole rows of `rbar`, whose entries outside the strict upper
+    /// triangle of the p features are zero (an invariant of this type, checked on checkpoint
+    /// load): fixed-length dot products in four interleaved partial sums and fixed-length
+    /// row updates, which vectorise, in place of the triangle's short loops. Hosts only: on
+    /// a microcontroller the zeros would cost more than the loops (no vector unit).
+    #[cfg(any(test, not(target_os = "none")))]
+    #[inline(always)]
+    pub(crate) fn rss_grad_dense(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
+        let p = self.p;
+        // β with zeros past p (the caller's entries there are not ours to read).
+        let mut beta = [T::ZERO; P];
+        beta[..p].copy_from_slice(&theta.beta[..p]);
+        // Row 0 (intercept): r₀ = α − t₀ + R̄₀·β.
+        let r0 = theta.alpha - self.t.alpha + dot4(&self.rbar[0], &beta);
+        let w0 = self.d.alpha * r0;
+        let mut rss = self.sserr + w0 * r0;
+        // grad = R̄ᵀ w, row by row: gβ += w_i·R̄_i (R̄_i is zero left of its diagonal).
+        grad.alpha = w0;
+        let mut g = [T::ZERO; P];
+        for (gj, a) in g.iter_mut().zip(&self.rbar[0]) {
+            *gj = *a * w0;
+        }
+        // Rows 1..=p (feature k = i − 1): r = β_k − t_k + R̄_i·β, with R̄_i = rbar[i] (row
+        // p has no entries right of the diagonal: rbar has P rows).
+        for k in 0..p {
+            let row = self.rbar.get(k + 1);
+            let dotk = match row {
+                Some(row) if k + 1 < p => dot4(row, &beta),
+                _ => T::ZERO,
+            };
+            let r = beta[k] - self.t.beta[k] + dotk;
+            let wk = self.d.beta[k] * r;
+            rss += wk * r;
+            g[k] += wk;
+            if let (Some(row), true) = (row, k + 1 < p) {
+                for (gj, a) in g.iter_mut().zip(row) {
+                    *gj += *a * wk;
+                }
+            }
+        }
+        grad.beta[..p].copy_from_slice(&g[..p]);
+        rss
+    }
+
+    /// [`Stats::rss_grad`] over the triangle only (microcontrollers; [`Stats::rss`]).
+    #[inline(always)]
+    pub(crate) fn rss_grad_tri(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
         let p = self.p;
         let beta = &theta.beta[..p];
         // Row 0 (intercept): r₀ = α − t₀ + R̄₀·β.
@@ -253,11 +309,18 @@ impl<T: Real, const P: usize> Stats<T, P> {
         rss
     }
 
-    /// Residual sum of squares at θ: [`Stats::rss_grad`]'s (the same operations in the same
-    /// order; one function less in flash), its gradient discarded.
+    /// Residual sum of squares at θ, by the triangle's loops (its gradient discarded: one
+    /// function less in flash). The exact solver and the condition estimate use it: their
+    /// convergence tests, at rounding level, were established with these operations in this
+    /// order; on hosts the SVI step's [`Stats::rss_grad`] rounds differently (within a few
+    /// units of the last place).
     pub fn rss(&self, theta: &Coefs<T, P>) -> T {
         let mut grad = Coefs::splat(T::ZERO);
-        self.rss_grad(theta, &mut grad)
+        // On microcontrollers rss_grad is the triangle: call it, not a second inlined copy.
+        #[cfg(target_os = "none")]
+        return self.rss_grad(theta, &mut grad);
+        #[cfg(not(target_os = "none"))]
+        self.rss_grad_tri(theta, &mut grad)
     }
 
     /// The diagonal of G = AᵀA: G_jj = Σ_{i≤j} dᵢ R̄ᵢⱼ².
@@ -351,5 +414,54 @@ impl<T: Real, const P: usize> Stats<T, P> {
             s += self.d[k] * self.t[k] * self.t[k];
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hosts' dense residual and gradient against the triangle's (the microcontrollers'),
+    /// for every p of a capacity of 7 (a remainder after the groups of four), f32 and f64.
+    fn dense_matches_triangle<T: Real>(tol: f64) {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        };
+        for p in 1..=7 {
+            let mut s: Stats<T, 7> = Stats::new(p).unwrap();
+            for _ in 0..50 {
+                let x: [T; 7] = core::array::from_fn(|_| T::c(next()));
+                s.observe(&x[..p], T::c(next() * 3.0)).unwrap();
+            }
+            // Entries past p are garbage: neither version may read them.
+            let mut theta = Coefs::splat(T::c(f64::NAN));
+            theta.alpha = T::c(next());
+            for b in &mut theta.beta[..p] {
+                *b = T::c(next());
+            }
+            let (mut g1, mut g2) = (Coefs::splat(T::ZERO), Coefs::splat(T::ZERO));
+            let r1 = s.rss_grad_dense(&theta, &mut g1);
+            let r2 = s.rss_grad_tri(&theta, &mut g2);
+            let close = |a: T, b: T| (a - b).abs().to_f64() <= tol * (1.0 + b.abs().to_f64());
+            assert!(close(r1, r2), "p = {p}: rss {r1:?} vs {r2:?}");
+            for i in 0..=p {
+                assert!(
+                    close(g1[i], g2[i]),
+                    "p = {p}: grad[{i}] {:?} vs {:?}",
+                    g1[i],
+                    g2[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dense_rss_grad_matches_triangle() {
+        dense_matches_triangle::<f64>(1e-12);
+        dense_matches_triangle::<f32>(1e-4);
     }
 }

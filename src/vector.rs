@@ -167,3 +167,21 @@ impl<T: Real, const P: usize> Latent<T, P> {
         n
     }
 }
+
+/// Σ a[c]·b[c] over the whole arrays, in four interleaved partial sums added pairwise at the
+/// end: a fixed order of operations (the same result on every call) that vectorises.
+#[cfg(any(test, not(target_os = "none")))]
+#[inline(always)]
+pub(crate) fn dot4<T: Real, const P: usize>(a: &[T; P], b: &[T; P]) -> T {
+    let mut acc = [T::ZERO; 4];
+    let (mut ca, mut cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    for (l, (x, y)) in ca.remainder().iter().zip(cb.remainder()).enumerate() {
+        acc[l] += *x * *y;
+    }
+    (acc[0] + acc[2]) + (acc[1] + acc[3])
+}
