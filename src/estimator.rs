@@ -15,6 +15,8 @@ use crate::real::{ln_1p_unit, softplus_sigmoid_core};
 use crate::real::{softplus_sigmoid, Real, LN_2PI};
 use crate::rng::Normal;
 use crate::stats::Stats;
+#[cfg(not(target_os = "none"))]
+use crate::vector::LANES;
 use crate::vector::{Coefs, Latent};
 use rand_core::Rng;
 
@@ -38,12 +40,14 @@ impl Default for Estimator {
 }
 
 /// Scales s = softplus(ρ) and their derivatives ds/dρ = sigmoid(ρ) into `s` and `sig`, and
-/// returns Σ ln s. (Outputs as arguments: a returned tuple is one more copy on the stack.)
+/// returns Σ ln s if `want_lns`, else 0 (it is finite whenever the scales are: ρ ≥
+/// [`Real::RHO_MIN`]). (Outputs as arguments: a returned tuple is one more copy on the stack.)
 ///
-/// The coefficients' loop has no branch or call ([`softplus_sigmoid_core`]), so it vectorises;
-/// if some ρ is out of that function's range, every scale is redone by [`softplus_sigmoid`].
-/// Σ ln s is Σ (exponent·ln 2) + ln of the product of the significands, renormalised at each
-/// factor (no overflow or underflow whatever the number of features): one logarithm.
+/// Four latents at a time ([`Latent::group`]), by [`softplus_sigmoid_core`] (no branch or
+/// call): the four evaluations become vector instructions. If some ρ is out of that
+/// function's range, every scale is redone by [`softplus_sigmoid`]. Σ ln s is the sum of the
+/// exponents times ln 2 plus the logarithm of the product of the significands, renormalised at
+/// each factor (no overflow or underflow whatever the number of features): one logarithm.
 #[cfg(not(target_os = "none"))]
 #[inline]
 pub(crate) fn scales<T: Real, const P: usize>(
@@ -51,33 +55,25 @@ pub(crate) fn scales<T: Real, const P: usize>(
     p: usize,
     s: &mut Latent<T, P>,
     sig: &mut Latent<T, P>,
+    want_lns: bool,
 ) -> T {
-    // Four latents at a time through fixed-size arrays: the four evaluations become vector
-    // instructions (a loop over the p coefficients is not vectorised for small p).
-    const L: usize = 4;
-    let n = p + 2;
     let mut ok = true;
-    let mut i = 0;
-    while i < n {
-        let mut r = [T::ZERO; L];
-        for (l, rl) in r.iter_mut().enumerate() {
-            if i + l < n {
-                *rl = g.rho.get(i + l, p);
-            }
-        }
-        let (mut a, mut b, mut good) = ([T::ZERO; L], [T::ZERO; L], [true; L]);
-        for l in 0..L {
+    for k in 0..Latent::<T, P>::groups(p) {
+        let r = g.rho.group(k, p);
+        let (mut a, mut b, mut good) = ([T::ZERO; LANES], [T::ZERO; LANES], [true; LANES]);
+        for l in 0..LANES {
             (a[l], b[l], good[l]) = softplus_sigmoid_core(r[l]);
         }
-        for l in 0..L.min(n - i) {
-            *s.get_mut(i + l, p) = a[l];
-            *sig.get_mut(i + l, p) = b[l];
-            ok &= good[l];
-        }
-        i += L;
+        s.set_group(k, p, &a);
+        sig.set_group(k, p, &b);
+        // Lanes past the entries hold ρ = 0: always good.
+        ok = good.iter().fold(ok, |o, g| o & *g);
     }
     if !ok {
         return scales_exact(g, p, s, sig);
+    }
+    if !want_lns {
+        return T::ZERO;
     }
     let (mut ex, mut prod) = (0i32, T::ONE);
     let mut acc = |v: T| {
@@ -112,8 +108,9 @@ fn scales_exact<T: Real, const P: usize>(
     lns
 }
 
-/// [`scales`] on microcontrollers: one latent at a time, Σ ln s from a running product
-/// (logarithms only when it leaves [1e-15, 1e15]): less flash than the hosts' version.
+/// [`scales`] on microcontrollers: one latent at a time, Σ ln s (always: `_want_lns` is
+/// ignored, a test costs flash) from a running product (logarithms only when it leaves
+/// [1e-15, 1e15]): less flash than the hosts' version.
 #[cfg(target_os = "none")]
 #[inline]
 pub(crate) fn scales<T: Real, const P: usize>(
@@ -121,6 +118,7 @@ pub(crate) fn scales<T: Real, const P: usize>(
     p: usize,
     s: &mut Latent<T, P>,
     sig: &mut Latent<T, P>,
+    _want_lns: bool,
 ) -> T {
     *s = g.rho;
     *sig = g.rho;
@@ -144,7 +142,9 @@ pub(crate) fn scales<T: Real, const P: usize>(
     acc + prod.ln()
 }
 
-/// Monte Carlo loss and gradient (into `grad`, as d loss / d(loc, ρ)).
+/// Monte Carlo loss and gradient (into `grad`, as d loss / d(loc, ρ)). Without `want_loss`
+/// (hosts), the returned value lacks the loss's Σ ln s term, which is finite for every
+/// accepted guide: finite exactly when the loss is.
 pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
@@ -152,10 +152,11 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
     particles: u32,
     rng: &mut R,
     grad: &mut Guide<T, P>,
+    want_loss: bool,
 ) -> T {
     let p = stats.features();
     let (mut s, mut sig) = (guide.rho, guide.rho);
-    let lns = scales(guide, p, &mut s, &mut sig);
+    let lns = scales(guide, p, &mut s, &mut sig, want_loss);
     // The sums of the particles' gradients (of log p, and of log p times ε) accumulate in
     // `grad` itself (loc and rho): fewer vectors on the stack.
     grad.loc = Latent::splat(T::ZERO);
@@ -208,7 +209,21 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
         loss += -(lp + neg_logq0 + T::c(0.5) * e2);
     }
     let inv_k = T::ONE / T::from_u64(k as u64);
-    // d loss/dm = −mean(g); d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ). One pass.
+    // d loss/dm = −mean(g); d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ). One pass; on hosts
+    // by groups of four (vector divisions).
+    #[cfg(not(target_os = "none"))]
+    for g in 0..Latent::<T, P>::groups(p) {
+        let (mut o, mut a) = (grad.loc.group(g, p), grad.rho.group(g, p));
+        let (si, sg) = (s.group(g, p), sig.group(g, p));
+        for l in 0..LANES {
+            o[l] = -o[l] * inv_k;
+            // (Lanes past the entries divide by zero; they are not written back.)
+            a[l] = -(a[l] * inv_k + T::ONE / si[l]) * sg[l];
+        }
+        grad.loc.set_group(g, p, &o);
+        grad.rho.set_group(g, p, &a);
+    }
+    #[cfg(target_os = "none")]
     Latent::zip4(
         &mut grad.loc,
         &s,
@@ -235,7 +250,7 @@ pub(crate) fn analytic_loss_grad<T: Real, const P: usize>(
     let n = mc.n;
     let prec = &mc.prec;
     let (mut s, mut sig) = (guide.rho, guide.rho);
-    let lns = scales(guide, p, &mut s, &mut sig);
+    let lns = scales(guide, p, &mut s, &mut sig, true);
     let m = &guide.loc;
     let mut gth = Coefs::splat(T::ZERO);
     let rss_m = stats.rss_grad(&m.theta, &mut gth); // gth = G m − b

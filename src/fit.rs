@@ -295,11 +295,24 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         ModelConsts::new(&self.stats, &self.cfg.prior)
     }
 
-    fn loss_grad_with(&mut self, mc: &ModelConsts<T, P>, grad: &mut Guide<T, P>) -> T {
+    /// The loss and gradient; without `want_loss` the value returned may lack a term that is
+    /// finite for every accepted guide (see `mc_loss_grad`): only its finiteness counts.
+    fn loss_grad_with(
+        &mut self,
+        mc: &ModelConsts<T, P>,
+        grad: &mut Guide<T, P>,
+        want_loss: bool,
+    ) -> T {
         match self.cfg.estimator {
-            Estimator::MonteCarlo { particles } => {
-                mc_loss_grad(&self.stats, mc, &self.guide, particles, &mut self.rng, grad)
-            }
+            Estimator::MonteCarlo { particles } => mc_loss_grad(
+                &self.stats,
+                mc,
+                &self.guide,
+                particles,
+                &mut self.rng,
+                grad,
+                want_loss,
+            ),
             Estimator::Analytic => {
                 let gd = self.stats.gram_diag();
                 analytic_loss_grad(&self.stats, mc, &gd, &self.guide, Some(grad))
@@ -311,7 +324,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     /// configured estimator. Monte Carlo draws advance the generator.
     pub fn loss_grad(&mut self, grad: &mut Guide<T, P>) -> T {
         let mc = self.consts();
-        self.loss_grad_with(&mc, grad)
+        self.loss_grad_with(&mc, grad, true)
     }
 
     /// The exact ELBO of a guide (analytic expectation, no sampling).
@@ -337,11 +350,12 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         Ok(())
     }
 
+    /// One step; the loss returned is only meaningful with `want_loss` (see `loss_grad_with`).
     #[inline]
-    fn step_inner(&mut self, mc: &ModelConsts<T, P>, lr_scale: T) -> Result<T> {
+    fn step_inner(&mut self, mc: &ModelConsts<T, P>, lr_scale: T, want_loss: bool) -> Result<T> {
         let p = self.features();
         let mut grad = self.guide;
-        let loss = self.loss_grad_with(mc, &mut grad);
+        let loss = self.loss_grad_with(mc, &mut grad, want_loss);
         if !loss.is_finite() || !grad.all_finite(p) {
             // The current point is already bad: go back to the last one whose loss was finite.
             self.restore_prev();
@@ -385,7 +399,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     pub fn step(&mut self) -> Result<T> {
         self.avg = Average::empty();
         let mc = self.consts();
-        self.step_inner(&mc, T::ONE)
+        self.step_inner(&mc, T::ONE, true)
     }
 
     /// `n` SVI steps; returns the last loss (NaN if n = 0). Exactly `n` calls of
@@ -396,8 +410,8 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         self.avg = Average::empty();
         let mut loss = T::c(f64::NAN);
         let mc = self.consts();
-        for _ in 0..n {
-            loss = self.step_inner(&mc, T::ONE)?;
+        for i in 0..n {
+            loss = self.step_inner(&mc, T::ONE, i + 1 == n)?;
         }
         Ok(loss)
     }
@@ -449,7 +463,11 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             if i >= tail_start {
                 lr_scale *= decay;
             }
-            loss = match self.step_inner(&mc, lr_scale) {
+            // The loss is reported on hook steps and the last step only (on microcontrollers
+            // it is always computed: the test would cost flash and save nothing there).
+            let want =
+                cfg!(target_os = "none") || (report_every > 0 && to_report == 0) || i + 1 >= end;
+            loss = match self.step_inner(&mc, lr_scale, want) {
                 Ok(l) => l,
                 Err(e) => {
                     // Diverged: the posterior is the restored point, not an average of the

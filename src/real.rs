@@ -218,7 +218,28 @@ macro_rules! impl_real {
     };
 }
 
-#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+/// √x on hosts, where std is linked (lib.rs): std's, the IEEE operation itself, which the
+/// compiler knows and can vectorise (libm's is an opaque instruction in inline assembly); the
+/// same correctly rounded value.
+#[cfg(not(target_os = "none"))]
+#[inline(always)]
+fn sqrt32(x: f32) -> f32 {
+    f32::sqrt(x)
+}
+
+/// See [`sqrt32`].
+#[cfg(not(target_os = "none"))]
+#[inline(always)]
+fn sqrt64(x: f64) -> f64 {
+    f64::sqrt(x)
+}
+
+#[cfg(target_os = "none")]
+use libm::sqrt as sqrt64;
+#[cfg(all(
+    target_os = "none",
+    not(all(target_arch = "arm", target_abi = "eabihf"))
+))]
 use libm::sqrtf as sqrt32;
 /// `n as f32` (correctly rounded): the top 32 bits, with a sticky bit for the rest, rounded
 /// once. Not compiler_builtins' 64-bit conversion: together with [`f32_to_u64`], less flash on
@@ -257,16 +278,19 @@ fn f64_to_u64(x: f64) -> u64 {
     x as u64
 }
 
-/// √x in f32: libm's where it is fast (hosts) or must be integer-only (soft float); with a
-/// hardware FPU but no square root that libm knows of (hard-float 32-bit ARM), [`sqrt_f32`].
-#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+/// √x in f32 on bare metal: libm's where it must be integer-only (soft float); with a hardware
+/// FPU but no square root that libm knows of (hard-float 32-bit ARM), [`sqrt_f32`].
+#[cfg(all(target_os = "none", target_arch = "arm", target_abi = "eabihf"))]
 use sqrt_f32 as sqrt32;
 
 /// The correctly rounded √x in f32 (the same value as IEEE 754's, as libm's `sqrtf`) from three
 /// Newton steps in f32 and an exact integer check of the rounding; no table (libm's costs 480
 /// bytes of flash on Cortex-M4F). Tested against libm over every significand of both exponent
 /// parities, every subnormal and special values.
-#[cfg_attr(not(all(target_arch = "arm", target_abi = "eabihf")), allow(dead_code))]
+#[cfg_attr(
+    not(all(target_os = "none", target_arch = "arm", target_abi = "eabihf")),
+    allow(dead_code)
+)]
 #[inline(never)]
 pub(crate) fn sqrt_f32(x: f32) -> f32 {
     let b = x.to_bits();
@@ -329,7 +353,7 @@ impl_real!(
     -700.0,
     u64_to_f64,
     f64_to_u64,
-    libm::sqrt,
+    sqrt64,
     libm::exp,
     libm::expm1,
     libm::log,

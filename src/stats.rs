@@ -231,9 +231,9 @@ impl<T: Real, const P: usize> Stats<T, P> {
     #[inline(always)]
     pub(crate) fn rss_grad_dense(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
         let p = self.p;
-        // β with zeros past p (the caller's entries there are not ours to read).
-        let mut beta = [T::ZERO; P];
-        beta[..p].copy_from_slice(&theta.beta[..p]);
+        // β with zeros past p (the caller's entries there are not ours to read); a select per
+        // entry, not a copy of p entries (a call to memcpy).
+        let beta: [T; P] = core::array::from_fn(|j| if j < p { theta.beta[j] } else { T::ZERO });
         // Row 0 (intercept): r₀ = α − t₀ + R̄₀·β.
         let r0 = theta.alpha - self.t.alpha + dot4(&self.rbar[0], &beta);
         let w0 = self.d.alpha * r0;
@@ -262,7 +262,9 @@ impl<T: Real, const P: usize> Stats<T, P> {
                 }
             }
         }
-        grad.beta[..p].copy_from_slice(&g[..p]);
+        for (j, (o, gj)) in grad.beta.iter_mut().zip(&g).enumerate() {
+            *o = if j < p { *gj } else { *o };
+        }
         rss
     }
 
