@@ -15,9 +15,9 @@ use crate::real::{ln_1p_unit, softplus_sigmoid_core};
 use crate::real::{softplus_sigmoid, Real, LN_2PI};
 use crate::rng::Normal;
 use crate::stats::Stats;
-#[cfg(not(target_os = "none"))]
-use crate::vector::LANES;
 use crate::vector::{Coefs, Latent};
+#[cfg(not(target_os = "none"))]
+use crate::vector::{Group, LANES};
 use rand_core::Rng;
 
 /// How the ELBO and its gradient are estimated.
@@ -57,6 +57,22 @@ pub(crate) fn scales<T: Real, const P: usize>(
     sig: &mut Latent<T, P>,
     want_lns: bool,
 ) -> T {
+    let mut q = g.rho;
+    scales_q(g, p, s, sig, &mut q, want_lns)
+}
+
+/// [`scales`], and also q = sigmoid(ρ)/s into `q` (the entropy's gradient, d ln s/dρ): the
+/// division done four at a time with the rest.
+#[cfg(not(target_os = "none"))]
+#[inline]
+pub(crate) fn scales_q<T: Real, const P: usize>(
+    g: &Guide<T, P>,
+    p: usize,
+    s: &mut Latent<T, P>,
+    sig: &mut Latent<T, P>,
+    q: &mut Latent<T, P>,
+    want_lns: bool,
+) -> T {
     let mut ok = true;
     for k in 0..Latent::<T, P>::groups(p) {
         let r = g.rho.group(k, p);
@@ -64,13 +80,15 @@ pub(crate) fn scales<T: Real, const P: usize>(
         for l in 0..LANES {
             (a[l], b[l], good[l]) = softplus_sigmoid_core(r[l]);
         }
+        let c: Group<T> = core::array::from_fn(|l| b[l] / a[l]);
         s.set_group(k, p, &a);
         sig.set_group(k, p, &b);
+        q.set_group(k, p, &c);
         // Lanes past the entries hold ρ = 0: always good.
         ok = good.iter().fold(ok, |o, g| o & *g);
     }
     if !ok {
-        return scales_exact(g, p, s, sig);
+        return scales_exact(g, p, s, sig, q);
     }
     if !want_lns {
         return T::ZERO;
@@ -97,12 +115,14 @@ fn scales_exact<T: Real, const P: usize>(
     p: usize,
     s: &mut Latent<T, P>,
     sig: &mut Latent<T, P>,
+    q: &mut Latent<T, P>,
 ) -> T {
     let mut lns = T::ZERO;
     for i in 0..p + 2 {
         let (a, b) = softplus_sigmoid(g.rho.get(i, p));
         *s.get_mut(i, p) = a;
         *sig.get_mut(i, p) = b;
+        *q.get_mut(i, p) = b / a;
         lns += a.ln();
     }
     lns
@@ -156,6 +176,11 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
 ) -> T {
     let p = stats.features();
     let (mut s, mut sig) = (guide.rho, guide.rho);
+    #[cfg(not(target_os = "none"))]
+    let mut q = guide.rho;
+    #[cfg(not(target_os = "none"))]
+    let lns = scales_q(guide, p, &mut s, &mut sig, &mut q, want_loss);
+    #[cfg(target_os = "none")]
     let lns = scales(guide, p, &mut s, &mut sig, want_loss);
     // The sums of the particles' gradients (of log p, and of log p times ε) accumulate in
     // `grad` itself (loc and rho): fewer vectors on the stack.
@@ -210,19 +235,19 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
     }
     let inv_k = T::ONE / T::from_u64(k as u64);
     // d loss/dm = −mean(g); d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ). One pass; on hosts
-    // by groups of four (vector divisions).
+    // with sigmoid(ρ)/s from `scales_q` (no division here).
     #[cfg(not(target_os = "none"))]
-    for g in 0..Latent::<T, P>::groups(p) {
-        let (mut o, mut a) = (grad.loc.group(g, p), grad.rho.group(g, p));
-        let (si, sg) = (s.group(g, p), sig.group(g, p));
-        for l in 0..LANES {
-            o[l] = -o[l] * inv_k;
-            // (Lanes past the entries divide by zero; they are not written back.)
-            a[l] = -(a[l] * inv_k + T::ONE / si[l]) * sg[l];
-        }
-        grad.loc.set_group(g, p, &o);
-        grad.rho.set_group(g, p, &a);
-    }
+    Latent::zip4(
+        &mut grad.loc,
+        &q,
+        &mut grad.rho,
+        &mut sig,
+        p,
+        |o, qi, a, sg| {
+            *o = -*o * inv_k;
+            *a = -(*a * inv_k * *sg + qi);
+        },
+    );
     #[cfg(target_os = "none")]
     Latent::zip4(
         &mut grad.loc,

@@ -131,7 +131,7 @@ fn zig64_f(i: usize) -> f64 {
 }
 
 macro_rules! zig_impl {
-    ($t:ty, $bits:ty, $ibits:ty, $next:ident, $k:ident, $w:ident, $f:ident, $m:expr, $ushift:expr, $uscale:expr) => {
+    ($t:ty, $bits:ty, $ibits:ty, $next:ident, $k:ident, $w:ident, $f:ident, $m:expr, $ushift:expr, $uscale:expr, $slow:ident) => {
         impl Normal for $t {
             // Not inlined: three call sites on the sampler's slow path (code size).
             #[inline(never)]
@@ -141,32 +141,55 @@ macro_rules! zig_impl {
 
             #[inline]
             fn std_normal<R: Rng + ?Sized>(rng: &mut R) -> Self {
-                loop {
+                // Hosts: the fast path (~98.8% of the draws) inlined, the rest out of line.
+                #[cfg(not(target_os = "none"))]
+                {
                     let r: $bits = rng.$next();
                     let iz = (r & 127) as usize;
                     let hz = ((r >> 7) as $ibits) - $m;
-                    let ahz = hz.unsigned_abs();
-                    if ahz < $k(iz) {
+                    if hz.unsigned_abs() < $k(iz) {
                         return hz as $t * $w[iz];
                     }
-                    // The slow path (~1.2%): base layer tail, or the wedge of layer iz.
-                    if iz == 0 {
-                        let r0 = ZIG_R as $t;
-                        loop {
-                            let x = -<$t as Real>::ln(<$t>::uniform_open(rng)) / r0;
-                            let y = -<$t as Real>::ln(<$t>::uniform_open(rng));
-                            if y + y >= x * x {
-                                return if hz > 0 { r0 + x } else { -r0 - x };
-                            }
+                    $slow(rng, r)
+                }
+                #[cfg(target_os = "none")]
+                {
+                    let r: $bits = rng.$next();
+                    $slow(rng, r)
+                }
+            }
+        }
+
+        /// The sampler from its first 32/64-bit draw `r` on (the whole loop; on hosts only
+        /// reached when `r` missed the fast path, which it then checks again, in vain).
+        #[cfg_attr(not(target_os = "none"), inline(never), cold)]
+        #[cfg_attr(target_os = "none", inline(always))]
+        fn $slow<R: Rng + ?Sized>(rng: &mut R, mut r: $bits) -> $t {
+            loop {
+                let iz = (r & 127) as usize;
+                let hz = ((r >> 7) as $ibits) - $m;
+                let ahz = hz.unsigned_abs();
+                if ahz < $k(iz) {
+                    return hz as $t * $w[iz];
+                }
+                // The slow path (~1.2%): base layer tail, or the wedge of layer iz.
+                if iz == 0 {
+                    let r0 = ZIG_R as $t;
+                    loop {
+                        let x = -<$t as Real>::ln(<$t>::uniform_open(rng)) / r0;
+                        let y = -<$t as Real>::ln(<$t>::uniform_open(rng));
+                        if y + y >= x * x {
+                            return if hz > 0 { r0 + x } else { -r0 - x };
                         }
                     }
-                    let x = hz as $t * $w[iz];
-                    let u = <$t>::uniform_open(rng);
-                    let (f0, f1) = ($f(iz), $f(iz - 1));
-                    if f0 + u * (f1 - f0) < <$t as Real>::exp(-0.5 * x * x) {
-                        return x;
-                    }
                 }
+                let x = hz as $t * $w[iz];
+                let u = <$t>::uniform_open(rng);
+                let (f0, f1) = ($f(iz), $f(iz - 1));
+                if f0 + u * (f1 - f0) < <$t as Real>::exp(-0.5 * x * x) {
+                    return x;
+                }
+                r = rng.$next();
             }
         }
     };
@@ -182,7 +205,8 @@ zig_impl!(
     zig32_f,
     1i32 << 24,
     8,
-    1.0 / 16_777_216.0
+    1.0 / 16_777_216.0,
+    zig_from_32
 );
 zig_impl!(
     f64,
@@ -194,7 +218,8 @@ zig_impl!(
     zig64_f,
     1i64 << 56,
     11,
-    1.0 / 9_007_199_254_740_992.0
+    1.0 / 9_007_199_254_740_992.0,
+    zig_from_64
 );
 
 #[cfg(test)]

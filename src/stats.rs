@@ -238,28 +238,35 @@ impl<T: Real, const P: usize> Stats<T, P> {
         let r0 = theta.alpha - self.t.alpha + dot4(&self.rbar[0], &beta);
         let w0 = self.d.alpha * r0;
         let mut rss = self.sserr + w0 * r0;
-        // grad = R̄ᵀ w, row by row: gβ += w_i·R̄_i (R̄_i is zero left of its diagonal).
-        grad.alpha = w0;
-        let mut g = [T::ZERO; P];
-        for (gj, a) in g.iter_mut().zip(&self.rbar[0]) {
-            *gj = *a * w0;
-        }
-        // Rows 1..=p (feature k = i − 1): r = β_k − t_k + R̄_i·β, with R̄_i = rbar[i] (row
-        // p has no entries right of the diagonal: rbar has P rows).
+        // Rows 1..=p (feature k, row k + 1 of R̄ = rbar[k + 1]; the last row has no entries
+        // right of its diagonal): r = β_k − t_k + R̄_{k+1}·β, w = d ⊙ r.
+        let mut w = [T::ZERO; P];
         for k in 0..p {
-            let row = self.rbar.get(k + 1);
-            let dotk = match row {
+            let dotk = match self.rbar.get(k + 1) {
                 Some(row) if k + 1 < p => dot4(row, &beta),
                 _ => T::ZERO,
             };
             let r = beta[k] - self.t.beta[k] + dotk;
-            let wk = self.d.beta[k] * r;
-            rss += wk * r;
-            g[k] += wk;
-            if let (Some(row), true) = (row, k + 1 < p) {
-                for (gj, a) in g.iter_mut().zip(row) {
-                    *gj += *a * wk;
-                }
+            w[k] = self.d.beta[k] * r;
+            rss += w[k] * r;
+        }
+        // grad = R̄ᵀw: the unit diagonal's w, then row by row gβ += w_i·R̄_i (R̄_i is zero left
+        // of its diagonal), in whole rows: g stays in registers.
+        grad.alpha = w0;
+        let mut g = w;
+        for (gj, a) in g.iter_mut().zip(&self.rbar[0]) {
+            *gj += *a * w0;
+        }
+        for (k, row) in self
+            .rbar
+            .iter()
+            .enumerate()
+            .skip(1)
+            .take(p.saturating_sub(1))
+        {
+            let wk = w[k - 1];
+            for (gj, a) in g.iter_mut().zip(row) {
+                *gj += *a * wk;
             }
         }
         for (j, (o, gj)) in grad.beta.iter_mut().zip(&g).enumerate() {
