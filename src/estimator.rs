@@ -16,8 +16,6 @@ use crate::real::{softplus_sigmoid, Real, LN_2PI};
 use crate::rng::Normal;
 use crate::stats::Stats;
 use crate::vector::{Coefs, Latent};
-#[cfg(not(target_os = "none"))]
-use crate::vector::{Group, LANES};
 use rand_core::Rng;
 
 /// How the ELBO and its gradient are estimated.
@@ -43,8 +41,8 @@ impl Default for Estimator {
 /// returns Σ ln s if `want_lns`, else 0 (it is finite whenever the scales are: ρ ≥
 /// [`Real::RHO_MIN`]). (Outputs as arguments: a returned tuple is one more copy on the stack.)
 ///
-/// Four latents at a time ([`Latent::group`]), by [`softplus_sigmoid_core`] (no branch or
-/// call): the four evaluations become vector instructions. If some ρ is out of that
+/// By [`softplus_sigmoid_core`] (no branch or call) over whole arrays: the evaluations become
+/// vector instructions. If some ρ is out of that
 /// function's range, every scale is redone by [`softplus_sigmoid`]. Σ ln s is the sum of the
 /// exponents times ln 2 plus the logarithm of the product of the significands, renormalised at
 /// each factor (no overflow or underflow whatever the number of features): one logarithm.
@@ -74,19 +72,27 @@ pub(crate) fn scales_q<T: Real, const P: usize>(
     want_lns: bool,
 ) -> T {
     let mut ok = true;
-    for k in 0..Latent::<T, P>::groups(p) {
-        let r = g.rho.group(k, p);
-        let (mut a, mut b, mut good) = ([T::ZERO; LANES], [T::ZERO; LANES], [true; LANES]);
-        for l in 0..LANES {
-            (a[l], b[l], good[l]) = softplus_sigmoid_core(r[l]);
-        }
-        let c: Group<T> = core::array::from_fn(|l| b[l] / a[l]);
-        s.set_group(k, p, &a);
-        sig.set_group(k, p, &b);
-        q.set_group(k, p, &c);
-        // Lanes past the entries hold ρ = 0: always good.
-        ok = good.iter().fold(ok, |o, g| o & *g);
+    // The coefficients over the whole arrays (a loop of known length, which the compiler
+    // turns into vector instructions); the entries past p are computed too (from whatever
+    // ρ holds there) but not checked, and never read.
+    for j in 0..P {
+        let (a, b, good) = softplus_sigmoid_core(g.rho.theta.beta[j]);
+        s.theta.beta[j] = a;
+        sig.theta.beta[j] = b;
+        q.theta.beta[j] = b / a;
+        ok &= good | (j >= p);
     }
+    // The intercept and u as a pair.
+    let r = [g.rho.theta.alpha, g.rho.u];
+    let (mut a, mut b) = ([T::ZERO; 2], [T::ZERO; 2]);
+    for l in 0..2 {
+        let good;
+        (a[l], b[l], good) = softplus_sigmoid_core(r[l]);
+        ok &= good;
+    }
+    (s.theta.alpha, s.u) = (a[0], a[1]);
+    (sig.theta.alpha, sig.u) = (b[0], b[1]);
+    (q.theta.alpha, q.u) = (b[0] / a[0], b[1] / a[1]);
     if !ok {
         return scales_exact(g, p, s, sig, q);
     }
@@ -218,7 +224,20 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
         draw(&mut eps.u, &mut u, guide.loc.u, s.u);
         let (lp, gu) = log_joint_grad(stats, mc, &theta, u, &mut gl.theta);
         gl.u = gu;
-        // Σ g and Σ g·ε, in one pass.
+        // Σ g and Σ g·ε, in one pass (past p, g and ε are zero: the sums stay zero).
+        #[cfg(not(target_os = "none"))]
+        Latent::zip4_whole(
+            &mut grad.loc,
+            &gl,
+            &mut grad.rho,
+            &mut eps,
+            p,
+            |l, g, r, e, _| {
+                *l += g;
+                *r += g * *e;
+            },
+        );
+        #[cfg(target_os = "none")]
         Latent::zip4(
             &mut grad.loc,
             &gl,
@@ -237,15 +256,19 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
     // d loss/dm = −mean(g); d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ). One pass; on hosts
     // with sigmoid(ρ)/s from `scales_q` (no division here).
     #[cfg(not(target_os = "none"))]
-    Latent::zip4(
+    Latent::zip4_whole(
         &mut grad.loc,
         &q,
         &mut grad.rho,
         &mut sig,
         p,
-        |o, qi, a, sg| {
-            *o = -*o * inv_k;
-            *a = -(*a * inv_k * *sg + qi);
+        |o, qi, a, sg, live| {
+            *o = if live { -*o * inv_k } else { T::ZERO };
+            *a = if live {
+                -(*a * inv_k * *sg + qi)
+            } else {
+                T::ZERO
+            };
         },
     );
     #[cfg(target_os = "none")]

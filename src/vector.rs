@@ -158,6 +158,38 @@ impl<T: Real, const P: usize> Latent<T, P> {
         }
     }
 
+    /// [`Latent::zip4`] over the whole coefficient arrays (a loop of known length, which the
+    /// compiler turns into vector instructions; hosts): `f` also gets whether the entry is one
+    /// of the `p + 2` (it must leave the others as they were, or as harmless).
+    #[cfg(not(target_os = "none"))]
+    #[inline(always)]
+    pub(crate) fn zip4_whole<F: FnMut(&mut T, T, &mut T, &mut T, bool)>(
+        a: &mut Self,
+        b: &Self,
+        c: &mut Self,
+        d: &mut Self,
+        p: usize,
+        mut f: F,
+    ) {
+        f(
+            &mut a.theta.alpha,
+            b.theta.alpha,
+            &mut c.theta.alpha,
+            &mut d.theta.alpha,
+            true,
+        );
+        for j in 0..P {
+            f(
+                &mut a.theta.beta[j],
+                b.theta.beta[j],
+                &mut c.theta.beta[j],
+                &mut d.theta.beta[j],
+                j < p,
+            );
+        }
+        f(&mut a.u, b.u, &mut c.u, &mut d.u, true);
+    }
+
     /// Copies the `p + 2` entries, in the latent order, into `out`; returns how many were written.
     pub fn copy_to(&self, p: usize, out: &mut [T]) -> usize {
         let n = (p + 2).min(out.len());
@@ -184,72 +216,4 @@ pub(crate) fn dot4<T: Real, const P: usize>(a: &[T; P], b: &[T; P]) -> T {
         acc[l] += *x * *y;
     }
     (acc[0] + acc[2]) + (acc[1] + acc[3])
-}
-
-/// Lanes of a group: latent vectors are processed four entries at a time on hosts, so that
-/// the compiler turns the four evaluations into vector instructions.
-#[cfg(any(test, not(target_os = "none")))]
-pub(crate) const LANES: usize = 4;
-
-/// One group of [`LANES`] entries of latent vectors.
-#[cfg(any(test, not(target_os = "none")))]
-pub(crate) type Group<T> = [T; LANES];
-
-#[cfg(any(test, not(target_os = "none")))]
-impl<T: Real, const P: usize> Latent<T, P> {
-    /// Number of groups that cover the `p + 2` entries: ⌈p/4⌉ groups of coefficients β, then
-    /// one group (α, u, 0, 0).
-    #[inline(always)]
-    pub(crate) fn groups(p: usize) -> usize {
-        p.div_ceil(LANES) + 1
-    }
-
-    /// Group `k` (see [`Latent::groups`]); the lanes past the p + 2 entries are zero.
-    #[inline(always)]
-    pub(crate) fn group(&self, k: usize, p: usize) -> Group<T> {
-        let mut v = [T::ZERO; LANES];
-        let j0 = k * LANES;
-        if j0 < p {
-            // A whole group when it fits in the array (one load), else lane by lane; lanes
-            // past p are zeroed by a select, whatever the array holds there.
-            match self.theta.beta.get(j0..j0 + LANES) {
-                Some(c) => v.copy_from_slice(c),
-                None => {
-                    for (vl, x) in v.iter_mut().zip(&self.theta.beta[j0..]) {
-                        *vl = *x;
-                    }
-                }
-            }
-            for (l, vl) in v.iter_mut().enumerate() {
-                *vl = if j0 + l < p { *vl } else { T::ZERO };
-            }
-        } else {
-            v[0] = self.theta.alpha;
-            v[1] = self.u;
-        }
-        v
-    }
-
-    /// Writes group `k`'s live lanes (the p + 2 entries); the others keep their values.
-    #[inline(always)]
-    pub(crate) fn set_group(&mut self, k: usize, p: usize, v: &Group<T>) {
-        let j0 = k * LANES;
-        if j0 < p {
-            match self.theta.beta.get_mut(j0..j0 + LANES) {
-                Some(c) => {
-                    for (l, (x, vl)) in c.iter_mut().zip(v).enumerate() {
-                        *x = if j0 + l < p { *vl } else { *x };
-                    }
-                }
-                None => {
-                    for (l, (x, vl)) in self.theta.beta[j0..].iter_mut().zip(v).enumerate() {
-                        *x = if j0 + l < p { *vl } else { *x };
-                    }
-                }
-            }
-        } else {
-            self.theta.alpha = v[0];
-            self.u = v[1];
-        }
-    }
 }
