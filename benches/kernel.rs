@@ -104,10 +104,8 @@ fn bench<T: Normal>(name: &str) {
         let mut f: Fit<T, P> = Fit::new(P, Config::default()).unwrap();
         f.observe_rows(&xs, P, &ys).unwrap();
         f.run(30_000, 0, |_, _| true).unwrap();
-        let mut d = [T::c(0.0); P + 2];
-        for _ in 0..3000 {
-            f.draw(&mut d).unwrap();
-        }
+        let mut d = vec![T::c(0.0); 3000 * (P + 2)];
+        f.draws(&mut d).unwrap();
         black_box(d);
     });
     println!(

@@ -1246,9 +1246,7 @@ mod imp {
             }
             // SAFETY: valid for out_len ≥ need writes, disjoint from the state (caller).
             let out = unsafe { slice_mut(out, need) }?;
-            for row in out.chunks_exact_mut(d) {
-                f.draw(row).map_err(status)?;
-            }
+            f.draws(out).map_err(status)?;
             Ok(())
         };
         // SAFETY: forwarded from the caller.

@@ -569,8 +569,24 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     }
 
     /// One posterior draw of (α, β₁ … β_p, σ) into `out[..p + 2]`, from the fit's generator.
+    /// For many draws, [`Fit::draws`] computes the posterior once.
     pub fn draw(&mut self, out: &mut [T]) -> Result<()> {
         let post = self.posterior();
         post.draw(&mut self.rng, out)
+    }
+
+    /// `out.len() / (p + 2)` posterior draws, one after the other in `out` (each as
+    /// [`Fit::draw`] writes it, the same values as that many calls of it); returns how many.
+    /// [`Error::Dimension`] (nothing drawn) if `out.len()` is not a multiple of p + 2.
+    pub fn draws(&mut self, out: &mut [T]) -> Result<usize> {
+        let d = self.features() + 2;
+        if out.len() % d != 0 {
+            return Err(Error::Dimension);
+        }
+        let post = self.posterior();
+        for row in out.chunks_exact_mut(d) {
+            post.draw(&mut self.rng, row)?;
+        }
+        Ok(out.len() / d)
     }
 }

@@ -88,6 +88,26 @@ fn draws_have_the_posterior_moments() {
 }
 
 #[test]
+fn many_draws_at_once_are_the_single_draws() {
+    let (mut a, mut b) = (fitted(), fitted());
+    let mut many = [0.0; 4 * 25];
+    assert_eq!(a.draws(&mut many), Ok(25));
+    for row in many.chunks_exact(4) {
+        let mut d = [0.0; 4];
+        b.draw(&mut d).unwrap();
+        assert_eq!(row, &d[..]);
+    }
+    // The generators went as far.
+    assert_eq!(a.rng(), b.rng());
+    // Not a whole number of draws: nothing drawn.
+    let mut odd = [7.0; 6];
+    assert_eq!(a.draws(&mut odd), Err(Error::Dimension));
+    assert_eq!(odd, [7.0; 6]);
+    assert_eq!(a.rng(), b.rng());
+    assert_eq!(a.draws(&mut []), Ok(0));
+}
+
+#[test]
 fn prediction_adds_coefficient_and_noise_variance() {
     let f = fitted();
     let (m, sd) = f.posterior().predict(&[2.0, -1.0]).unwrap();
