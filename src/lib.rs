@@ -24,8 +24,9 @@
 #![deny(missing_docs)]
 #![allow(clippy::needless_range_loop)]
 
-// On hosted targets the static and dynamic libraries take std's panic runtime; the code itself
-// uses `core` only. Bare-metal firmware gets a halting handler with the `panic-halt` feature.
+// On hosted targets the static and dynamic libraries take std's panic runtime, and the code
+// takes std's square root (the IEEE operation, which the compiler can vectorise; real.rs);
+// otherwise it uses `core` only. Bare-metal firmware gets a halting handler with the `panic-halt` feature.
 #[cfg(not(target_os = "none"))]
 extern crate std;
 

@@ -86,9 +86,6 @@ pub(crate) struct ModelConsts<T, const P: usize> {
     pub log_norm: T,
     /// Number of rows N.
     pub n: T,
-    /// The data in Gram form (hosts: the SVI step's residual and gradient).
-    #[cfg(not(target_os = "none"))]
-    pub gram: crate::stats::Gram<T, P>,
 }
 
 impl<T: Real, const P: usize> ModelConsts<T, P> {
@@ -98,8 +95,6 @@ impl<T: Real, const P: usize> ModelConsts<T, P> {
             inv_ts2: T::ONE / (prior.noise * prior.noise),
             log_norm: prior.log_norm(stats.features(), stats.rows()),
             n: T::from_u64(stats.rows()),
-            #[cfg(not(target_os = "none"))]
-            gram: stats.gram(),
         }
     }
 }
@@ -114,10 +109,7 @@ pub(crate) fn log_joint_grad<T: Real, const P: usize>(
     g_theta: &mut Coefs<T, P>,
 ) -> (T, T) {
     let p = stats.features();
-    #[cfg(not(target_os = "none"))]
-    let rss = mc.gram.rss_grad(theta, g_theta); // g_theta = Gθ − b
-    #[cfg(target_os = "none")]
-    let rss = stats.rss_grad(theta, g_theta);
+    let rss = stats.rss_grad(theta, g_theta); // g_theta = Gθ − b
     #[cfg(not(target_os = "none"))]
     let (e2u, em2u) = exp_pair(u + u);
     #[cfg(target_os = "none")]

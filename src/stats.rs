@@ -426,113 +426,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 }
 
-/// The Gram matrix G = AᵀA = R̄ᵀ·diag(d)·R̄, built once from the factor, and the point
-/// θ̂ = R̄⁻¹t (R̄ is unit triangular: always defined, a least-squares solution), so that
-/// RSS(θ) = sserr + δᵀGδ and Gθ − b = Gδ with δ = θ − θ̂: one dense product per evaluation,
-/// with whole rows that vectorise, instead of two triangular ones. Hosts only (its
-/// (p + 1)² entries would cost a microcontroller's stack). The difference δ carries the same
-/// cancellation as the factor's R̄θ − t (both subtract the data's fit from θ's).
-#[cfg(not(target_os = "none"))]
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Gram<T, const P: usize> {
-    /// Row 0 (intercept) of G.
-    g0: Coefs<T, P>,
-    /// Rows 1..=P of G (feature j is row j + 1); zero past p.
-    g: [Coefs<T, P>; P],
-    /// θ̂ = R̄⁻¹t.
-    hat: Coefs<T, P>,
-    sserr: T,
-    p: usize,
-}
-
-#[cfg(not(target_os = "none"))]
-impl<T: Real, const P: usize> Stats<T, P> {
-    /// The summary's [`Gram`] form.
-    pub(crate) fn gram(&self) -> Gram<T, P> {
-        let p = self.p;
-        let zero = Coefs::splat(T::ZERO);
-        let (mut g0, mut g) = (zero, [zero; P]);
-        for i in 0..=p {
-            let di = self.d[i];
-            if di == T::ZERO {
-                continue;
-            }
-            // Row i of R̄: 1 at i, the stored entries right of it, zeros elsewhere.
-            let mut v = zero;
-            v[i] = T::ONE;
-            if i < p {
-                v.beta[i..p].copy_from_slice(&self.rbar[i][i..p]);
-            }
-            // G += dᵢ·v·vᵀ (only rows a ≥ i: v is zero before i).
-            for a in i..=p {
-                let w = di * v[a];
-                let row = if a == 0 { &mut g0 } else { &mut g[a - 1] };
-                row.alpha += w * v.alpha;
-                for (x, y) in row.beta.iter_mut().zip(&v.beta) {
-                    *x += w * *y;
-                }
-            }
-        }
-        // Back-substitution R̄θ̂ = t.
-        let mut hat = zero;
-        for i in (0..=p).rev() {
-            let mut x = self.t[i];
-            if i < p {
-                for (r, h) in self.rbar[i][i..p].iter().zip(&hat.beta[i..p]) {
-                    x -= *r * *h;
-                }
-            }
-            hat[i] = x;
-        }
-        Gram {
-            g0,
-            g,
-            hat,
-            sserr: self.sserr,
-            p,
-        }
-    }
-}
-
-#[cfg(not(target_os = "none"))]
-impl<T: Real, const P: usize> Gram<T, P> {
-    /// [`Stats::rss_grad`] from the Gram form: RSS(θ) and Gθ − b (into `grad`, entries
-    /// 0..=p). Only θ's first p + 1 entries are read.
-    #[inline(always)]
-    pub(crate) fn rss_grad(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
-        let p = self.p;
-        let da = theta.alpha - self.hat.alpha;
-        let db: [T; P] = core::array::from_fn(|j| {
-            if j < p {
-                theta.beta[j] - self.hat.beta[j]
-            } else {
-                T::ZERO
-            }
-        });
-        // h = Gδ, column by column (G is symmetric: column j is row j).
-        let mut ha = self.g0.alpha * da;
-        let mut hb: [T; P] = core::array::from_fn(|c| self.g0.beta[c] * da);
-        for (row, dj) in self.g.iter().zip(&db).take(p) {
-            ha += row.alpha * *dj;
-            for (h, x) in hb.iter_mut().zip(&row.beta) {
-                *h += *x * *dj;
-            }
-        }
-        let rss = self.sserr + (da * ha + dot4(&db, &hb));
-        grad.alpha = ha;
-        for (j, (o, h)) in grad.beta.iter_mut().zip(&hb).enumerate() {
-            *o = if j < p { *h } else { *o };
-        }
-        rss
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The hosts' dense and Gram residual and gradient against the triangle's (the
-    /// microcontrollers'),
+    /// The hosts' dense residual and gradient against the triangle's (the microcontrollers'),
     /// for every p of a capacity of 7 (a remainder after the groups of four), f32 and f64.
     fn dense_matches_triangle<T: Real>(tol: f64) {
         let mut state = 0x2545_f491_4f6c_dd1du64;
