@@ -468,6 +468,63 @@ mod tests {
         }
     }
 
+    /// On offset data (x ≈ 1000 ± 2) f32's residual and gradient lose what the factor's
+    /// row-by-row form loses, no more: the dense version's error against the f64 factor stays
+    /// within a small multiple of the triangle's.
+    #[test]
+    fn dense_rss_grad_keeps_the_factor_accuracy_on_offset_data() {
+        let (mut s32, mut s64): (Stats<f32, 3>, Stats<f64, 3>) =
+            (Stats::new(3).unwrap(), Stats::new(3).unwrap());
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        };
+        for _ in 0..500 {
+            let x = [1000.0 + next(), 1000.0 + next(), 1000.0 + next()];
+            let y = 5.0 + x[0] - 2.0 * x[1] + 0.5 * x[2] + next();
+            let x32 = x.map(|v| v as f32);
+            // The same (f32-rounded) rows in both precisions.
+            s32.observe(&x32, y as f32).unwrap();
+            s64.observe(&x32.map(f64::from), y as f32 as f64).unwrap();
+        }
+        let th32 = Coefs {
+            alpha: 5.1f32,
+            beta: [0.99, -2.01, 0.5],
+        };
+        let th64 = Coefs {
+            alpha: 5.1f32 as f64,
+            beta: th32.beta.map(f64::from),
+        };
+        let (mut g64, mut gd, mut gt) = (
+            Coefs::splat(0.0f64),
+            Coefs::splat(0.0f32),
+            Coefs::splat(0.0f32),
+        );
+        let r64 = s64.rss_grad_tri(&th64, &mut g64);
+        let rd = s32.rss_grad_dense(&th32, &mut gd) as f64;
+        let rt = s32.rss_grad_tri(&th32, &mut gt) as f64;
+        let gscale = (0..4).map(|i| g64[i].abs()).fold(0.0, f64::max);
+        let gerr = |g: &Coefs<f32, 3>| {
+            (0..4)
+                .map(|i| (g[i] as f64 - g64[i]).abs())
+                .fold(0.0, f64::max)
+                / gscale
+        };
+        let (ed, et) = ((rd - r64).abs() / r64, (rt - r64).abs() / r64);
+        assert!(
+            ed <= 4.0 * et.max(1e-6),
+            "rss error {ed:e} vs the triangle's {et:e}"
+        );
+        let (gd_err, gt_err) = (gerr(&gd), gerr(&gt));
+        assert!(
+            gd_err <= 4.0 * gt_err.max(1e-6),
+            "gradient error {gd_err:e} vs the triangle's {gt_err:e}"
+        );
+    }
+
     #[test]
     fn dense_rss_grad_matches_triangle() {
         dense_matches_triangle::<f64>(1e-12);
