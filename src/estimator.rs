@@ -42,8 +42,8 @@ impl Default for Estimator {
 /// [`Real::RHO_MIN`]). (Outputs as arguments: a returned tuple is one more copy on the stack.)
 ///
 /// By [`softplus_sigmoid_core`] (no branch or call) over whole arrays: the evaluations become
-/// vector instructions. If some ρ is out of that
-/// function's range, every scale is redone by [`softplus_sigmoid`]. Σ ln s is the sum of the
+/// vector instructions. If some ρ is out of that function's range, every scale is redone by
+/// [`softplus_sigmoid`]. Σ ln s is the sum of the
 /// exponents times ln 2 plus the logarithm of the product of the significands, renormalised at
 /// each factor (no overflow or underflow whatever the number of features): one logarithm.
 #[cfg(not(target_os = "none"))]

@@ -415,6 +415,21 @@ pub(crate) fn softplus_sigmoid_core<T: Real>(rho: T) -> (T, T, bool) {
     (sp, sig, ok)
 }
 
+/// ln 2 = hi + lo with hi's low bits zero, so that k·hi is exact for |k| < 2¹¹ (f64) / 2⁸
+/// (f32): the Cody–Waite reduction of the exponentials.
+#[inline(always)]
+#[allow(clippy::excessive_precision)]
+fn ln2_split<T: Real>() -> (T, T) {
+    if T::BYTES == 8 {
+        (
+            T::c(6.931_471_803_691_238_2e-1),
+            T::c(1.908_214_929_270_587_7e-10),
+        )
+    } else {
+        (T::c(0.693_145_751_953_125), T::c(1.428_606_765_330_187e-6))
+    }
+}
+
 /// (eˣ, e⁻ˣ) for any x: one exponential of −|x| ([`exp_core`], or libm's beyond its range)
 /// and one division.
 #[cfg(any(test, not(target_os = "none")))]
@@ -446,17 +461,10 @@ pub(crate) fn exp_pair<T: Real>(x: T) -> (T, T) {
 pub(crate) fn exp_core<T: Real>(x: T) -> T {
     let kd = x * T::c(core::f64::consts::LOG2_E) + T::SHIFTER;
     let k = kd - T::SHIFTER;
-    let (hi, lo) = if T::BYTES == 8 {
-        (
-            T::c(6.931_471_803_691_238_2e-1),
-            T::c(1.908_214_929_270_587_7e-10),
-        )
-    } else {
-        (T::c(0.693_145_751_953_125), T::c(1.428_606_765_330_187e-6))
-    };
+    let (hi, lo) = ln2_split::<T>();
     let r = (x - k * hi) - k * lo;
     // Estrin's scheme (pairs, then pairs of pairs, …): a dependency chain of four
-    // multiply-adds instead of Horner's thirteen; the step's latency is mostly such chains.
+    // multiply-adds instead of Horner's thirteen.
     let c = |v: f64| T::c(v);
     let r2 = r * r;
     let r4 = r2 * r2;
@@ -548,15 +556,7 @@ pub(crate) fn exp_nonpos<T: Real>(x: T) -> T {
     }
     let kf = (x * T::c(core::f64::consts::LOG2_E) - T::c(0.5)).to_i32_trunc();
     let k = T::from_i32(kf);
-    // ln2 split so that k·LN2_HI is exact for |k| < 2¹¹ (f64) / 2⁸ (f32).
-    let (hi, lo) = if T::BYTES == 8 {
-        (
-            T::c(6.931_471_803_691_238_2e-1),
-            T::c(1.908_214_929_270_587_7e-10),
-        )
-    } else {
-        (T::c(0.693_145_751_953_125), T::c(1.428_606_765_330_187e-6))
-    };
+    let (hi, lo) = ln2_split::<T>();
     let r = (x - k * hi) - k * lo;
     // The coefficients are converted to T in the arrays, not in the loops: a loop that is not
     // unrolled would convert at run time (software double on f32 targets).
