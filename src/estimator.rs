@@ -43,9 +43,9 @@ impl Default for Estimator {
 ///
 /// By [`softplus_sigmoid_core`] (no branch or call) over whole arrays: the evaluations become
 /// vector instructions. If some ρ is out of that function's range, every scale is redone by
-/// [`softplus_sigmoid`]. Σ ln s is the sum of the
-/// exponents times ln 2 plus the logarithm of the product of the significands, renormalised at
-/// each factor (no overflow or underflow whatever the number of features): one logarithm.
+/// [`softplus_sigmoid`]. Σ ln s is the sum of the exponents times ln 2 plus the logarithm of
+/// the product of the significands, renormalised at each factor (no overflow or underflow
+/// whatever the number of features): one logarithm.
 #[cfg(not(target_os = "none"))]
 #[inline]
 pub(crate) fn scales<T: Real, const P: usize>(
@@ -60,7 +60,7 @@ pub(crate) fn scales<T: Real, const P: usize>(
 }
 
 /// [`scales`], and also q = sigmoid(ρ)/s into `q` (the entropy's gradient, d ln s/dρ): the
-/// division done four at a time with the rest.
+/// division done in the same vectorised loop as the scales.
 #[cfg(not(target_os = "none"))]
 #[inline]
 pub(crate) fn scales_q<T: Real, const P: usize>(

@@ -431,7 +431,7 @@ mod tests {
     use super::*;
 
     /// The hosts' dense residual and gradient against the triangle's (the microcontrollers'),
-    /// for every p of a capacity of 7 (a remainder after the groups of four), f32 and f64.
+    /// for every p of a capacity of 7 (a remainder after `dot4`'s chunks of four), f32 and f64.
     fn dense_matches_triangle<T: Real>(tol: f64) {
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
