@@ -5,6 +5,11 @@
 //! unit upper-triangular, the rotated response t and the minimal residual sum of squares
 //! `sserr`, so that RSS(θ) = Σᵢ dᵢ((R̄θ)ᵢ − tᵢ)² + sserr without cancellation. Memory is
 //! O(P²) whatever the number of rows; each row costs O(p²) and no square root.
+//!
+//! Every accepted row, batch or merge leaves yᵀy and each diagonal entry of G at or below
+//! `MAX / 2²⁰` of the precision: what is computed from the summary later (residual sums of
+//! squares, E[RSS], the gradients, the condition estimate) then stays finite. Why that bound,
+//! and what it does not cover: docs/summary-limits.md.
 
 #![forbid(unsafe_code)]
 
@@ -13,6 +18,10 @@ use crate::real::Real;
 #[cfg(any(test, not(target_os = "none")))]
 use crate::vector::dot4;
 use crate::vector::Coefs;
+
+/// Accepted summaries keep yᵀy and G's diagonal at or below `MAX / HEADROOM` of the precision
+/// (2²⁰: docs/summary-limits.md, §4 derives it).
+const HEADROOM: f64 = (1u64 << 20) as f64;
 
 /// The sufficient statistics of the rows seen so far, for up to `P` features.
 ///
@@ -63,8 +72,10 @@ impl<T: Real, const P: usize> Stats<T, P> {
         self.sserr
     }
 
-    /// Folds one row: `x` holds the `p` features, `y` the response. A row with a NaN/∞, the wrong
-    /// length, or whose inclusion would overflow is rejected and the summary is left unchanged.
+    /// Folds one row: `x` holds the `p` features, `y` the response. A row with a NaN/∞ or the
+    /// wrong length is rejected, and so is one after which yᵀy or a diagonal entry of G = AᵀA
+    /// would pass `MAX / 2²⁰` of the precision ([`Error::Overflow`]; docs/summary-limits.md):
+    /// the summary is then left unchanged.
     pub fn observe(&mut self, x: &[T], y: T) -> Result<()> {
         let n = self.n.checked_add(1).ok_or(Error::Overflow)?;
         self.check_row(x, y)?;
@@ -76,7 +87,9 @@ impl<T: Real, const P: usize> Stats<T, P> {
 
     /// Folds `rows` rows at once, all or nothing. Row `i` is `xs[i*stride .. i*stride + p]` with
     /// response `ys[i]`; `stride ≥ p`. On any bad row nothing is folded and the error is returned
-    /// with the index of the first offending row.
+    /// with the index of the first offending row: the first with a NaN/∞ ([`Error::NonFinite`]),
+    /// or the first after which the summary would pass the limits of [`Stats::observe`]
+    /// ([`Error::Overflow`]; `ys.len()` if only the row count would overflow).
     pub fn observe_rows(
         &mut self,
         xs: &[T],
@@ -109,7 +122,24 @@ impl<T: Real, const P: usize> Stats<T, P> {
             next.include_row(x, y);
         }
         next.n = n;
-        self.commit(&next).map_err(|e| (rows, e))
+        // The limits are checked once, on the batch's result: yᵀy and G's diagonal only grow
+        // with rows, so the batch passes exactly when its last state does.
+        if next.within_limits() {
+            *self = next;
+            return Ok(());
+        }
+        // Refused (off the fast path): replay the same operations, which give the same states
+        // bit for bit, to name the first row after which the limits are passed.
+        let mut replay = *self;
+        let mut bad = 0;
+        for (i, &y) in ys.iter().enumerate() {
+            replay.include_row(&xs[i * stride..i * stride + self.p], y);
+            bad = i;
+            if !replay.within_limits() {
+                break;
+            }
+        }
+        Err((bad, Error::Overflow))
     }
 
     /// Adds the data summarised by `other` (same number of features) exactly: the result is the
@@ -150,22 +180,36 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 
     fn commit(&mut self, next: &Self) -> Result<()> {
-        if !next.all_finite() {
+        if !next.within_limits() {
             return Err(Error::Overflow);
         }
         *self = *next;
         Ok(())
     }
 
-    fn all_finite(&self) -> bool {
+    /// Whether yᵀy = sserr + Σ dᵢtᵢ² and every G_jj = Σᵢ dᵢR̄ᵢⱼ² are at most `MAX / 2²⁰`
+    /// (docs/summary-limits.md, §3). Each stored number enters one of these sums of
+    /// non-negative terms, so a NaN or ∞ anywhere fails too (a NaN fails every comparison):
+    /// no separate finiteness scan. One pass over the triangle, row by row (vectorises).
+    pub(crate) fn within_limits(&self) -> bool {
         let p = self.p;
-        self.sserr.is_finite()
-            && self.d.all_finite(p)
-            && self.t.all_finite(p)
-            && self.rbar[..p]
-                .iter()
-                .enumerate()
-                .all(|(i, r)| r[i..p].iter().all(|v| v.is_finite()))
+        let lim = T::MAX * T::c(1.0 / HEADROOM);
+        let mut g = self.d;
+        let mut yty = self.sserr;
+        for i in 0..=p {
+            let di = self.d[i];
+            yty += di * self.t[i] * self.t[i];
+            if i < p {
+                for (gk, r) in g.beta[i..p].iter_mut().zip(&self.rbar[i][i..p]) {
+                    *gk += di * *r * *r;
+                }
+            }
+        }
+        let mut ok = yty <= lim;
+        for j in 0..=p {
+            ok &= g[j] <= lim;
+        }
+        ok
     }
 
     #[inline]
