@@ -87,9 +87,12 @@ impl<T: Real, const P: usize> Stats<T, P> {
 
     /// Folds `rows` rows at once, all or nothing. Row `i` is `xs[i*stride .. i*stride + p]` with
     /// response `ys[i]`; `stride ≥ p`. On any bad row nothing is folded and the error is returned
-    /// with the index of the first offending row: the first with a NaN/∞ ([`Error::NonFinite`]),
-    /// or the first after which the summary would pass the limits of [`Stats::observe`]
-    /// ([`Error::Overflow`]; `ys.len()` if only the row count would overflow).
+    /// with the index of the first offending row, the one that [`Stats::observe`], row by row,
+    /// would refuse first: a NaN/∞ ([`Error::NonFinite`]) or the first row after which the
+    /// summary would pass its limits ([`Error::Overflow`]); `ys.len()` with `Overflow` if the
+    /// row count would pass 2⁶⁴ − 1. The limits are checked on the state the batch would leave:
+    /// at a summary within rounding of them (docs/summary-limits.md, §3), a batch may be
+    /// accepted whose rows one by one would have seen one refused.
     pub fn observe_rows(
         &mut self,
         xs: &[T],
@@ -115,31 +118,37 @@ impl<T: Real, const P: usize> Stats<T, P> {
             None => return Err((rows, Error::Overflow)),
         };
         let mut next = *self;
+        let mut bad = None;
         for (i, &y) in ys.iter().enumerate() {
             // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked above.
             let x = &xs[i * stride..i * stride + self.p];
-            self.check_row(x, y).map_err(|e| (i, e))?;
-            next.include_row(x, y);
-        }
-        next.n = n;
-        // The limits are checked once, on the batch's result: yᵀy and G's diagonal only grow
-        // with rows, so the batch passes exactly when its last state does.
-        if next.within_limits() {
-            *self = next;
-            return Ok(());
-        }
-        // Refused (off the fast path): replay the same operations, which give the same states
-        // bit for bit, to name the first row after which the limits are passed.
-        let mut replay = *self;
-        let mut bad = 0;
-        for (i, &y) in ys.iter().enumerate() {
-            replay.include_row(&xs[i * stride..i * stride + self.p], y);
-            bad = i;
-            if !replay.within_limits() {
+            if let Err(e) = self.check_row(x, y) {
+                bad = Some((i, e));
                 break;
             }
+            next.include_row(x, y);
         }
-        Err((bad, Error::Overflow))
+        if bad.is_none() {
+            next.n = n;
+            // The limits are checked once, on the state the batch would leave (the one kept):
+            // yᵀy and G's diagonal only grow with rows, up to rounding.
+            if next.within_limits() {
+                *self = next;
+                return Ok(());
+            }
+        }
+        // Refused (off the fast path): name the row that `observe`, row by row, would refuse
+        // first. Replaying the same operations gives the same states, bit for bit.
+        let upto = bad.map_or(rows, |(i, _)| i);
+        let mut replay = *self;
+        for (i, &y) in ys[..upto].iter().enumerate() {
+            replay.include_row(&xs[i * stride..i * stride + self.p], y);
+            if !replay.within_limits() {
+                return Err((i, Error::Overflow));
+            }
+        }
+        // A batch of no rows on a summary already past the limits (e.g. a checkpoint's).
+        Err(bad.unwrap_or((0, Error::Overflow)))
     }
 
     /// Adds the data summarised by `other` (same number of features) exactly: the result is the
@@ -190,24 +199,31 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// Whether yᵀy = sserr + Σ dᵢtᵢ² and every G_jj = Σᵢ dᵢR̄ᵢⱼ² are at most `MAX / 2²⁰`
     /// (docs/summary-limits.md, §3). Each stored number enters one of these sums of
     /// non-negative terms, so a NaN or ∞ anywhere fails too (a NaN fails every comparison):
-    /// no separate finiteness scan. One pass over the triangle, row by row (vectorises).
+    /// no separate finiteness scan.
     pub(crate) fn within_limits(&self) -> bool {
         let p = self.p;
         let lim = T::MAX * T::c(1.0 / HEADROOM);
-        let mut g = self.d;
         let mut yty = self.sserr;
         for i in 0..=p {
-            let di = self.d[i];
-            yty += di * self.t[i] * self.t[i];
-            if i < p {
-                for (gk, r) in g.beta[i..p].iter_mut().zip(&self.rbar[i][i..p]) {
-                    *gk += di * *r * *r;
-                }
+            yty += self.d[i] * self.t[i] * self.t[i];
+        }
+        // G's diagonal row by row of R̄: G_jj for feature j in g[j].
+        let mut g = self.d.beta;
+        let weights = core::iter::once(&self.d.alpha).chain(&self.d.beta);
+        for (i, &di) in weights.enumerate().take(p) {
+            // Hosts: whole rows (fixed length: vector instructions), whose entries outside the
+            // triangle are zero (see `rss_grad_dense`). Microcontrollers: the triangle only.
+            #[cfg(not(target_os = "none"))]
+            let (gs, rs) = (&mut g[..], &self.rbar[i][..]);
+            #[cfg(target_os = "none")]
+            let (gs, rs) = (&mut g[i..p], &self.rbar[i][i..p]);
+            for (gk, r) in gs.iter_mut().zip(rs) {
+                *gk += di * *r * *r;
             }
         }
-        let mut ok = yty <= lim;
-        for j in 0..=p {
-            ok &= g[j] <= lim;
+        let mut ok = yty <= lim && self.d.alpha <= lim;
+        for gk in &g {
+            ok &= *gk <= lim;
         }
         ok
     }

@@ -9,6 +9,8 @@
 //! (its checkpoint) are unchanged, or accepted and the fit stays usable (see `assert_usable`).
 //! The boundaries found are printed (`--nocapture`) and checked against the rule's threshold.
 
+#![allow(clippy::needless_range_loop)]
+
 use vireg::ffi::*;
 use vireg::{Config, Error, Fit, Normal};
 
@@ -128,7 +130,8 @@ struct Tally {
     ill_conditioned: usize,
     /// `Overflow` from the exact solve on data it fits exactly (rows ≤ p + 1: see below).
     exact_overflow_degenerate: usize,
-    /// Summaries left full: an ordinary row after them was refused (see `full`).
+    /// Summaries left full (see `full`): an ordinary row after them was refused, or a batch
+    /// was accepted whose rows one by one saw one refused.
     full: usize,
 }
 
@@ -141,8 +144,9 @@ struct Tally {
 /// With rows ≤ p + 1 the least-squares fit is exact and the mean-field noise level has no
 /// positive optimum: the exact solver starts from a floor of 1e-30 for σ², multiplies its
 /// inverse by G's diagonal, and overflows for reasons that have nothing to do with the
-/// summary's range (with two rows and one feature already at x ≈ 1e9 in f32). There, and only
-/// there, `Overflow` from `solve_exact` is counted, not failed.
+/// summary's range (two rows and one feature: from x ≈ 3e4 in f32, 1e139 in f64;
+/// docs/summary-limits.md, §5). There, and only there, `Overflow` from `solve_exact` is
+/// counted, not failed.
 fn assert_usable<T: Normal, const P: usize>(f: &Fit<T, P>, what: &str, tally: &mut Tally) {
     let p = f.features();
     let s = f.stats();
@@ -246,7 +250,7 @@ fn sweep_observe<T: Normal, const P: usize>(
             sign * v
         )
     };
-    let mut run = |v: f64, tally: &mut Tally| {
+    let run = |v: f64, tally: &mut Tally| {
         let (x, y) = bad_row::<T, P>(p, place, sign * v);
         let r = attempt(&f0, |f| f.observe(&x[..p], y));
         if let Some(f) = &r {
@@ -310,14 +314,36 @@ fn observe_refuses_exactly_past_the_limit_f64() {
     observe_sweeps::<f64>();
 }
 
+/// `observe` row by row, stopping at the first refusal: the fit then, and the refusal.
+fn one_by_one<T: Normal, const P: usize>(
+    f0: &Fit<T, P>,
+    xs: &[T],
+    stride: usize,
+    ys: &[T],
+) -> (Fit<T, P>, Option<(usize, Error)>) {
+    let p = f0.features();
+    let mut f = f0.clone();
+    for (i, &y) in ys.iter().enumerate() {
+        if let Err(e) = f.observe(&xs[i * stride..i * stride + p], y) {
+            return (f, Some((i, e)));
+        }
+    }
+    (f, None)
+}
+
 /// A batch of 3 ordinary rows, the large row, 3 ordinary rows (row stride p + 1): all or
-/// nothing, and exactly what observing the rows one by one would do: accepted with the same
-/// bytes, or refused with the index of the first row observe refuses, the fit unchanged.
-fn batch_sweep<T: Normal, const P: usize>(p: usize, place: Place, sign: f64) -> f64 {
+/// nothing, and what observing the rows one by one does: accepted with the same bytes, or
+/// refused with the index and status of the first row `observe` refuses, the fit unchanged.
+/// The same batch with a NaN in row 5 is refused at the first row `observe` refuses too.
+fn batch_sweep<T: Normal, const P: usize>(
+    p: usize,
+    place: Place,
+    sign: f64,
+    tally: &mut Tally,
+) -> f64 {
     let f0 = base::<T, P>(p, 10);
     let stride = p + 1;
     let grid = magnitudes::<T>();
-    let mut tally = Tally::default();
     let mut run = |v: f64| {
         let mut xs = vec![T::c(0.0); 7 * stride];
         let mut ys = vec![T::c(0.0); 7];
@@ -327,35 +353,39 @@ fn batch_sweep<T: Normal, const P: usize>(p: usize, place: Place, sign: f64) -> 
         let (x, y) = bad_row::<T, P>(p, place, sign * v);
         xs[3 * stride..3 * stride + p].copy_from_slice(&x[..p]);
         ys[3] = y;
-        // One by one, stopping at the first refusal.
-        let mut one = f0.clone();
-        let mut first_refused = None;
-        for i in 0..7 {
-            if let Err(e) = one.observe(&xs[i * stride..i * stride + p], ys[i]) {
-                assert_eq!(e, Error::Overflow);
-                first_refused = Some(i);
-                break;
-            }
-        }
+        let (one, first) = one_by_one(&f0, &xs, stride, &ys);
         let mut batch = f0.clone();
         let r = batch.observe_rows(&xs, stride, &ys);
-        match (r, first_refused) {
+        // With a NaN further on: refused exactly where observe refuses.
+        let mut nan = ys.clone();
+        nan[5] = T::c(f64::NAN);
+        let (_, first_nan) = one_by_one(&f0, &xs, stride, &nan);
+        let mut batch_nan = f0.clone();
+        let r_nan = batch_nan.observe_rows(&xs, stride, &nan);
+        assert_eq!(Some(r_nan.unwrap_err()), first_nan, "v = {v:e}");
+        assert_eq!(bytes(&batch_nan), bytes(&f0));
+        match (r, first) {
             (Ok(()), None) => {
                 assert_eq!(bytes(&batch), bytes(&one));
-                assert_usable(&batch, "batch", &mut tally);
+                assert_usable(&batch, "batch", tally);
                 true
             }
-            (Err(e), Some(i)) => {
-                assert_eq!(e, (i, Error::Overflow), "v = {v:e}");
+            (Err(e), Some(first)) => {
+                assert_eq!(e, first, "v = {v:e}");
+                assert_eq!(e.1, Error::Overflow);
                 assert_eq!(bytes(&batch), bytes(&f0));
                 false
             }
             // The batch's limits are checked on its last state: one by one, a row after the
             // large one may be refused at a full summary whose sums, recomputed, round back
             // under the limit by the batch's end.
-            (Ok(()), Some(i)) => {
-                assert!(i > 3 && full(one.stats()), "v = {v:e}: row {i} refused");
-                assert_usable(&batch, "batch", &mut tally);
+            (Ok(()), Some((i, e))) => {
+                assert!(
+                    e == Error::Overflow && i > 3 && full(one.stats()),
+                    "v = {v:e}: row {i} refused ({e:?})"
+                );
+                tally.full += 1;
+                assert_usable(&batch, "batch", tally);
                 true
             }
             (Err(e), None) => panic!("v = {v:e}: batch refused ({e:?}), each row accepted"),
@@ -366,22 +396,24 @@ fn batch_sweep<T: Normal, const P: usize>(p: usize, place: Place, sign: f64) -> 
 }
 
 fn batch_sweeps<T: Normal>() {
+    let mut tally = Tally::default();
     for sign in [1.0, -1.0] {
         for place in places(1) {
-            let b = batch_sweep::<T, 1>(1, place, sign);
+            let b = batch_sweep::<T, 1>(1, place, sign, &mut tally);
             println!(
                 "observe_rows {} p=1 {place:?} sign {sign:+}: smallest refused {b:.6e}",
                 name::<T>()
             );
         }
         for place in places(8) {
-            let b = batch_sweep::<T, 8>(8, place, sign);
+            let b = batch_sweep::<T, 8>(8, place, sign, &mut tally);
             println!(
                 "observe_rows {} p=8 {place:?} sign {sign:+}: smallest refused {b:.6e}",
                 name::<T>()
             );
         }
     }
+    println!("observe_rows {}: {tally:?}", name::<T>());
 }
 
 #[test]
@@ -649,7 +681,7 @@ fn c_boundary<T: CApi>() {
         }
         // A batch with the large row third: refused, the index of that row reported.
         let mut xs = vec![T::c(0.0); 5 * p];
-        let mut ys = vec![T::c(0.0); 5];
+        let mut ys = [T::c(0.0); 5];
         for i in 0..5 {
             ys[i] = good_row(30 + i, p, &mut xs[i * p..(i + 1) * p]);
         }
