@@ -201,28 +201,10 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// non-negative terms, so a NaN or ∞ anywhere fails too (a NaN fails every comparison):
     /// no separate finiteness scan.
     pub(crate) fn within_limits(&self) -> bool {
-        let p = self.p;
         let lim = T::MAX * T::c(1.0 / HEADROOM);
-        let mut yty = self.sserr;
-        for i in 0..=p {
-            yty += self.d[i] * self.t[i] * self.t[i];
-        }
-        // G's diagonal row by row of R̄: G_jj for feature j in g[j].
-        let mut g = self.d.beta;
-        let weights = core::iter::once(&self.d.alpha).chain(&self.d.beta);
-        for (i, &di) in weights.enumerate().take(p) {
-            // Hosts: whole rows (fixed length: vector instructions), whose entries outside the
-            // triangle are zero (see `rss_grad_dense`). Microcontrollers: the triangle only.
-            #[cfg(not(target_os = "none"))]
-            let (gs, rs) = (&mut g[..], &self.rbar[i][..]);
-            #[cfg(target_os = "none")]
-            let (gs, rs) = (&mut g[i..p], &self.rbar[i][i..p]);
-            for (gk, r) in gs.iter_mut().zip(rs) {
-                *gk += di * *r * *r;
-            }
-        }
-        let mut ok = yty <= lim && self.d.alpha <= lim;
-        for gk in &g {
+        let g = self.gram_diag();
+        let mut ok = self.yty() <= lim && g.alpha <= lim;
+        for gk in &g.beta {
             ok &= *gk <= lim;
         }
         ok
@@ -393,18 +375,45 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 
     /// The diagonal of G = AᵀA: G_jj = Σ_{i≤j} dᵢ R̄ᵢⱼ².
+    #[inline]
     pub fn gram_diag(&self) -> Coefs<T, P> {
-        let p = self.p;
+        #[cfg(target_os = "none")]
+        return self.gram_diag_tri();
+        #[cfg(not(target_os = "none"))]
+        self.gram_diag_dense()
+    }
+
+    /// [`Stats::gram_diag`] column by column over the triangle (microcontrollers: no vector
+    /// unit, and no zeros to add).
+    #[cfg(any(test, target_os = "none"))]
+    #[cfg_attr(target_os = "none", inline(never))] // several callers: one copy in flash
+    pub(crate) fn gram_diag_tri(&self) -> Coefs<T, P> {
         let mut g = Coefs::splat(T::ZERO);
-        for j in 0..=p {
-            let mut s = self.d[j];
-            if j > 0 {
-                for i in 0..j {
-                    let r = self.rbar[i][j - 1];
-                    s += self.d[i] * r * r;
-                }
+        g.alpha = self.d.alpha;
+        for j in 0..self.p {
+            // Column j + 1 of R̄: rows 0..=j, weights d₀ (the intercept's), then d.beta[..j].
+            let mut s = self.d.beta[j] + self.d.alpha * self.rbar[0][j] * self.rbar[0][j];
+            for (di, row) in self.d.beta[..j].iter().zip(&self.rbar[1..=j]) {
+                s += *di * row[j] * row[j];
             }
-            g[j] = s;
+            g.beta[j] = s;
+        }
+        g
+    }
+
+    /// [`Stats::gram_diag`] row by row over whole rows of R̄ (hosts: fixed-length loops that
+    /// vectorise). The entries outside the triangle are zero (see `rss_grad_dense`) and add
+    /// +0 to sums of non-negative terms, in the same order as [`Stats::gram_diag_tri`]: the
+    /// same bits. Entries past p are the zeros of `d`.
+    #[cfg(not(target_os = "none"))]
+    #[inline]
+    pub(crate) fn gram_diag_dense(&self) -> Coefs<T, P> {
+        let mut g = self.d;
+        let weights = core::iter::once(&self.d.alpha).chain(&self.d.beta);
+        for (&di, row) in weights.zip(&self.rbar).take(self.p) {
+            for (gk, r) in g.beta.iter_mut().zip(row) {
+                *gk += di * *r * *r;
+            }
         }
         g
     }
@@ -478,9 +487,10 @@ impl<T: Real, const P: usize> Stats<T, P> {
 
     /// yᵀy rebuilt from the factor: sserr + Σ dᵢtᵢ² (diagnostics and tests).
     pub fn yty(&self) -> T {
-        let mut s = self.sserr;
-        for k in 0..=self.p {
-            s += self.d[k] * self.t[k] * self.t[k];
+        let p = self.p;
+        let mut s = self.sserr + self.d.alpha * self.t.alpha * self.t.alpha;
+        for (d, t) in self.d.beta[..p].iter().zip(&self.t.beta[..p]) {
+            s += *d * *t * *t;
         }
         s
     }
@@ -583,6 +593,39 @@ mod tests {
             gd_err <= 4.0 * gt_err.max(1e-6),
             "gradient error {gd_err:e} vs the triangle's {gt_err:e}"
         );
+    }
+
+    /// The hosts' G diagonal (whole rows) and the microcontrollers' (the triangle, column by
+    /// column) agree bit for bit, for every p of a capacity of 7, f32 and f64, with fewer rows
+    /// than columns (some dᵢ = 0) and with a duplicated column (its dᵢ at rounding level).
+    fn gram_diag_paths_agree<T: Real>() {
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        };
+        for p in 1..=7 {
+            for rows in [1, 3, 40] {
+                let mut s: Stats<T, 7> = Stats::new(p).unwrap();
+                for _ in 0..rows {
+                    let mut x: [T; 7] = core::array::from_fn(|_| T::c(next() * 100.0));
+                    x[p - 1] = x[0]; // a duplicated column when p > 1
+                    s.observe(&x[..p], T::c(next())).unwrap();
+                }
+                let (a, b) = (s.gram_diag_dense(), s.gram_diag_tri());
+                for j in 0..=7 {
+                    assert_eq!(a[j].to_bits_u64(), b[j].to_bits_u64(), "p = {p}, G[{j}]");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gram_diag_dense_matches_triangle() {
+        gram_diag_paths_agree::<f64>();
+        gram_diag_paths_agree::<f32>();
     }
 
     #[test]
