@@ -5,6 +5,11 @@
 //! unit upper-triangular, the rotated response t and the minimal residual sum of squares
 //! `sserr`, so that RSS(θ) = Σᵢ dᵢ((R̄θ)ᵢ − tᵢ)² + sserr without cancellation. Memory is
 //! O(P²) whatever the number of rows; each row costs O(p²) and no square root.
+//!
+//! Every accepted row, batch or merge leaves yᵀy and each diagonal entry of G at or below
+//! `MAX / 2²⁰` of the precision: what is computed from the summary later (residual sums of
+//! squares, E[RSS], the gradients, the condition estimate) then stays finite. Why that bound,
+//! and what it does not cover: docs/summary-limits.md.
 
 #![forbid(unsafe_code)]
 
@@ -13,6 +18,10 @@ use crate::real::Real;
 #[cfg(any(test, not(target_os = "none")))]
 use crate::vector::dot4;
 use crate::vector::Coefs;
+
+/// Accepted summaries keep yᵀy and G's diagonal at or below `MAX / HEADROOM` of the precision
+/// (2²⁰: docs/summary-limits.md, §4 derives it).
+const HEADROOM: f64 = (1u64 << 20) as f64;
 
 /// The sufficient statistics of the rows seen so far, for up to `P` features.
 ///
@@ -63,8 +72,10 @@ impl<T: Real, const P: usize> Stats<T, P> {
         self.sserr
     }
 
-    /// Folds one row: `x` holds the `p` features, `y` the response. A row with a NaN/∞, the wrong
-    /// length, or whose inclusion would overflow is rejected and the summary is left unchanged.
+    /// Folds one row: `x` holds the `p` features, `y` the response. A row with a NaN/∞ or the
+    /// wrong length is rejected, and so is one after which yᵀy or a diagonal entry of G = AᵀA
+    /// would pass `MAX / 2²⁰` of the precision ([`Error::Overflow`]; docs/summary-limits.md):
+    /// the summary is then left unchanged.
     pub fn observe(&mut self, x: &[T], y: T) -> Result<()> {
         let n = self.n.checked_add(1).ok_or(Error::Overflow)?;
         self.check_row(x, y)?;
@@ -76,7 +87,12 @@ impl<T: Real, const P: usize> Stats<T, P> {
 
     /// Folds `rows` rows at once, all or nothing. Row `i` is `xs[i*stride .. i*stride + p]` with
     /// response `ys[i]`; `stride ≥ p`. On any bad row nothing is folded and the error is returned
-    /// with the index of the first offending row.
+    /// with the index of the first offending row, the one that [`Stats::observe`], row by row,
+    /// would refuse first: a NaN/∞ ([`Error::NonFinite`]) or the first row after which the
+    /// summary would pass its limits ([`Error::Overflow`]); `ys.len()` with `Overflow` if the
+    /// row count would pass 2⁶⁴ − 1. The limits are checked on the state the batch would leave:
+    /// at a summary within rounding of them (docs/summary-limits.md, §3), a batch may be
+    /// accepted whose rows one by one would have seen one refused.
     pub fn observe_rows(
         &mut self,
         xs: &[T],
@@ -102,14 +118,37 @@ impl<T: Real, const P: usize> Stats<T, P> {
             None => return Err((rows, Error::Overflow)),
         };
         let mut next = *self;
+        let mut bad = None;
         for (i, &y) in ys.iter().enumerate() {
             // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked above.
             let x = &xs[i * stride..i * stride + self.p];
-            self.check_row(x, y).map_err(|e| (i, e))?;
+            if let Err(e) = self.check_row(x, y) {
+                bad = Some((i, e));
+                break;
+            }
             next.include_row(x, y);
         }
-        next.n = n;
-        self.commit(&next).map_err(|e| (rows, e))
+        if bad.is_none() {
+            next.n = n;
+            // The limits are checked once, on the state the batch would leave (the one kept):
+            // yᵀy and G's diagonal only grow with rows, up to rounding.
+            if next.within_limits() {
+                *self = next;
+                return Ok(());
+            }
+        }
+        // Refused (off the fast path): name the row that `observe`, row by row, would refuse
+        // first. Replaying the same operations gives the same states, bit for bit.
+        let upto = bad.map_or(rows, |(i, _)| i);
+        let mut replay = *self;
+        for (i, &y) in ys[..upto].iter().enumerate() {
+            replay.include_row(&xs[i * stride..i * stride + self.p], y);
+            if !replay.within_limits() {
+                return Err((i, Error::Overflow));
+            }
+        }
+        // A batch of no rows on a summary already past the limits (e.g. a checkpoint's).
+        Err(bad.unwrap_or((0, Error::Overflow)))
     }
 
     /// Adds the data summarised by `other` (same number of features) exactly: the result is the
@@ -150,22 +189,25 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 
     fn commit(&mut self, next: &Self) -> Result<()> {
-        if !next.all_finite() {
+        if !next.within_limits() {
             return Err(Error::Overflow);
         }
         *self = *next;
         Ok(())
     }
 
-    fn all_finite(&self) -> bool {
-        let p = self.p;
-        self.sserr.is_finite()
-            && self.d.all_finite(p)
-            && self.t.all_finite(p)
-            && self.rbar[..p]
-                .iter()
-                .enumerate()
-                .all(|(i, r)| r[i..p].iter().all(|v| v.is_finite()))
+    /// Whether yᵀy = sserr + Σ dᵢtᵢ² and every G_jj = Σᵢ dᵢR̄ᵢⱼ² are at most `MAX / 2²⁰`
+    /// (docs/summary-limits.md, §3). Each stored number enters one of these sums of
+    /// non-negative terms, so a NaN or ∞ anywhere fails too (a NaN fails every comparison):
+    /// no separate finiteness scan.
+    pub(crate) fn within_limits(&self) -> bool {
+        let lim = T::MAX * T::c(1.0 / HEADROOM);
+        let g = self.gram_diag();
+        let mut ok = self.yty() <= lim && g.alpha <= lim;
+        for gk in &g.beta {
+            ok &= *gk <= lim;
+        }
+        ok
     }
 
     #[inline]
@@ -333,18 +375,45 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 
     /// The diagonal of G = AᵀA: G_jj = Σ_{i≤j} dᵢ R̄ᵢⱼ².
+    #[inline]
     pub fn gram_diag(&self) -> Coefs<T, P> {
-        let p = self.p;
+        #[cfg(target_os = "none")]
+        return self.gram_diag_tri();
+        #[cfg(not(target_os = "none"))]
+        self.gram_diag_dense()
+    }
+
+    /// [`Stats::gram_diag`] column by column over the triangle (microcontrollers: no vector
+    /// unit, and no zeros to add).
+    #[cfg(any(test, target_os = "none"))]
+    #[cfg_attr(target_os = "none", inline(never))] // several callers: one copy in flash
+    pub(crate) fn gram_diag_tri(&self) -> Coefs<T, P> {
         let mut g = Coefs::splat(T::ZERO);
-        for j in 0..=p {
-            let mut s = self.d[j];
-            if j > 0 {
-                for i in 0..j {
-                    let r = self.rbar[i][j - 1];
-                    s += self.d[i] * r * r;
-                }
+        g.alpha = self.d.alpha;
+        for j in 0..self.p {
+            // Column j + 1 of R̄: rows 0..=j, weights d₀ (the intercept's), then d.beta[..j].
+            let mut s = self.d.beta[j] + self.d.alpha * self.rbar[0][j] * self.rbar[0][j];
+            for (di, row) in self.d.beta[..j].iter().zip(&self.rbar[1..=j]) {
+                s += *di * row[j] * row[j];
             }
-            g[j] = s;
+            g.beta[j] = s;
+        }
+        g
+    }
+
+    /// [`Stats::gram_diag`] row by row over whole rows of R̄ (hosts: fixed-length loops that
+    /// vectorise). The entries outside the triangle are zero (see `rss_grad_dense`) and add
+    /// +0 to sums of non-negative terms, in the same order as [`Stats::gram_diag_tri`]: the
+    /// same bits. Entries past p are the zeros of `d`.
+    #[cfg(not(target_os = "none"))]
+    #[inline]
+    pub(crate) fn gram_diag_dense(&self) -> Coefs<T, P> {
+        let mut g = self.d;
+        let weights = core::iter::once(&self.d.alpha).chain(&self.d.beta);
+        for (&di, row) in weights.zip(&self.rbar).take(self.p) {
+            for (gk, r) in g.beta.iter_mut().zip(row) {
+                *gk += di * *r * *r;
+            }
         }
         g
     }
@@ -418,9 +487,10 @@ impl<T: Real, const P: usize> Stats<T, P> {
 
     /// yᵀy rebuilt from the factor: sserr + Σ dᵢtᵢ² (diagnostics and tests).
     pub fn yty(&self) -> T {
-        let mut s = self.sserr;
-        for k in 0..=self.p {
-            s += self.d[k] * self.t[k] * self.t[k];
+        let p = self.p;
+        let mut s = self.sserr + self.d.alpha * self.t.alpha * self.t.alpha;
+        for (d, t) in self.d.beta[..p].iter().zip(&self.t.beta[..p]) {
+            s += *d * *t * *t;
         }
         s
     }
@@ -523,6 +593,39 @@ mod tests {
             gd_err <= 4.0 * gt_err.max(1e-6),
             "gradient error {gd_err:e} vs the triangle's {gt_err:e}"
         );
+    }
+
+    /// The hosts' G diagonal (whole rows) and the microcontrollers' (the triangle, column by
+    /// column) agree bit for bit, for every p of a capacity of 7, f32 and f64, with fewer rows
+    /// than columns (some dᵢ = 0) and with a duplicated column (its dᵢ at rounding level).
+    fn gram_diag_paths_agree<T: Real>() {
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        };
+        for p in 1..=7 {
+            for rows in [1, 3, 40] {
+                let mut s: Stats<T, 7> = Stats::new(p).unwrap();
+                for _ in 0..rows {
+                    let mut x: [T; 7] = core::array::from_fn(|_| T::c(next() * 100.0));
+                    x[p - 1] = x[0]; // a duplicated column when p > 1
+                    s.observe(&x[..p], T::c(next())).unwrap();
+                }
+                let (a, b) = (s.gram_diag_dense(), s.gram_diag_tri());
+                for j in 0..=7 {
+                    assert_eq!(a[j].to_bits_u64(), b[j].to_bits_u64(), "p = {p}, G[{j}]");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gram_diag_dense_matches_triangle() {
+        gram_diag_paths_agree::<f64>();
+        gram_diag_paths_agree::<f32>();
     }
 
     #[test]
