@@ -45,10 +45,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
         })
     }
 
-    /// Number of features.
+    /// Number of features. Clamped to P (which it never exceeds): indexing by it is then
+    /// visibly in bounds, and compiles without a panic path (tests/firmware.rs).
     #[inline]
     pub fn features(&self) -> usize {
-        self.p
+        self.p.min(P)
     }
 
     /// Number of rows folded in.
@@ -104,7 +105,10 @@ impl<T: Real, const P: usize> Stats<T, P> {
         let mut next = *self;
         for (i, &y) in ys.iter().enumerate() {
             // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked above.
-            let x = &xs[i * stride..i * stride + self.p];
+            let x = match xs.get(i * stride..).and_then(|r| r.get(..self.p)) {
+                Some(x) => x,
+                None => return Err((i, Error::Dimension)),
+            };
             self.check_row(x, y).map_err(|e| (i, e))?;
             next.include_row(x, y);
         }
@@ -120,7 +124,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
             return Err(Error::Mismatch);
         }
         let mut next = *self;
-        let p = self.p;
+        let p = self.features();
         for i in 0..=p {
             let w = other.d[i];
             if w == T::ZERO {
@@ -158,14 +162,14 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 
     fn all_finite(&self) -> bool {
-        let p = self.p;
+        let p = self.features();
         self.sserr.is_finite()
             && self.d.all_finite(p)
             && self.t.all_finite(p)
             && self.rbar[..p]
                 .iter()
                 .enumerate()
-                .all(|(i, r)| r[i..p].iter().all(|v| v.is_finite()))
+                .all(|(i, r)| r[i.min(p)..p].iter().all(|v| v.is_finite()))
     }
 
     #[inline]
@@ -174,13 +178,15 @@ impl<T: Real, const P: usize> Stats<T, P> {
             alpha: T::ONE,
             beta: [T::ZERO; P],
         };
-        row.beta[..self.p].copy_from_slice(x);
+        for (r, v) in row.beta.iter_mut().zip(x) {
+            *r = *v;
+        }
         self.include(T::ONE, &mut row, 0, y);
     }
 
     /// AS 274 INCLUD: folds `w·(row, y)` in; `row[..first]` must be zero.
     pub(crate) fn include(&mut self, mut w: T, row: &mut Coefs<T, P>, first: usize, mut y: T) {
-        let p = self.p;
+        let p = self.features();
         for i in first..=p {
             let xi = row[i];
             if xi == T::ZERO {
@@ -278,7 +284,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// [`Stats::rss_grad`] over the triangle only (microcontrollers; [`Stats::rss`]).
     #[inline(always)]
     pub(crate) fn rss_grad_tri(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
-        let p = self.p;
+        let p = self.features();
         let beta = &theta.beta[..p];
         // Row 0 (intercept): r₀ = α − t₀ + R̄₀·β.
         let mut r0 = theta.alpha - self.t.alpha;
@@ -334,17 +340,17 @@ impl<T: Real, const P: usize> Stats<T, P> {
 
     /// The diagonal of G = AᵀA: G_jj = Σ_{i≤j} dᵢ R̄ᵢⱼ².
     pub fn gram_diag(&self) -> Coefs<T, P> {
-        let p = self.p;
+        let p = self.features();
         let mut g = Coefs::splat(T::ZERO);
-        for j in 0..=p {
-            let mut s = self.d[j];
-            if j > 0 {
-                for i in 0..j {
-                    let r = self.rbar[i][j - 1];
-                    s += self.d[i] * r * r;
-                }
+        g.alpha = self.d.alpha;
+        // Column k + 1 (feature k): rows 0 ..= k of R̄, entry rbar[i][k].
+        for k in 0..p {
+            let mut s = self.d.beta[k];
+            for i in 0..=k {
+                let r = self.rbar[i][k];
+                s += self.d[i] * r * r;
             }
-            g[j] = s;
+            g.beta[k] = s;
         }
         g
     }
@@ -371,7 +377,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
 
     /// θ with R̄θ = t (the least-squares solution when every dᵢ > 0).
     fn back_substitute(&self) -> Coefs<T, P> {
-        let p = self.p;
+        let p = self.features();
         let mut th = Coefs::splat(T::ZERO);
         for i in (0..=p).rev() {
             let mut v = self.t[i];
