@@ -178,8 +178,8 @@ impl<T: Real, const P: usize> Stats<T, P> {
             alpha: T::ONE,
             beta: [T::ZERO; P],
         };
-        for (r, v) in row.beta.iter_mut().zip(x) {
-            *r = *v;
+        if let Some(r) = row.beta.get_mut(..x.len()) {
+            r.copy_from_slice(x);
         }
         self.include(T::ONE, &mut row, 0, y);
     }
