@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: seed test deps lint rust-test bench header
+.PHONY: seed test deps lint rust-test rust-test-overflow bench header
 
 # The main job: reproduce the seed experiment through the library.
 seed:
@@ -10,8 +10,9 @@ seed:
 
 # Every test: installs what it needs (Debian packages, as root), checks format and lints, then
 # runs the whole Rust test suite, which also drives the C/C++ programs (plain, ASan+UBSan,
-# valgrind), the Python module and the Cortex-M firmware under QEMU.
-test: deps lint rust-test
+# valgrind), the Python module and the Cortex-M firmware under QEMU; then the suite once more
+# with overflow checks.
+test: deps lint rust-test rust-test-overflow
 
 deps:
 	bash scripts/host-deps.sh
@@ -23,6 +24,16 @@ lint:
 
 rust-test:
 	$(CARGO) test --release
+
+# The suite with integer overflow checks and debug assertions on (Cargo.toml's `overflow`
+# profile: release code that panics on an overflow instead of wrapping), the C programs and the
+# Python module included: they run on the library this profile builds. The firmware tests are
+# left out: they build the firmware with their own profile, so here they would only repeat the
+# QEMU runs of `rust-test`.
+FIRMWARE_TESTS := m4_seed_experiment m0_seed_experiment images_have_no_soft_double \
+    c_api_has_no_reachable_panic panic_symbols_are_recognised footprint_p8_cortex_m4
+rust-test-overflow:
+	$(CARGO) test --profile overflow -- $(addprefix --skip ,$(FIRMWARE_TESTS))
 
 bench:
 	$(CARGO) bench --bench kernel

@@ -83,7 +83,8 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         w.u32(total);
         self.write_payload(&mut w);
         debug_assert_eq!(w.pos, len - CRC);
-        let crc = crc32(&w.buf[..len - CRC]);
+        // `get`: w.buf is `len` long, but past write_payload the compiler no longer sees it.
+        let crc = crc32(w.buf.get(..len - CRC).unwrap_or_default());
         w.u32(crc);
         Ok(len)
     }
@@ -313,7 +314,14 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     fn bytes(&mut self, b: &[u8]) {
-        self.buf[self.pos..self.pos + b.len()].copy_from_slice(b);
+        // `get_mut`: the length was checked, but not where the compiler sees it (no panic path).
+        if let Some(o) = self
+            .buf
+            .get_mut(self.pos..)
+            .and_then(|o| o.get_mut(..b.len()))
+        {
+            o.copy_from_slice(b);
+        }
         self.pos += b.len();
     }
     fn u32(&mut self, v: u32) {
@@ -323,7 +331,7 @@ impl Writer<'_> {
         self.bytes(&v.to_le_bytes());
     }
     fn real<T: Normal>(&mut self, v: T) {
-        v.write_le(&mut self.buf[self.pos..self.pos + T::BYTES]);
+        v.write_le(self.buf.get_mut(self.pos..).unwrap_or_default());
         self.pos += T::BYTES;
     }
     fn reals<T: Normal>(&mut self, v: &[T]) {
@@ -363,10 +371,14 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn take<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        out.copy_from_slice(&self.buf[self.pos..self.pos + N]);
+        // Zeros past the end (never: the length was checked, but not where the compiler sees it).
+        let out = self
+            .buf
+            .get(self.pos..)
+            .and_then(|b| b.first_chunk())
+            .copied();
         self.pos += N;
-        out
+        out.unwrap_or([0; N])
     }
     fn u16(&mut self) -> u16 {
         u16::from_le_bytes(self.take())
@@ -379,7 +391,7 @@ impl Reader<'_> {
     }
     /// Any scalar, NaN and infinities included (the caller checks).
     fn any_real<T: Normal>(&mut self) -> T {
-        let v = T::read_le(&self.buf[self.pos..self.pos + T::BYTES]);
+        let v = T::read_le(self.buf.get(self.pos..).unwrap_or_default());
         self.pos += T::BYTES;
         v
     }

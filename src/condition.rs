@@ -33,7 +33,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// Makes this the factor of G + diag(ridge) (the ridge enters as extra weighted rows). In
     /// place, on the caller's copy: a result would be one more copy of the factor on the stack.
     pub(crate) fn add_ridge(&mut self, ridge: &Coefs<T, P>) {
-        let p = self.p;
+        let p = self.features();
         for j in 0..=p {
             let mut row = Coefs::splat(T::ZERO);
             row[j] = T::ONE;
@@ -45,7 +45,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// for the system regularised by `ridge` (E[RSS] = `erss` stands for the response's part);
     /// `g` is the diagonal of G.
     pub(crate) fn kappa_with(&self, ridge: &Coefs<T, P>, g: &Coefs<T, P>, erss: T) -> T {
-        let p = self.p;
+        let p = self.features();
         let d = self.with_ridge(ridge, false); // the diagonal of the ridge's factor
         let mut worst = T::ONE;
         for j in 0..=p {

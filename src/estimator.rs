@@ -107,7 +107,7 @@ pub(crate) fn scales_q<T: Real, const P: usize>(
         prod = m2;
     };
     acc(s.theta.alpha);
-    s.theta.beta[..p].iter().for_each(|v| acc(*v));
+    s.theta.beta.iter().take(p).for_each(|v| acc(*v));
     acc(s.u);
     T::from_i32(ex) * T::c(core::f64::consts::LN_2) + ln_1p_unit(prod - T::ONE)
 }
@@ -161,6 +161,7 @@ pub(crate) fn scales<T: Real, const P: usize>(
         }
     };
     f(&mut s.theta.alpha, &mut sig.theta.alpha);
+    let p = p.min(P);
     for (a, b) in s.theta.beta[..p].iter_mut().zip(&mut sig.theta.beta[..p]) {
         f(a, b);
     }

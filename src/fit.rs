@@ -14,8 +14,7 @@ use crate::posterior::Posterior;
 use crate::real::Real;
 use crate::rng::{Normal, SeededRng};
 use crate::stats::Stats;
-use crate::vector::Latent;
-use heapless::HistoryBuf;
+use crate::vector::{Latent, Window};
 
 /// Length of the rolling window of relative ELBO changes used for convergence detection.
 pub const CONVERGENCE_WINDOW: usize = 8;
@@ -168,7 +167,7 @@ pub struct Fit<T, const P: usize> {
     pub(crate) avg: Average<T, P>,
     /// The last guide and optimiser state whose loss was finite (restored on divergence).
     pub(crate) prev: (Guide<T, P>, Adam<T, P>),
-    pub(crate) history: HistoryBuf<T, CONVERGENCE_WINDOW>,
+    pub(crate) history: Window<T, CONVERGENCE_WINDOW>,
     pub(crate) last_elbo: T,
 }
 
@@ -186,7 +185,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             prev: (guide, adam),
             rng: SeededRng::new(cfg.seed),
             avg: Average::empty(),
-            history: HistoryBuf::new(),
+            history: Window::new(),
             last_elbo: T::INFINITY,
             cfg,
         })
@@ -211,7 +210,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             prev: (guide, adam),
             rng: SeededRng::new(cfg.seed),
             avg: Average::empty(),
-            history: HistoryBuf::new(),
+            history: Window::new(),
             last_elbo: T::INFINITY,
             cfg,
         });

@@ -186,7 +186,8 @@ impl<T: Normal, const P: usize> Posterior<T, P> {
 
     /// Coefficient βⱼ, j in 0..p (zero-based). `None` past the last feature.
     pub fn beta(&self, j: usize) -> Option<Summary<T>> {
-        (j < self.p).then(|| Self::normal_summary(self.loc.theta.beta[j], self.scale.theta.beta[j]))
+        (j < self.p.min(P))
+            .then(|| Self::normal_summary(self.loc.theta.beta[j], self.scale.theta.beta[j]))
     }
 
     /// The noise sd σ (log-normal: mean e^{m+s²/2}, sd = mean·√(e^{s²} − 1), median e^m).
@@ -229,7 +230,7 @@ impl<T: Normal, const P: usize> Posterior<T, P> {
 
     /// One draw of the constrained parameters (α, β₁ … β_p, σ) into `out[..p + 2]`.
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [T]) -> Result<()> {
-        let p = self.p;
+        let p = self.p.min(P);
         if out.len() < p + 2 {
             return Err(Error::Dimension);
         }
@@ -243,7 +244,7 @@ impl<T: Normal, const P: usize> Posterior<T, P> {
     /// Posterior predictive mean and sd of y at a new row `x` (length p):
     /// mean a·m_θ, variance Σⱼ aⱼ²sⱼ² + E\[σ²\] with a = (1, x).
     pub fn predict(&self, x: &[T]) -> Result<(T, T)> {
-        let p = self.p;
+        let p = self.p.min(P);
         if x.len() != p {
             return Err(Error::Dimension);
         }

@@ -87,9 +87,9 @@ pub trait Real:
     fn abs(self) -> Self;
     /// Whether the value is neither NaN nor infinite.
     fn is_finite(self) -> bool;
-    /// Little-endian bytes into `out[..Self::BYTES]`.
+    /// Little-endian bytes into `out[..Self::BYTES]` (nothing if `out` is shorter).
     fn write_le(self, out: &mut [u8]);
-    /// Reads little-endian bytes from `b[..Self::BYTES]`.
+    /// Reads little-endian bytes from `b[..Self::BYTES]` (NaN if `b` is shorter).
     fn read_le(b: &[u8]) -> Self;
     /// Raw bits widened to `u64` (bit-exact comparisons in tests and checkpoints).
     fn to_bits_u64(self) -> u64;
@@ -202,13 +202,14 @@ macro_rules! impl_real {
             }
             #[inline]
             fn write_le(self, out: &mut [u8]) {
-                out[..$bytes].copy_from_slice(&self.to_le_bytes());
+                if let Some(o) = out.first_chunk_mut::<$bytes>() {
+                    *o = self.to_le_bytes();
+                }
             }
             #[inline]
             fn read_le(b: &[u8]) -> Self {
-                let mut a = [0u8; $bytes];
-                a.copy_from_slice(&b[..$bytes]);
-                <$t>::from_le_bytes(a)
+                b.first_chunk::<$bytes>()
+                    .map_or(<$t>::NAN, |a| <$t>::from_le_bytes(*a))
             }
             #[inline]
             fn to_bits_u64(self) -> u64 {

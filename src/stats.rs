@@ -54,10 +54,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
         })
     }
 
-    /// Number of features.
+    /// Number of features. Clamped to P (which it never exceeds): indexing by it is then
+    /// visibly in bounds, and compiles without a panic path (tests/firmware.rs).
     #[inline]
     pub fn features(&self) -> usize {
-        self.p
+        self.p.min(P)
     }
 
     /// Number of rows folded in.
@@ -121,7 +122,10 @@ impl<T: Real, const P: usize> Stats<T, P> {
         let mut bad = None;
         for (i, &y) in ys.iter().enumerate() {
             // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked above.
-            let x = &xs[i * stride..i * stride + self.p];
+            let x = match xs.get(i * stride..).and_then(|r| r.get(..self.p)) {
+                Some(x) => x,
+                None => return Err((i, Error::Dimension)),
+            };
             if let Err(e) = self.check_row(x, y) {
                 bad = Some((i, e));
                 break;
@@ -141,8 +145,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
         // first. Replaying the same operations gives the same states, bit for bit.
         let upto = bad.map_or(rows, |(i, _)| i);
         let mut replay = *self;
-        for (i, &y) in ys[..upto].iter().enumerate() {
-            replay.include_row(&xs[i * stride..i * stride + self.p], y);
+        for (i, &y) in ys.iter().enumerate().take(upto) {
+            let Some(x) = xs.get(i * stride..).and_then(|r| r.get(..self.p)) else {
+                break;
+            };
+            replay.include_row(x, y);
             if !replay.within_limits() {
                 return Err((i, Error::Overflow));
             }
@@ -159,7 +166,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
             return Err(Error::Mismatch);
         }
         let mut next = *self;
-        let p = self.p;
+        let p = self.features();
         for i in 0..=p {
             let w = other.d[i];
             if w == T::ZERO {
@@ -216,13 +223,15 @@ impl<T: Real, const P: usize> Stats<T, P> {
             alpha: T::ONE,
             beta: [T::ZERO; P],
         };
-        row.beta[..self.p].copy_from_slice(x);
+        if let Some(r) = row.beta.get_mut(..x.len()) {
+            r.copy_from_slice(x);
+        }
         self.include(T::ONE, &mut row, 0, y);
     }
 
     /// AS 274 INCLUD: folds `w·(row, y)` in; `row[..first]` must be zero.
     pub(crate) fn include(&mut self, mut w: T, row: &mut Coefs<T, P>, first: usize, mut y: T) {
-        let p = self.p;
+        let p = self.features();
         for i in first..=p {
             let xi = row[i];
             if xi == T::ZERO {
@@ -320,7 +329,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// [`Stats::rss_grad`] over the triangle only (microcontrollers; [`Stats::rss`]).
     #[inline(always)]
     pub(crate) fn rss_grad_tri(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
-        let p = self.p;
+        let p = self.features();
         let beta = &theta.beta[..p];
         // Row 0 (intercept): r₀ = α − t₀ + R̄₀·β.
         let mut r0 = theta.alpha - self.t.alpha;
@@ -390,7 +399,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
     pub(crate) fn gram_diag_tri(&self) -> Coefs<T, P> {
         let mut g = Coefs::splat(T::ZERO);
         g.alpha = self.d.alpha;
-        for j in 0..self.p {
+        for j in 0..self.features() {
             // Column j + 1 of R̄: rows 0..=j, weights d₀ (the intercept's), then d.beta[..j].
             let mut s = self.d.beta[j] + self.d.alpha * self.rbar[0][j] * self.rbar[0][j];
             for (di, row) in self.d.beta[..j].iter().zip(&self.rbar[1..=j]) {
@@ -440,7 +449,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
 
     /// θ with R̄θ = t (the least-squares solution when every dᵢ > 0).
     fn back_substitute(&self) -> Coefs<T, P> {
-        let p = self.p;
+        let p = self.features();
         let mut th = Coefs::splat(T::ZERO);
         for i in (0..=p).rev() {
             let mut v = self.t[i];

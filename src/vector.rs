@@ -29,32 +29,34 @@ impl<T: Real, const P: usize> Coefs<T, P> {
         }
     }
 
-    /// Whether the first `p + 1` entries are all finite.
+    /// Whether the first `p + 1` entries are all finite (at most all of them).
     #[inline]
     pub fn all_finite(&self, p: usize) -> bool {
-        self.alpha.is_finite() && self.beta[..p].iter().all(|v| v.is_finite())
+        self.alpha.is_finite() && self.beta[..p.min(P)].iter().all(|v| v.is_finite())
     }
 }
 
+/// Entry `i ≤ P`. Index 0 wraps to `usize::MAX`, which no array holds, and lands on α, as would
+/// an index past P: the code indexes only up to p ≤ P, but the compiler cannot know that of a
+/// `p` read from a state, and a bounds check would link the panic machinery into every
+/// firmware (tests/firmware.rs proves the C API has no reachable panic). Debug builds (the
+/// test suite's `overflow` profile) assert the index instead.
 impl<T, const P: usize> Index<usize> for Coefs<T, P> {
     type Output = T;
     #[inline(always)]
     fn index(&self, i: usize) -> &T {
-        if i == 0 {
-            &self.alpha
-        } else {
-            &self.beta[i - 1]
-        }
+        debug_assert!(i <= P, "coefficient index {i} past the capacity {P}");
+        self.beta.get(i.wrapping_sub(1)).unwrap_or(&self.alpha)
     }
 }
 
 impl<T, const P: usize> IndexMut<usize> for Coefs<T, P> {
     #[inline(always)]
     fn index_mut(&mut self, i: usize) -> &mut T {
-        if i == 0 {
-            &mut self.alpha
-        } else {
-            &mut self.beta[i - 1]
+        debug_assert!(i <= P, "coefficient index {i} past the capacity {P}");
+        match self.beta.get_mut(i.wrapping_sub(1)) {
+            Some(v) => v,
+            None => &mut self.alpha,
         }
     }
 }
@@ -82,20 +84,23 @@ impl<T: Real, const P: usize> Latent<T, P> {
     /// Entry `i` of the flattened vector of a fit with `p` features (`i ≤ p + 1`; `i = p + 1` is u).
     #[inline]
     pub fn get(&self, i: usize, p: usize) -> T {
-        if i == p + 1 {
-            self.u
-        } else {
-            self.theta[i]
+        match i.checked_sub(1) {
+            None => self.theta.alpha,
+            Some(k) if k < p => self.theta.beta.get(k).copied().unwrap_or(self.u),
+            Some(_) => self.u,
         }
     }
 
     /// Mutable entry `i` of the flattened vector (see [`Latent::get`]).
     #[inline]
     pub fn get_mut(&mut self, i: usize, p: usize) -> &mut T {
-        if i == p + 1 {
-            &mut self.u
-        } else {
-            &mut self.theta[i]
+        match i.checked_sub(1) {
+            None => &mut self.theta.alpha,
+            Some(k) if k < p => match self.theta.beta.get_mut(k) {
+                Some(v) => v,
+                None => &mut self.u,
+            },
+            Some(_) => &mut self.u,
         }
     }
 
@@ -110,6 +115,7 @@ impl<T: Real, const P: usize> Latent<T, P> {
     #[inline(always)]
     pub(crate) fn zip_mut<F: FnMut(&mut T, T)>(&mut self, o: &Self, p: usize, mut f: F) {
         f(&mut self.theta.alpha, o.theta.alpha);
+        let p = p.min(P);
         for (a, b) in self.theta.beta[..p].iter_mut().zip(&o.theta.beta[..p]) {
             f(a, *b);
         }
@@ -146,11 +152,14 @@ impl<T: Real, const P: usize> Latent<T, P> {
                 &mut c.theta.alpha,
                 &mut d.theta.alpha,
             );
-            let it = a.theta.beta[..p]
+            let it = a
+                .theta
+                .beta
                 .iter_mut()
-                .zip(&b.theta.beta[..p])
-                .zip(&mut c.theta.beta[..p])
-                .zip(&mut d.theta.beta[..p]);
+                .zip(&b.theta.beta)
+                .zip(&mut c.theta.beta)
+                .zip(&mut d.theta.beta)
+                .take(p);
             for (((x, y), z), w) in it {
                 f(x, *y, z, w);
             }
@@ -216,4 +225,70 @@ pub(crate) fn dot4<T: Real, const P: usize>(a: &[T; P], b: &[T; P]) -> T {
         acc[l] += *x * *y;
     }
     (acc[0] + acc[2]) + (acc[1] + acc[3])
+}
+
+/// The last `W` values written, in a ring: the convergence test's window.
+///
+/// Every index is reduced modulo W, so none can be out of bounds (no panic path); every byte
+/// is a value or a count (no padding), and slots not yet written are zero.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub(crate) struct Window<T, const W: usize> {
+    data: [T; W],
+    /// The slot of the next write (the oldest value's once the window is full).
+    next: u32,
+    /// Values held, at most W.
+    len: u32,
+}
+
+impl<T: Real, const W: usize> Window<T, W> {
+    /// An empty window.
+    pub(crate) fn new() -> Self {
+        Window {
+            data: [T::ZERO; W],
+            next: 0,
+            len: 0,
+        }
+    }
+
+    /// Forgets every value.
+    pub(crate) fn clear(&mut self) {
+        *self = Self::new();
+    }
+
+    /// Appends `v`, in place of the oldest value if the window is full.
+    pub(crate) fn write(&mut self, v: T) {
+        let at = self.next as usize % W;
+        self.data[at] = v;
+        self.next = ((at + 1) % W) as u32;
+        self.len = (self.len() + 1) as u32;
+    }
+
+    /// Number of values held.
+    pub(crate) fn len(&self) -> usize {
+        (self.len as usize).min(W)
+    }
+
+    /// Whether the window holds W values.
+    pub(crate) fn is_full(&self) -> bool {
+        self.len() == W
+    }
+
+    /// The values held, in slot order (the order of writing until the window is full).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.data.iter().take(self.len())
+    }
+
+    /// The values held, oldest first.
+    pub(crate) fn oldest_ordered(&self) -> impl Iterator<Item = &T> {
+        let start = if self.is_full() {
+            self.next as usize % W
+        } else {
+            0
+        };
+        self.data[start..]
+            .iter()
+            .chain(&self.data[..start])
+            .take(self.len())
+    }
 }
