@@ -124,9 +124,10 @@ struct Ascent<'a, T, const P: usize> {
     mc: ModelConsts<T, P>,
     gdiag: Coefs<T, P>,
     tau: T,
-    /// The last u-block's (m_u, s_u).
+    /// The last u-block's (m_u, s_u), and its E[RSS].
     mu: T,
     su: T,
+    last_e: T,
     evals: u32,
 }
 
@@ -152,10 +153,10 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
     }
 
     /// The u-block's optimum for E[RSS] = `erss` into (mu, su); returns ln of the next λ. Newton
-    /// starts from the stationarity conditions solved approximately in closed form
-    /// (docs/exact-optimum.md, §3), never from the previous optimum: that may belong to another
-    /// λ far away, and from there Newton's rounding-level stop (relative to the objective, whose
-    /// size grows with N·|m_u|) can leave s_u a few percent off in f32.
+    /// starts from the previous optimum if its E[RSS] was within 1/8 of this one, else from the
+    /// stationarity conditions solved approximately in closed form (docs/exact-optimum.md, §3):
+    /// from far away, Newton's rounding-level stop (relative to the objective, whose size grows
+    /// with N·|m_u|) can leave s_u a few percent off in f32.
     fn u(&mut self, erss: T) -> Result<T> {
         self.evals += 1;
         if self.evals > MAX_EVALS || !erss.is_finite() {
@@ -170,7 +171,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
             T::c(0.5) * erss,
             T::c(0.5) * self.mc.inv_ts2,
         );
-        {
+        if (erss - self.last_e).abs() > T::c(0.125) * erss {
             // Stationarity: 2c·z² + (N−1)/q·z − 2a = 0 for z = e^{2m} (the positive root, in
             // the form without cancellation, the discriminant as a hypotenuse) and
             // 4s²·q·(a/z + c·z) = 1 with q = e^{2s²}, i.e. w·e^w = x for w = 2s² (Lambert's W,
@@ -208,6 +209,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         let (m, s) = solve_u(self.mc.n, erss, self.tau, self.mu, self.su)?;
         self.mu = m;
         self.su = s;
+        self.last_e = erss;
         Ok(T::c(2.0) * (s * s - m))
     }
 
@@ -303,9 +305,10 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
             hi += fhi;
             fhi = self.f(hi, g)?;
         }
-        // Scan [lo, hi]; f changes by at most about |Δℓ| (docs §4), so no zero is within |f|/2.
+        // Scan [lo, hi]: |f′| ≤ 1 (docs/exact-optimum.md, §4), so no zero is within |f|/2.
         let (mut x, mut fx) = (lo, flo);
-        let mut best = (lo, -T::INFINITY);
+        // The best local maximum so far, with its ELBO once a second one makes it needed.
+        let mut best: Option<(T, Option<T>)> = None;
         loop {
             let (y, fy) = if x + step.max(T::c(0.5) * fx.abs()) >= hi {
                 (hi, fhi)
@@ -321,18 +324,34 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
                 } else {
                     self.refine(x, fx, y, fy, g)?
                 };
-                let e = self.theta(r.exp(), g, true);
-                self.u(e)?;
-                let elbo = -self.loss(g)?;
-                if elbo > best.1 {
-                    best = (r, elbo);
-                }
+                best = Some(match best {
+                    None => (r, None),
+                    Some((b, eb)) => {
+                        let eb = match eb {
+                            Some(e) => e,
+                            None => self.elbo_at(b, g)?,
+                        };
+                        let er = self.elbo_at(r, g)?;
+                        if er > eb {
+                            (r, Some(er))
+                        } else {
+                            (b, Some(eb))
+                        }
+                    }
+                });
             }
             if y >= hi {
-                return Ok(best.0);
+                return Ok(best.map_or(lo, |b| b.0));
             }
             (x, fx) = (y, fy);
         }
+    }
+
+    /// The ELBO of one sweep's guide at λ = e^ℓ.
+    fn elbo_at(&mut self, l: T, g: &mut Guide<T, P>) -> Result<T> {
+        let e = self.theta(l.exp(), g, true);
+        self.u(e)?;
+        Ok(-self.loss(g)?)
     }
 
     /// The guide's u-block from (mu, su), and the loss (−ELBO) of the whole guide.
@@ -380,6 +399,7 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         tau: prior.noise,
         mu: prior.median_u(),
         su: T::c(0.1),
+        last_e: -T::ONE,
         evals: 0,
     };
     guide.loc = Latent::splat(T::ZERO);
