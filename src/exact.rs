@@ -69,15 +69,22 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T) -> Result<(T, T)> {
             (-g[0] / h[0], -g[1] / h[2])
         };
         // Newton decrement: the predicted gain of the full step. Once it is at rounding level the
-        // objective can no longer tell better from worse, but the step itself is still accurate
-        // (the error left is its square): take it without a line search, and stop.
+        // objective can no longer tell better from worse, but the step itself is still accurate:
+        // take it without a line search, and stop once it is small (the error left is its
+        // square). A large |f| (N·|m_u|) puts that level high, so the first such step can still
+        // be far from the optimum: iterate.
         if g[0] * dm + g[1] * dl <= T::c(4.0) * T::EPSILON * (f.abs() + T::ONE) {
             let (mn, ln) = (m + dm, l + dl);
-            if mn.is_finite() && ln.is_finite() {
-                m = mn;
-                l = ln;
+            if !(mn.is_finite() && ln.is_finite()) {
+                break;
             }
-            break;
+            m = mn;
+            l = ln;
+            if dm.abs() <= T::c(1e-3) * (T::ONE + m.abs()) && dl.abs() <= T::c(1e-3) {
+                break;
+            }
+            (f, g, h) = u_objective(n, a, c, m, l);
+            continue;
         }
         let mut t = T::ONE;
         let mut moved = false;
@@ -152,11 +159,8 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         erss
     }
 
-    /// The u-block's optimum for E[RSS] = `erss` into (mu, su); returns ln of the next λ. Newton
-    /// starts from the previous optimum if its E[RSS] was within 1/8 of this one, else from the
-    /// stationarity conditions solved approximately in closed form (docs/exact-optimum.md, §3):
-    /// from far away, Newton's rounding-level stop (relative to the objective, whose size grows
-    /// with N·|m_u|) can leave s_u a few percent off in f32.
+    /// The u-block's optimum for E[RSS] = `erss` into (mu, su); returns ln of the next λ
+    /// (docs/exact-optimum.md, §3).
     fn u(&mut self, erss: T) -> Result<T> {
         self.evals += 1;
         if self.evals > MAX_EVALS || !erss.is_finite() {
@@ -166,45 +170,9 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
                 Error::Overflow
             });
         }
-        let (n1, a, c) = (
-            self.mc.n - T::ONE,
-            T::c(0.5) * erss,
-            T::c(0.5) * self.mc.inv_ts2,
-        );
-        if (erss - self.last_e).abs() > T::c(0.125) * erss {
-            // Stationarity: 2c·z² + (N−1)/q·z − 2a = 0 for z = e^{2m} (the positive root, in
-            // the form without cancellation, the discriminant as a hypotenuse) and
-            // 4s²·q·(a/z + c·z) = 1 with q = e^{2s²}, i.e. w·e^w = x for w = 2s² (Lambert's W,
-            // by Newton on w + ln w = ln x). Alternated three times from q = 1: a start within
-            // a few Newton steps of the optimum however many rows there are.
-            let (mut q, mut m0, mut s0) = (T::ONE, self.mu, self.su);
-            for _ in 0..3 {
-                let nq = n1 / q;
-                let (x, y) = (nq.abs(), T::c(4.0) * a.sqrt() * c.sqrt());
-                let (hi, lo) = (x.max(y), x.min(y));
-                let disc = if hi > T::ZERO {
-                    hi * (T::ONE + (lo / hi) * (lo / hi)).sqrt()
-                } else {
-                    T::ZERO
-                };
-                let z = if nq > T::ZERO {
-                    T::c(4.0) * a / (nq + disc)
-                } else {
-                    (disc - nq) / (T::c(4.0) * c)
-                };
-                let x = T::c(0.5) / (a / z + c * z);
-                let lx = x.ln();
-                let mut w = x.ln_1p();
-                for _ in 0..4 {
-                    w -= w * (w + w.ln() - lx) / (w + T::ONE);
-                }
-                q = w.exp();
-                (m0, s0) = (T::c(0.5) * z.ln(), (T::c(0.5) * w).sqrt());
-            }
-            if m0.is_finite() && s0.is_finite() && s0 > T::ZERO {
-                self.mu = m0;
-                self.su = s0;
-            }
+        // Newton starts from the previous optimum, m_u moved as σ² ∝ E[RSS] would move it.
+        if self.last_e > T::ZERO && erss > T::ZERO {
+            self.mu += T::c(0.5) * (erss / self.last_e).ln();
         }
         let (m, s) = solve_u(self.mc.n, erss, self.tau, self.mu, self.su)?;
         self.mu = m;
@@ -286,11 +254,8 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         let mut hi = self.u(emin)?.max(lo);
         let mut flo = self.f(lo, g)?;
         let mut fhi = self.f(hi, g)?;
-        // Rounding (or the floors) can leave an end on the wrong side: step outwards.
-        while flo < T::ZERO {
-            lo += T::c(2.0) * flo - T::ONE;
-            flo = self.f(lo, g)?;
-        }
+        // The floor (or rounding) can leave the upper end below a fixed point: step outwards.
+        // (At the lower end a negative f is rounding at a fixed point, which the scan keeps.)
         while fhi > T::ZERO {
             hi += T::c(2.0) * fhi + T::ONE;
             fhi = self.f(hi, g)?;
@@ -305,64 +270,49 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
             hi += fhi;
             fhi = self.f(hi, g)?;
         }
-        // Scan [lo, hi]: |f′| ≤ 1 (docs/exact-optimum.md, §4), so no zero is within |f|/2.
+        // Scan [lo, hi]: |f′| ≤ 1 (docs/exact-optimum.md, §4), so no zero is within |f|/2. Each
+        // sign change from + to − is refined, and the one of least loss kept.
         let (mut x, mut fx) = (lo, flo);
-        // The best local maximum so far, with its ELBO once a second one makes it needed.
-        let mut best: Option<(T, Option<T>)> = None;
+        let mut best = (lo, T::INFINITY);
         loop {
-            let (y, fy) = if x + step.max(T::c(0.5) * fx.abs()) >= hi {
+            let y = x + step.max(T::c(0.5) * fx.abs());
+            let (y, fy) = if y >= hi {
                 (hi, fhi)
             } else {
-                let y = x + step.max(T::c(0.5) * fx.abs());
                 (y, self.f(y, g)?)
             };
             if fx >= T::ZERO && fy <= T::ZERO && fx != fy {
-                let r = if fx == T::ZERO {
-                    x
-                } else if fy == T::ZERO {
+                let r = if fy == T::ZERO {
                     y
+                } else if fx == T::ZERO {
+                    x
                 } else {
                     self.refine(x, fx, y, fy, g)?
                 };
-                best = Some(match best {
-                    None => (r, None),
-                    Some((b, eb)) => {
-                        let eb = match eb {
-                            Some(e) => e,
-                            None => self.elbo_at(b, g)?,
-                        };
-                        let er = self.elbo_at(r, g)?;
-                        if er > eb {
-                            (r, Some(er))
-                        } else {
-                            (b, Some(eb))
-                        }
-                    }
-                });
+                let (_, loss) = self.sweep(r.exp(), g)?;
+                if loss < best.1 {
+                    best = (r, loss);
+                }
             }
             if y >= hi {
-                return Ok(best.map_or(lo, |b| b.0));
+                return Ok(best.0);
             }
             (x, fx) = (y, fy);
         }
     }
 
-    /// The ELBO of one sweep's guide at λ = e^ℓ.
-    fn elbo_at(&mut self, l: T, g: &mut Guide<T, P>) -> Result<T> {
-        let e = self.theta(l.exp(), g, true);
-        self.u(e)?;
-        Ok(-self.loss(g)?)
-    }
-
-    /// The guide's u-block from (mu, su), and the loss (−ELBO) of the whole guide.
-    fn loss(&self, g: &mut Guide<T, P>) -> Result<T> {
+    /// One sweep of the ascent from λ into `g`: the θ-block, the u-block for its E[RSS]; returns
+    /// the next λ and the loss (−ELBO) of the guide.
+    fn sweep(&mut self, lam: T, g: &mut Guide<T, P>) -> Result<(T, T)> {
+        let e = self.theta(lam, g, true);
+        let l = self.u(e)?;
         g.loc.u = self.mu;
         g.rho.u = softplus_inv(self.su);
         let loss = analytic_loss_grad(self.stats, &self.mc, &self.gdiag, g, None);
         if !(g.all_finite(self.stats.features()) && loss.is_finite()) {
             return Err(Error::Overflow);
         }
-        Ok(loss)
+        Ok((l.exp(), loss))
     }
 }
 
@@ -413,13 +363,10 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         if !(lam.is_finite() && lam > T::ZERO) {
             return Err(Error::Overflow);
         }
-        let erss = a.theta(lam, guide, true);
-        a.u(erss)?;
-        let loss = a.loss(guide)?;
+        let (lam_next, loss) = a.sweep(lam, guide)?;
         // Stop once λ is still to rounding level, or once its steps stop shrinking: the map is
         // monotone, so the ascent approaches its fixed point from one side with shrinking steps
         // until rounding in E[RSS] (on ill-conditioned data well above ε) takes over.
-        let lam_next = (T::c(2.0) * (a.su * a.su - a.mu)).exp();
         let dlam = (lam_next - lam).abs();
         let still = (loss - prev).abs() <= tol * loss.abs().max(T::ONE);
         // A very slow contraction may reach neither within the budget; an ELBO that stopped

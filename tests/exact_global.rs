@@ -376,9 +376,11 @@ fn distance<T: Normal>(f: &Fit<T, CAP>, q: &Q, rel: f64) -> f64 {
 }
 
 /// Runs vireg (precision T) and the reference on the same data (the data rounded to T first,
-/// so both see the same numbers); returns (vireg's ELBO, reference's best ELBO, distance to the
-/// reference's best, gap to the reference's second optimum: 0 if the best did not converge),
-/// or None if T refused the data as ill-conditioned.
+/// so both see the same numbers); returns (the ELBO of vireg's answer, evaluated by the
+/// reference in f64; the reference's best ELBO; the distance between the two; the gap to the
+/// reference's second optimum, 0 if the best did not converge), or None if T refused the data
+/// as ill-conditioned. vireg's own ELBO must agree with the reference's evaluation to the
+/// precision's rounding of its terms.
 fn compare<T: Normal>(pb: &Problem) -> Option<(f64, f64, f64, f64)> {
     let mut pb = pb.clone();
     for v in pb.x.iter_mut().chain(pb.y.iter_mut()) {
@@ -391,8 +393,26 @@ fn compare<T: Normal>(pb: &Problem) -> Option<(f64, f64, f64, f64)> {
     };
     let rf = Reference::new(&pb);
     let (best, other) = rf.best();
+    let (p, post) = (pb.p, f.posterior());
+    let q = Q {
+        m: (0..=p)
+            .map(|j| post.loc_latent().get(j, p).to_f64())
+            .collect(),
+        s: (0..=p)
+            .map(|j| post.scale_latent().get(j, p).to_f64())
+            .collect(),
+        mu: post.loc_latent().u.to_f64(),
+        su: post.scale_latent().u.to_f64(),
+    };
+    let e = rf.elbo(&q);
+    let terms = rf.n as f64 * (1.0 + q.mu.abs()) + e.abs();
+    assert!(
+        (rep.elbo.to_f64() - e).abs() <= 1e3 * T::EPSILON.to_f64() * terms,
+        "vireg's ELBO {} against {e} evaluated by the reference",
+        rep.elbo.to_f64()
+    );
     Some((
-        rep.elbo.to_f64(),
+        e,
         best.elbo,
         distance(&f, &best.q, 1e3 * T::EPSILON.to_f64()),
         if best.converged {
@@ -428,13 +448,13 @@ fn problem(c: &Case) -> Problem {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
-    /// f64: vireg's ELBO is at least the best the multi-start reference finds, and where that
-    /// optimum is clearly the best (another one more than 10⁻³ nats below), the posterior agrees
-    /// with it to 10⁻⁶ sd.
+    /// f64: the ELBO of vireg's answer is at least the best the multi-start reference finds (to
+    /// 10⁻⁹ relative), and where that optimum is clearly the best (another one more than 10⁻³
+    /// nats below), the posterior agrees with it to 10⁻⁶ sd.
     #[test]
     fn f64_finds_the_global_optimum(c in cases()) {
         let (e, er, d, gap) = compare::<f64>(&problem(&c)).unwrap();
-        prop_assert!(e >= er - 1e-8 * (1.0 + er.abs()), "ELBO {e} below the reference's {er} on {c:?}");
+        prop_assert!(e >= er - 1e-9 * (1.0 + er.abs()), "ELBO {e} below the reference's {er} on {c:?}");
         if gap > 1e-3 {
             prop_assert!(d < 1e-6, "{d} sd from the reference's optimum on {c:?}");
         }
@@ -444,13 +464,20 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
 
-    /// f32 (the same data rounded to f32, the reference in f64 on those numbers): the ELBO within
-    /// f32's rounding of the best, and the posterior within 10⁻² sd of it where it is clearly
-    /// the best (or refused as ill-conditioned).
+    /// f32 (the same data rounded to f32, the reference in f64 on those numbers): the ELBO of
+    /// vireg's answer within 10⁻⁵ (relative) of the best or the answer within f32's rounding of
+    /// it, and the posterior within 10⁻² sd of it where it is clearly the best (or the data
+    /// refused as ill-conditioned).
     #[test]
     fn f32_finds_the_global_optimum(c in cases()) {
         if let Some((e, er, d, gap)) = compare::<f32>(&problem(&c)) {
-            prop_assert!(e >= er - 1e-4 * (1.0 + er.abs()), "ELBO {e} below the reference's {er} on {c:?}");
+            // Means far from 0 relative to their sd (α ≈ 40 with sd 3·10⁻⁴) carry f32's rounding
+            // of ~10⁻⁶·|mean| = 0.1 sd, worth ~10⁻² nats: then the answer must be the best
+            // optimum to that rounding.
+            prop_assert!(
+                e >= er - 1e-5 * (1.0 + er.abs()) || d < 1e-2,
+                "ELBO {e} below the reference's {er}, {d} sd away, on {c:?}"
+            );
             if gap > 1.0 {
                 prop_assert!(d < 1e-2, "{d} sd from the reference's optimum on {c:?}");
             }
