@@ -1,8 +1,11 @@
-//! The exact mean-field optimum by coordinate ascent (DESIGN §6): no learning rate, no noise.
+//! The exact mean-field optimum: the global maximum of the ELBO over the mean-field family, with
+//! no learning rate and no noise (docs/exact-optimum.md).
 //!
 //! Given λ = E_q[e^{−2u}], the coefficients' block has a closed form (a ridge solve done through
 //! the Givens factor, never the normal equations); given E = E_q[RSS], the (m_u, s_u) block is a
-//! strictly concave 2-variable problem solved by damped Newton on (m_u, ln s_u).
+//! strictly concave 2-variable problem solved by damped Newton on (m_u, ln s_u). Everything is a
+//! function of λ, so the ELBO can be searched along that one number for its best optimum (it may
+//! have several), which the plain coordinate ascent then polishes to rounding level.
 
 #![forbid(unsafe_code)]
 
@@ -13,19 +16,17 @@ use crate::guide::Guide;
 use crate::model::{ModelConsts, Prior};
 use crate::real::{softplus_inv, Real};
 use crate::stats::Stats;
-use crate::vector::Latent;
+use crate::vector::{Coefs, Latent};
 
 /// What the exact solver did.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ExactReport<T> {
-    /// Coordinate-ascent sweeps until the ELBO stopped changing.
+    /// Evaluations of the coordinate-ascent map (θ-block solves): the search for the global
+    /// optimum and the final sweeps together.
     pub iterations: u32,
     /// The ELBO at the optimum (exact, analytic).
     pub elbo: T,
 }
-
-/// Maximum coordinate-ascent sweeps.
-const MAX_SWEEPS: u32 = 1000;
 
 /// f(m, ℓ) = (1−N)m − a·e^{−2m+2s²} − c·e^{2m+2s²} + ℓ with s = e^ℓ; value, gradient, Hessian.
 // Not inlined: two call sites, once per Newton step (code size; off the SVI path).
@@ -68,15 +69,22 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T) -> Result<(T, T)> {
             (-g[0] / h[0], -g[1] / h[2])
         };
         // Newton decrement: the predicted gain of the full step. Once it is at rounding level the
-        // objective can no longer tell better from worse, but the step itself is still accurate
-        // (the error left is its square): take it without a line search, and stop.
+        // objective can no longer tell better from worse, but the step itself is still accurate:
+        // take it without a line search, and stop once it is small (the error left is its
+        // square). A large |f| (N·|m_u|) puts that level high, so the first such step can still
+        // be far from the optimum: iterate.
         if g[0] * dm + g[1] * dl <= T::c(4.0) * T::EPSILON * (f.abs() + T::ONE) {
             let (mn, ln) = (m + dm, l + dl);
-            if mn.is_finite() && ln.is_finite() {
-                m = mn;
-                l = ln;
+            if !(mn.is_finite() && ln.is_finite()) {
+                break;
             }
-            break;
+            m = mn;
+            l = ln;
+            if dm.abs() <= T::c(1e-3) * (T::ONE + m.abs()) && dl.abs() <= T::c(1e-3) {
+                break;
+            }
+            (f, g, h) = u_objective(n, a, c, m, l);
+            continue;
         }
         let mut t = T::ONE;
         let mut moved = false;
@@ -108,9 +116,209 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T) -> Result<(T, T)> {
     Ok((m, s))
 }
 
-/// The exact coordinate-ascent optimum of the ELBO over the mean-field family, refused with
-/// `IllConditioned` when the condition estimate at the optimum exceeds the limit (condition.rs).
-/// The optimum goes to `guide` (its contents on error are unspecified).
+/// Upper bound on the evaluations of the ascent map (θ-block solves) in one solve: the search,
+/// the refinement of every local maximum and the polish together.
+const MAX_EVALS: u32 = 2000;
+
+/// The smallest step of the scan between the lowest and the highest fixed point, in ln λ
+/// (docs/exact-optimum.md, §5).
+const SCAN_STEP: f64 = 0.5;
+
+/// The coordinate-ascent map on the noise precision λ = E_q[e^{−2u}] (docs/exact-optimum.md,
+/// §2–3): the θ-block given λ, then the u-block given the θ-block's E[RSS].
+struct Ascent<'a, T, const P: usize> {
+    stats: &'a Stats<T, P>,
+    mc: ModelConsts<T, P>,
+    gdiag: Coefs<T, P>,
+    tau: T,
+    /// The last u-block's (m_u, s_u), and its E[RSS].
+    mu: T,
+    su: T,
+    last_e: T,
+    evals: u32,
+}
+
+impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
+    /// The θ-block at λ: E[RSS] at its optimum, and (if `fill`) the block itself in `guide`.
+    fn theta(&self, lam: T, guide: &mut Guide<T, P>, fill: bool) -> T {
+        let prec = &self.mc.prec;
+        let mut ridge = *prec;
+        for j in 0..=self.stats.features() {
+            ridge[j] = prec[j] / lam;
+        }
+        let m = self.stats.ridge_solve(&ridge);
+        let mut erss = self.stats.rss(&m);
+        for j in 0..=self.stats.features() {
+            let sj2 = T::ONE / (lam * self.gdiag[j] + prec[j]);
+            erss += sj2 * self.gdiag[j];
+            if fill {
+                guide.loc.theta[j] = m[j];
+                guide.rho.theta[j] = softplus_inv(sj2.sqrt());
+            }
+        }
+        erss
+    }
+
+    /// The u-block's optimum for E[RSS] = `erss` into (mu, su); returns ln of the next λ
+    /// (docs/exact-optimum.md, §3).
+    fn u(&mut self, erss: T) -> Result<T> {
+        self.evals += 1;
+        if self.evals > MAX_EVALS || !erss.is_finite() {
+            return Err(if erss.is_finite() {
+                Error::NotConverged
+            } else {
+                Error::Overflow
+            });
+        }
+        // Newton starts from the previous optimum, m_u moved as σ² ∝ E[RSS] would move it.
+        if self.last_e > T::ZERO && erss > T::ZERO {
+            self.mu += T::c(0.5) * (erss / self.last_e).ln();
+        }
+        let (m, s) = solve_u(self.mc.n, erss, self.tau, self.mu, self.su)?;
+        self.mu = m;
+        self.su = s;
+        self.last_e = erss;
+        Ok(T::c(2.0) * (s * s - m))
+    }
+
+    /// f(ℓ) = ln Φ(e^ℓ) − ℓ: how far one sweep moves ln λ from ℓ. Its zeros are the fixed points
+    /// of the ascent; where it changes sign from + to −, the ELBO has a local maximum.
+    fn f(&mut self, l: T, guide: &mut Guide<T, P>) -> Result<T> {
+        let lam = l.exp();
+        if !(lam.is_finite() && lam > T::ZERO) {
+            return Err(Error::Overflow);
+        }
+        let e = self.theta(lam, guide, false);
+        Ok(self.u(e)? - l)
+    }
+
+    /// A zero of f in [x0, x1] (f(x0) > 0 > f(x1)) to rounding level: regula falsi with the
+    /// Illinois modification (superlinear, and never leaves the bracket).
+    fn refine(
+        &mut self,
+        mut x0: T,
+        mut f0: T,
+        mut x1: T,
+        mut f1: T,
+        g: &mut Guide<T, P>,
+    ) -> Result<T> {
+        let mut side = 0i8;
+        loop {
+            let mut x = x1 - f1 * (x1 - x0) / (f1 - f0);
+            if !(x > x0 && x < x1) {
+                x = T::c(0.5) * (x0 + x1);
+            }
+            if !(x > x0 && x < x1)
+                || x1 - x0 <= T::c(4.0) * T::EPSILON * (T::ONE + x0.abs() + x1.abs())
+            {
+                return Ok(if f0 < -f1 { x0 } else { x1 });
+            }
+            let fx = self.f(x, g)?;
+            if fx > T::ZERO {
+                (x0, f0) = (x, fx);
+                if side > 0 {
+                    f1 *= T::c(0.5);
+                }
+                side = 1;
+            } else if fx < T::ZERO {
+                (x1, f1) = (x, fx);
+                if side < 0 {
+                    f0 *= T::c(0.5);
+                }
+                side = -1;
+            } else {
+                return Ok(x);
+            }
+        }
+    }
+
+    /// ln λ of the global optimum (docs/exact-optimum.md, §5): every fixed point of the ascent
+    /// lies in the bracket the u-block gives for E[RSS] at λ → 0 and λ → ∞; the ascent from
+    /// either end of it (a monotone map) closes in on the lowest and the highest fixed point, a
+    /// scan between them finds every sign change of f, and each local maximum found is refined;
+    /// the one of highest ELBO wins.
+    fn search(&mut self, g: &mut Guide<T, P>) -> Result<T> {
+        let st = self.stats;
+        let yty = st.yty();
+        // E[RSS] with the coefficients at their prior (λ → 0), and at least the least-squares
+        // residual (λ → ∞), floored at what rounding leaves of yᵀy.
+        let mut emax = yty;
+        for j in 0..=st.features() {
+            emax += self.gdiag[j] / self.mc.prec[j];
+        }
+        let mut emin = st.sserr().max(T::EPSILON * T::EPSILON * yty);
+        if emin <= T::ZERO {
+            emin = T::c(1e-30);
+        }
+        let mut lo = self.u(emax.min(T::MAX))?;
+        let mut hi = self.u(emin)?.max(lo);
+        let mut flo = self.f(lo, g)?;
+        let mut fhi = self.f(hi, g)?;
+        // The floor (or rounding) can leave the upper end below a fixed point: step outwards.
+        // (At the lower end a negative f is rounding at a fixed point, which the scan keeps.)
+        while fhi > T::ZERO {
+            hi += T::c(2.0) * fhi + T::ONE;
+            fhi = self.f(hi, g)?;
+        }
+        // The ascent from the ends: it passes no fixed point, and gets close to the extreme ones.
+        let step = T::c(SCAN_STEP);
+        while flo > step && lo + flo < hi {
+            lo += flo;
+            flo = self.f(lo, g)?;
+        }
+        while fhi < -step && hi + fhi > lo {
+            hi += fhi;
+            fhi = self.f(hi, g)?;
+        }
+        // Scan [lo, hi]: |f′| ≤ 1 (docs/exact-optimum.md, §4), so no zero is within |f|/2. Each
+        // sign change from + to − is refined, and the one of least loss kept.
+        let (mut x, mut fx) = (lo, flo);
+        let mut best = (lo, T::INFINITY);
+        loop {
+            let y = x + step.max(T::c(0.5) * fx.abs());
+            let (y, fy) = if y >= hi {
+                (hi, fhi)
+            } else {
+                (y, self.f(y, g)?)
+            };
+            if fx >= T::ZERO && fy <= T::ZERO && fx != fy {
+                let r = if fy == T::ZERO {
+                    y
+                } else if fx == T::ZERO {
+                    x
+                } else {
+                    self.refine(x, fx, y, fy, g)?
+                };
+                let (_, loss) = self.sweep(r.exp(), g)?;
+                if loss < best.1 {
+                    best = (r, loss);
+                }
+            }
+            if y >= hi {
+                return Ok(best.0);
+            }
+            (x, fx) = (y, fy);
+        }
+    }
+
+    /// One sweep of the ascent from λ into `g`: the θ-block, the u-block for its E[RSS]; returns
+    /// the next λ and the loss (−ELBO) of the guide.
+    fn sweep(&mut self, lam: T, g: &mut Guide<T, P>) -> Result<(T, T)> {
+        let e = self.theta(lam, g, true);
+        let l = self.u(e)?;
+        g.loc.u = self.mu;
+        g.rho.u = softplus_inv(self.su);
+        let loss = analytic_loss_grad(self.stats, &self.mc, &self.gdiag, g, None);
+        if !(g.all_finite(self.stats.features()) && loss.is_finite()) {
+            return Err(Error::Overflow);
+        }
+        Ok((l.exp(), loss))
+    }
+}
+
+/// The global mean-field optimum of the ELBO, refused with `IllConditioned` when the condition
+/// estimate there exceeds the limit (condition.rs). The optimum goes to `guide` (its contents on
+/// error are unspecified).
 pub(crate) fn solve<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
@@ -124,83 +332,60 @@ pub(crate) fn solve<T: Real, const P: usize>(
     Ok(report)
 }
 
-/// The exact coordinate-ascent optimum (into `guide`, whose contents on error are
-/// unspecified: an argument, not a result, so that no copy of it is made on the stack),
-/// unchecked, with the condition estimate there.
+/// The global mean-field optimum (into `guide`, whose contents on error are unspecified: an
+/// argument, not a result, so that no copy of it is made on the stack), unchecked, with the
+/// condition estimate there. `NotConverged` if the evaluations run out, `Overflow` if a
+/// quantity leaves the precision's range (e.g. an exact fit of more rows than coefficients,
+/// whose ELBO grows without bound as σ → 0).
 pub(crate) fn optimum<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
     guide: &mut Guide<T, P>,
 ) -> Result<(T, ExactReport<T>)> {
-    let p = stats.features();
-    let n = T::from_u64(stats.rows());
-    let gdiag = stats.gram_diag();
-    let mc = ModelConsts::new(stats, prior);
-    // The prior's precisions.
-    let prec = &mc.prec;
-    // Start the u-block near the maximum-likelihood noise level (or the prior median without data).
-    let (mut mu, mut su) = if stats.rows() > 1 {
-        let v = (stats.sserr() / n).max(T::c(1e-30));
-        (T::c(0.5) * v.ln(), (T::ONE / (T::c(2.0) * n)).sqrt())
-    } else {
-        (prior.median_u(), T::c(0.1))
+    let mut a = Ascent {
+        stats,
+        mc: ModelConsts::new(stats, prior),
+        gdiag: stats.gram_diag(),
+        tau: prior.noise,
+        mu: prior.median_u(),
+        su: T::c(0.1),
+        last_e: -T::ONE,
+        evals: 0,
     };
     guide.loc = Latent::splat(T::ZERO);
     guide.rho = Latent::splat(T::ZERO);
+    let mut lam = a.search(guide)?.exp();
+    // Polish: the plain ascent from the best local maximum (docs/exact-optimum.md, §6).
     let mut prev = T::INFINITY;
     let mut prev_dlam = T::INFINITY;
     let tol = T::c(16.0) * T::EPSILON;
-    let mut lam = (T::c(2.0) * (su * su - mu)).exp();
-    for it in 1..=MAX_SWEEPS {
+    loop {
         if !(lam.is_finite() && lam > T::ZERO) {
             return Err(Error::Overflow);
         }
-        let mut ridge = *prec;
-        for j in 0..=p {
-            ridge[j] = prec[j] / lam;
-        }
-        let m = stats.ridge_solve(&ridge);
-        let mut erss = stats.rss(&m);
-        for j in 0..=p {
-            let sj2 = T::ONE / (lam * gdiag[j] + prec[j]);
-            erss += sj2 * gdiag[j];
-            guide.loc.theta[j] = m[j];
-            guide.rho.theta[j] = softplus_inv(sj2.sqrt());
-        }
-        let (m2, s2) = solve_u(n, erss, prior.noise, mu, su)?;
-        mu = m2;
-        su = s2;
-        guide.loc.u = mu;
-        guide.rho.u = softplus_inv(su);
-        if !guide.all_finite(p) {
-            return Err(Error::Overflow);
-        }
-        let loss = analytic_loss_grad(stats, &mc, &gdiag, guide, None);
-        if !loss.is_finite() {
-            return Err(Error::Overflow);
-        }
-        // Stop once λ is still to rounding level, or once the ELBO is still and λ no longer
-        // moves closer (its rounding floor). The ELBO alone is not enough: it is flat at the
-        // optimum, so it stops changing while the parameters still carry ~√ε relative error.
-        let lam_next = (T::c(2.0) * (su * su - mu)).exp();
+        let (lam_next, loss) = a.sweep(lam, guide)?;
+        // Stop once λ is still to rounding level, or once its steps stop shrinking: the map is
+        // monotone, so the ascent approaches its fixed point from one side with shrinking steps
+        // until rounding in E[RSS] (on ill-conditioned data well above ε) takes over.
         let dlam = (lam_next - lam).abs();
         let still = (loss - prev).abs() <= tol * loss.abs().max(T::ONE);
-        // A very slow contraction (few rows) may not reach either within the sweep limit; an
-        // ELBO that stopped changing then still counts as converged on the last sweep.
-        let last = it == MAX_SWEEPS && still;
-        if dlam <= T::c(4.0) * T::EPSILON * lam || (still && dlam >= prev_dlam) || last {
+        // A very slow contraction may reach neither within the budget; an ELBO that stopped
+        // changing then still counts as converged on the last evaluation.
+        let last = a.evals == MAX_EVALS && still;
+        if dlam <= T::c(4.0) * T::EPSILON * lam || dlam >= prev_dlam || last {
+            let mc = &a.mc;
             let cond = condition(
                 stats,
-                prec,
+                &mc.prec,
                 lam_next,
-                &gdiag,
+                &a.gdiag,
                 &guide.loc.theta,
                 &guide.rho.theta,
             );
             return Ok((
                 cond,
                 ExactReport {
-                    iterations: it,
+                    iterations: a.evals,
                     elbo: -loss,
                 },
             ));
@@ -209,5 +394,4 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         prev_dlam = dlam;
         lam = lam_next;
     }
-    Err(Error::NotConverged)
 }
