@@ -496,7 +496,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
 
     /// yᵀy rebuilt from the factor: sserr + Σ dᵢtᵢ² (diagnostics and tests).
     pub fn yty(&self) -> T {
-        let p = self.p;
+        let p = self.features();
         let mut s = self.sserr + self.d.alpha * self.t.alpha * self.t.alpha;
         for (d, t) in self.d.beta[..p].iter().zip(&self.t.beta[..p]) {
             s += *d * *t * *t;
