@@ -252,6 +252,24 @@ fn ffi_header_defines(n: usize, z: FfiSizes) -> String {
             words.to_string(),
         );
     }
+    // The functions that write a whole state take the caller's sizeof, so that a header of
+    // another capacity than the library's is refused (VIREG_ERR_STATE_SIZE) instead of writing
+    // past the caller's state; these macros pass it, so the common call stays short.
+    for t in ["f32", "f64"] {
+        for (name, args, kind, rest) in [
+            ("init", "fit, n_features, config", "fit", "(n_features), (config)"),
+            ("load", "fit, buf, buf_len", "fit", "(buf), (buf_len)"),
+            ("synth_init", "synth, n_features, seed", "synth", "(n_features), (seed)"),
+        ] {
+            def(
+                &format!(
+                    "vireg_{name}_sized_{t}() with the size of the caller's state type                      (sizeof *({kind}), a vireg_{kind}_{t} of this header's capacity): the                      library refuses a state of another size with VIREG_ERR_STATE_SIZE."
+                ),
+                &format!("vireg_{name}_{t}({args})"),
+                format!("vireg_{name}_sized_{t}(({kind}), sizeof *({kind}), {rest})"),
+            );
+        }
+    }
     s
 }
 
