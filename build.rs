@@ -276,7 +276,8 @@ fn ffi_header_defines(n: usize, z: FfiSizes) -> String {
 /// Writes `OUT_DIR/ffi_capacity.rs` and, with the `ffi` feature, runs cbindgen over `src/ffi.rs`
 /// with `cbindgen.toml` into `OUT_DIR/vireg.h` (this build's capacity) and
 /// `OUT_DIR/vireg_default.h` (the default capacity: what `include/vireg.h` must equal byte for
-/// byte, see `tests/header.rs`).
+/// byte, see `tests/header.rs`) and `OUT_DIR/mismatch/vireg.h` (another capacity, for the test
+/// of the mismatch refusal).
 fn c_abi(out: &Path) {
     let n = ffi_capacity();
     let sizes = ffi_sizes(n);
@@ -301,6 +302,12 @@ fn c_abi(out: &Path) {
     };
     header(n, "vireg.h");
     header(DEFAULT_MAX_FEATURES, "vireg_default.h");
+    // A header of another capacity than this build's (8, or 16 when this build's is 8), for
+    // tests/c_api.rs: a program built with it must be refused (VIREG_ERR_STATE_SIZE), not
+    // corrupt memory.
+    let other = if n == 8 { 16 } else { 8 };
+    fs::create_dir_all(out.join("mismatch")).expect("create OUT_DIR/mismatch");
+    header(other, "mismatch/vireg.h");
 }
 
 fn main() {

@@ -611,7 +611,7 @@ enum Target {
     Synth(usize),
 }
 
-const DEFINED: [i32; 19] = [
+const DEFINED: [i32; 22] = [
     VIREG_OK,
     VIREG_ERR_NON_FINITE,
     VIREG_ERR_DIMENSION,
@@ -626,6 +626,9 @@ const DEFINED: [i32; 19] = [
     VIREG_ERR_CHECKSUM,
     VIREG_ERR_INCOMPATIBLE,
     VIREG_ERR_ILL_CONDITIONED,
+    VIREG_ERR_NOT_FITTED,
+    VIREG_ERR_TRUNCATED,
+    VIREG_ERR_STATE_SIZE,
     VIREG_ERR_NULL,
     VIREG_ERR_UNINITIALISED,
     VIREG_ERR_BUSY,
@@ -889,7 +892,7 @@ fn exec<T: Prec>(
                             // the configuration reads back
                             let mut out = T::cfg_default();
                             assert_eq!(T::get_config(fp, &mut out), VIREG_OK);
-                            assert_eq!(T::cfg_to_rust(&out), Ok(*f.config()));
+                            assert_eq!(T::cfg_to_rust(&out), Ok(f.config()));
                             fam.shadows[slot] = Some(f);
                         }
                         Err(e) => assert_eq!(s, e, "{c:?}"),
@@ -907,7 +910,7 @@ fn exec<T: Prec>(
                         None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
                         Some(f) => {
                             assert_eq!(s, VIREG_OK);
-                            assert_eq!(T::cfg_to_rust(&a.v[0]), Ok(*f.config()));
+                            assert_eq!(T::cfg_to_rust(&a.v[0]), Ok(f.config()));
                             assert_eq!(fields(&a.v[1..], T::cfg_bits), before[17..]);
                         }
                     }
@@ -1310,13 +1313,14 @@ fn exec<T: Prec>(
                     match &fam.shadows[slot] {
                         None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
                         Some(_) if l < need => assert_eq!(s, VIREG_ERR_DIMENSION),
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
                         Some(f) => {
                             assert_eq!(s, VIREG_OK);
                             let mut want = vec![T::c(0.0); need];
                             if *scale {
-                                f.posterior().scale(&mut want);
+                                f.posterior().unwrap().scale(&mut want);
                             } else {
-                                f.posterior().loc(&mut want);
+                                f.posterior().unwrap().loc(&mut want);
                             }
                             assert_eq!(bits_vec(&a.v[..need]), bits_vec(&want));
                         }
@@ -1337,7 +1341,11 @@ fn exec<T: Prec>(
                 if all_valid(&[*fit, *out]) {
                     match &fam.shadows[slot] {
                         None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
-                        Some(f) => match f.posterior().summary(*index) {
+                        Some(f) if *index > f.features() + 1 => {
+                            assert_eq!(s, VIREG_ERR_DIMENSION)
+                        }
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
+                        Some(f) => match f.posterior().unwrap().summary(*index) {
                             None => assert_eq!(s, VIREG_ERR_DIMENSION),
                             Some(w) => {
                                 assert_eq!(s, VIREG_OK);
@@ -1370,8 +1378,9 @@ fn exec<T: Prec>(
                         Some(_) if !(q > T::c(0.0) && q < T::c(1.0)) => {
                             assert_eq!(s, VIREG_ERR_INVALID_ARGUMENT)
                         }
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
                         Some(f) => {
-                            let r = f.posterior().quantile(*index, q);
+                            let r = f.posterior().unwrap().quantile(*index, q);
                             assert_eq!(s, status_of(&r));
                             if let Ok(v) = r {
                                 assert_eq!(bits(a.v[0]), bits(v));
@@ -1404,6 +1413,7 @@ fn exec<T: Prec>(
                         Some(_) if need.is_none_or(|v| l < v) => {
                             assert_eq!(s, VIREG_ERR_DIMENSION)
                         }
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
                         Some(f) => {
                             assert_eq!(s, VIREG_OK);
                             let mut want = vec![T::c(0.0); need.unwrap()];
@@ -1441,8 +1451,9 @@ fn exec<T: Prec>(
                     match &fam.shadows[slot] {
                         None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
                         Some(f) if n != f.features() => assert_eq!(s, VIREG_ERR_DIMENSION),
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
                         Some(f) => {
-                            let r = f.posterior().predict(&xa.v[..n]);
+                            let r = f.posterior().unwrap().predict(&xa.v[..n]);
                             assert_eq!(s, status_of(&r));
                             if let Ok((mm, ss)) = r {
                                 assert_eq!((bits(m.v[0]), bits(sd.v[0])), (bits(mm), bits(ss)));
@@ -1516,6 +1527,13 @@ fn exec<T: Prec>(
                 } else {
                     let r = RFit::<T>::from_checkpoint(&bytes);
                     assert_eq!(s, status_of(&r), "{c:?}");
+                    // A checkpoint cut short is truncated, whatever the cut (the kernel's
+                    // answer above is checked against the C ABI's; this against the format).
+                    if let Ck::Truncate { .. } = src {
+                        if bytes.len() < T::checkpoint_size() {
+                            assert_eq!(s, VIREG_ERR_TRUNCATED, "{c:?}");
+                        }
+                    }
                     if let Ok(f) = r {
                         assert!(
                             c_save_slot(fam, slot) == save(&f),

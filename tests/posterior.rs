@@ -34,7 +34,7 @@ fn fitted() -> Fit<f64, 8> {
 #[test]
 fn summaries_and_quantiles_follow_the_definitions() {
     let f = fitted();
-    let post = f.posterior();
+    let post = f.posterior().unwrap();
     assert_eq!(post.beta(1).unwrap().mean, -3.0);
     assert!((post.beta(1).unwrap().sd - 0.3).abs() < 1e-12);
     assert!(post.beta(2).is_none() && post.summary(4).is_none());
@@ -57,7 +57,7 @@ fn summaries_and_quantiles_follow_the_definitions() {
 #[test]
 fn draws_have_the_posterior_moments() {
     let mut f = fitted();
-    let post = f.posterior();
+    let post = f.posterior().unwrap();
     let n = 200_000;
     let mut sums = [0.0f64; 4];
     let mut sq = [0.0f64; 4];
@@ -110,13 +110,13 @@ fn many_draws_at_once_are_the_single_draws() {
 #[test]
 fn prediction_adds_coefficient_and_noise_variance() {
     let f = fitted();
-    let (m, sd) = f.posterior().predict(&[2.0, -1.0]).unwrap();
+    let (m, sd) = f.posterior().unwrap().predict(&[2.0, -1.0]).unwrap();
     assert!((m - (1.0 + 2.0 * 2.0 + 3.0)).abs() < 1e-12);
     let var = 0.01 + (2.0f64 * 0.2).powi(2) + 0.3f64.powi(2) + (2.0 * 0.5 + 2.0 * 0.0625f64).exp();
     assert!((sd - var.sqrt()).abs() < 1e-12);
-    assert_eq!(f.posterior().predict(&[1.0]), Err(Error::Dimension));
+    assert_eq!(f.posterior().unwrap().predict(&[1.0]), Err(Error::Dimension));
     assert_eq!(
-        f.posterior().predict(&[1.0, f64::NAN]),
+        f.posterior().unwrap().predict(&[1.0, f64::NAN]),
         Err(Error::NonFinite)
     );
 }
