@@ -869,6 +869,19 @@ fn exec<T: Prec>(
                 };
                 let fmode = if *fit == Ptr::Other { Ptr::Valid } else { *fit };
                 let fp = fit_ptr(fam, fmode);
+                // A state of another size (a header of another capacity) is refused first,
+                // untouched, whatever the other arguments.
+                let untouched = fam.fits[slot].bytes();
+                for size in [0, T::fit_size() - 8, T::fit_size() + 8] {
+                    let s = T::init_sized(fp, size, n, cptr);
+                    let want = match fmode {
+                        Ptr::Null => VIREG_ERR_NULL,
+                        Ptr::Misaligned => VIREG_ERR_MISALIGNED,
+                        _ => VIREG_ERR_STATE_SIZE,
+                    };
+                    assert_eq!(s, want, "{c:?}: init_sized({size})");
+                    assert!(fam.fits[slot].bytes() == untouched);
+                }
                 let s = T::init(fp, n, cptr);
                 let cfg_mode = if cfg.is_none() { Ptr::Valid } else { *cfgp };
                 if fmode == Ptr::Null {
@@ -1148,10 +1161,13 @@ fn exec<T: Prec>(
                         assert_eq!(bits(la.v[0]), bits(v));
                     }
                     if s == VIREG_ERR_DIVERGED {
-                        // data and configuration unchanged
+                        // data and configuration unchanged (byte 7, the fitted flag, is set
+                        // when a step before the divergence succeeded)
                         let l = Layout::new(T::BYTES, CAP);
                         let after = c_save_slot(fam, slot);
-                        assert!(after[..l.guide] == before.unwrap()[..l.guide], "{c:?}");
+                        let before = before.unwrap();
+                        assert!(after[..7] == before[..7], "{c:?}");
+                        assert!(after[8..l.guide] == before[8..l.guide], "{c:?}");
                     }
                 }
                 (s, Target::Fit(slot), false)
@@ -1237,7 +1253,10 @@ fn exec<T: Prec>(
                     if s == VIREG_ERR_DIVERGED {
                         let l = Layout::new(T::BYTES, CAP);
                         let after = c_save_slot(fam, slot);
-                        assert!(after[..l.guide] == before.unwrap()[..l.guide], "{c:?}");
+                        // (byte 7 is the fitted flag, set when a step before it succeeded)
+                        let before = before.unwrap();
+                        assert!(after[..7] == before[..7], "{c:?}");
+                        assert!(after[8..l.guide] == before[8..l.guide], "{c:?}");
                     }
                 }
                 (s, Target::Fit(slot), false)
@@ -1513,6 +1532,12 @@ fn exec<T: Prec>(
                 let mut ba = Arr::new(bytes.clone(), 0x5Au8);
                 let fmode = if *fit == Ptr::Other { Ptr::Valid } else { *fit };
                 let fp = fit_ptr(fam, fmode);
+                if fmode == Ptr::Valid {
+                    let untouched = fam.fits[slot].bytes();
+                    let s = T::load_sized(fp, T::fit_size() / 2, ba.ptr(*buf), bytes.len());
+                    assert_eq!(s, VIREG_ERR_STATE_SIZE, "{c:?}");
+                    assert!(fam.fits[slot].bytes() == untouched);
+                }
                 let s = T::load(fp, ba.ptr(*buf), bytes.len());
                 assert!(
                     ba.v[..bytes.len()] == bytes[..],
@@ -1527,6 +1552,16 @@ fn exec<T: Prec>(
                 } else {
                     let r = RFit::<T>::from_checkpoint(&bytes);
                     assert_eq!(s, status_of(&r), "{c:?}");
+                    if s == VIREG_OK {
+                        // Every byte of a loaded state is determined by the checkpoint: the
+                        // same load into memory holding anything else gives the same bytes.
+                        let n = T::fit_size();
+                        let mut other = state_buf(n);
+                        other.words[..n / 8].fill(0xA5A5_A5A5_A5A5_A5A5);
+                        let s2 = T::load(other.ptr(), bytes.as_ptr(), bytes.len());
+                        assert_eq!(s2, VIREG_OK);
+                        assert!(other.bytes()[..n] == fam.fits[slot].bytes()[..n], "{c:?}");
+                    }
                     // A checkpoint cut short is truncated, whatever the cut (the kernel's
                     // answer above is checked against the C ABI's; this against the format).
                     if let Ck::Truncate { .. } = src {
@@ -1547,6 +1582,12 @@ fn exec<T: Prec>(
             Op::SynthInit { p: pd, seed, s: sp } => {
                 let n = pd.get(3);
                 let mode = if *sp == Ptr::Other { Ptr::Valid } else { *sp };
+                if mode == Ptr::Valid {
+                    let untouched = fam.synths[synth_slot].bytes();
+                    let s = T::synth_init_sized(synth_ptr(fam, mode), 8, n, *seed);
+                    assert_eq!(s, VIREG_ERR_STATE_SIZE, "{c:?}");
+                    assert!(fam.synths[synth_slot].bytes() == untouched);
+                }
                 let s = T::synth_init(synth_ptr(fam, mode), n, *seed);
                 match mode {
                     Ptr::Null => assert_eq!(s, VIREG_ERR_NULL),
