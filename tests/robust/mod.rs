@@ -84,6 +84,7 @@ pub trait Prec: Normal + core::fmt::Debug + PartialEq + Default + 'static {
         m: *mut Self,
         s: *mut Self,
     ) -> i32;
+    unsafe fn condition(f: *const Self::Fit, out: *mut Self) -> i32;
     unsafe fn save(f: *const Self::Fit, buf: *mut u8, len: usize, w: *mut usize) -> i32;
     unsafe fn load(f: *mut Self::Fit, buf: *const u8, len: usize) -> i32;
     unsafe fn load_sized(f: *mut Self::Fit, size: usize, buf: *const u8, len: usize) -> i32;
@@ -99,7 +100,7 @@ macro_rules! prec {
      $config_default:ident, $init:ident, $get_config:ident, $set_lr:ident, $features:ident,
      $rows:ident, $observe:ident, $observe_rows:ident, $merge:ident, $step:ident, $run_fn:ident,
      $solve:ident, $elbo:ident, $loc:ident, $scale:ident, $summary_fn:ident, $quantile:ident,
-     $draw:ident, $predict:ident, $save:ident, $load:ident, $synth_init:ident,
+     $draw:ident, $predict:ident, $condition:ident, $save:ident, $load:ident, $synth_init:ident,
      $synth_next:ident, $synth_truth:ident) => {
         impl Prec for $t {
             type Fit = $fit;
@@ -319,6 +320,9 @@ macro_rules! prec {
             ) -> i32 {
                 unsafe { $predict(f, x, n, m, s) }
             }
+            unsafe fn condition(f: *const $fit, out: *mut $t) -> i32 {
+                unsafe { $condition(f, out) }
+            }
             unsafe fn save(f: *const $fit, buf: *mut u8, len: usize, w: *mut usize) -> i32 {
                 unsafe { $save(f, buf, len, w) }
             }
@@ -376,6 +380,7 @@ prec!(
     vireg_posterior_quantile_f32,
     vireg_draw_f32,
     vireg_predict_f32,
+    vireg_condition_f32,
     vireg_save_f32,
     vireg_load_sized_f32,
     vireg_synth_init_sized_f32,
@@ -414,6 +419,7 @@ prec!(
     vireg_posterior_quantile_f64,
     vireg_draw_f64,
     vireg_predict_f64,
+    vireg_condition_f64,
     vireg_save_f64,
     vireg_load_sized_f64,
     vireg_synth_init_sized_f64,
