@@ -257,9 +257,19 @@ fn ffi_header_defines(n: usize, z: FfiSizes) -> String {
     // past the caller's state; these macros pass it, so the common call stays short.
     for t in ["f32", "f64"] {
         for (name, args, kind, rest) in [
-            ("init", "fit, n_features, config", "fit", "(n_features), (config)"),
+            (
+                "init",
+                "fit, n_features, config",
+                "fit",
+                "(n_features), (config)",
+            ),
             ("load", "fit, buf, buf_len", "fit", "(buf), (buf_len)"),
-            ("synth_init", "synth, n_features, seed", "synth", "(n_features), (seed)"),
+            (
+                "synth_init",
+                "synth, n_features, seed",
+                "synth",
+                "(n_features), (seed)",
+            ),
         ] {
             def(
                 &format!(

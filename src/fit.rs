@@ -328,10 +328,22 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         let adam = 8 + 4 * t + 2 * guide;
         assert!(size_of::<Guide<T, P>>() == guide, "Guide has padding");
         assert!(size_of::<Adam<T, P>>() == adam, "Adam has padding");
-        assert!(size_of::<SeededRng>() == SeededRng::FIELDS, "SeededRng has padding");
-        assert!(size_of::<Average<T, P>>() == Average::<T, P>::FIELDS, "Average has padding");
-        assert!(size_of::<Settings<T>>() == Settings::<T>::FIELDS, "Settings has padding");
-        assert!(size_of::<Window<T>>() == Window::<T>::FIELDS, "Window has padding");
+        assert!(
+            size_of::<SeededRng>() == SeededRng::FIELDS,
+            "SeededRng has padding"
+        );
+        assert!(
+            size_of::<Average<T, P>>() == Average::<T, P>::FIELDS,
+            "Average has padding"
+        );
+        assert!(
+            size_of::<Settings<T>>() == Settings::<T>::FIELDS,
+            "Settings has padding"
+        );
+        assert!(
+            size_of::<Window<T>>() == Window::<T>::FIELDS,
+            "Window has padding"
+        );
         let fields = Settings::<T>::FIELDS
             + 2 * guide
             + 2 * adam
@@ -341,7 +353,10 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             + 2 * t
             + 8
             + size_of::<Stats<T, P>>();
-        assert!(size_of::<Self>() == fields, "Fit has padding outside its summary");
+        assert!(
+            size_of::<Self>() == fields,
+            "Fit has padding outside its summary"
+        );
     };
 
     /// A fit for `p` features (1 ≤ p ≤ P) with the given configuration, no data yet.

@@ -402,7 +402,10 @@ fn misaligned_pointers_are_refused() {
 
         let mut fit = core::mem::MaybeUninit::<vireg_fit_f64>::zeroed();
         let fit = fit.as_mut_ptr();
-        assert_eq!(vireg_init_sized_f64(fit, size_of::<vireg_fit_f64>(), 2, core::ptr::null()), VIREG_OK);
+        assert_eq!(
+            vireg_init_sized_f64(fit, size_of::<vireg_fit_f64>(), 2, core::ptr::null()),
+            VIREG_OK
+        );
         let mut bytes = [0u8; 64];
         let bad_x = bytes.as_mut_ptr().add(1).cast::<f64>();
         assert_eq!(vireg_observe_f64(fit, bad_x, 2, 1.0), VIREG_ERR_MISALIGNED);
@@ -419,7 +422,10 @@ fn misaligned_pointers_are_refused() {
             .add(2)
             .cast::<vireg_config_f64>();
         assert_eq!(vireg_config_default_f64(bad_cfg_out), VIREG_ERR_MISALIGNED);
-        assert_eq!(vireg_init_sized_f64(fit, size_of::<vireg_fit_f64>(), 2, bad_cfg), VIREG_ERR_MISALIGNED);
+        assert_eq!(
+            vireg_init_sized_f64(fit, size_of::<vireg_fit_f64>(), 2, bad_cfg),
+            VIREG_ERR_MISALIGNED
+        );
         let bad_loss = bytes.as_mut_ptr().add(1).cast::<f64>();
         assert_eq!(vireg_step_f64(fit, 1, bad_loss), VIREG_ERR_MISALIGNED);
         let bad_row = bytes.as_mut_ptr().add(1).cast::<usize>();
@@ -459,7 +465,10 @@ fn a_fit_works_from_rust_through_the_c_api() {
     unsafe {
         let mut rows = 0;
         assert_eq!(vireg_rows_f32(fit, &mut rows), VIREG_ERR_UNINITIALISED);
-        assert_eq!(vireg_init_sized_f32(fit, size_of::<vireg_fit_f32>(), p, core::ptr::null()), VIREG_OK);
+        assert_eq!(
+            vireg_init_sized_f32(fit, size_of::<vireg_fit_f32>(), p, core::ptr::null()),
+            VIREG_OK
+        );
         assert_eq!(
             vireg_observe_rows_f32(fit, xs.as_ptr(), n, p, p, ys.as_ptr(), &mut bad),
             VIREG_OK

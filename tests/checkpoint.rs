@@ -706,7 +706,10 @@ fn load_v1<T: Normal, const Q: usize>(name: &str, fitted: bool) -> Fit<T, Q> {
     assert_eq!(f.is_fitted(), fitted, "{name}");
     let v2 = save(&f);
     assert_eq!(v2.len(), v1.len());
-    assert_eq!(u16::from_le_bytes([v2[4], v2[5]]), vireg::CHECKPOINT_VERSION);
+    assert_eq!(
+        u16::from_le_bytes([v2[4], v2[5]]),
+        vireg::CHECKPOINT_VERSION
+    );
     assert_eq!(v2[7], u8::from(fitted), "{name}: flags");
     let n = v1.len();
     assert_eq!(v2[..4], v1[..4]);

@@ -114,7 +114,10 @@ fn prediction_adds_coefficient_and_noise_variance() {
     assert!((m - (1.0 + 2.0 * 2.0 + 3.0)).abs() < 1e-12);
     let var = 0.01 + (2.0f64 * 0.2).powi(2) + 0.3f64.powi(2) + (2.0 * 0.5 + 2.0 * 0.0625f64).exp();
     assert!((sd - var.sqrt()).abs() < 1e-12);
-    assert_eq!(f.posterior().unwrap().predict(&[1.0]), Err(Error::Dimension));
+    assert_eq!(
+        f.posterior().unwrap().predict(&[1.0]),
+        Err(Error::Dimension)
+    );
     assert_eq!(
         f.posterior().unwrap().predict(&[1.0, f64::NAN]),
         Err(Error::NonFinite)
@@ -157,7 +160,14 @@ fn reported(f: &mut Fit<f64, 8>, max: u64, every: u64) -> (Vec<u64>, vireg::RunR
 fn run_reports_the_last_step_once() {
     let (xs, ys, _) = seed_data::<f64, 8>(200, 3, 1);
     let base: Fit<f64, 8> = fit_with(3, Config::default(), &xs, &ys);
-    for (max, every) in [(1000u64, 300u64), (1000, 250), (1000, 1), (1, 7), (7, 7), (8, 7)] {
+    for (max, every) in [
+        (1000u64, 300u64),
+        (1000, 250),
+        (1000, 1),
+        (1, 7),
+        (7, 7),
+        (8, 7),
+    ] {
         let mut f = base.clone();
         let (seen, rep) = reported(&mut f, max, every);
         // every multiple of `every` below `max`, then the last step if it is not one
@@ -210,7 +220,10 @@ fn nothing_fitted_is_an_error_until_a_fit() {
     assert_eq!(f.draw(&mut out), Err(Error::NotFitted));
     assert_eq!(f.draws(&mut out), Err(Error::NotFitted));
     assert_eq!(f.draws(&mut []), Err(Error::NotFitted));
-    assert_eq!(f, fresh, "a refused draw leaves the fit (and its stream) as it was");
+    assert_eq!(
+        f, fresh,
+        "a refused draw leaves the fit (and its stream) as it was"
+    );
     assert_eq!(Error::NotFitted as i32, 14);
     // each way of fitting
     let mut a = fresh.clone();
