@@ -516,6 +516,8 @@ macro_rules! zero_padding {
 }
 
 impl<T: Normal> Padded for Fit<T, MAX_FEATURES> {
+    // Not inlined: one copy for every call that writes a fit (flash on microcontrollers).
+    #[inline(never)]
     unsafe fn zero_padding(v: *mut Self) {
         // The fit has no padding outside its data summary (checked by `Fit` at compile time).
         use crate::Stats;
@@ -535,6 +537,7 @@ impl<T: Normal> Padded for Fit<T, MAX_FEATURES> {
 }
 
 impl<T: Normal> Padded for Synth<T, MAX_FEATURES> {
+    #[inline(never)]
     unsafe fn zero_padding(v: *mut Self) {
         type C<T> = crate::Coefs<T, MAX_FEATURES>;
         zero_padding!(v.cast::<u8>(), Synth, Synth<T, MAX_FEATURES>,

@@ -667,7 +667,6 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         // Countdowns to the next report and the next block's end (no 64-bit division: it costs
         // half a kilobyte of code on 32-bit targets).
         let mut to_report = 0u64;
-        let mut last_reported = false;
         let mut to_eval = u64::from(self.cfg.eval_every);
         while i < end {
             if i == tail_start {
@@ -700,17 +699,6 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             if detect && !converged {
                 block.add(&self.guide, p);
             }
-            if report_every > 0 {
-                // Zero on steps 0, report_every, 2·report_every, …
-                let report = to_report == 0;
-                last_reported = report;
-                to_report = if report { report_every } else { to_report } - 1;
-                if report && !hook(i, loss) {
-                    stopped = true;
-                    i += 1;
-                    break;
-                }
-            }
             i += 1;
             if detect && !converged {
                 // Zero when i is a multiple of eval_every (every step counts down until
@@ -739,11 +727,18 @@ impl<T: Normal, const P: usize> Fit<T, P> {
                     }
                 }
             }
-        }
-        // The last step is reported too (once), whatever its index: a run of 30 000 steps
-        // reported every 5 000 ends with a call at step 29 999.
-        if report_every > 0 && i > 0 && !stopped && !last_reported && !hook(i - 1, loss) {
-            stopped = true;
+            // After the convergence check, which may end the run here: the last step is
+            // reported too (once), whatever its index (30 000 steps reported every 5 000 end
+            // with a call at step 29 999).
+            if report_every > 0 {
+                // Zero on steps 0, report_every, 2·report_every, …
+                let scheduled = to_report == 0;
+                to_report = if scheduled { report_every } else { to_report } - 1;
+                if (scheduled || i >= end) && !hook(i - 1, loss) {
+                    stopped = true;
+                    break;
+                }
+            }
         }
         Ok(RunReport {
             steps: i,
