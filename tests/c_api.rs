@@ -355,28 +355,18 @@ fn print_python_reference() {
 #[test]
 fn status_strings_are_the_kernels() {
     use std::ffi::CStr;
-    use vireg::Error::*;
-    for e in [
-        NonFinite,
-        Dimension,
-        Features,
-        Config,
-        Diverged,
-        Overflow,
-        NotConverged,
-        Mismatch,
-        BufferTooSmall,
-        BadCheckpoint,
-        Checksum,
-        Incompatible,
-        IllConditioned,
-    ] {
+    // Every kernel error (the list the C ABI's status table is built from), new ones included.
+    assert_eq!(vireg::Error::ALL.len(), 15);
+    for e in vireg::Error::ALL {
         // SAFETY: vireg_status_str returns a static NUL-terminated string.
         let s = unsafe { CStr::from_ptr(vireg_status_str(e as i32)) };
         assert_eq!(s.to_str().unwrap(), e.as_str(), "{e:?}");
     }
     // SAFETY: as above.
     let unknown = unsafe { CStr::from_ptr(vireg_status_str(12345)) };
+    // SAFETY: as above.
+    let size = unsafe { CStr::from_ptr(vireg_status_str(VIREG_ERR_STATE_SIZE)) };
+    assert!(size.to_str().unwrap().contains("VIREG_MAX_FEATURES"));
     assert_eq!(unknown.to_str().unwrap(), "unknown status");
 }
 

@@ -5,7 +5,7 @@
 //! random bytes, truncated and mutated checkpoints (some with a recomputed CRC).
 //!
 //! Every call is checked:
-//! * it returns a defined status (0, 1..=13, 100..=104), never VIREG_ERR_PANIC;
+//! * it returns a defined status (0, 1..=15, 100..=104, 106), never VIREG_ERR_PANIC;
 //! * every state it was not asked to change is byte for byte as before, and so is the one it
 //!   was asked to change when it fails — except VIREG_ERR_DIVERGED (step, run), whose
 //!   documented effect is checked instead: the data and configuration are unchanged and the

@@ -581,13 +581,17 @@ pub fn c_save<T: Prec>(fit: &Buf) -> Vec<u8> {
     ck
 }
 
-/// Posterior loc and scale of a C fit, as bits.
+/// Posterior loc and scale of a C fit, as bits; both empty when nothing is fitted yet.
 pub fn c_posterior<T: Prec>(fit: &Buf, p: usize) -> (Vec<u64>, Vec<u64>) {
     let mut loc = vec![T::default(); p + 2];
     let mut scale = vec![T::default(); p + 2];
     // SAFETY: a valid state and buffers of the lengths given.
     unsafe {
-        assert_eq!(T::post_loc(fit.cptr(), loc.as_mut_ptr(), p + 2), VIREG_OK);
+        let s = T::post_loc(fit.cptr(), loc.as_mut_ptr(), p + 2);
+        if s == VIREG_ERR_NOT_FITTED {
+            return (Vec::new(), Vec::new());
+        }
+        assert_eq!(s, VIREG_OK);
         assert_eq!(
             T::post_scale(fit.cptr(), scale.as_mut_ptr(), p + 2),
             VIREG_OK
@@ -599,10 +603,12 @@ pub fn c_posterior<T: Prec>(fit: &Buf, p: usize) -> (Vec<u64>, Vec<u64>) {
     )
 }
 
-/// Posterior loc and scale of a Rust fit, as bits.
+/// Posterior loc and scale of a Rust fit, as bits; both empty when nothing is fitted yet.
 pub fn posterior_bits<T: Normal, const P: usize>(f: &vireg::Fit<T, P>) -> (Vec<u64>, Vec<u64>) {
     let p = f.features();
-    let post = f.posterior().unwrap();
+    let Ok(post) = f.posterior() else {
+        return (Vec::new(), Vec::new());
+    };
     let mut loc = vec![T::c(0.0); p + 2];
     let mut scale = vec![T::c(0.0); p + 2];
     post.loc(&mut loc);
