@@ -252,13 +252,42 @@ fn ffi_header_defines(n: usize, z: FfiSizes) -> String {
             words.to_string(),
         );
     }
+    // The functions that write a whole state take the caller's sizeof, so that a header of
+    // another capacity than the library's is refused (VIREG_ERR_STATE_SIZE) instead of writing
+    // past the caller's state; these macros pass it, so the common call stays short.
+    for t in ["f32", "f64"] {
+        for (name, args, kind, rest) in [
+            (
+                "init",
+                "fit, n_features, config",
+                "fit",
+                "(n_features), (config)",
+            ),
+            ("load", "fit, buf, buf_len", "fit", "(buf), (buf_len)"),
+            (
+                "synth_init",
+                "synth, n_features, seed",
+                "synth",
+                "(n_features), (seed)",
+            ),
+        ] {
+            def(
+                &format!(
+                    "vireg_{name}_sized_{t}() with the size of the caller's state type                      (sizeof *({kind}), a vireg_{kind}_{t} of this header's capacity): the                      library refuses a state of another size with VIREG_ERR_STATE_SIZE."
+                ),
+                &format!("vireg_{name}_{t}({args})"),
+                format!("vireg_{name}_sized_{t}(({kind}), sizeof *({kind}), {rest})"),
+            );
+        }
+    }
     s
 }
 
 /// Writes `OUT_DIR/ffi_capacity.rs` and, with the `ffi` feature, runs cbindgen over `src/ffi.rs`
 /// with `cbindgen.toml` into `OUT_DIR/vireg.h` (this build's capacity) and
 /// `OUT_DIR/vireg_default.h` (the default capacity: what `include/vireg.h` must equal byte for
-/// byte, see `tests/header.rs`).
+/// byte, see `tests/header.rs`) and `OUT_DIR/mismatch/vireg.h` (another capacity, for the test
+/// of the mismatch refusal).
 fn c_abi(out: &Path) {
     let n = ffi_capacity();
     let sizes = ffi_sizes(n);
@@ -283,6 +312,12 @@ fn c_abi(out: &Path) {
     };
     header(n, "vireg.h");
     header(DEFAULT_MAX_FEATURES, "vireg_default.h");
+    // A header of another capacity than this build's (8, or 16 when this build's is 8), for
+    // tests/c_api.rs: a program built with it must be refused (VIREG_ERR_STATE_SIZE), not
+    // corrupt memory.
+    let other = if n == 8 { 16 } else { 8 };
+    fs::create_dir_all(out.join("mismatch")).expect("create OUT_DIR/mismatch");
+    header(other, "mismatch/vireg.h");
 }
 
 fn main() {

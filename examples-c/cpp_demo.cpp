@@ -44,7 +44,7 @@ template <> struct Api<float> {
     using run_report = vireg_run_report_f32;
     using synth = vireg_synth_f32;
     static constexpr auto config_default = vireg_config_default_f32;
-    static constexpr auto init = vireg_init_f32;
+    static constexpr auto init = vireg_init_sized_f32;
     static constexpr auto observe = vireg_observe_f32;
     static constexpr auto run = vireg_run_f32;
     static constexpr auto solve_exact = vireg_solve_exact_f32;
@@ -52,10 +52,11 @@ template <> struct Api<float> {
     static constexpr auto quantile = vireg_posterior_quantile_f32;
     static constexpr auto predict = vireg_predict_f32;
     static constexpr auto features = vireg_features_f32;
+    static constexpr auto condition = vireg_condition_f32;
     static constexpr auto checkpoint_size = vireg_checkpoint_size_f32;
     static constexpr auto save = vireg_save_f32;
-    static constexpr auto load = vireg_load_f32;
-    static constexpr auto synth_init = vireg_synth_init_f32;
+    static constexpr auto load = vireg_load_sized_f32;
+    static constexpr auto synth_init = vireg_synth_init_sized_f32;
     static constexpr auto synth_next = vireg_synth_next_f32;
 };
 
@@ -66,7 +67,7 @@ template <> struct Api<double> {
     using run_report = vireg_run_report_f64;
     using synth = vireg_synth_f64;
     static constexpr auto config_default = vireg_config_default_f64;
-    static constexpr auto init = vireg_init_f64;
+    static constexpr auto init = vireg_init_sized_f64;
     static constexpr auto observe = vireg_observe_f64;
     static constexpr auto run = vireg_run_f64;
     static constexpr auto solve_exact = vireg_solve_exact_f64;
@@ -74,10 +75,11 @@ template <> struct Api<double> {
     static constexpr auto quantile = vireg_posterior_quantile_f64;
     static constexpr auto predict = vireg_predict_f64;
     static constexpr auto features = vireg_features_f64;
+    static constexpr auto condition = vireg_condition_f64;
     static constexpr auto checkpoint_size = vireg_checkpoint_size_f64;
     static constexpr auto save = vireg_save_f64;
-    static constexpr auto load = vireg_load_f64;
-    static constexpr auto synth_init = vireg_synth_init_f64;
+    static constexpr auto load = vireg_load_sized_f64;
+    static constexpr auto synth_init = vireg_synth_init_sized_f64;
     static constexpr auto synth_next = vireg_synth_next_f64;
 };
 
@@ -98,14 +100,22 @@ template <typename T> class Fit {
     }
 
     explicit Fit(std::size_t features, const Config &config = default_config()) {
-        check(A::init(&state_, features, &config), "init");
+        // The sized functions (the C macros' targets) take this header's sizeof of the state.
+        check(A::init(&state_, sizeof state_, features, &config), "init");
     }
 
     /// Restores a fit saved with save().
     static Fit from_checkpoint(const std::vector<std::uint8_t> &bytes) {
         Fit f(1);
-        check(A::load(&f.state_, bytes.data(), bytes.size()), "load");
+        check(A::load(&f.state_, sizeof f.state_, bytes.data(), bytes.size()), "load");
         return f;
+    }
+
+    /// The condition estimate of the data (README, "Numerical limits"; > 1/4: do not trust).
+    T condition() const {
+        T c = 0;
+        check(A::condition(&state_, &c), "condition");
+        return c;
     }
 
     std::size_t features() const {
@@ -179,7 +189,7 @@ template <typename T> class Synth {
 
   public:
     Synth(std::size_t features, std::uint64_t seed) : x_(features) {
-        check(A::synth_init(&state_, features, seed), "synth_init");
+        check(A::synth_init(&state_, sizeof state_, features, seed), "synth_init");
     }
     /// The next row (x, y).
     std::pair<const std::vector<T> &, T> next() {
@@ -204,7 +214,18 @@ template <typename T> static void demo(const char *precision) {
         fit.observe(x, y);
     }
 
-    // SVI with a capturing lambda as the progress callback.
+    // Nothing fitted yet: the posterior getters refuse (the guide is only the starting guess).
+    try {
+        fit.summary(0);
+        throw std::logic_error("an unfitted posterior was returned");
+    } catch (const vireg::Error &e) {
+        if (e.status() != VIREG_ERR_NOT_FITTED) throw;
+    }
+    // The condition estimate SVI users check (README, "Numerical limits").
+    std::printf("  [%s] condition estimate %.3g (trust the answer below 0.25)\n", precision,
+                (double)fit.condition());
+
+    // SVI with a capturing lambda as the progress callback (it also sees the last step).
     int reports = 0;
     auto rep = fit.run(3000, 1000, [&](std::uint64_t step, T loss) {
         std::printf("  [%s] step %5llu  loss %.2f\n", precision, (unsigned long long)step,

@@ -99,7 +99,7 @@ int main(void) {
     check(vireg_synth_truth_f64(&synth, truth, D), "synth truth");
     for (i = 0; i < N; i++) check(vireg_synth_next_f64(&synth, &xs[i * P], P, &ys[i]), "synth");
 
-    /* 1. SVI, 1 particle, 30 000 steps (Pyro's loop, printing every 5000 steps). */
+    /* 1. SVI, 1 particle, 30 000 steps (Pyro's loop, printing every 5000 steps and the last). */
     start = clock();
     check(vireg_init_f64(&fit, P, NULL), "init");
     check(vireg_observe_rows_f64(&fit, xs, N, P, P, ys, NULL), "observe rows");
@@ -115,7 +115,7 @@ int main(void) {
     printf("\n");
     table(&fit, draws);
 
-    /* 2. 100 particles, 300 steps (printing every 50). */
+    /* 2. 100 particles, 300 steps (printing every 50 and the last). */
     check(vireg_config_default_f64(&cfg), "config");
     cfg.estimator = VIREG_ESTIMATOR_MONTE_CARLO;
     cfg.particles = 100;

@@ -32,9 +32,13 @@ static void L(test_synth)(void) {
     size_t i;
 
     CHECK(V(synth_size)() == sizeof(V(synth)));
-    EXPECT(V(synth_init)(NULL, NP, 7), VIREG_ERR_NULL);
+    EXPECT(V(synth_init_sized)(NULL, sizeof s, NP, 7), VIREG_ERR_NULL);
     memset(&s, 0xA5, sizeof s);
     memcpy(&before, &s, sizeof s);
+    /* a state of another size (a header of another capacity) is refused, untouched */
+    EXPECT(V(synth_init_sized)(&s, sizeof s - 8, NP, 7), VIREG_ERR_STATE_SIZE);
+    EXPECT(V(synth_init_sized)(&s, sizeof s + 8, NP, 7), VIREG_ERR_STATE_SIZE);
+    EXPECT(V(synth_init_sized)(&s, 0, NP, 7), VIREG_ERR_STATE_SIZE);
     EXPECT(V(synth_init)(&s, 0, 7), VIREG_ERR_FEATURES);
     EXPECT(V(synth_init)(&s, VIREG_MAX_FEATURES + 1, 7), VIREG_ERR_FEATURES);
     CHECK(same_bytes(&s, &before, sizeof s));
@@ -125,7 +129,10 @@ static void L(test_config)(void) {
     BAD(average_fraction, 1, VIREG_ERR_CONFIG);
     BAD(final_lr_scale, 0, VIREG_ERR_CONFIG);
 #undef BAD
-    EXPECT(V(init)(NULL, NP, &c), VIREG_ERR_NULL);
+    EXPECT(V(init_sized)(NULL, sizeof f, NP, &c), VIREG_ERR_NULL);
+    EXPECT(V(init_sized)(&f, sizeof f - 8, NP, &c), VIREG_ERR_STATE_SIZE);
+    EXPECT(V(init_sized)(&f, sizeof f + 8, NP, NULL), VIREG_ERR_STATE_SIZE);
+    EXPECT(V(init_sized)(&f, 0, NP, NULL), VIREG_ERR_STATE_SIZE);
     EXPECT(V(init)(&f, 0, &c), VIREG_ERR_FEATURES);
     EXPECT(V(init)(&f, VIREG_MAX_FEATURES + 1, &c), VIREG_ERR_FEATURES);
     EXPECT(V(init)(&f, (size_t)-1, NULL), VIREG_ERR_FEATURES);
@@ -195,6 +202,7 @@ static void L(test_uninitialised)(void) {
     EXPECT(V(draw)(&z, out, 1, ND), VIREG_ERR_UNINITIALISED);
     EXPECT(V(predict)(&z, x, NP, &m, &sd), VIREG_ERR_UNINITIALISED);
     EXPECT(V(save)(&z, buf, sizeof buf, &w), VIREG_ERR_UNINITIALISED);
+    EXPECT(V(condition)(&z, &e), VIREG_ERR_UNINITIALISED);
     CHECK(same_bytes(&z, &zero, sizeof z));
 }
 
@@ -391,7 +399,8 @@ static void L(test_svi)(void) {
     EXPECT(V(step)(&f, 10, &loss), VIREG_OK);
     CHECK(isfinite(loss) && loss > 0);
 
-    /* run: the callback sees step 0 and every report_every steps, and may stop the run. */
+    /* run: the callback sees step 0, every report_every steps and the last step (once), and
+     * may stop the run. */
     memset(&st, 0, sizeof st);
     st.stop_after = 1000;
     st.finite = 1;
@@ -399,7 +408,25 @@ static void L(test_svi)(void) {
     EXPECT(V(run)(&f, 0, 10, L(progress), &st, &rep), VIREG_ERR_INVALID_ARGUMENT);
     CHECK(st.calls == 0);
     EXPECT(V(run)(&f, 100, 10, L(progress), &st, &rep), VIREG_OK);
-    CHECK(st.calls == 10 && st.last_step == 90 && st.finite);
+    CHECK(st.calls == 11 && st.last_step == 99 && st.finite);
+    {
+        /* the last step a multiple of report_every: reported once */
+        static V(fit) h;
+        memcpy(&h, &f, sizeof f);
+        memset(&st, 0, sizeof st);
+        st.stop_after = 1000;
+        st.finite = 1;
+        EXPECT(V(run)(&h, 100, 33, L(progress), &st, NULL), VIREG_OK);
+        CHECK(st.calls == 4 && st.last_step == 99);
+        memset(&st, 0, sizeof st);
+        st.stop_after = 1000;
+        EXPECT(V(run)(&h, 1, 5, L(progress), &st, NULL), VIREG_OK);
+        CHECK(st.calls == 1 && st.last_step == 0);
+        memset(&st, 0, sizeof st);
+        st.stop_after = 1000;
+        st.finite = 1;
+        EXPECT(V(run)(&f, 100, 10, L(progress), &st, &rep), VIREG_OK);
+    }
     CHECK(rep.steps == 100 && !rep.stopped && !rep.converged && rep.averaged > 0);
     CHECK(isfinite(rep.loss) && isfinite(rep.elbo));
     EXPECT(V(elbo)(NULL, &elbo), VIREG_ERR_NULL);
@@ -473,7 +500,44 @@ static void L(test_posterior)(void) {
 
     EXPECT(V(init)(&f, NP, NULL), VIREG_OK);
     EXPECT(V(observe_rows)(&f, L(xs), NR, NP, NP, L(ys), NULL), VIREG_OK);
-    EXPECT(V(solve_exact)(&f, NULL), VIREG_OK);
+
+    /* nothing fitted yet: every posterior getter says so, writes nothing, changes nothing */
+    memcpy(&before, &f, sizeof f);
+    loc[0] = 12345;
+    EXPECT(V(posterior_loc)(&f, loc, ND), VIREG_ERR_NOT_FITTED);
+    EXPECT(V(posterior_scale)(&f, loc, ND), VIREG_ERR_NOT_FITTED);
+    EXPECT(V(posterior_summary)(&f, 0, &s), VIREG_ERR_NOT_FITTED);
+    EXPECT(V(posterior_quantile)(&f, 0, (REAL)0.5, &q), VIREG_ERR_NOT_FITTED);
+    EXPECT(V(draw)(&f, loc, 1, ND), VIREG_ERR_NOT_FITTED);
+    EXPECT(V(draw)(&f, loc, 0, ND), VIREG_ERR_NOT_FITTED);
+    EXPECT(V(predict)(&f, x, NP, &m, &sd), VIREG_ERR_NOT_FITTED);
+    EXPECT(V(posterior_loc)(&f, loc, ND - 1), VIREG_ERR_DIMENSION); /* arguments first */
+    CHECK(loc[0] == 12345);
+    CHECK(same_bytes(&f, &before, sizeof f));
+    CHECK(strcmp(vireg_status_str(VIREG_ERR_NOT_FITTED), "nothing fitted yet: solve, step or run first") == 0);
+
+    /* the condition estimate: the data's, fitted or not, the fit unchanged */
+    {
+        REAL cond = -1, cond2 = -1;
+        EXPECT(V(condition)(NULL, &cond), VIREG_ERR_NULL);
+        EXPECT(V(condition)(&f, NULL), VIREG_ERR_NULL);
+        EXPECT(V(condition)(&f, &cond), VIREG_OK);
+        CHECK(isfinite(cond) && cond >= 0 && cond < (REAL)0.25);
+        CHECK(same_bytes(&f, &before, sizeof f));
+        EXPECT(V(solve_exact)(&f, NULL), VIREG_OK);
+        EXPECT(V(condition)(&f, &cond2), VIREG_OK);
+        CHECK(cond2 == cond);
+    }
+    /* fitted: more rows do not clear it (the posterior is then the earlier rows') */
+    {
+        static V(fit) g;
+        REAL l1[ND], l2[ND];
+        memcpy(&g, &f, sizeof f);
+        EXPECT(V(posterior_loc)(&g, l1, ND), VIREG_OK);
+        EXPECT(V(observe)(&g, x, NP, 1), VIREG_OK);
+        EXPECT(V(posterior_loc)(&g, l2, ND), VIREG_OK);
+        for (i = 0; i < ND; i++) CHECK(l1[i] == l2[i]);
+    }
 
     /* loc and scale */
     EXPECT(V(posterior_loc)(NULL, loc, ND), VIREG_ERR_NULL);
@@ -600,7 +664,7 @@ static void L(test_checkpoint)(void) {
     CHECK(w == size);
 
     /* load into a zero-filled state, and into an initialised one: both resume exactly */
-    EXPECT(V(load)(NULL, buf, size), VIREG_ERR_NULL);
+    EXPECT(V(load_sized)(NULL, sizeof g, buf, size), VIREG_ERR_NULL);
     EXPECT(V(load)(&g, NULL, size), VIREG_ERR_NULL);
     EXPECT(V(load)(&g, buf, w), VIREG_OK);
     EXPECT(V(rows)(&g, &rg), VIREG_OK);
@@ -619,9 +683,14 @@ static void L(test_checkpoint)(void) {
 
     /* truncated: too short a buffer, or the tail of the checkpoint cut off */
     memcpy(&before, &g, sizeof g);
-    EXPECT(V(load)(&g, buf, 0), VIREG_ERR_BUFFER_TOO_SMALL);
-    EXPECT(V(load)(&g, buf, size - 1), VIREG_ERR_BUFFER_TOO_SMALL);
-    EXPECT(V(load)(&g, buf, size / 2), VIREG_ERR_BUFFER_TOO_SMALL);
+    EXPECT(V(load)(&g, buf, 0), VIREG_ERR_TRUNCATED);
+    EXPECT(V(load)(&g, buf, 3), VIREG_ERR_TRUNCATED);
+    EXPECT(V(load)(&g, buf, 15), VIREG_ERR_TRUNCATED);
+    EXPECT(V(load)(&g, buf, 16), VIREG_ERR_TRUNCATED);
+    EXPECT(V(load)(&g, buf, size - 1), VIREG_ERR_TRUNCATED);
+    EXPECT(V(load)(&g, buf, size / 2), VIREG_ERR_TRUNCATED);
+    EXPECT(V(load_sized)(&g, sizeof g - 8, buf, size), VIREG_ERR_STATE_SIZE);
+    CHECK(strcmp(vireg_status_str(VIREG_ERR_TRUNCATED), "checkpoint truncated: fewer bytes than its header records") == 0);
     memcpy(copy, buf, size);
     memset(copy + size / 2, 0, size - size / 2);
     {
@@ -660,6 +729,78 @@ static void L(test_checkpoint)(void) {
     }
 }
 
+/* Every byte of every state a vireg function wrote is defined (scan() branches on each one:
+ * valgrind reports any that is not), and two fits reached by the same calls are equal byte for
+ * byte, a save -> load round trip included. */
+static void L(one_sequence)(V(fit) *f, V(synth) *s, int with_load) {
+    static uint8_t buf[1 << 16];
+    REAL x[NP], y = 0, out[2 * ND], loss = 0, m, sd;
+    size_t i, w = 0;
+    EXPECT(V(synth_init)(s, NP, 5), VIREG_OK);
+    SCAN(*s);
+    EXPECT(V(init)(f, NP, NULL), VIREG_OK);
+    SCAN(*f);
+    for (i = 0; i < 30; i++) {
+        EXPECT(V(synth_next)(s, x, NP, &y), VIREG_OK);
+        EXPECT(V(observe)(f, x, NP, y), VIREG_OK);
+    }
+    SCAN(*s);
+    SCAN(*f);
+    EXPECT(V(observe_rows)(f, L(xs), 20, NP, NP, L(ys), NULL), VIREG_OK);
+    SCAN(*f);
+    EXPECT(V(step)(f, 7, &loss), VIREG_OK);
+    SCAN(*f);
+    EXPECT(V(run)(f, 50, 0, NULL, NULL, NULL), VIREG_OK);
+    SCAN(*f);
+    EXPECT(V(set_learning_rate)(f, (REAL)0.005), VIREG_OK);
+    SCAN(*f);
+    EXPECT(V(draw)(f, out, 2, 2 * ND), VIREG_OK);
+    SCAN(*f);
+    /* refused in f32 (y^2 overflows), accepted in f64 */
+    CHECK((V(observe)(f, x, NP, (REAL)1e30) == VIREG_OK) == (sizeof(REAL) == 8));
+    SCAN(*f);
+    EXPECT(V(solve_exact)(f, NULL), VIREG_OK);
+    SCAN(*f);
+    EXPECT(V(predict)(f, x, NP, &m, &sd), VIREG_OK);
+    EXPECT(V(merge)(f, f), VIREG_OK);
+    SCAN(*f);
+    if (with_load) {
+        static V(fit) tmp;
+        EXPECT(V(save)(f, buf, sizeof buf, &w), VIREG_OK);
+        SCAN(buf[0]);
+        memset(f, 0x5A, sizeof *f);
+        EXPECT(V(load)(f, buf, w), VIREG_OK);
+        SCAN(*f);
+        /* into memory never written (valgrind: undefined) */
+        EXPECT(V(load)(&tmp, buf, w), VIREG_OK);
+        SCAN(tmp);
+    }
+}
+
+static void L(test_defined)(void) {
+    /* On the stack: memory no one wrote, so valgrind sees any byte vireg leaves undefined. */
+    V(fit) a, b, c;
+    V(synth) sa, sb, sc;
+    REAL x[NP] = {1, 2, 3}, l = 0;
+    L(one_sequence)(&a, &sa, 0);
+    L(one_sequence)(&b, &sb, 0);
+    L(one_sequence)(&c, &sc, 1);
+    CHECK(same_bytes(&a, &b, sizeof a));
+    CHECK(same_bytes(&a, &c, sizeof a));
+    CHECK(same_bytes(&sa, &sb, sizeof sa));
+    CHECK(same_bytes(&sa, &sc, sizeof sa));
+    CHECK(scan_bytes(&a, sizeof a) == scan_bytes(&c, sizeof c));
+    /* ... and go on equal */
+    EXPECT(V(step)(&a, 3, &l), VIREG_OK);
+    EXPECT(V(step)(&c, 3, &l), VIREG_OK);
+    EXPECT(V(observe)(&a, x, NP, 2), VIREG_OK);
+    EXPECT(V(observe)(&c, x, NP, 2), VIREG_OK);
+    CHECK(same_bytes(&a, &c, sizeof a));
+    /* a refused init leaves an initialised fit as it was */
+    EXPECT(V(init)(&a, 0, NULL), VIREG_ERR_FEATURES);
+    CHECK(same_bytes(&a, &c, sizeof a));
+}
+
 static void L(test_family)(void) {
     L(test_synth)();
     L(test_config)();
@@ -669,6 +810,7 @@ static void L(test_family)(void) {
     L(test_svi)();
     L(test_posterior)();
     L(test_checkpoint)();
+    L(test_defined)();
 }
 
 #undef NP

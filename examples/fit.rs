@@ -493,7 +493,7 @@ struct Report {
 
 impl Report {
     fn new(fit: &Fit<f64, CAP>, elbo: f64, steps: u64, averaged: Option<u64>) -> Res<Report> {
-        let post = fit.posterior();
+        let post = fit.posterior().unwrap();
         let p = post.features();
         let mut loc = vec![0.0; p + 2];
         let mut scale = vec![0.0; p + 2];

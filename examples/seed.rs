@@ -56,7 +56,7 @@ fn main() {
         ys[i] = synth.next_row(&mut xs[i * P..(i + 1) * P]).unwrap();
     }
 
-    // 1. SVI, 1 particle, 30 000 steps (Pyro's loop, printing every 5000 steps).
+    // 1. SVI, 1 particle, 30 000 steps (Pyro's loop, printing every 5000 steps and the last).
     let start = Instant::now();
     let mut fit: Fit<f64, P> = Fit::new(P, Config::default()).unwrap();
     fit.observe_rows(&xs, P, &ys).unwrap();
@@ -76,7 +76,7 @@ fn main() {
         rep.steps,
         rep.averaged
     );
-    let post = fit.posterior();
+    let post = fit.posterior().unwrap();
     let (mut loc, mut scale) = ([0.0; P + 2], [0.0; P + 2]);
     post.loc(&mut loc);
     post.scale(&mut scale);
@@ -86,7 +86,7 @@ fn main() {
     println!();
     table(&post, &truth, Some(&draws));
 
-    // 2. 100 particles, 300 steps (printing every 50).
+    // 2. 100 particles, 300 steps (printing every 50 and the last).
     let cfg = Config {
         estimator: Estimator::MonteCarlo { particles: 100 },
         ..Config::default()
@@ -112,7 +112,7 @@ fn main() {
         r.iterations,
         r.elbo
     );
-    let ex = exact.posterior();
+    let ex = exact.posterior().unwrap();
     table(&ex, &truth, None);
 
     // How far SVI's reported posterior is from the optimum, in posterior sds.

@@ -76,6 +76,48 @@
  */
 #define VIREG_SYNTH_F64_WORDS 27
 
+/**
+ * vireg_init_sized_f32() with the size of the caller's state type (sizeof *(fit), a vireg_fit_f32
+ * of this header's capacity): the library refuses a state of another size with
+ * VIREG_ERR_STATE_SIZE.
+ */
+#define vireg_init_f32(fit, n_features, config) vireg_init_sized_f32((fit), sizeof *(fit), (n_features), (config))
+
+/**
+ * vireg_load_sized_f32() with the size of the caller's state type (sizeof *(fit), a vireg_fit_f32
+ * of this header's capacity): the library refuses a state of another size with
+ * VIREG_ERR_STATE_SIZE.
+ */
+#define vireg_load_f32(fit, buf, buf_len) vireg_load_sized_f32((fit), sizeof *(fit), (buf), (buf_len))
+
+/**
+ * vireg_synth_init_sized_f32() with the size of the caller's state type (sizeof *(synth), a
+ * vireg_synth_f32 of this header's capacity): the library refuses a state of another size with
+ * VIREG_ERR_STATE_SIZE.
+ */
+#define vireg_synth_init_f32(synth, n_features, seed) vireg_synth_init_sized_f32((synth), sizeof *(synth), (n_features), (seed))
+
+/**
+ * vireg_init_sized_f64() with the size of the caller's state type (sizeof *(fit), a vireg_fit_f64
+ * of this header's capacity): the library refuses a state of another size with
+ * VIREG_ERR_STATE_SIZE.
+ */
+#define vireg_init_f64(fit, n_features, config) vireg_init_sized_f64((fit), sizeof *(fit), (n_features), (config))
+
+/**
+ * vireg_load_sized_f64() with the size of the caller's state type (sizeof *(fit), a vireg_fit_f64
+ * of this header's capacity): the library refuses a state of another size with
+ * VIREG_ERR_STATE_SIZE.
+ */
+#define vireg_load_f64(fit, buf, buf_len) vireg_load_sized_f64((fit), sizeof *(fit), (buf), (buf_len))
+
+/**
+ * vireg_synth_init_sized_f64() with the size of the caller's state type (sizeof *(synth), a
+ * vireg_synth_f64 of this header's capacity): the library refuses a state of another size with
+ * VIREG_ERR_STATE_SIZE.
+ */
+#define vireg_synth_init_f64(synth, n_features, seed) vireg_synth_init_sized_f64((synth), sizeof *(synth), (n_features), (seed))
+
 
 /**
  * vireg_config_*.estimator: reparameterized Monte Carlo ELBO gradients with `particles` draws
@@ -491,7 +533,7 @@ typedef struct vireg_synth_f64 {
 #define VIREG_ERR_MISMATCH 8
 
 /**
- * A checkpoint buffer is too small (see vireg_checkpoint_size_*).
+ * The buffer given to vireg_save_* is too small (see vireg_checkpoint_size_*).
  */
 #define VIREG_ERR_BUFFER_TOO_SMALL 9
 
@@ -501,7 +543,7 @@ typedef struct vireg_synth_f64 {
 #define VIREG_ERR_BAD_CHECKPOINT 10
 
 /**
- * A checkpoint's checksum does not match: its bytes were corrupted or truncated.
+ * A checkpoint's checksum does not match: its bytes were corrupted.
  */
 #define VIREG_ERR_CHECKSUM 11
 
@@ -515,6 +557,19 @@ typedef struct vireg_synth_f64 {
  * Use the _f64 functions, or centre and scale the features.
  */
 #define VIREG_ERR_ILL_CONDITIONED 13
+
+/**
+ * Nothing has been fitted yet (no successful solve_exact, step or run, nor a fitted checkpoint
+ * loaded): the posterior would be the untrained starting guess. Observing rows after a fit does
+ * not clear it (the posterior is then that of the earlier rows until the next fit).
+ */
+#define VIREG_ERR_NOT_FITTED 14
+
+/**
+ * A checkpoint is truncated: the buffer holds fewer bytes than its header records (or not
+ * even the whole header).
+ */
+#define VIREG_ERR_TRUNCATED 15
 
 /**
  * A required pointer argument is NULL.
@@ -551,6 +606,13 @@ typedef struct vireg_synth_f64 {
  * marked not initialised.
  */
 #define VIREG_ERR_PANIC 105
+
+/**
+ * The caller's state type has another size than the library's: the header and the library
+ * were built for different VIREG_MAX_FEATURES. Nothing was written. Build both from the same
+ * configuration (compare vireg_max_features() with the header's VIREG_MAX_FEATURES).
+ */
+#define VIREG_ERR_STATE_SIZE 106
 
 #ifdef __cplusplus
 extern "C" {
@@ -603,23 +665,30 @@ vireg_status vireg_config_default_f32(struct vireg_config_f32 *config);
 
 /**
  * Initialises a fit for `n_features` features with no data, discarding whatever `fit` held.
+ * Call it through the macro vireg_init_f32(fit, n_features, config), which passes
+ * `sizeof *(fit)` as `fit_size`.
  *
  * @param fit Caller-owned state to initialise; its previous contents (zeroes, an old fit,
  *   or uninitialised memory) are neither read nor freed.
+ * @param fit_size sizeof(vireg_fit_f32) as the caller's header defines it.
  * @param n_features Number of features of every row, 1..=VIREG_MAX_FEATURES.
  * @param config The configuration (copied), or NULL for the defaults.
  * @return VIREG_OK; VIREG_ERR_NULL if `fit` is NULL; VIREG_ERR_MISALIGNED;
- *   VIREG_ERR_FEATURES if `n_features` is 0 or above VIREG_MAX_FEATURES;
- *   VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG if a configuration value is NaN/infinite (clip
- *   may be +INFINITY) or out of its range. On error `fit` is untouched.
+ *   VIREG_ERR_STATE_SIZE if `fit_size` is not the library's sizeof(vireg_fit_f32) (a header
+ *   of another VIREG_MAX_FEATURES); VIREG_ERR_FEATURES if `n_features` is 0 or above
+ *   VIREG_MAX_FEATURES; VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG if a configuration value is
+ *   NaN/infinite (clip may be +INFINITY) or out of its range. On error `fit` is untouched.
+ *   On success every byte of `fit` is defined (no padding left undefined).
  *
  * # Safety
- * `fit` is NULL or valid for writes of a vireg_fit_f32, not in use by another call (in
- * particular not the fit of a vireg_run_f32 in progress); `config` is NULL or valid for reads.
+ * `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+ * size, not in use by another call (in particular not the fit of a vireg_run_f32 in
+ * progress); `config` is NULL or valid for reads.
  */
-vireg_status vireg_init_f32(struct vireg_fit_f32 *fit,
-                            size_t n_features,
-                            const struct vireg_config_f32 *config);
+vireg_status vireg_init_sized_f32(struct vireg_fit_f32 *fit,
+                                  size_t fit_size,
+                                  size_t n_features,
+                                  const struct vireg_config_f32 *config);
 
 /**
  * Reads a fit's configuration (as given to vireg_init_f32, with a learning rate changed by
@@ -822,6 +891,25 @@ vireg_status vireg_solve_exact_f32(struct vireg_fit_f32 *fit,
                                    struct vireg_exact_report_f32 *report_out);
 
 /**
+ * The condition estimate S = n * eps * kappa of the fit's data (README, "Numerical limits"):
+ * vireg_solve_exact_f32 refuses with VIREG_ERR_ILL_CONDITIONED when S > 1/4, as the answer
+ * might then have fewer than two correct digits. SVI (vireg_step_f32, vireg_run_f32) reads the
+ * same summary without this check: call this to know whether to trust its result too. The fit
+ * is not changed (the estimate is evaluated at the exact optimum, computed here).
+ *
+ * @param fit An initialised fit (read only).
+ * @param condition_out Receives S (dimensionless, >= 0; lower is better).
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+ *   VIREG_ERR_BUSY; VIREG_ERR_OVERFLOW / VIREG_ERR_NOT_CONVERGED as vireg_solve_exact_f32
+ *   would return them.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+ * `condition_out` is NULL or valid for a write.
+ */
+vireg_status vireg_condition_f32(const struct vireg_fit_f32 *fit, float *condition_out);
+
+/**
  * The exact ELBO (nats) of the reported posterior (the last run's averaged iterate, or the
  * current one).
  *
@@ -844,7 +932,9 @@ vireg_status vireg_elbo_f32(const struct vireg_fit_f32 *fit, float *elbo_out);
  * @param out Receives p + 2 values (p = the fit's number of features).
  * @param out_len Capacity of `out` in elements, >= p + 2 (VIREG_MAX_FEATURES + 2 always is).
  * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
- *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` < p + 2.
+ *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` < p + 2; VIREG_ERR_NOT_FITTED if nothing
+ *   has been fitted yet (no successful solve_exact, step or run: the guide is only the
+ *   starting guess).
  *
  * # Safety
  * `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
@@ -874,7 +964,8 @@ vireg_status vireg_posterior_scale_f32(const struct vireg_fit_f32 *fit, float *o
  * @param index 0 for alpha, 1..=p for beta_1..beta_p, p + 1 for sigma.
  * @param out Receives the summary, in the parameter's units.
  * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
- *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1.
+ *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1; VIREG_ERR_NOT_FITTED as
+ *   vireg_posterior_loc_f32.
  *
  * # Safety
  * `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
@@ -893,7 +984,8 @@ vireg_status vireg_posterior_summary_f32(const struct vireg_fit_f32 *fit,
  * @param out Receives the quantile, in the parameter's units.
  * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
  *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1; VIREG_ERR_NON_FINITE if `q` is NaN or
- *   infinite; VIREG_ERR_INVALID_ARGUMENT if `q` is not in (0, 1).
+ *   infinite; VIREG_ERR_INVALID_ARGUMENT if `q` is not in (0, 1); VIREG_ERR_NOT_FITTED as
+ *   vireg_posterior_loc_f32 (after the checks of the arguments).
  *
  * # Safety
  * `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
@@ -913,8 +1005,9 @@ vireg_status vireg_posterior_quantile_f32(const struct vireg_fit_f32 *fit,
  * @param n_draws Number of draws (0 is a valid no-op).
  * @param out_len Capacity of `out` in elements, >= n_draws * (p + 2).
  * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
- *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` is too small. On error nothing is written
- *   and the stream is not advanced.
+ *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` is too small; VIREG_ERR_NOT_FITTED as
+ *   vireg_posterior_loc_f32 (also for 0 draws). On error nothing is written and the stream is
+ *   not advanced.
  *
  * # Safety
  * `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
@@ -932,8 +1025,9 @@ vireg_status vireg_draw_f32(struct vireg_fit_f32 *fit, float *out, size_t n_draw
  * @param mean_out Receives the predictive mean, in the units of y.
  * @param sd_out Receives the predictive sd, in the units of y.
  * @return VIREG_OK; VIREG_ERR_NULL if any pointer is NULL; VIREG_ERR_MISALIGNED;
- *   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION; VIREG_ERR_NON_FINITE if a
- *   feature is NaN/infinite; VIREG_ERR_OVERFLOW if the prediction overflows.
+ *   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION; VIREG_ERR_NOT_FITTED as
+ *   vireg_posterior_loc_f32; VIREG_ERR_NON_FINITE if a feature is NaN/infinite;
+ *   VIREG_ERR_OVERFLOW if the prediction overflows.
  *
  * # Safety
  * `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised; `x`
@@ -979,23 +1073,29 @@ vireg_status vireg_save_f32(const struct vireg_fit_f32 *fit,
  * Restores a fit from a checkpoint written by vireg_save_f32() (possibly by another process or
  * machine of the same precision and capacity), replacing whatever `fit` held: it may be
  * zero-filled, initialised, or uninitialised memory. Everything continues exactly as if the
- * saved fit had never stopped.
+ * saved fit had never stopped. Checkpoints of format version 1 (vireg 0.1.0) load too. Call it
+ * through the macro vireg_load_f32(fit, buf, buf_len), which passes `sizeof *(fit)`.
  *
  * @param fit Caller-owned state to restore into.
+ * @param fit_size sizeof(vireg_fit_f32) as the caller's header defines it.
  * @param buf The checkpoint (read only).
  * @param buf_len Length of `buf` in bytes.
  * @return VIREG_OK; VIREG_ERR_NULL if `fit` or `buf` is NULL; VIREG_ERR_MISALIGNED;
- *   VIREG_ERR_BUFFER_TOO_SMALL if `buf_len` is shorter than a checkpoint;
- *   VIREG_ERR_BAD_CHECKPOINT if the bytes are not a checkpoint of this version;
- *   VIREG_ERR_CHECKSUM if they were corrupted; VIREG_ERR_INCOMPATIBLE if it was written for
- *   the other precision or another capacity. On error `fit` is untouched.
+ *   VIREG_ERR_STATE_SIZE as in vireg_init_sized_f32; VIREG_ERR_BAD_CHECKPOINT if the bytes are
+ *   not a checkpoint of a version this library reads; VIREG_ERR_INCOMPATIBLE if it was written
+ *   for the other precision or another capacity; VIREG_ERR_TRUNCATED if `buf_len` is shorter
+ *   than the length its header records (or than a header); VIREG_ERR_CHECKSUM if the bytes
+ *   were corrupted. On error `fit` is untouched; on success every byte of it is defined.
  *
  * # Safety
- * `fit` is NULL or valid for writes of a vireg_fit_f32, not in use by another call (in
- * particular not the fit of a vireg_run_f32 in progress); `buf` is NULL or valid for `buf_len`
- * reads.
+ * `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+ * size, not in use by another call (in particular not the fit of a vireg_run_f32 in
+ * progress); `buf` is NULL or valid for `buf_len` reads.
  */
-vireg_status vireg_load_f32(struct vireg_fit_f32 *fit, const uint8_t *buf, size_t buf_len);
+vireg_status vireg_load_sized_f32(struct vireg_fit_f32 *fit,
+                                  size_t fit_size,
+                                  const uint8_t *buf,
+                                  size_t buf_len);
 
 /**
  * The size of ::vireg_synth_f32 in bytes, as the library was built (VIREG_SYNTH_F32_SIZE).
@@ -1008,17 +1108,25 @@ size_t vireg_synth_size_f32(void);
  * Initialises a generator of the seed's synthetic data: draws the true parameters from
  * `seed`. The same seed gives the same data as the Rust `vireg::Synth` (the seed example uses
  * 8 features, seed 42).
+ * Call it through the macro vireg_synth_init_f32(synth, n_features, seed), which passes
+ * `sizeof *(synth)`.
  *
  * @param synth Caller-owned state to initialise (previous contents not read).
+ * @param synth_size sizeof(vireg_synth_f32) as the caller's header defines it.
  * @param n_features Number of features, 1..=VIREG_MAX_FEATURES.
  * @param seed Seed of the generator's PCG32 stream.
- * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_FEATURES. On error
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_STATE_SIZE if
+ *   `synth_size` is not the library's sizeof(vireg_synth_f32); VIREG_ERR_FEATURES. On error
  *   `synth` is untouched.
  *
  * # Safety
- * `synth` is NULL or valid for writes of a vireg_synth_f32, not in use by another call.
+ * `synth` is NULL or valid for writes of `synth_size` bytes and, if that is the library's
+ * size, not in use by another call.
  */
-vireg_status vireg_synth_init_f32(struct vireg_synth_f32 *synth, size_t n_features, uint64_t seed);
+vireg_status vireg_synth_init_sized_f32(struct vireg_synth_f32 *synth,
+                                        size_t synth_size,
+                                        size_t n_features,
+                                        uint64_t seed);
 
 /**
  * Generates the next synthetic row: x ~ N(0, I), y = alpha + x.beta + N(0, sigma).
@@ -1078,23 +1186,30 @@ vireg_status vireg_config_default_f64(struct vireg_config_f64 *config);
 
 /**
  * Initialises a fit for `n_features` features with no data, discarding whatever `fit` held.
+ * Call it through the macro vireg_init_f64(fit, n_features, config), which passes
+ * `sizeof *(fit)` as `fit_size`.
  *
  * @param fit Caller-owned state to initialise; its previous contents (zeroes, an old fit,
  *   or uninitialised memory) are neither read nor freed.
+ * @param fit_size sizeof(vireg_fit_f64) as the caller's header defines it.
  * @param n_features Number of features of every row, 1..=VIREG_MAX_FEATURES.
  * @param config The configuration (copied), or NULL for the defaults.
  * @return VIREG_OK; VIREG_ERR_NULL if `fit` is NULL; VIREG_ERR_MISALIGNED;
- *   VIREG_ERR_FEATURES if `n_features` is 0 or above VIREG_MAX_FEATURES;
- *   VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG if a configuration value is NaN/infinite (clip
- *   may be +INFINITY) or out of its range. On error `fit` is untouched.
+ *   VIREG_ERR_STATE_SIZE if `fit_size` is not the library's sizeof(vireg_fit_f64) (a header
+ *   of another VIREG_MAX_FEATURES); VIREG_ERR_FEATURES if `n_features` is 0 or above
+ *   VIREG_MAX_FEATURES; VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG if a configuration value is
+ *   NaN/infinite (clip may be +INFINITY) or out of its range. On error `fit` is untouched.
+ *   On success every byte of `fit` is defined (no padding left undefined).
  *
  * # Safety
- * `fit` is NULL or valid for writes of a vireg_fit_f64, not in use by another call (in
- * particular not the fit of a vireg_run_f64 in progress); `config` is NULL or valid for reads.
+ * `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+ * size, not in use by another call (in particular not the fit of a vireg_run_f64 in
+ * progress); `config` is NULL or valid for reads.
  */
-vireg_status vireg_init_f64(struct vireg_fit_f64 *fit,
-                            size_t n_features,
-                            const struct vireg_config_f64 *config);
+vireg_status vireg_init_sized_f64(struct vireg_fit_f64 *fit,
+                                  size_t fit_size,
+                                  size_t n_features,
+                                  const struct vireg_config_f64 *config);
 
 /**
  * Reads a fit's configuration (as given to vireg_init_f64, with a learning rate changed by
@@ -1297,6 +1412,25 @@ vireg_status vireg_solve_exact_f64(struct vireg_fit_f64 *fit,
                                    struct vireg_exact_report_f64 *report_out);
 
 /**
+ * The condition estimate S = n * eps * kappa of the fit's data (README, "Numerical limits"):
+ * vireg_solve_exact_f64 refuses with VIREG_ERR_ILL_CONDITIONED when S > 1/4, as the answer
+ * might then have fewer than two correct digits. SVI (vireg_step_f64, vireg_run_f64) reads the
+ * same summary without this check: call this to know whether to trust its result too. The fit
+ * is not changed (the estimate is evaluated at the exact optimum, computed here).
+ *
+ * @param fit An initialised fit (read only).
+ * @param condition_out Receives S (dimensionless, >= 0; lower is better).
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+ *   VIREG_ERR_BUSY; VIREG_ERR_OVERFLOW / VIREG_ERR_NOT_CONVERGED as vireg_solve_exact_f64
+ *   would return them.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised;
+ * `condition_out` is NULL or valid for a write.
+ */
+vireg_status vireg_condition_f64(const struct vireg_fit_f64 *fit, double *condition_out);
+
+/**
  * The exact ELBO (nats) of the reported posterior (the last run's averaged iterate, or the
  * current one).
  *
@@ -1319,7 +1453,9 @@ vireg_status vireg_elbo_f64(const struct vireg_fit_f64 *fit, double *elbo_out);
  * @param out Receives p + 2 values (p = the fit's number of features).
  * @param out_len Capacity of `out` in elements, >= p + 2 (VIREG_MAX_FEATURES + 2 always is).
  * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
- *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` < p + 2.
+ *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` < p + 2; VIREG_ERR_NOT_FITTED if nothing
+ *   has been fitted yet (no successful solve_exact, step or run: the guide is only the
+ *   starting guess).
  *
  * # Safety
  * `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised;
@@ -1351,7 +1487,8 @@ vireg_status vireg_posterior_scale_f64(const struct vireg_fit_f64 *fit,
  * @param index 0 for alpha, 1..=p for beta_1..beta_p, p + 1 for sigma.
  * @param out Receives the summary, in the parameter's units.
  * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
- *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1.
+ *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1; VIREG_ERR_NOT_FITTED as
+ *   vireg_posterior_loc_f64.
  *
  * # Safety
  * `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised;
@@ -1370,7 +1507,8 @@ vireg_status vireg_posterior_summary_f64(const struct vireg_fit_f64 *fit,
  * @param out Receives the quantile, in the parameter's units.
  * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
  *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1; VIREG_ERR_NON_FINITE if `q` is NaN or
- *   infinite; VIREG_ERR_INVALID_ARGUMENT if `q` is not in (0, 1).
+ *   infinite; VIREG_ERR_INVALID_ARGUMENT if `q` is not in (0, 1); VIREG_ERR_NOT_FITTED as
+ *   vireg_posterior_loc_f64 (after the checks of the arguments).
  *
  * # Safety
  * `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised;
@@ -1390,8 +1528,9 @@ vireg_status vireg_posterior_quantile_f64(const struct vireg_fit_f64 *fit,
  * @param n_draws Number of draws (0 is a valid no-op).
  * @param out_len Capacity of `out` in elements, >= n_draws * (p + 2).
  * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
- *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` is too small. On error nothing is written
- *   and the stream is not advanced.
+ *   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` is too small; VIREG_ERR_NOT_FITTED as
+ *   vireg_posterior_loc_f64 (also for 0 draws). On error nothing is written and the stream is
+ *   not advanced.
  *
  * # Safety
  * `fit` is NULL or valid for reads and writes of a vireg_fit_f64 that is zero-filled or
@@ -1409,8 +1548,9 @@ vireg_status vireg_draw_f64(struct vireg_fit_f64 *fit, double *out, size_t n_dra
  * @param mean_out Receives the predictive mean, in the units of y.
  * @param sd_out Receives the predictive sd, in the units of y.
  * @return VIREG_OK; VIREG_ERR_NULL if any pointer is NULL; VIREG_ERR_MISALIGNED;
- *   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION; VIREG_ERR_NON_FINITE if a
- *   feature is NaN/infinite; VIREG_ERR_OVERFLOW if the prediction overflows.
+ *   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION; VIREG_ERR_NOT_FITTED as
+ *   vireg_posterior_loc_f64; VIREG_ERR_NON_FINITE if a feature is NaN/infinite;
+ *   VIREG_ERR_OVERFLOW if the prediction overflows.
  *
  * # Safety
  * `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised; `x`
@@ -1456,23 +1596,29 @@ vireg_status vireg_save_f64(const struct vireg_fit_f64 *fit,
  * Restores a fit from a checkpoint written by vireg_save_f64() (possibly by another process or
  * machine of the same precision and capacity), replacing whatever `fit` held: it may be
  * zero-filled, initialised, or uninitialised memory. Everything continues exactly as if the
- * saved fit had never stopped.
+ * saved fit had never stopped. Checkpoints of format version 1 (vireg 0.1.0) load too. Call it
+ * through the macro vireg_load_f64(fit, buf, buf_len), which passes `sizeof *(fit)`.
  *
  * @param fit Caller-owned state to restore into.
+ * @param fit_size sizeof(vireg_fit_f64) as the caller's header defines it.
  * @param buf The checkpoint (read only).
  * @param buf_len Length of `buf` in bytes.
  * @return VIREG_OK; VIREG_ERR_NULL if `fit` or `buf` is NULL; VIREG_ERR_MISALIGNED;
- *   VIREG_ERR_BUFFER_TOO_SMALL if `buf_len` is shorter than a checkpoint;
- *   VIREG_ERR_BAD_CHECKPOINT if the bytes are not a checkpoint of this version;
- *   VIREG_ERR_CHECKSUM if they were corrupted; VIREG_ERR_INCOMPATIBLE if it was written for
- *   the other precision or another capacity. On error `fit` is untouched.
+ *   VIREG_ERR_STATE_SIZE as in vireg_init_sized_f64; VIREG_ERR_BAD_CHECKPOINT if the bytes are
+ *   not a checkpoint of a version this library reads; VIREG_ERR_INCOMPATIBLE if it was written
+ *   for the other precision or another capacity; VIREG_ERR_TRUNCATED if `buf_len` is shorter
+ *   than the length its header records (or than a header); VIREG_ERR_CHECKSUM if the bytes
+ *   were corrupted. On error `fit` is untouched; on success every byte of it is defined.
  *
  * # Safety
- * `fit` is NULL or valid for writes of a vireg_fit_f64, not in use by another call (in
- * particular not the fit of a vireg_run_f64 in progress); `buf` is NULL or valid for `buf_len`
- * reads.
+ * `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+ * size, not in use by another call (in particular not the fit of a vireg_run_f64 in
+ * progress); `buf` is NULL or valid for `buf_len` reads.
  */
-vireg_status vireg_load_f64(struct vireg_fit_f64 *fit, const uint8_t *buf, size_t buf_len);
+vireg_status vireg_load_sized_f64(struct vireg_fit_f64 *fit,
+                                  size_t fit_size,
+                                  const uint8_t *buf,
+                                  size_t buf_len);
 
 /**
  * The size of ::vireg_synth_f64 in bytes, as the library was built (VIREG_SYNTH_F64_SIZE).
@@ -1485,17 +1631,25 @@ size_t vireg_synth_size_f64(void);
  * Initialises a generator of the seed's synthetic data: draws the true parameters from
  * `seed`. The same seed gives the same data as the Rust `vireg::Synth` (the seed example uses
  * 8 features, seed 42).
+ * Call it through the macro vireg_synth_init_f64(synth, n_features, seed), which passes
+ * `sizeof *(synth)`.
  *
  * @param synth Caller-owned state to initialise (previous contents not read).
+ * @param synth_size sizeof(vireg_synth_f64) as the caller's header defines it.
  * @param n_features Number of features, 1..=VIREG_MAX_FEATURES.
  * @param seed Seed of the generator's PCG32 stream.
- * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_FEATURES. On error
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_STATE_SIZE if
+ *   `synth_size` is not the library's sizeof(vireg_synth_f64); VIREG_ERR_FEATURES. On error
  *   `synth` is untouched.
  *
  * # Safety
- * `synth` is NULL or valid for writes of a vireg_synth_f64, not in use by another call.
+ * `synth` is NULL or valid for writes of `synth_size` bytes and, if that is the library's
+ * size, not in use by another call.
  */
-vireg_status vireg_synth_init_f64(struct vireg_synth_f64 *synth, size_t n_features, uint64_t seed);
+vireg_status vireg_synth_init_sized_f64(struct vireg_synth_f64 *synth,
+                                        size_t synth_size,
+                                        size_t n_features,
+                                        uint64_t seed);
 
 /**
  * Generates the next synthetic row: x ~ N(0, I), y = alpha + x.beta + N(0, sigma).

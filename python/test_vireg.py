@@ -77,7 +77,21 @@ def test_basics():
         raises(vireg.ERR_DIMENSION, fit.summary, 5)
         raises(vireg.ERR_DIMENSION, fit.predict, [1.0])
         raises(vireg.ERR_NON_FINITE, fit.set_learning_rate, float("inf"))
+        # nothing fitted yet: the posterior getters say so
+        raises(vireg.ERR_NOT_FITTED, fit.loc)
+        raises(vireg.ERR_NOT_FITTED, fit.scale)
+        raises(vireg.ERR_NOT_FITTED, fit.summary, 0)
+        raises(vireg.ERR_NOT_FITTED, fit.quantile, 0, 0.5)
+        raises(vireg.ERR_NOT_FITTED, fit.draw)
+        raises(vireg.ERR_NOT_FITTED, fit.predict, [1.0, 2.0, 3.0])
+        cond = fit.condition()
+        check(math.isfinite(cond) and cond >= 0, "condition %r" % cond)
         check(fit.state_bytes() == before, "state unchanged after errors (%s)" % precision)
+        # a state of another size than the library's is refused, untouched
+        wrong = fit._f.state(len(before) - 8)
+        s = fit._f.init_sized(wrong, len(before) - 8, 3, None)
+        check(s == vireg.ERR_STATE_SIZE and bytes(wrong) == bytes(len(before) - 8),
+              "state size refused (%d)" % s)
         raises(vireg.ERR_MISMATCH, fit.merge, vireg.Fit(2, precision))
         # a zero-filled state is "not initialised"
         zero = vireg.Fit.__new__(vireg.Fit)
@@ -89,7 +103,8 @@ def test_basics():
         # checkpoints: truncated and corrupted ones are refused
         blob = fit.save()
         check(len(blob) > 0, "checkpoint size")
-        raises(vireg.ERR_BUFFER_TOO_SMALL, vireg.Fit.load, blob[:-1], precision)
+        raises(vireg.ERR_TRUNCATED, vireg.Fit.load, blob[:-1], precision)
+        raises(vireg.ERR_TRUNCATED, vireg.Fit.load, blob[:10], precision)
         bad = bytearray(blob)
         bad[len(bad) // 2] ^= 1
         e = raises(vireg.ERR_CHECKSUM, vireg.Fit.load, bytes(bad), precision)
@@ -98,13 +113,14 @@ def test_basics():
             vireg.Fit.load(blob, other)
             check(False, "a checkpoint was loaded into the other precision")
         except vireg.Error as e:
-            check(e.status in (vireg.ERR_INCOMPATIBLE, vireg.ERR_BUFFER_TOO_SMALL), "incompatible")
+            check(e.status == vireg.ERR_INCOMPATIBLE, "incompatible")
         restored = vireg.Fit.load(blob, precision)
         check(restored.rows == 2 and restored.state_bytes() is not None, "restored")
         # the callback: every report, stop, and exceptions surface after the run
         seen = []
         rep = fit.run(50, 10, lambda step, loss: seen.append(step) is None)
-        check(seen == [0, 10, 20, 30, 40] and rep["steps"] == 50, "callback steps %r" % seen)
+        check(seen == [0, 10, 20, 30, 40, 49] and rep["steps"] == 50, "callback steps %r" % seen)
+        check(fit.summary(0)["sd"] > 0, "fitted after a run")
         rep = fit.run(50, 10, lambda step, loss: step < 20)
         check(rep["stopped"] and rep["steps"] == 21, "stopped run")
 

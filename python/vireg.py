@@ -66,12 +66,15 @@ ERR_BAD_CHECKPOINT = 10
 ERR_CHECKSUM = 11
 ERR_INCOMPATIBLE = 12
 ERR_ILL_CONDITIONED = 13
+ERR_NOT_FITTED = 14
+ERR_TRUNCATED = 15
 ERR_NULL = 100
 ERR_UNINITIALISED = 101
 ERR_BUSY = 102
 ERR_MISALIGNED = 103
 ERR_INVALID_ARGUMENT = 104
 ERR_PANIC = 105
+ERR_STATE_SIZE = 106
 
 ESTIMATOR_MONTE_CARLO = 0
 ESTIMATOR_ANALYTIC = 1
@@ -150,7 +153,9 @@ class _Family:
             "synth_size": (c_size_t, []),
             "checkpoint_size": (c_size_t, []),
             "config_default": (c_int32, [P(self.Config)]),
-            "init": (c_int32, [st, S, P(self.Config)]),
+            # The sized entry points (the C header's macros pass sizeof; here the library's
+            # own size, from fit_size/synth_size, so they always match).
+            "init_sized": (c_int32, [st, S, S, P(self.Config)]),
             "get_config": (c_int32, [st, P(self.Config)]),
             "set_learning_rate": (c_int32, [st, R]),
             "features": (c_int32, [st, P(S)]),
@@ -162,6 +167,7 @@ class _Family:
             "run": (c_int32, [st, c_uint64, c_uint64, self.Progress, c_void_p, P(self.RunReport)]),
             "solve_exact": (c_int32, [st, P(self.ExactReport)]),
             "elbo": (c_int32, [st, P(R)]),
+            "condition": (c_int32, [st, P(R)]),
             "posterior_loc": (c_int32, [st, P(R), S]),
             "posterior_scale": (c_int32, [st, P(R), S]),
             "posterior_summary": (c_int32, [st, S, P(self.Summary)]),
@@ -169,8 +175,8 @@ class _Family:
             "draw": (c_int32, [st, P(R), S, S]),
             "predict": (c_int32, [st, P(R), S, P(R), P(R)]),
             "save": (c_int32, [st, P(c_uint8), S, P(S)]),
-            "load": (c_int32, [st, P(c_uint8), S]),
-            "synth_init": (c_int32, [st, S, c_uint64]),
+            "load_sized": (c_int32, [st, S, P(c_uint8), S]),
+            "synth_init_sized": (c_int32, [st, S, S, c_uint64]),
             "synth_next": (c_int32, [st, P(R), S, P(R)]),
             "synth_truth": (c_int32, [st, P(R), S]),
         }
@@ -272,7 +278,7 @@ class Fit:
             if k not in dict(self._f.Config._fields_):
                 raise TypeError("unknown configuration field %r" % (k,))
             setattr(cfg, k, v)
-        self._f.call("init", self._state, features, byref(cfg))
+        self._f.call("init_sized", self._state, ctypes.sizeof(self._state), features, byref(cfg))
 
     @classmethod
     def load(cls, checkpoint, precision="f64"):
@@ -282,7 +288,7 @@ class Fit:
         self.precision = precision
         self._state = self._f.state(self._f.fit_size())
         buf = (c_uint8 * len(checkpoint)).from_buffer_copy(checkpoint)
-        self._f.call("load", self._state, buf, len(checkpoint))
+        self._f.call("load_sized", self._state, ctypes.sizeof(self._state), buf, len(checkpoint))
         return self
 
     def save(self):
@@ -390,6 +396,13 @@ class Fit:
         self._f.call("elbo", self._state, byref(e))
         return e.value
 
+    def condition(self):
+        """The condition estimate S = n·ε·κ of the data (README, "Numerical limits"):
+        solve_exact refuses above 1/4; check it before trusting an SVI result."""
+        c = self._f.real()
+        self._f.call("condition", self._state, byref(c))
+        return c.value
+
     def _vector(self, name):
         d = self.features + 2
         out = (self._f.real * d)()
@@ -437,7 +450,9 @@ class Synth:
         self._f = _family(precision)
         self._p = features
         self._state = self._f.state(self._f.synth_size())
-        self._f.call("synth_init", self._state, features, seed)
+        self._f.call(
+            "synth_init_sized", self._state, ctypes.sizeof(self._state), features, seed
+        )
 
     def next(self):
         """The next row: (x, y)."""

@@ -1,16 +1,16 @@
 //! Checkpoints: a whole fit saved to, and restored from, a caller's byte buffer, so that a device
 //! can resume after a power loss exactly where it stopped (same losses, same draws).
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //!
 //! Every multi-byte field is little-endian; scalars are IEEE 754 of the fit's precision.
 //!
 //! | offset | size | field                                                        |
 //! |--------|------|--------------------------------------------------------------|
 //! | 0      | 4    | magic `b"VIRG"`                                              |
-//! | 4      | 2    | format version (1)                                           |
+//! | 4      | 2    | format version (2)                                           |
 //! | 6      | 1    | scalar width in bytes (4 = f32, 8 = f64)                     |
-//! | 7      | 1    | reserved, 0                                                  |
+//! | 7      | 1    | flags: bit 0 set when the fit is fitted ([`Fit::is_fitted`]); other bits 0 |
 //! | 8      | 4    | feature capacity P                                           |
 //! | 12     | 4    | total length in bytes, this header and the checksum included |
 //! | 16     | …    | payload: configuration, statistics, guide, Adam, generator, iterate average, last good state, convergence window |
@@ -19,8 +19,16 @@
 //! The length depends only on the precision and the capacity (unused feature slots are saved
 //! too), so a device can reserve [`Fit::CHECKPOINT_BYTES`] once.
 //!
-//! A load checks, in this order: the magic and version ([`Error::BadCheckpoint`]), the precision
-//! and capacity ([`Error::Incompatible`]), the buffer's length ([`Error::BufferTooSmall`]), the
+//! Version 1 differs only in byte 7, reserved and 0, and is still read. It did not record
+//! whether the fit was fitted: a version-1 checkpoint loads as fitted when the fit has taken a
+//! step (Adam's step count or the iterate average is nonzero) or its guide differs from the
+//! starting guess the configuration gives (as after `solve_exact` or `set_guide`), and as not
+//! fitted otherwise (a fresh fit, or one reset by `reset_guide`).
+//!
+//! A load checks, in this order: the magic and version ([`Error::BadCheckpoint`]; a buffer too
+//! short for the header but starting as one is [`Error::Truncated`]), the precision and
+//! capacity ([`Error::Incompatible`]), the recorded length ([`Error::BadCheckpoint`] unless it
+//! is this type's), the buffer's length ([`Error::Truncated`] when shorter than recorded), the
 //! checksum ([`Error::Checksum`]), then every decoded value (finite, in range, a valid
 //! configuration, step/draw counters below 2^63: [`Error::BadCheckpoint`]). The fit is replaced
 //! only when all of them pass.
@@ -39,8 +47,10 @@ use crate::vector::{Coefs, Latent};
 
 /// The four bytes every checkpoint starts with.
 pub const CHECKPOINT_MAGIC: [u8; 4] = *b"VIRG";
-/// The format version written by this library (and the only one it reads).
-pub const CHECKPOINT_VERSION: u16 = 1;
+/// The format version written by this library (it reads this one and version 1).
+pub const CHECKPOINT_VERSION: u16 = 2;
+/// Bit of the flags byte (offset 7) set when the fit is fitted.
+const FLAG_FITTED: u8 = 1;
 const HEADER: usize = 16;
 /// Generator draws, Adam steps and averaged iterates at or above this are refused on load.
 const COUNTER_LIMIT: u64 = 1 << 63;
@@ -71,6 +81,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     /// Saves the whole fit to `buf[..CHECKPOINT_BYTES]`, returning the number of bytes written.
     /// Fails with [`Error::BufferTooSmall`] (nothing written) when `buf` is shorter.
     pub fn save(&self, buf: &mut [u8]) -> Result<usize> {
+        let flags = if self.is_fitted() { FLAG_FITTED } else { 0 };
         let len = Self::CHECKPOINT_BYTES;
         let buf = buf.get_mut(..len).ok_or(Error::BufferTooSmall)?;
         let cap = u32::try_from(P).map_err(|_| Error::Incompatible)?;
@@ -78,7 +89,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         let mut w = Writer { buf, pos: 0 };
         w.bytes(&CHECKPOINT_MAGIC);
         w.bytes(&CHECKPOINT_VERSION.to_le_bytes());
-        w.bytes(&[T::BYTES as u8, 0]);
+        w.bytes(&[T::BYTES as u8, flags]);
         w.u32(cap);
         w.u32(total);
         self.write_payload(&mut w);
@@ -99,18 +110,31 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     /// A fit decoded from a checkpoint (see the module documentation for the checks, in order).
     pub fn from_checkpoint(buf: &[u8]) -> Result<Self> {
         let len = Self::CHECKPOINT_BYTES;
-        if buf.len() >= 4 && buf[..4] != CHECKPOINT_MAGIC {
-            return Err(Error::BadCheckpoint);
-        }
         if buf.len() < HEADER {
-            return Err(Error::BufferTooSmall);
+            // The start of a checkpoint (the empty buffer included) is one cut short.
+            let n = buf.len().min(4);
+            return Err(if buf[..n] == CHECKPOINT_MAGIC[..n] {
+                Error::Truncated
+            } else {
+                Error::BadCheckpoint
+            });
+        }
+        if buf[..4] != CHECKPOINT_MAGIC {
+            return Err(Error::BadCheckpoint);
         }
         let mut r = Reader {
             buf,
             pos: 4,
             plus_inf: false,
         };
-        if r.u16() != CHECKPOINT_VERSION || buf[7] != 0 {
+        let version = r.u16();
+        let flags = buf[7];
+        let known = match version {
+            1 => flags == 0,
+            CHECKPOINT_VERSION => flags & !FLAG_FITTED == 0,
+            _ => false,
+        };
+        if !known {
             return Err(Error::BadCheckpoint);
         }
         r.pos = 8;
@@ -122,7 +146,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         if r.u32() as usize != len {
             return Err(Error::BadCheckpoint);
         }
-        let buf = buf.get(..len).ok_or(Error::BufferTooSmall)?;
+        let buf = buf.get(..len).ok_or(Error::Truncated)?;
         let stored = u32::from_le_bytes([buf[len - 4], buf[len - 3], buf[len - 2], buf[len - 1]]);
         if crc32(&buf[..len - CRC]) != stored {
             return Err(Error::Checksum);
@@ -132,18 +156,26 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             pos: HEADER,
             plus_inf: false,
         };
-        let fit = Self::read_payload(&mut r)?;
+        let mut fit = Self::read_payload(&mut r)?;
         debug_assert_eq!(r.pos, len - CRC);
+        let fitted = if version == 1 {
+            let start = Guide::init(&fit.cfg.prior, fit.cfg.init_scale).ok();
+            fit.adam.step > 0 || fit.avg.count > 0 || start != Some(fit.guide)
+        } else {
+            flags & FLAG_FITTED != 0
+        };
+        fit.fitted = u32::from(fitted);
         Ok(fit)
     }
 
     fn write_payload(&self, w: &mut Writer<'_>) {
         // configuration
         let c = &self.cfg;
+        let estimator = c.estimator();
         w.reals(&[c.prior.intercept, c.prior.coef, c.prior.noise, c.init_scale]);
         let a = &c.adam;
         w.reals(&[a.lr, a.beta1, a.beta2, a.eps, a.clip, a.lrd]);
-        match c.estimator {
+        match estimator {
             Estimator::MonteCarlo { particles } => {
                 w.u32(0);
                 w.u32(particles);
@@ -174,8 +206,8 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         w.u64(self.rng.draws());
         w.u64(self.avg.count);
         w.guide(&self.avg.mean);
-        w.guide(&self.prev.0);
-        w.adam(&self.prev.1);
+        w.guide(&self.prev_guide);
+        w.adam(&self.prev_adam);
         // convergence window, oldest first; unused slots are zero
         w.u32(self.history.len() as u32);
         let mut k = 0;
@@ -280,7 +312,8 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             count: avg_count,
             mean: avg_mean,
         };
-        fit.prev = prev;
+        fit.prev_guide = prev.0;
+        fit.prev_adam = prev.1;
 
         let len = r.u32() as usize;
         if len > CONVERGENCE_WINDOW {
@@ -446,6 +479,7 @@ impl Reader<'_> {
             lr,
             b1t,
             b2t,
+            pad: T::ZERO,
             m,
             v,
         })

@@ -10,7 +10,7 @@
 //!   and an `_f64` family (CMSIS-DSP style). Each exported function is a thin wrapper over one
 //!   generic implementation, so the two families cannot drift apart.
 //! * Fallible functions return a [`vireg_status`]: [`VIREG_OK`] (0), a kernel error (the
-//!   discriminant of [`Error`], 1..=13), or an FFI error (100 and up). Values are stable.
+//!   discriminant of [`Error`], 1..=15), or an FFI error (100 and up). Values are stable.
 //! * The caller owns every byte. The state types ([`vireg_fit_f32`], ...) are fixed-size,
 //!   8-byte-aligned opaque arrays whose size the header states, so a C program can declare them
 //!   `static`. Inside, a state is an 8-byte marker followed by the kernel's value; the marker is
@@ -72,17 +72,24 @@ pub const VIREG_ERR_OVERFLOW: vireg_status = 6;
 pub const VIREG_ERR_NOT_CONVERGED: vireg_status = 7;
 /// Two fits with different numbers of features cannot be merged.
 pub const VIREG_ERR_MISMATCH: vireg_status = 8;
-/// A checkpoint buffer is too small (see vireg_checkpoint_size_*).
+/// The buffer given to vireg_save_* is too small (see vireg_checkpoint_size_*).
 pub const VIREG_ERR_BUFFER_TOO_SMALL: vireg_status = 9;
 /// The bytes are not a vireg checkpoint, or one written by an incompatible version.
 pub const VIREG_ERR_BAD_CHECKPOINT: vireg_status = 10;
-/// A checkpoint's checksum does not match: its bytes were corrupted or truncated.
+/// A checkpoint's checksum does not match: its bytes were corrupted.
 pub const VIREG_ERR_CHECKSUM: vireg_status = 11;
 /// A checkpoint was written for the other precision or for another capacity.
 pub const VIREG_ERR_INCOMPATIBLE: vireg_status = 12;
 /// The answer would not be trustworthy in this precision: the data are too ill-conditioned.
 /// Use the _f64 functions, or centre and scale the features.
 pub const VIREG_ERR_ILL_CONDITIONED: vireg_status = 13;
+/// Nothing has been fitted yet (no successful solve_exact, step or run, nor a fitted checkpoint
+/// loaded): the posterior would be the untrained starting guess. Observing rows after a fit does
+/// not clear it (the posterior is then that of the earlier rows until the next fit).
+pub const VIREG_ERR_NOT_FITTED: vireg_status = 14;
+/// A checkpoint is truncated: the buffer holds fewer bytes than its header records (or not
+/// even the whole header).
+pub const VIREG_ERR_TRUNCATED: vireg_status = 15;
 /// A required pointer argument is NULL.
 pub const VIREG_ERR_NULL: vireg_status = 100;
 /// The state is not initialised: zero-filled, never passed to an init/load function, marked so
@@ -101,25 +108,12 @@ pub const VIREG_ERR_INVALID_ARGUMENT: vireg_status = 104;
 /// Internal error (a bug in vireg, please report it). The state being changed, if any, is now
 /// marked not initialised.
 pub const VIREG_ERR_PANIC: vireg_status = 105;
+/// The caller's state type has another size than the library's: the header and the library
+/// were built for different VIREG_MAX_FEATURES. Nothing was written. Build both from the same
+/// configuration (compare vireg_max_features() with the header's VIREG_MAX_FEATURES).
+pub const VIREG_ERR_STATE_SIZE: vireg_status = 106;
 
-/// Every kernel error, in discriminant order.
-const KERNEL_ERRORS: [Error; 13] = [
-    Error::NonFinite,
-    Error::Dimension,
-    Error::Features,
-    Error::Config,
-    Error::Diverged,
-    Error::Overflow,
-    Error::NotConverged,
-    Error::Mismatch,
-    Error::BufferTooSmall,
-    Error::BadCheckpoint,
-    Error::Checksum,
-    Error::Incompatible,
-    Error::IllConditioned,
-];
-
-// The status constants are the kernel's discriminants.
+// The status constants are the kernel's discriminants (in `Error::ALL`'s order, 1, 2, …).
 const _: () = {
     let codes = [
         VIREG_ERR_NON_FINITE,
@@ -135,34 +129,16 @@ const _: () = {
         VIREG_ERR_CHECKSUM,
         VIREG_ERR_INCOMPATIBLE,
         VIREG_ERR_ILL_CONDITIONED,
+        VIREG_ERR_NOT_FITTED,
+        VIREG_ERR_TRUNCATED,
     ];
+    assert!(codes.len() == Error::ALL.len());
     let mut i = 0;
-    while i < KERNEL_ERRORS.len() {
-        assert!(KERNEL_ERRORS[i] as i32 == codes[i]);
-        assert!(codes[i] == i as i32 + 1);
+    while i < codes.len() {
+        assert!(Error::ALL[i] as i32 == codes[i]);
         i += 1;
     }
 };
-
-/// The kernel's description of `e` (`Error::as_str`), NUL-terminated. The match is exhaustive:
-/// a new kernel error does not compile until it is added here (and to the constants above).
-const fn error_cstr(e: Error) -> &'static CStr {
-    match e {
-        Error::NonFinite => c"a value is NaN or infinite",
-        Error::Dimension => c"wrong length or stride for the number of features",
-        Error::Features => c"number of features is zero or above the capacity",
-        Error::Config => c"configuration value out of range",
-        Error::Diverged => c"step diverged (non-finite loss or parameter) and was undone",
-        Error::Overflow => c"result out of this precision's range",
-        Error::NotConverged => c"exact solver did not converge",
-        Error::Mismatch => c"summaries have different numbers of features",
-        Error::BufferTooSmall => c"buffer too small",
-        Error::BadCheckpoint => c"not a vireg checkpoint of this version",
-        Error::Checksum => c"checkpoint checksum mismatch (corrupted or truncated)",
-        Error::Incompatible => c"checkpoint is for another precision or capacity",
-        Error::IllConditioned => c"data too ill-conditioned for this precision",
-    }
-}
 
 #[inline]
 fn status(e: Error) -> vireg_status {
@@ -184,8 +160,12 @@ pub extern "C" fn vireg_status_str(status: vireg_status) -> *const c_char {
         VIREG_ERR_MISALIGNED => c"pointer not aligned for its type",
         VIREG_ERR_INVALID_ARGUMENT => c"argument out of its documented range",
         VIREG_ERR_PANIC => c"internal error (a bug in vireg); the state was reset",
-        s => match KERNEL_ERRORS.iter().find(|e| **e as vireg_status == s) {
-            Some(e) => error_cstr(*e),
+        VIREG_ERR_STATE_SIZE => {
+            c"state size differs from the library's: header and library built for different \
+              VIREG_MAX_FEATURES"
+        }
+        s => match Error::ALL.iter().find(|e| **e as vireg_status == s) {
+            Some(e) => e.as_cstr(),
             None => c"unknown status",
         },
     };
@@ -461,18 +441,112 @@ struct State<V> {
     value: V,
 }
 
-/// What a `vireg_synth_*` holds: the kernel's generator and its number of features.
-struct SynthState<T> {
-    synth: Synth<T, MAX_FEATURES>,
-    p: usize,
-}
-
 /// An opaque C state type and the kernel value it holds.
 trait Opaque {
     /// The kernel value.
-    type Inner;
+    type Inner: Padded;
     /// Marker of an initialised state of this type (distinct per type, never 0).
     const MARKER: u64;
+}
+
+/// A kernel value whose padding bytes the C ABI zeroes, so that every byte of a state is
+/// defined and two equal states are equal byte for byte (C programs compare and checksum them).
+/// Rust leaves padding undefined after any typed write of the struct that holds it: the bytes
+/// are zeroed after every call that writes a state, just before it returns to C.
+trait Padded {
+    /// Zeroes the padding bytes of the value at `v`.
+    ///
+    /// # Safety
+    /// `v` is valid for writes of `Self` and aligned; no reference to it is live.
+    unsafe fn zero_padding(v: *mut Self);
+}
+
+/// Compiles only when the field that `_f` selects in an `S` is an `F`.
+#[inline(always)]
+fn field_is<S, F>(_f: fn(&S) -> &F) {}
+
+/// Zeroes the bytes `start..end` after `base` (nothing when `end <= start`).
+///
+/// # Safety
+/// The range is valid for writes and holds only padding bytes.
+#[inline(always)]
+unsafe fn zero_bytes(base: *mut u8, start: usize, end: usize) {
+    if end > start {
+        // SAFETY: forwarded from the caller.
+        unsafe { ptr::write_bytes(base.add(start), 0, end - start) };
+    }
+}
+
+/// Zeroes every byte of the `repr(C)` struct `$ty` (named `$name`) at `$base` that none of its
+/// fields covers: the gaps between the fields and after the last. The fields are listed with
+/// their types in declaration order, all of them: the pattern without `..` makes a new field a
+/// compile error here, the closures a changed field type, and a compile-time check that the
+/// offsets increase by at least each field's size a wrong order.
+macro_rules! zero_padding {
+    ($base:expr, $name:ident, $ty:ty, $($f:ident: $fty:ty),+ $(,)?) => {{
+        #[allow(clippy::redundant_locals, unused_variables)]
+        let _all_fields = |v: $ty| {
+            let $name { $($f: _),+ } = v;
+        };
+        $(
+            field_is::<$ty, $fty>(|v| &v.$f);
+        )+
+        const {
+            let offs = [$(core::mem::offset_of!($ty, $f)),+];
+            let sizes = [$(size_of::<$fty>()),+];
+            let mut i = 1;
+            while i < offs.len() {
+                assert!(offs[i] >= offs[i - 1] + sizes[i - 1], "fields out of order");
+                i += 1;
+            }
+            assert!(offs[offs.len() - 1] + sizes[offs.len() - 1] <= size_of::<$ty>());
+        }
+        let base: *mut u8 = $base;
+        let mut end = 0;
+        $(
+            let off = core::mem::offset_of!($ty, $f);
+            // SAFETY: between the end of the previous field and this one's start: padding
+            // (repr(C) places the fields in this order, checked above), inside the value.
+            unsafe { zero_bytes(base, end, off) };
+            end = off + size_of::<$fty>();
+        )+
+        // SAFETY: after the last field: trailing padding, inside the value.
+        unsafe { zero_bytes(base, end, size_of::<$ty>()) };
+    }};
+}
+
+impl<T: Normal> Padded for Fit<T, MAX_FEATURES> {
+    // Not inlined: one copy for every call that writes a fit (flash on microcontrollers).
+    #[inline(never)]
+    unsafe fn zero_padding(v: *mut Self) {
+        // The fit has no padding outside its data summary (checked by `Fit` at compile time).
+        use crate::Stats;
+        type S<T> = Stats<T, MAX_FEATURES>;
+        type C<T> = crate::Coefs<T, MAX_FEATURES>;
+        // SAFETY: a field of the value at `v` (valid, caller); no reference is formed.
+        let base = unsafe { ptr::addr_of_mut!((*v).stats) }.cast::<u8>();
+        zero_padding!(base, Stats, S<T>,
+            p: usize,
+            n: u64,
+            d: C<T>,
+            t: C<T>,
+            rbar: [[T; MAX_FEATURES]; MAX_FEATURES],
+            sserr: T,
+        );
+    }
+}
+
+impl<T: Normal> Padded for Synth<T, MAX_FEATURES> {
+    #[inline(never)]
+    unsafe fn zero_padding(v: *mut Self) {
+        type C<T> = crate::Coefs<T, MAX_FEATURES>;
+        zero_padding!(v.cast::<u8>(), Synth, Synth<T, MAX_FEATURES>,
+            p: usize,
+            truth: C<T>,
+            sigma: T,
+            rng: crate::SeededRng,
+        );
+    }
 }
 
 /// Marker of a fit whose `vireg_run_*` is in progress (calls from its callback are refused).
@@ -506,6 +580,8 @@ macro_rules! opaque {
                 )
             );
             assert!(align_of::<State<$inner>>() <= align_of::<$c>());
+            // No padding between the marker and the value, nor after it.
+            assert!(size_of::<State<$inner>>() == size_of::<u64>() + size_of::<$inner>());
         };
     };
 }
@@ -524,13 +600,13 @@ opaque!(
 );
 opaque!(
     vireg_synth_f32,
-    SynthState<f32>,
+    Synth<f32, MAX_FEATURES>,
     u64::from_le_bytes(*b"vireg.S4"),
     SYNTH_RESERVE
 );
 opaque!(
     vireg_synth_f64,
-    SynthState<f64>,
+    Synth<f64, MAX_FEATURES>,
     u64::from_le_bytes(*b"vireg.S8"),
     SYNTH_RESERVE
 );
@@ -690,6 +766,8 @@ unsafe fn with_mut<S: Opaque>(
     // SAFETY: a valid `S::Inner` (marker), exclusively ours for the call (caller's contract;
     // calls made by a run's callback see the busy marker and never get here).
     let s = boundary(|| f(unsafe { &mut (*st).value }));
+    // SAFETY: valid for writes (caller); the reference given to `f` is gone.
+    unsafe { tidy(st) };
     if s == VIREG_ERR_PANIC {
         // SAFETY: `st` is valid for writes (caller); the reference given to `f` is gone.
         unsafe { ptr::addr_of_mut!((*st).marker).write(0) };
@@ -697,7 +775,40 @@ unsafe fn with_mut<S: Opaque>(
     s
 }
 
-/// Writes an initialised state: marker and value, replacing whatever the memory held.
+/// Zeroes the padding of the value in the state at `st` (see [`Padded`]).
+///
+/// # Safety
+/// `st` is valid for writes of a `State` holding a valid value; no reference to it is live.
+#[inline]
+unsafe fn tidy<V: Padded>(st: *mut State<V>) {
+    // SAFETY: forwarded from the caller; no reference is formed.
+    unsafe { V::zero_padding(ptr::addr_of_mut!((*st).value)) };
+}
+
+/// Zeroes the bytes of the C state `p` past its `State` (room to grow: no value is there, but
+/// the caller's memory, copied or checksummed whole, must be defined).
+///
+/// # Safety
+/// `p` is valid for writes of an `S` and aligned; no reference to it is live.
+#[inline]
+unsafe fn zero_reserve<S: Opaque>(p: *mut S) {
+    // SAFETY: inside the `S` (compile-time check: the `State` fits), outside any value.
+    unsafe { zero_bytes(p.cast::<u8>(), size_of::<State<S::Inner>>(), size_of::<S>()) };
+}
+
+/// Checks that the caller's state type is this library's: `size` is the `sizeof` the caller's
+/// header gives (VIREG_ERR_STATE_SIZE when it differs: a header of another capacity).
+#[inline]
+fn check_size<S>(size: usize) -> Result<(), vireg_status> {
+    if size == size_of::<S>() {
+        Ok(())
+    } else {
+        Err(VIREG_ERR_STATE_SIZE)
+    }
+}
+
+/// Writes an initialised state: marker and value, replacing whatever the memory held; every
+/// byte of the state is defined afterwards.
 ///
 /// # Safety
 /// `p` is valid for writes of an `S` and aligned (checked by the caller); no reference to it
@@ -710,14 +821,16 @@ unsafe fn put<S: Opaque>(p: *mut S, value: S::Inner) {
         st.write(State {
             marker: S::MARKER,
             value,
-        })
+        });
+        tidy(st);
+        zero_reserve(p);
     };
 }
 
 /// The precision-specific C types of `f32` and `f64`.
 trait Prec: Normal {
     type CFit: Opaque<Inner = Fit<Self, MAX_FEATURES>>;
-    type CSynth: Opaque<Inner = SynthState<Self>>;
+    type CSynth: Opaque<Inner = Synth<Self, MAX_FEATURES>>;
     type CConfig: Copy;
     type CRunReport: From<RunReport<Self>>;
     type CExactReport: From<ExactReport<Self>>;
@@ -877,11 +990,13 @@ mod imp {
 
     pub(super) unsafe fn init<T: Prec>(
         fit: *mut T::CFit,
+        fit_size: usize,
         n_features: usize,
         config: *const T::CConfig,
     ) -> vireg_status {
         boundary(|| {
             check_ptr(fit)?;
+            check_size::<T::CFit>(fit_size)?;
             check_opt(config)?;
             let cfg = if config.is_null() {
                 Config::default()
@@ -899,8 +1014,12 @@ mod imp {
                 &mut *ptr::addr_of_mut!((*st).value).cast::<core::mem::MaybeUninit<FitOf<T>>>()
             };
             FitOf::<T>::init_into(slot, n_features, cfg).map_err(status)?;
-            // SAFETY: as above; `slot` is no longer used.
-            unsafe { ptr::addr_of_mut!((*st).marker).write(<T::CFit as Opaque>::MARKER) };
+            // SAFETY: as above; `slot` is no longer used, the value is initialised.
+            unsafe {
+                tidy(st);
+                zero_reserve(fit);
+                ptr::addr_of_mut!((*st).marker).write(<T::CFit as Opaque>::MARKER);
+            }
             Ok(())
         })
     }
@@ -915,7 +1034,7 @@ mod imp {
         let op = |f: &FitOf<T>| {
             check_ptr(out)?;
             // SAFETY: checked; valid for a write (caller).
-            unsafe { out.write(T::config_out(f.config())) };
+            unsafe { out.write(T::config_out(&f.config())) };
             Ok(())
         };
         // SAFETY: forwarded from the caller.
@@ -1114,7 +1233,10 @@ mod imp {
         });
         let restored = if s == VIREG_ERR_PANIC { 0 } else { marker };
         // SAFETY: as above; the reference formed in the closure is gone.
-        unsafe { ptr::addr_of_mut!((*st).marker).write(restored) };
+        unsafe {
+            tidy(st);
+            ptr::addr_of_mut!((*st).marker).write(restored);
+        }
         s
     }
 
@@ -1131,6 +1253,21 @@ mod imp {
         };
         // SAFETY: forwarded from the caller.
         unsafe { with_mut(fit, op) }
+    }
+
+    pub(super) unsafe fn condition<T: Prec>(fit: *const T::CFit, out: *mut T) -> vireg_status {
+        if out.is_null() {
+            return VIREG_ERR_NULL;
+        }
+        let op = |f: &FitOf<T>| {
+            check_ptr(out)?;
+            let c = f.condition().map_err(status)?;
+            // SAFETY: checked; valid for a write (caller).
+            unsafe { out.write(c) };
+            Ok(())
+        };
+        // SAFETY: forwarded from the caller.
+        unsafe { with_ref(fit, op) }
     }
 
     pub(super) unsafe fn elbo<T: Prec>(fit: *const T::CFit, out: *mut T) -> vireg_status {
@@ -1170,7 +1307,7 @@ mod imp {
             }
             // SAFETY: valid for out_len ≥ d writes (caller).
             let out = unsafe { slice_mut(out, d) }?;
-            let post = f.posterior();
+            let post = f.posterior().map_err(status)?;
             match which {
                 Vector::Loc => post.loc(out),
                 Vector::Scale => post.scale(out),
@@ -1191,7 +1328,11 @@ mod imp {
         }
         let op = |f: &FitOf<T>| {
             check_ptr(out)?;
-            let s = f.posterior().summary(index).ok_or(VIREG_ERR_DIMENSION)?;
+            if index > f.features() + 1 {
+                return Err(VIREG_ERR_DIMENSION);
+            }
+            let post = f.posterior().map_err(status)?;
+            let s = post.summary(index).ok_or(VIREG_ERR_DIMENSION)?;
             // SAFETY: checked; valid for a write (caller).
             unsafe { out.write(s.into()) };
             Ok(())
@@ -1220,7 +1361,8 @@ mod imp {
             if !(q > T::ZERO && q < T::ONE) {
                 return Err(VIREG_ERR_INVALID_ARGUMENT);
             }
-            let v = f.posterior().quantile(index, q).map_err(status)?;
+            let post = f.posterior().map_err(status)?;
+            let v = post.quantile(index, q).map_err(status)?;
             // SAFETY: checked; valid for a write (caller).
             unsafe { out.write(v) };
             Ok(())
@@ -1271,7 +1413,8 @@ mod imp {
             }
             // SAFETY: valid for n_features reads (caller).
             let x = unsafe { slice(x, n_features) }?;
-            let (m, s) = f.posterior().predict(x).map_err(status)?;
+            let post = f.posterior().map_err(status)?;
+            let (m, s) = post.predict(x).map_err(status)?;
             // SAFETY: checked; valid for writes (caller).
             unsafe {
                 mean_out.write(m);
@@ -1313,11 +1456,13 @@ mod imp {
 
     pub(super) unsafe fn load<T: Prec>(
         fit: *mut T::CFit,
+        fit_size: usize,
         buf: *const u8,
         buf_len: usize,
     ) -> vireg_status {
         boundary(|| {
             check_ptr(fit)?;
+            check_size::<T::CFit>(fit_size)?;
             // SAFETY: valid for buf_len reads (caller).
             let buf = unsafe { slice(buf, buf_len) }?;
             // Load into a scratch fit, so the state is untouched unless everything succeeds
@@ -1331,15 +1476,14 @@ mod imp {
 
     pub(super) unsafe fn synth_init<T: Prec>(
         synth: *mut T::CSynth,
+        synth_size: usize,
         n_features: usize,
         seed: u64,
     ) -> vireg_status {
         boundary(|| {
             check_ptr(synth)?;
-            let value = SynthState {
-                synth: Synth::<T, MAX_FEATURES>::new(n_features, seed).map_err(status)?,
-                p: n_features,
-            };
+            check_size::<T::CSynth>(synth_size)?;
+            let value = Synth::<T, MAX_FEATURES>::new(n_features, seed).map_err(status)?;
             // SAFETY: checked non-NULL and aligned; valid for writes and not borrowed (caller).
             unsafe { put(synth, value) };
             Ok(())
@@ -1355,14 +1499,14 @@ mod imp {
         if x.is_null() || y_out.is_null() {
             return VIREG_ERR_NULL;
         }
-        let op = |s: &mut SynthState<T>| {
+        let op = |s: &mut Synth<T, MAX_FEATURES>| {
             check_ptr(y_out)?;
             if n_features != s.p {
                 return Err(VIREG_ERR_DIMENSION);
             }
             // SAFETY: valid for n_features writes, disjoint from the state (caller).
             let x = unsafe { slice_mut(x, n_features) }?;
-            let y = s.synth.next_row(x).map_err(status)?;
+            let y = s.next_row(x).map_err(status)?;
             // SAFETY: checked; valid for a write (caller).
             unsafe { y_out.write(y) };
             Ok(())
@@ -1379,15 +1523,15 @@ mod imp {
         if out.is_null() {
             return VIREG_ERR_NULL;
         }
-        let op = |s: &SynthState<T>| {
+        let op = |s: &Synth<T, MAX_FEATURES>| {
             let p = s.p;
             if out_len < p + 2 {
                 return Err(VIREG_ERR_DIMENSION);
             }
             // SAFETY: valid for out_len ≥ p + 2 writes (caller).
             let out = unsafe { slice_mut(out, p + 2) }?;
-            let t = s.synth.truth();
-            let sigma = s.synth.sigma();
+            let t = s.truth();
+            let sigma = s.sigma();
             let coefs = core::iter::once(&t.alpha).chain(t.beta.iter().take(p));
             for (o, v) in out.iter_mut().zip(coefs.chain(core::iter::once(&sigma))) {
                 *o = *v;
@@ -1428,27 +1572,34 @@ pub unsafe extern "C" fn vireg_config_default_f32(config: *mut vireg_config_f32)
 }
 
 /// Initialises a fit for `n_features` features with no data, discarding whatever `fit` held.
+/// Call it through the macro vireg_init_f32(fit, n_features, config), which passes
+/// `sizeof *(fit)` as `fit_size`.
 ///
 /// @param fit Caller-owned state to initialise; its previous contents (zeroes, an old fit,
 ///   or uninitialised memory) are neither read nor freed.
+/// @param fit_size sizeof(vireg_fit_f32) as the caller's header defines it.
 /// @param n_features Number of features of every row, 1..=VIREG_MAX_FEATURES.
 /// @param config The configuration (copied), or NULL for the defaults.
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit` is NULL; VIREG_ERR_MISALIGNED;
-///   VIREG_ERR_FEATURES if `n_features` is 0 or above VIREG_MAX_FEATURES;
-///   VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG if a configuration value is NaN/infinite (clip
-///   may be +INFINITY) or out of its range. On error `fit` is untouched.
+///   VIREG_ERR_STATE_SIZE if `fit_size` is not the library's sizeof(vireg_fit_f32) (a header
+///   of another VIREG_MAX_FEATURES); VIREG_ERR_FEATURES if `n_features` is 0 or above
+///   VIREG_MAX_FEATURES; VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG if a configuration value is
+///   NaN/infinite (clip may be +INFINITY) or out of its range. On error `fit` is untouched.
+///   On success every byte of `fit` is defined (no padding left undefined).
 ///
 /// # Safety
-/// `fit` is NULL or valid for writes of a vireg_fit_f32, not in use by another call (in
-/// particular not the fit of a vireg_run_f32 in progress); `config` is NULL or valid for reads.
+/// `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+/// size, not in use by another call (in particular not the fit of a vireg_run_f32 in
+/// progress); `config` is NULL or valid for reads.
 #[no_mangle]
-pub unsafe extern "C" fn vireg_init_f32(
+pub unsafe extern "C" fn vireg_init_sized_f32(
     fit: *mut vireg_fit_f32,
+    fit_size: usize,
     n_features: usize,
     config: *const vireg_config_f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::init::<f32>(fit, n_features, config) }
+    unsafe { imp::init::<f32>(fit, fit_size, n_features, config) }
 }
 
 /// Reads a fit's configuration (as given to vireg_init_f32, with a learning rate changed by
@@ -1695,6 +1846,30 @@ pub unsafe extern "C" fn vireg_solve_exact_f32(
     unsafe { imp::solve_exact::<f32>(fit, report_out) }
 }
 
+/// The condition estimate S = n * eps * kappa of the fit's data (README, "Numerical limits"):
+/// vireg_solve_exact_f32 refuses with VIREG_ERR_ILL_CONDITIONED when S > 1/4, as the answer
+/// might then have fewer than two correct digits. SVI (vireg_step_f32, vireg_run_f32) reads the
+/// same summary without this check: call this to know whether to trust its result too. The fit
+/// is not changed (the estimate is evaluated at the exact optimum, computed here).
+///
+/// @param fit An initialised fit (read only).
+/// @param condition_out Receives S (dimensionless, >= 0; lower is better).
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_OVERFLOW / VIREG_ERR_NOT_CONVERGED as vireg_solve_exact_f32
+///   would return them.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `condition_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_condition_f32(
+    fit: *const vireg_fit_f32,
+    condition_out: *mut f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::condition::<f32>(fit, condition_out) }
+}
+
 /// The exact ELBO (nats) of the reported posterior (the last run's averaged iterate, or the
 /// current one).
 ///
@@ -1722,7 +1897,9 @@ pub unsafe extern "C" fn vireg_elbo_f32(
 /// @param out Receives p + 2 values (p = the fit's number of features).
 /// @param out_len Capacity of `out` in elements, >= p + 2 (VIREG_MAX_FEATURES + 2 always is).
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
-///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` < p + 2.
+///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` < p + 2; VIREG_ERR_NOT_FITTED if nothing
+///   has been fitted yet (no successful solve_exact, step or run: the guide is only the
+///   starting guess).
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
@@ -1764,7 +1941,8 @@ pub unsafe extern "C" fn vireg_posterior_scale_f32(
 /// @param index 0 for alpha, 1..=p for beta_1..beta_p, p + 1 for sigma.
 /// @param out Receives the summary, in the parameter's units.
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
-///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1.
+///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1; VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f32.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
@@ -1787,7 +1965,8 @@ pub unsafe extern "C" fn vireg_posterior_summary_f32(
 /// @param out Receives the quantile, in the parameter's units.
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
 ///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1; VIREG_ERR_NON_FINITE if `q` is NaN or
-///   infinite; VIREG_ERR_INVALID_ARGUMENT if `q` is not in (0, 1).
+///   infinite; VIREG_ERR_INVALID_ARGUMENT if `q` is not in (0, 1); VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f32 (after the checks of the arguments).
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
@@ -1811,8 +1990,9 @@ pub unsafe extern "C" fn vireg_posterior_quantile_f32(
 /// @param n_draws Number of draws (0 is a valid no-op).
 /// @param out_len Capacity of `out` in elements, >= n_draws * (p + 2).
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
-///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` is too small. On error nothing is written
-///   and the stream is not advanced.
+///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` is too small; VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f32 (also for 0 draws). On error nothing is written and the stream is
+///   not advanced.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
@@ -1837,8 +2017,9 @@ pub unsafe extern "C" fn vireg_draw_f32(
 /// @param mean_out Receives the predictive mean, in the units of y.
 /// @param sd_out Receives the predictive sd, in the units of y.
 /// @return VIREG_OK; VIREG_ERR_NULL if any pointer is NULL; VIREG_ERR_MISALIGNED;
-///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION; VIREG_ERR_NON_FINITE if a
-///   feature is NaN/infinite; VIREG_ERR_OVERFLOW if the prediction overflows.
+///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION; VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f32; VIREG_ERR_NON_FINITE if a feature is NaN/infinite;
+///   VIREG_ERR_OVERFLOW if the prediction overflows.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised; `x`
@@ -1893,29 +2074,33 @@ pub unsafe extern "C" fn vireg_save_f32(
 /// Restores a fit from a checkpoint written by vireg_save_f32() (possibly by another process or
 /// machine of the same precision and capacity), replacing whatever `fit` held: it may be
 /// zero-filled, initialised, or uninitialised memory. Everything continues exactly as if the
-/// saved fit had never stopped.
+/// saved fit had never stopped. Checkpoints of format version 1 (vireg 0.1.0) load too. Call it
+/// through the macro vireg_load_f32(fit, buf, buf_len), which passes `sizeof *(fit)`.
 ///
 /// @param fit Caller-owned state to restore into.
+/// @param fit_size sizeof(vireg_fit_f32) as the caller's header defines it.
 /// @param buf The checkpoint (read only).
 /// @param buf_len Length of `buf` in bytes.
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `buf` is NULL; VIREG_ERR_MISALIGNED;
-///   VIREG_ERR_BUFFER_TOO_SMALL if `buf_len` is shorter than a checkpoint;
-///   VIREG_ERR_BAD_CHECKPOINT if the bytes are not a checkpoint of this version;
-///   VIREG_ERR_CHECKSUM if they were corrupted; VIREG_ERR_INCOMPATIBLE if it was written for
-///   the other precision or another capacity. On error `fit` is untouched.
+///   VIREG_ERR_STATE_SIZE as in vireg_init_sized_f32; VIREG_ERR_BAD_CHECKPOINT if the bytes are
+///   not a checkpoint of a version this library reads; VIREG_ERR_INCOMPATIBLE if it was written
+///   for the other precision or another capacity; VIREG_ERR_TRUNCATED if `buf_len` is shorter
+///   than the length its header records (or than a header); VIREG_ERR_CHECKSUM if the bytes
+///   were corrupted. On error `fit` is untouched; on success every byte of it is defined.
 ///
 /// # Safety
-/// `fit` is NULL or valid for writes of a vireg_fit_f32, not in use by another call (in
-/// particular not the fit of a vireg_run_f32 in progress); `buf` is NULL or valid for `buf_len`
-/// reads.
+/// `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+/// size, not in use by another call (in particular not the fit of a vireg_run_f32 in
+/// progress); `buf` is NULL or valid for `buf_len` reads.
 #[no_mangle]
-pub unsafe extern "C" fn vireg_load_f32(
+pub unsafe extern "C" fn vireg_load_sized_f32(
     fit: *mut vireg_fit_f32,
+    fit_size: usize,
     buf: *const u8,
     buf_len: usize,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::load::<f32>(fit, buf, buf_len) }
+    unsafe { imp::load::<f32>(fit, fit_size, buf, buf_len) }
 }
 
 /// The size of ::vireg_synth_f32 in bytes, as the library was built (VIREG_SYNTH_F32_SIZE).
@@ -1929,23 +2114,29 @@ pub extern "C" fn vireg_synth_size_f32() -> usize {
 /// Initialises a generator of the seed's synthetic data: draws the true parameters from
 /// `seed`. The same seed gives the same data as the Rust `vireg::Synth` (the seed example uses
 /// 8 features, seed 42).
+/// Call it through the macro vireg_synth_init_f32(synth, n_features, seed), which passes
+/// `sizeof *(synth)`.
 ///
 /// @param synth Caller-owned state to initialise (previous contents not read).
+/// @param synth_size sizeof(vireg_synth_f32) as the caller's header defines it.
 /// @param n_features Number of features, 1..=VIREG_MAX_FEATURES.
 /// @param seed Seed of the generator's PCG32 stream.
-/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_FEATURES. On error
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_STATE_SIZE if
+///   `synth_size` is not the library's sizeof(vireg_synth_f32); VIREG_ERR_FEATURES. On error
 ///   `synth` is untouched.
 ///
 /// # Safety
-/// `synth` is NULL or valid for writes of a vireg_synth_f32, not in use by another call.
+/// `synth` is NULL or valid for writes of `synth_size` bytes and, if that is the library's
+/// size, not in use by another call.
 #[no_mangle]
-pub unsafe extern "C" fn vireg_synth_init_f32(
+pub unsafe extern "C" fn vireg_synth_init_sized_f32(
     synth: *mut vireg_synth_f32,
+    synth_size: usize,
     n_features: usize,
     seed: u64,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::synth_init::<f32>(synth, n_features, seed) }
+    unsafe { imp::synth_init::<f32>(synth, synth_size, n_features, seed) }
 }
 
 /// Generates the next synthetic row: x ~ N(0, I), y = alpha + x.beta + N(0, sigma).
@@ -2022,27 +2213,34 @@ pub unsafe extern "C" fn vireg_config_default_f64(config: *mut vireg_config_f64)
 }
 
 /// Initialises a fit for `n_features` features with no data, discarding whatever `fit` held.
+/// Call it through the macro vireg_init_f64(fit, n_features, config), which passes
+/// `sizeof *(fit)` as `fit_size`.
 ///
 /// @param fit Caller-owned state to initialise; its previous contents (zeroes, an old fit,
 ///   or uninitialised memory) are neither read nor freed.
+/// @param fit_size sizeof(vireg_fit_f64) as the caller's header defines it.
 /// @param n_features Number of features of every row, 1..=VIREG_MAX_FEATURES.
 /// @param config The configuration (copied), or NULL for the defaults.
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit` is NULL; VIREG_ERR_MISALIGNED;
-///   VIREG_ERR_FEATURES if `n_features` is 0 or above VIREG_MAX_FEATURES;
-///   VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG if a configuration value is NaN/infinite (clip
-///   may be +INFINITY) or out of its range. On error `fit` is untouched.
+///   VIREG_ERR_STATE_SIZE if `fit_size` is not the library's sizeof(vireg_fit_f64) (a header
+///   of another VIREG_MAX_FEATURES); VIREG_ERR_FEATURES if `n_features` is 0 or above
+///   VIREG_MAX_FEATURES; VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG if a configuration value is
+///   NaN/infinite (clip may be +INFINITY) or out of its range. On error `fit` is untouched.
+///   On success every byte of `fit` is defined (no padding left undefined).
 ///
 /// # Safety
-/// `fit` is NULL or valid for writes of a vireg_fit_f64, not in use by another call (in
-/// particular not the fit of a vireg_run_f64 in progress); `config` is NULL or valid for reads.
+/// `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+/// size, not in use by another call (in particular not the fit of a vireg_run_f64 in
+/// progress); `config` is NULL or valid for reads.
 #[no_mangle]
-pub unsafe extern "C" fn vireg_init_f64(
+pub unsafe extern "C" fn vireg_init_sized_f64(
     fit: *mut vireg_fit_f64,
+    fit_size: usize,
     n_features: usize,
     config: *const vireg_config_f64,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::init::<f64>(fit, n_features, config) }
+    unsafe { imp::init::<f64>(fit, fit_size, n_features, config) }
 }
 
 /// Reads a fit's configuration (as given to vireg_init_f64, with a learning rate changed by
@@ -2289,6 +2487,30 @@ pub unsafe extern "C" fn vireg_solve_exact_f64(
     unsafe { imp::solve_exact::<f64>(fit, report_out) }
 }
 
+/// The condition estimate S = n * eps * kappa of the fit's data (README, "Numerical limits"):
+/// vireg_solve_exact_f64 refuses with VIREG_ERR_ILL_CONDITIONED when S > 1/4, as the answer
+/// might then have fewer than two correct digits. SVI (vireg_step_f64, vireg_run_f64) reads the
+/// same summary without this check: call this to know whether to trust its result too. The fit
+/// is not changed (the estimate is evaluated at the exact optimum, computed here).
+///
+/// @param fit An initialised fit (read only).
+/// @param condition_out Receives S (dimensionless, >= 0; lower is better).
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_OVERFLOW / VIREG_ERR_NOT_CONVERGED as vireg_solve_exact_f64
+///   would return them.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised;
+/// `condition_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_condition_f64(
+    fit: *const vireg_fit_f64,
+    condition_out: *mut f64,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::condition::<f64>(fit, condition_out) }
+}
+
 /// The exact ELBO (nats) of the reported posterior (the last run's averaged iterate, or the
 /// current one).
 ///
@@ -2316,7 +2538,9 @@ pub unsafe extern "C" fn vireg_elbo_f64(
 /// @param out Receives p + 2 values (p = the fit's number of features).
 /// @param out_len Capacity of `out` in elements, >= p + 2 (VIREG_MAX_FEATURES + 2 always is).
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
-///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` < p + 2.
+///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` < p + 2; VIREG_ERR_NOT_FITTED if nothing
+///   has been fitted yet (no successful solve_exact, step or run: the guide is only the
+///   starting guess).
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised;
@@ -2358,7 +2582,8 @@ pub unsafe extern "C" fn vireg_posterior_scale_f64(
 /// @param index 0 for alpha, 1..=p for beta_1..beta_p, p + 1 for sigma.
 /// @param out Receives the summary, in the parameter's units.
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
-///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1.
+///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1; VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f64.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised;
@@ -2381,7 +2606,8 @@ pub unsafe extern "C" fn vireg_posterior_summary_f64(
 /// @param out Receives the quantile, in the parameter's units.
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
 ///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1; VIREG_ERR_NON_FINITE if `q` is NaN or
-///   infinite; VIREG_ERR_INVALID_ARGUMENT if `q` is not in (0, 1).
+///   infinite; VIREG_ERR_INVALID_ARGUMENT if `q` is not in (0, 1); VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f64 (after the checks of the arguments).
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised;
@@ -2405,8 +2631,9 @@ pub unsafe extern "C" fn vireg_posterior_quantile_f64(
 /// @param n_draws Number of draws (0 is a valid no-op).
 /// @param out_len Capacity of `out` in elements, >= n_draws * (p + 2).
 /// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
-///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` is too small. On error nothing is written
-///   and the stream is not advanced.
+///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` is too small; VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f64 (also for 0 draws). On error nothing is written and the stream is
+///   not advanced.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads and writes of a vireg_fit_f64 that is zero-filled or
@@ -2431,8 +2658,9 @@ pub unsafe extern "C" fn vireg_draw_f64(
 /// @param mean_out Receives the predictive mean, in the units of y.
 /// @param sd_out Receives the predictive sd, in the units of y.
 /// @return VIREG_OK; VIREG_ERR_NULL if any pointer is NULL; VIREG_ERR_MISALIGNED;
-///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION; VIREG_ERR_NON_FINITE if a
-///   feature is NaN/infinite; VIREG_ERR_OVERFLOW if the prediction overflows.
+///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION; VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f64; VIREG_ERR_NON_FINITE if a feature is NaN/infinite;
+///   VIREG_ERR_OVERFLOW if the prediction overflows.
 ///
 /// # Safety
 /// `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised; `x`
@@ -2487,29 +2715,33 @@ pub unsafe extern "C" fn vireg_save_f64(
 /// Restores a fit from a checkpoint written by vireg_save_f64() (possibly by another process or
 /// machine of the same precision and capacity), replacing whatever `fit` held: it may be
 /// zero-filled, initialised, or uninitialised memory. Everything continues exactly as if the
-/// saved fit had never stopped.
+/// saved fit had never stopped. Checkpoints of format version 1 (vireg 0.1.0) load too. Call it
+/// through the macro vireg_load_f64(fit, buf, buf_len), which passes `sizeof *(fit)`.
 ///
 /// @param fit Caller-owned state to restore into.
+/// @param fit_size sizeof(vireg_fit_f64) as the caller's header defines it.
 /// @param buf The checkpoint (read only).
 /// @param buf_len Length of `buf` in bytes.
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `buf` is NULL; VIREG_ERR_MISALIGNED;
-///   VIREG_ERR_BUFFER_TOO_SMALL if `buf_len` is shorter than a checkpoint;
-///   VIREG_ERR_BAD_CHECKPOINT if the bytes are not a checkpoint of this version;
-///   VIREG_ERR_CHECKSUM if they were corrupted; VIREG_ERR_INCOMPATIBLE if it was written for
-///   the other precision or another capacity. On error `fit` is untouched.
+///   VIREG_ERR_STATE_SIZE as in vireg_init_sized_f64; VIREG_ERR_BAD_CHECKPOINT if the bytes are
+///   not a checkpoint of a version this library reads; VIREG_ERR_INCOMPATIBLE if it was written
+///   for the other precision or another capacity; VIREG_ERR_TRUNCATED if `buf_len` is shorter
+///   than the length its header records (or than a header); VIREG_ERR_CHECKSUM if the bytes
+///   were corrupted. On error `fit` is untouched; on success every byte of it is defined.
 ///
 /// # Safety
-/// `fit` is NULL or valid for writes of a vireg_fit_f64, not in use by another call (in
-/// particular not the fit of a vireg_run_f64 in progress); `buf` is NULL or valid for `buf_len`
-/// reads.
+/// `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+/// size, not in use by another call (in particular not the fit of a vireg_run_f64 in
+/// progress); `buf` is NULL or valid for `buf_len` reads.
 #[no_mangle]
-pub unsafe extern "C" fn vireg_load_f64(
+pub unsafe extern "C" fn vireg_load_sized_f64(
     fit: *mut vireg_fit_f64,
+    fit_size: usize,
     buf: *const u8,
     buf_len: usize,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::load::<f64>(fit, buf, buf_len) }
+    unsafe { imp::load::<f64>(fit, fit_size, buf, buf_len) }
 }
 
 /// The size of ::vireg_synth_f64 in bytes, as the library was built (VIREG_SYNTH_F64_SIZE).
@@ -2523,23 +2755,29 @@ pub extern "C" fn vireg_synth_size_f64() -> usize {
 /// Initialises a generator of the seed's synthetic data: draws the true parameters from
 /// `seed`. The same seed gives the same data as the Rust `vireg::Synth` (the seed example uses
 /// 8 features, seed 42).
+/// Call it through the macro vireg_synth_init_f64(synth, n_features, seed), which passes
+/// `sizeof *(synth)`.
 ///
 /// @param synth Caller-owned state to initialise (previous contents not read).
+/// @param synth_size sizeof(vireg_synth_f64) as the caller's header defines it.
 /// @param n_features Number of features, 1..=VIREG_MAX_FEATURES.
 /// @param seed Seed of the generator's PCG32 stream.
-/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_FEATURES. On error
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_STATE_SIZE if
+///   `synth_size` is not the library's sizeof(vireg_synth_f64); VIREG_ERR_FEATURES. On error
 ///   `synth` is untouched.
 ///
 /// # Safety
-/// `synth` is NULL or valid for writes of a vireg_synth_f64, not in use by another call.
+/// `synth` is NULL or valid for writes of `synth_size` bytes and, if that is the library's
+/// size, not in use by another call.
 #[no_mangle]
-pub unsafe extern "C" fn vireg_synth_init_f64(
+pub unsafe extern "C" fn vireg_synth_init_sized_f64(
     synth: *mut vireg_synth_f64,
+    synth_size: usize,
     n_features: usize,
     seed: u64,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::synth_init::<f64>(synth, n_features, seed) }
+    unsafe { imp::synth_init::<f64>(synth, synth_size, n_features, seed) }
 }
 
 /// Generates the next synthetic row: x ~ N(0, I), y = alpha + x.beta + N(0, sigma).

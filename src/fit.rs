@@ -15,6 +15,7 @@ use crate::real::Real;
 use crate::rng::{Normal, SeededRng};
 use crate::stats::Stats;
 use crate::vector::{Latent, Window};
+use core::mem::size_of;
 
 /// Length of the rolling window of relative ELBO changes used for convergence detection.
 pub const CONVERGENCE_WINDOW: usize = 8;
@@ -99,12 +100,91 @@ pub const MAX_PARTICLES: u32 = 1 << 16;
 
 /// Running mean of the iterates (loc and ρ, Polyak–Ruppert) over the averaging stretch.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
 pub(crate) struct Average<T, const P: usize> {
     pub(crate) count: u64,
     pub(crate) mean: Guide<T, P>,
 }
 
+/// The configuration as a fit stores it: every byte belongs to a field (no padding, no enum
+/// payload left undefined by [`Estimator::Analytic`]), so that two equal fits are equal byte for
+/// byte (see [`Fit`]). The scalar `pad` and the `u32` one make the scalars even in number and
+/// the `u32`s too: no padding in f32 nor in f64.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub(crate) struct Settings<T> {
+    pub(crate) seed: u64,
+    pub(crate) prior: Prior<T>,
+    pub(crate) adam: AdamConfig<T>,
+    pub(crate) init_scale: T,
+    pub(crate) tol_rel_obj: T,
+    pub(crate) average_fraction: T,
+    pub(crate) final_lr_scale: T,
+    pad: T,
+    /// 0: Monte Carlo with `particles` particles; 1: analytic (`particles` 0).
+    estimator: u32,
+    particles: u32,
+    pub(crate) eval_every: u32,
+    pad32: u32,
+}
+
+impl<T: Real> Settings<T> {
+    /// Every field's size, summed: the struct's size when it has no padding.
+    const FIELDS: usize = 8
+        + size_of::<Prior<T>>()
+        + size_of::<AdamConfig<T>>()
+        + 5 * size_of::<T>()
+        + 4 * size_of::<u32>();
+
+    fn new(c: &Config<T>) -> Self {
+        let (estimator, particles) = match c.estimator {
+            Estimator::MonteCarlo { particles } => (0, particles),
+            Estimator::Analytic => (1, 0),
+        };
+        Settings {
+            seed: c.seed,
+            prior: c.prior,
+            adam: c.adam,
+            init_scale: c.init_scale,
+            tol_rel_obj: c.tol_rel_obj,
+            average_fraction: c.average_fraction,
+            final_lr_scale: c.final_lr_scale,
+            pad: T::ZERO,
+            estimator,
+            particles,
+            eval_every: c.eval_every,
+            pad32: 0,
+        }
+    }
+
+    pub(crate) fn estimator(&self) -> Estimator {
+        if self.estimator == 0 {
+            Estimator::MonteCarlo {
+                particles: self.particles,
+            }
+        } else {
+            Estimator::Analytic
+        }
+    }
+
+    fn config(&self) -> Config<T> {
+        Config {
+            prior: self.prior,
+            init_scale: self.init_scale,
+            adam: self.adam,
+            estimator: self.estimator(),
+            seed: self.seed,
+            tol_rel_obj: self.tol_rel_obj,
+            eval_every: self.eval_every,
+            average_fraction: self.average_fraction,
+            final_lr_scale: self.final_lr_scale,
+        }
+    }
+}
+
 impl<T: Real, const P: usize> Average<T, P> {
+    const FIELDS: usize = 8 + size_of::<Guide<T, P>>();
+
     fn empty() -> Self {
         let z = Latent::splat(T::ZERO);
         Average {
@@ -157,23 +237,77 @@ pub struct RunReport<T> {
 /// A Bayesian linear regression fit with up to `P` features, in precision `T` (`f32` or `f64`).
 ///
 /// Fixed size, no heap: `size_of::<Fit<f32, 8>>()` is under 1 KiB.
+///
+/// Every byte of a fit except those of its data summary (last, see `Stats`) belongs to a field:
+/// the layout is `repr(C)` and each part is free of padding (checked at compile time, for every
+/// precision and capacity a program uses), so two fits reached by equal calls are equal byte
+/// for byte; the C ABI zeroes the summary's padding after every call that writes a state.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
 pub struct Fit<T, const P: usize> {
-    pub(crate) cfg: Config<T>,
-    pub(crate) stats: Stats<T, P>,
+    pub(crate) cfg: Settings<T>,
     pub(crate) guide: Guide<T, P>,
     pub(crate) adam: Adam<T, P>,
     pub(crate) rng: SeededRng,
     pub(crate) avg: Average<T, P>,
     /// The last guide and optimiser state whose loss was finite (restored on divergence).
-    pub(crate) prev: (Guide<T, P>, Adam<T, P>),
+    pub(crate) prev_guide: Guide<T, P>,
+    pub(crate) prev_adam: Adam<T, P>,
     pub(crate) history: Window<T, CONVERGENCE_WINDOW>,
     pub(crate) last_elbo: T,
+    /// Zero: with the two `u32`s, the scalars of the tail are even in number (no padding).
+    pad: T,
+    /// 1 once a fit has been made (see [`Fit::is_fitted`]), else 0.
+    pub(crate) fitted: u32,
+    pad32: u32,
+    pub(crate) stats: Stats<T, P>,
 }
 
 impl<T: Normal, const P: usize> Fit<T, P> {
+    /// Compile-time proof that no part of the fit but the summary has padding: each part's size
+    /// is the sum of its fields' sizes, and the fit's is the sum of its parts'. Evaluated for
+    /// every `Fit<T, P>` a program builds (referenced by the constructors).
+    const LAYOUT: () = {
+        let t = size_of::<T>();
+        let guide = 2 * (P + 2) * t;
+        let adam = 8 + 4 * t + 2 * guide;
+        let window = CONVERGENCE_WINDOW * t + 2 * size_of::<u32>();
+        assert!(size_of::<Guide<T, P>>() == guide, "Guide has padding");
+        assert!(size_of::<Adam<T, P>>() == adam, "Adam has padding");
+        assert!(
+            size_of::<SeededRng>() == SeededRng::FIELDS,
+            "SeededRng has padding"
+        );
+        assert!(
+            size_of::<Average<T, P>>() == Average::<T, P>::FIELDS,
+            "Average has padding"
+        );
+        assert!(
+            size_of::<Settings<T>>() == Settings::<T>::FIELDS,
+            "Settings has padding"
+        );
+        assert!(
+            size_of::<Window<T, CONVERGENCE_WINDOW>>() == window,
+            "Window has padding"
+        );
+        let fields = Settings::<T>::FIELDS
+            + 2 * guide
+            + 2 * adam
+            + SeededRng::FIELDS
+            + Average::<T, P>::FIELDS
+            + window
+            + 2 * t
+            + 8
+            + size_of::<Stats<T, P>>();
+        assert!(
+            size_of::<Self>() == fields,
+            "Fit has padding outside its summary"
+        );
+    };
+
     /// A fit for `p` features (1 ≤ p ≤ P) with the given configuration, no data yet.
     pub fn new(p: usize, cfg: Config<T>) -> Result<Self> {
+        let () = Self::LAYOUT;
         cfg.validate()?;
         let stats = Stats::new(p)?;
         let guide = Guide::init(&cfg.prior, cfg.init_scale)?;
@@ -182,12 +316,16 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             stats,
             guide,
             adam,
-            prev: (guide, adam),
+            prev_guide: guide,
+            prev_adam: adam,
             rng: SeededRng::new(cfg.seed),
             avg: Average::empty(),
             history: Window::new(),
             last_elbo: T::INFINITY,
-            cfg,
+            pad: T::ZERO,
+            fitted: 0,
+            pad32: 0,
+            cfg: Settings::new(&cfg),
         })
     }
 
@@ -199,6 +337,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         p: usize,
         cfg: Config<T>,
     ) -> Result<()> {
+        let () = Self::LAYOUT;
         cfg.validate()?;
         let stats = Stats::new(p)?;
         let guide = Guide::init(&cfg.prior, cfg.init_scale)?;
@@ -207,12 +346,16 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             stats,
             guide,
             adam,
-            prev: (guide, adam),
+            prev_guide: guide,
+            prev_adam: adam,
             rng: SeededRng::new(cfg.seed),
             avg: Average::empty(),
             history: Window::new(),
             last_elbo: T::INFINITY,
-            cfg,
+            pad: T::ZERO,
+            fitted: 0,
+            pad32: 0,
+            cfg: Settings::new(&cfg),
         });
         Ok(())
     }
@@ -222,9 +365,19 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         self.stats.features()
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &Config<T> {
-        &self.cfg
+    /// The configuration (a copy: the fit stores it in a form without padding).
+    pub fn config(&self) -> Config<T> {
+        self.cfg.config()
+    }
+
+    /// Whether a fit has been made: a successful [`Fit::solve_exact`], [`Fit::step`],
+    /// [`Fit::steps`] or [`Fit::run`] (at least one step), a guide set by [`Fit::set_guide`], or
+    /// a checkpoint of a fitted fit loaded. Until then the posterior getters return
+    /// [`Error::NotFitted`] (the guide is only the starting guess). Observing more rows after a
+    /// fit does not clear it: the posterior is then that of the earlier rows, until the next
+    /// fit. [`Fit::reset_guide`] clears it.
+    pub fn is_fitted(&self) -> bool {
+        self.fitted != 0
     }
 
     /// The data summary.
@@ -275,19 +428,24 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         }
         self.guide = g;
         self.adam = Adam::new(&self.cfg.adam);
-        self.prev = (self.guide, self.adam);
+        self.prev_guide = self.guide;
+        self.prev_adam = self.adam;
         self.avg = Average::empty();
+        self.fitted = 1;
         Ok(())
     }
 
-    /// Restarts the optimisation from Pyro's initialisation (data are kept).
+    /// Restarts the optimisation from Pyro's initialisation (data are kept); the fit is then
+    /// not fitted (see [`Fit::is_fitted`]).
     pub fn reset_guide(&mut self) {
         self.guide = Guide::init(&self.cfg.prior, self.cfg.init_scale).unwrap_or(self.guide);
         self.adam = Adam::new(&self.cfg.adam);
-        self.prev = (self.guide, self.adam);
+        self.prev_guide = self.guide;
+        self.prev_adam = self.adam;
         self.avg = Average::empty();
         self.history.clear();
         self.last_elbo = T::INFINITY;
+        self.fitted = 0;
     }
 
     fn consts(&self) -> ModelConsts<T, P> {
@@ -302,7 +460,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         grad: &mut Guide<T, P>,
         want_loss: bool,
     ) -> T {
-        match self.cfg.estimator {
+        match self.cfg.estimator() {
             Estimator::MonteCarlo { particles } => mc_loss_grad(
                 &self.stats,
                 mc,
@@ -345,7 +503,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         self.adam.lr = adam.lr;
         // The point a divergence goes back to gets the new rate too: otherwise a step that
         // diverges right after this call would restore the old one.
-        self.prev.1.lr = adam.lr;
+        self.prev_adam.lr = adam.lr;
         Ok(())
     }
 
@@ -360,10 +518,9 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             self.restore_prev();
             return Err(Error::Diverged);
         }
-        // This point's loss is finite: it becomes the one to come back to. (Field by field:
-        // a tuple would be built on the stack first.)
-        self.prev.0 = self.guide;
-        self.prev.1 = self.adam;
+        // This point's loss is finite: it becomes the one to come back to.
+        self.prev_guide = self.guide;
+        self.prev_adam = self.adam;
         self.adam
             .update(&self.cfg.adam, &mut self.guide, &grad, p, lr_scale);
         let mut ok = self.guide.all_finite(p);
@@ -378,13 +535,14 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             self.restore_prev();
             return Err(Error::Diverged);
         }
+        self.fitted = 1;
         Ok(loss)
     }
 
     /// Goes back to the last point whose loss was finite.
     fn restore_prev(&mut self) {
-        self.guide = self.prev.0;
-        self.adam = self.prev.1;
+        self.guide = self.prev_guide;
+        self.adam = self.prev_adam;
     }
 
     /// One SVI step (Pyro's `svi.step`): returns the loss at the parameters before the update.
@@ -415,8 +573,10 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         Ok(loss)
     }
 
-    /// Runs up to `max_steps` SVI steps. `hook(step, loss)` is called on step 0 and every
-    /// `report_every` steps (0: never) and may return `false` to stop.
+    /// Runs up to `max_steps` SVI steps. `hook(step, loss)` is called on step 0, every
+    /// `report_every` steps, and on the run's last step (once, also when the run ends early by
+    /// convergence; 0: never) and may return `false` to stop (on the last step: `stopped` is
+    /// then set, nothing else changes).
     ///
     /// The final stretch of the run — `average_fraction` of the steps — decays the learning
     /// rate geometrically to `final_lr_scale` of its value, and the iterates of the second half
@@ -463,9 +623,13 @@ impl<T: Normal, const P: usize> Fit<T, P> {
                 lr_scale *= decay;
             }
             // The loss is reported on hook steps and the last step only (on microcontrollers
-            // it is always computed: the test would cost flash and save nothing there).
-            let want =
-                cfg!(target_os = "none") || (report_every > 0 && to_report == 0) || i + 1 >= end;
+            // it is always computed: the test would cost flash and save nothing there). A step
+            // that ends a convergence block may turn out to be the last (the run then ends
+            // there when average_fraction is 0): its loss is computed too.
+            let want = cfg!(target_os = "none")
+                || (report_every > 0 && to_report == 0)
+                || i + 1 >= end
+                || (detect && !converged && to_eval == 1);
             loss = match self.step_inner(&mc, lr_scale, want) {
                 Ok(l) => l,
                 Err(e) => {
@@ -480,16 +644,6 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             }
             if detect && !converged {
                 block.add(&self.guide, p);
-            }
-            if report_every > 0 {
-                // Zero on steps 0, report_every, 2·report_every, …
-                let report = to_report == 0;
-                to_report = if report { report_every } else { to_report } - 1;
-                if report && !hook(i, loss) {
-                    stopped = true;
-                    i += 1;
-                    break;
-                }
             }
             i += 1;
             if detect && !converged {
@@ -519,6 +673,18 @@ impl<T: Normal, const P: usize> Fit<T, P> {
                     }
                 }
             }
+            // After the convergence check, which may end the run here: the last step is
+            // reported too (once), whatever its index (30 000 steps reported every 5 000 end
+            // with a call at step 29 999).
+            if report_every > 0 {
+                // Zero on steps 0, report_every, 2·report_every, …
+                let scheduled = to_report == 0;
+                to_report = if scheduled { report_every } else { to_report } - 1;
+                if (scheduled || i >= end) && !hook(i - 1, loss) {
+                    stopped = true;
+                    break;
+                }
+            }
         }
         Ok(RunReport {
             steps: i,
@@ -546,9 +712,12 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     }
 
     /// The posterior: the averaged iterates of the last run, or the current iterate.
-    pub fn posterior(&self) -> Posterior<T, P> {
-        let p = self.features();
-        Posterior::from_guide(self.reported(), p)
+    /// [`Error::NotFitted`] before any fit (see [`Fit::is_fitted`]).
+    pub fn posterior(&self) -> Result<Posterior<T, P>> {
+        if !self.is_fitted() {
+            return Err(Error::NotFitted);
+        }
+        Ok(Posterior::from_guide(self.reported(), self.features()))
     }
 
     /// Sets the guide to the exact mean-field optimum (coordinate ascent, DESIGN §6) and resets
@@ -561,28 +730,31 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         let rep = exact::solve(&self.stats, &self.cfg.prior, &mut g)?;
         self.guide = g;
         self.adam = Adam::new(&self.cfg.adam);
-        self.prev.0 = self.guide;
-        self.prev.1 = self.adam;
+        self.prev_guide = self.guide;
+        self.prev_adam = self.adam;
         self.avg = Average::empty();
+        self.fitted = 1;
         Ok(rep)
     }
 
     /// One posterior draw of (α, β₁ … β_p, σ) into `out[..p + 2]`, from the fit's generator.
-    /// For many draws, [`Fit::draws`] computes the posterior once.
+    /// For many draws, [`Fit::draws`] computes the posterior once. [`Error::NotFitted`] (the
+    /// stream not advanced) before any fit.
     pub fn draw(&mut self, out: &mut [T]) -> Result<()> {
-        let post = self.posterior();
+        let post = self.posterior()?;
         post.draw(&mut self.rng, out)
     }
 
     /// `out.len() / (p + 2)` posterior draws, one after the other in `out` (each as
     /// [`Fit::draw`] writes it, the same values as that many calls of it); returns how many.
-    /// [`Error::Dimension`] (nothing drawn) if `out.len()` is not a multiple of p + 2.
+    /// [`Error::Dimension`] (nothing drawn) if `out.len()` is not a multiple of p + 2,
+    /// [`Error::NotFitted`] before any fit.
     pub fn draws(&mut self, out: &mut [T]) -> Result<usize> {
         let d = self.features() + 2;
         if out.len() % d != 0 {
             return Err(Error::Dimension);
         }
-        let post = self.posterior();
+        let post = self.posterior()?;
         for row in out.chunks_exact_mut(d) {
             post.draw(&mut self.rng, row)?;
         }

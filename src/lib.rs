@@ -14,7 +14,7 @@
 //!     fit.observe(&x, 1.0 + 2.0 * x[0] - 0.5 * x[1] + 0.01 * ((i * 37 % 11) as f64 - 5.0)).unwrap();
 //! }
 //! fit.solve_exact().unwrap();
-//! let post = fit.posterior();
+//! let post = fit.posterior().unwrap();
 //! assert!((post.beta(0).unwrap().mean - 2.0).abs() < 0.01);
 //! let (mean, sd) = post.predict(&[1.0, 2.0]).unwrap();
 //! assert!((mean - 2.0).abs() < 0.05 && sd > 0.0);

@@ -75,6 +75,9 @@ pub struct Adam<T, const P: usize> {
     pub(crate) lr: T,
     pub(crate) b1t: T,
     pub(crate) b2t: T,
+    /// Zero: makes the scalars before the moments even in number, so that neither precision
+    /// pads the struct (every byte of a fit is defined; see `Fit`).
+    pub(crate) pad: T,
     pub(crate) m: Guide<T, P>,
     pub(crate) v: Guide<T, P>,
 }
@@ -91,6 +94,7 @@ impl<T: Real, const P: usize> Adam<T, P> {
             lr: cfg.lr,
             b1t: T::ONE,
             b2t: T::ONE,
+            pad: T::ZERO,
             m: z,
             v: z,
         }

@@ -24,6 +24,10 @@ pub struct SeededRng {
 }
 
 impl SeededRng {
+    /// The sizes of the fields, summed (PCG32 is two u64s): the struct's size when it has no
+    /// padding, which `Fit` checks at compile time.
+    pub(crate) const FIELDS: usize = 4 * 8;
+
     /// A fresh stream from `seed`.
     pub fn new(seed: u64) -> Self {
         SeededRng {

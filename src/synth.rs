@@ -9,12 +9,15 @@ use crate::rng::{Normal, SeededRng};
 use crate::vector::Coefs;
 
 /// A stream of synthetic rows with known true parameters.
+// repr(C): the C ABI zeroes the padding bytes between and after the fields (their offsets
+// are then the declaration's), so that every byte of its state is defined.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
 pub struct Synth<T, const P: usize> {
-    p: usize,
-    truth: Coefs<T, P>,
-    sigma: T,
-    rng: SeededRng,
+    pub(crate) p: usize,
+    pub(crate) truth: Coefs<T, P>,
+    pub(crate) sigma: T,
+    pub(crate) rng: SeededRng,
 }
 
 impl<T: Normal, const P: usize> Synth<T, P> {

@@ -261,7 +261,8 @@ impl<T: Real, const W: usize> Window<T, W> {
         let at = self.next as usize % W;
         self.data[at] = v;
         self.next = ((at + 1) % W) as u32;
-        self.len = (self.len() + 1) as u32;
+        // Saturating, so that equal histories are equal bytes (a restored window too).
+        self.len = (self.len() + 1).min(W) as u32;
     }
 
     /// Number of values held.

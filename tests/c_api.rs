@@ -92,6 +92,8 @@ fn build_and_run(cc: &str, cxx: &str, mode: Mode) -> PathBuf {
         .arg(format!("CXX={cxx}"))
         .arg(format!("LIBDIR={}", lib_dir().display()))
         .arg(format!("INCDIR={}", include_dir()))
+        // A header of another capacity: test_capacity must be refused, not corrupt memory.
+        .arg(format!("MISMATCH_INCDIR={}/mismatch", include_dir()))
         .arg(format!("BUILD={}", build.display()))
         .arg(match mode {
             Mode::Plain => "SAN=",
@@ -151,7 +153,7 @@ fn rust_stream_final() -> String {
         fit.observe(&x[..p], y).unwrap();
     }
     fit.solve_exact().unwrap();
-    let post = fit.posterior();
+    let post = fit.posterior().unwrap();
     let mut s = format!("final posterior ({n} rows):\n");
     for i in 0..p + 2 {
         let sm = post.summary(i).unwrap();
@@ -169,6 +171,8 @@ fn rust_stream_final() -> String {
 fn check_outputs(build: &Path) {
     let api = read(&build.join("test_api.out"));
     assert!(api.contains(" 0 failed"), "test_api: {api}");
+    let cap = read(&build.join("test_capacity.out"));
+    assert_eq!(cap, "test_capacity: 0 failed\n");
 
     let seed = without_timings(&read(&build.join("seed.out")));
     let want = rust_seed_output();
@@ -273,10 +277,10 @@ fn python_reference() -> String {
         let rr = svi.run(steps, 0, |_, _| true).unwrap();
         let (mut loc, mut scale) = (vec![T::ZERO; d], vec![T::ZERO; d]);
         let (mut sloc, mut sscale) = (vec![T::ZERO; d], vec![T::ZERO; d]);
-        exact.posterior().loc(&mut loc);
-        exact.posterior().scale(&mut scale);
-        svi.posterior().loc(&mut sloc);
-        svi.posterior().scale(&mut sscale);
+        exact.posterior().unwrap().loc(&mut loc);
+        exact.posterior().unwrap().scale(&mut scale);
+        svi.posterior().unwrap().loc(&mut sloc);
+        svi.posterior().unwrap().scale(&mut sscale);
         let mut draws = Vec::new();
         for _ in 0..3 {
             let mut row = vec![T::ZERO; d];
@@ -284,7 +288,7 @@ fn python_reference() -> String {
             draws.extend(row);
         }
         let xnew: Vec<T> = (0..P).map(|j| T::c(j as f64 * 0.25 - 1.0)).collect();
-        let (pm, ps) = exact.posterior().predict(&xnew).unwrap();
+        let (pm, ps) = exact.posterior().unwrap().predict(&xnew).unwrap();
         let truth = synth.truth();
         let f = |v: &[T]| arr(v.iter().map(|x| (*x).into()));
         format!(
@@ -351,28 +355,18 @@ fn print_python_reference() {
 #[test]
 fn status_strings_are_the_kernels() {
     use std::ffi::CStr;
-    use vireg::Error::*;
-    for e in [
-        NonFinite,
-        Dimension,
-        Features,
-        Config,
-        Diverged,
-        Overflow,
-        NotConverged,
-        Mismatch,
-        BufferTooSmall,
-        BadCheckpoint,
-        Checksum,
-        Incompatible,
-        IllConditioned,
-    ] {
+    // Every kernel error (the list the C ABI's status table is built from), new ones included.
+    assert_eq!(vireg::Error::ALL.len(), 15);
+    for e in vireg::Error::ALL {
         // SAFETY: vireg_status_str returns a static NUL-terminated string.
         let s = unsafe { CStr::from_ptr(vireg_status_str(e as i32)) };
         assert_eq!(s.to_str().unwrap(), e.as_str(), "{e:?}");
     }
     // SAFETY: as above.
     let unknown = unsafe { CStr::from_ptr(vireg_status_str(12345)) };
+    // SAFETY: as above.
+    let size = unsafe { CStr::from_ptr(vireg_status_str(VIREG_ERR_STATE_SIZE)) };
+    assert!(size.to_str().unwrap().contains("VIREG_MAX_FEATURES"));
     assert_eq!(unknown.to_str().unwrap(), "unknown status");
 }
 
@@ -386,19 +380,22 @@ fn misaligned_pointers_are_refused() {
     unsafe {
         let bad_fit = base.add(1).cast::<vireg_fit_f64>();
         assert_eq!(
-            vireg_init_f64(bad_fit, 2, core::ptr::null()),
+            vireg_init_sized_f64(bad_fit, size_of::<vireg_fit_f64>(), 2, core::ptr::null()),
             VIREG_ERR_MISALIGNED
         );
         let bad_fit32 = base.add(4).cast::<vireg_fit_f32>();
         assert_eq!(
-            vireg_init_f32(bad_fit32, 2, core::ptr::null()),
+            vireg_init_sized_f32(bad_fit32, size_of::<vireg_fit_f32>(), 2, core::ptr::null()),
             VIREG_ERR_MISALIGNED
         );
         assert!(words.iter().all(|w| *w == 0), "a refused init wrote");
 
         let mut fit = core::mem::MaybeUninit::<vireg_fit_f64>::zeroed();
         let fit = fit.as_mut_ptr();
-        assert_eq!(vireg_init_f64(fit, 2, core::ptr::null()), VIREG_OK);
+        assert_eq!(
+            vireg_init_sized_f64(fit, size_of::<vireg_fit_f64>(), 2, core::ptr::null()),
+            VIREG_OK
+        );
         let mut bytes = [0u8; 64];
         let bad_x = bytes.as_mut_ptr().add(1).cast::<f64>();
         assert_eq!(vireg_observe_f64(fit, bad_x, 2, 1.0), VIREG_ERR_MISALIGNED);
@@ -415,7 +412,10 @@ fn misaligned_pointers_are_refused() {
             .add(2)
             .cast::<vireg_config_f64>();
         assert_eq!(vireg_config_default_f64(bad_cfg_out), VIREG_ERR_MISALIGNED);
-        assert_eq!(vireg_init_f64(fit, 2, bad_cfg), VIREG_ERR_MISALIGNED);
+        assert_eq!(
+            vireg_init_sized_f64(fit, size_of::<vireg_fit_f64>(), 2, bad_cfg),
+            VIREG_ERR_MISALIGNED
+        );
         let bad_loss = bytes.as_mut_ptr().add(1).cast::<f64>();
         assert_eq!(vireg_step_f64(fit, 1, bad_loss), VIREG_ERR_MISALIGNED);
         let bad_row = bytes.as_mut_ptr().add(1).cast::<usize>();
@@ -444,7 +444,7 @@ fn a_fit_works_from_rust_through_the_c_api() {
     rust.observe_rows(&xs, p, &ys).unwrap();
     let rr = rust.run(500, 0, |_, _| true).unwrap();
     let mut want = vec![0f32; p + 2];
-    rust.posterior().loc(&mut want);
+    rust.posterior().unwrap().loc(&mut want);
 
     let mut state = Box::new(core::mem::MaybeUninit::<vireg_fit_f32>::zeroed());
     let fit = state.as_mut_ptr();
@@ -455,7 +455,10 @@ fn a_fit_works_from_rust_through_the_c_api() {
     unsafe {
         let mut rows = 0;
         assert_eq!(vireg_rows_f32(fit, &mut rows), VIREG_ERR_UNINITIALISED);
-        assert_eq!(vireg_init_f32(fit, p, core::ptr::null()), VIREG_OK);
+        assert_eq!(
+            vireg_init_sized_f32(fit, size_of::<vireg_fit_f32>(), p, core::ptr::null()),
+            VIREG_OK
+        );
         assert_eq!(
             vireg_observe_rows_f32(fit, xs.as_ptr(), n, p, p, ys.as_ptr(), &mut bad),
             VIREG_OK

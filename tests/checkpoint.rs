@@ -200,10 +200,13 @@ fn c_abi_save_load_is_exact() {
 // Corruption
 // ---------------------------------------------------------------------------------------------
 
-/// The status a checkpoint with a bit flipped in byte `i` must be refused with.
-fn flip_status(i: usize) -> Error {
+/// The status a checkpoint with bit `b` flipped in byte `i` must be refused with.
+fn flip_status(i: usize, b: u32) -> Error {
     match i {
-        0..=5 | 7 => Error::BadCheckpoint, // magic, version, reserved
+        0..=5 => Error::BadCheckpoint, // magic, version
+        // flags: bit 0 (fitted) is a valid flag, caught by the checksum; the others are unknown
+        7 if b == 0 => Error::Checksum,
+        7 => Error::BadCheckpoint,
         6 | 8..=11 => Error::Incompatible, // scalar width, capacity
         12..=15 => Error::BadCheckpoint,   // total length
         _ => Error::Checksum,
@@ -222,7 +225,7 @@ fn bit_flips<T: Normal, const Q: usize>() -> usize {
         for b in 0..8 {
             buf[i] ^= 1 << b;
             let r = target.load(&buf);
-            assert_eq!(r, Err(flip_status(i)), "bit {b} of byte {i}");
+            assert_eq!(r, Err(flip_status(i, b)), "bit {b} of byte {i}");
             assert!(Fit::<T, Q>::from_checkpoint(&buf).is_err());
             buf[i] ^= 1 << b;
         }
@@ -254,7 +257,7 @@ fn c_bit_flips<T: Prec>() -> usize {
         for b in 0..8 {
             buf[i] ^= 1 << b;
             let s = c_load::<T>(&mut target, &buf);
-            assert_eq!(s, flip_status(i) as i32, "bit {b} of byte {i}");
+            assert_eq!(s, flip_status(i, b) as i32, "bit {b} of byte {i}");
             assert!(
                 target.bytes() == before,
                 "bit {b} of byte {i}: the state changed"
@@ -287,7 +290,7 @@ fn truncations<T: Normal, const Q: usize>() -> usize {
     for len in 0..ck.len() {
         assert_eq!(
             target.load(&ck[..len]),
-            Err(Error::BufferTooSmall),
+            Err(Error::Truncated),
             "length {len}"
         );
     }
@@ -302,7 +305,7 @@ fn c_truncations<T: Prec>() -> usize {
     for len in 0..ck.len() {
         // SAFETY: the buffer holds at least `len` bytes.
         let s = unsafe { T::load(target.ptr(), ck.as_ptr(), len) };
-        assert_eq!(s, VIREG_ERR_BUFFER_TOO_SMALL, "length {len}");
+        assert_eq!(s, VIREG_ERR_TRUNCATED, "length {len}");
         assert!(target.bytes() == before, "length {len}");
     }
     ck.len()
@@ -411,12 +414,14 @@ fn hostile_content<T: Normal, const Q: usize>() -> usize {
     assert_eq!(ok, ck);
 
     // header fields with a valid CRC
-    hostile(&ck, &mut target, bad, "version 2", |b| b[4] = 2);
-    hostile(&ck, &mut target, bad, "reserved byte", |b| b[7] = 1);
+    hostile(&ck, &mut target, bad, "version 3", |b| b[4] = 3);
+    hostile(&ck, &mut target, bad, "version 0", |b| b[4] = 0);
+    hostile(&ck, &mut target, bad, "unknown flag", |b| b[7] = 2);
+    hostile(&ck, &mut target, bad, "unknown flags", |b| b[7] = 0x81);
     hostile(&ck, &mut target, bad, "total length", |b| {
         put_u32(b, 12, l.len as u32 + 4)
     });
-    n += 3;
+    n += 5;
 
     // every scalar, in turn, NaN, +inf, -inf
     for fld in l.fields().iter().filter(|f| f.kind == Kind::Real) {
@@ -633,4 +638,141 @@ fn an_infinite_second_moment_round_trips() {
     g.save(&mut again).unwrap();
     assert_eq!(buf, again);
     assert_eq!(losses(&mut f, 3), losses(&mut g, 3));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Truncation versus other short buffers, the fitted flag, and version 1
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_short_buffer_that_is_not_a_checkpoint_is_bad_not_truncated() {
+    for bytes in [&b"X"[..], b"VIRX", b"abcdefgh", b"VIRGX"] {
+        assert_eq!(
+            Fit::<f64, 8>::from_checkpoint(bytes).unwrap_err(),
+            if bytes.starts_with(b"VIRG") {
+                Error::Truncated
+            } else {
+                Error::BadCheckpoint
+            },
+            "{bytes:?}"
+        );
+    }
+    for bytes in [&b""[..], b"V", b"VI", b"VIR", b"VIRG"] {
+        assert_eq!(
+            Fit::<f64, 8>::from_checkpoint(bytes).unwrap_err(),
+            Error::Truncated
+        );
+    }
+    assert_eq!(
+        Error::Truncated.as_str(),
+        "checkpoint truncated: fewer bytes than its header records"
+    );
+    assert_eq!(
+        Error::Checksum.as_str(),
+        "checkpoint checksum mismatch (corrupted bytes)"
+    );
+}
+
+/// Whether a fit is fitted survives a round trip, each way it can be reached.
+fn fitted_round_trips<T: Normal, const Q: usize>() {
+    let mut f: Fit<T, Q> = fit(2, 3);
+    let reload = |f: &Fit<T, Q>| Fit::<T, Q>::from_checkpoint(&save(f)).unwrap();
+    assert!(!f.is_fitted() && !reload(&f).is_fitted());
+    assert_eq!(reload(&f).posterior().unwrap_err(), Error::NotFitted);
+    f.steps(2).unwrap();
+    assert!(f.is_fitted() && reload(&f).is_fitted());
+    f.reset_guide();
+    assert!(!f.is_fitted() && !reload(&f).is_fitted());
+    f.solve_exact().unwrap();
+    assert!(reload(&f).is_fitted());
+    // a fit given its starting guess back by set_guide is fitted: the user chose that guide
+    f.reset_guide();
+    let g = *f.guide();
+    f.set_guide(g).unwrap();
+    assert!(reload(&f).is_fitted());
+    assert_eq!(reload(&f), f);
+}
+
+#[test]
+fn the_fitted_flag_round_trips() {
+    fitted_round_trips::<f64, 8>();
+    fitted_round_trips::<f32, 3>();
+}
+
+/// A version-1 checkpoint (the format of vireg 0.1.0, before the fitted flag), and whether the
+/// fit it holds must load as fitted.
+fn v1_fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Loads a version-1 checkpoint; checks the fitted flag derived, and that saving it again gives
+/// the same bytes but for the version, the flags and the checksum (the payload is unchanged).
+fn load_v1<T: Normal, const Q: usize>(name: &str, fitted: bool) -> Fit<T, Q> {
+    let v1 = v1_fixture(name);
+    assert_eq!(&v1[..4], b"VIRG");
+    assert_eq!(u16::from_le_bytes([v1[4], v1[5]]), 1, "{name} is version 1");
+    assert_eq!(v1[7], 0);
+    let f = Fit::<T, Q>::from_checkpoint(&v1).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(f.is_fitted(), fitted, "{name}");
+    let v2 = save(&f);
+    assert_eq!(v2.len(), v1.len());
+    assert_eq!(
+        u16::from_le_bytes([v2[4], v2[5]]),
+        vireg::CHECKPOINT_VERSION
+    );
+    assert_eq!(v2[7], u8::from(fitted), "{name}: flags");
+    let n = v1.len();
+    assert_eq!(v2[..4], v1[..4]);
+    assert_eq!(v2[6], v1[6]);
+    assert_eq!(v2[8..n - 4], v1[8..n - 4], "{name}: payload");
+    assert_eq!(vireg::crc32(&v2[..n - 4]).to_le_bytes(), v2[n - 4..]);
+    // and the C ABI reads it too when its capacity is the fixture's
+    f
+}
+
+#[test]
+fn version_1_checkpoints_still_load() {
+    // No fit: rows observed only; then after a reset (the starting guess again).
+    let f = load_v1::<f64, 8>("v1_f64_p8_observed.bin", false);
+    assert_eq!(f.posterior().unwrap_err(), Error::NotFitted);
+    assert_eq!(f.stats().rows(), 50);
+    load_v1::<f64, 8>("v1_f64_p8_reset.bin", false);
+    // Solved exactly (the optimiser reset: fitted because the guide moved).
+    let f = load_v1::<f64, 8>("v1_f64_p8_solved.bin", true);
+    assert!(f.posterior().unwrap().sigma().sd > 0.0);
+    // SVI steps, and a run with an iterate average.
+    let mut f = load_v1::<f32, 8>("v1_f32_p8_steps.bin", true);
+    load_v1::<f32, 8>("v1_f32_p8_run.bin", true);
+    // The loaded fit goes on as a fit built by the same calls today would (SVI has not
+    // changed between the versions): 25 steps, then the same next losses.
+    let mut same: Fit<f32, 8> = Fit::new(2, Config::default()).unwrap();
+    let mut s: vireg::Synth<f32, 8> = vireg::Synth::new(2, 2).unwrap();
+    let mut x = [0.0f32; 2];
+    for _ in 0..40 {
+        let y = s.next_row(&mut x).unwrap();
+        same.observe(&x, y).unwrap();
+    }
+    same.steps(25).unwrap();
+    assert_eq!(save(&same)[8..], save(&f)[8..]);
+    assert_eq!(losses(&mut f, 5), losses(&mut same, 5));
+    // Other versions are refused.
+    let mut v = v1_fixture("v1_f64_p8_solved.bin");
+    v[4] = 3;
+    assert_eq!(
+        Fit::<f64, 8>::from_checkpoint(&v).unwrap_err(),
+        Error::BadCheckpoint
+    );
+    // A version-1 checkpoint with a flag set is not one this library wrote.
+    let mut v = v1_fixture("v1_f64_p8_solved.bin");
+    v[7] = 1;
+    let n = v.len();
+    let crc = vireg::crc32(&v[..n - 4]).to_le_bytes();
+    v[n - 4..].copy_from_slice(&crc);
+    assert_eq!(
+        Fit::<f64, 8>::from_checkpoint(&v).unwrap_err(),
+        Error::BadCheckpoint
+    );
 }

@@ -288,7 +288,7 @@ fn divergence_in_averaging_stretch<T: Normal>() -> usize {
             assert_eq!(fit.run(k + 1, 0, |_, _| true), Err(Error::Diverged));
             let l = layout::<T, P>();
             assert_eq!(l.guide_adam(&save(&fit)), l.guide_adam(&save(&probe)));
-            assert_eq!(fit.posterior().loc_latent(), &fit.guide().loc);
+            assert_eq!(fit.posterior().unwrap().loc_latent(), &fit.guide().loc);
             assert_eq!(posterior_bits(&fit), posterior_bits(&probe));
             found += 1;
         }
@@ -529,7 +529,10 @@ fn c_abi_rows_at_1e30() {
     let mut bad = usize::MAX;
     // SAFETY: valid buffers of the lengths given.
     unsafe {
-        assert_eq!(vireg_init_f32(fit, P, core::ptr::null()), VIREG_OK);
+        assert_eq!(
+            vireg_init_sized_f32(fit, size_of::<vireg_fit_f32>(), P, core::ptr::null()),
+            VIREG_OK
+        );
         let before = c.bytes();
         let s = vireg_observe_rows_f32(fit, xs.as_ptr(), 50, P, P, ys.as_ptr(), &mut bad);
         assert_eq!(s, VIREG_ERR_OVERFLOW);
@@ -552,7 +555,10 @@ fn c_abi_rows_at_1e30() {
     let mut statuses = Vec::new();
     // SAFETY: valid buffers of the lengths given.
     unsafe {
-        assert_eq!(vireg_init_f64(fit, P, &ccfg), VIREG_OK);
+        assert_eq!(
+            vireg_init_sized_f64(fit, size_of::<vireg_fit_f64>(), P, &ccfg),
+            VIREG_OK
+        );
         let s = vireg_observe_rows_f64(fit, xs.as_ptr(), 500, P, P, ys.as_ptr(), &mut bad);
         assert_eq!(s, VIREG_OK);
         for _ in 0..30 {

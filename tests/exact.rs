@@ -32,7 +32,7 @@ fn exact_optimum_has_zero_gradient() {
         let mut g = *f.guide();
         f.loss_grad(&mut g);
         // Scale-free check: gradient × parameter scale (the ELBO's change per posterior sd).
-        let post = f.posterior();
+        let post = f.posterior().unwrap();
         for i in 0..p + 2 {
             let s = post.scale_latent().get(i, p);
             let gm = g.loc.get(i, p) * s;
@@ -48,7 +48,7 @@ fn exact_optimum_beats_every_perturbation() {
     let (f, _) = solved::<f64>(500, 4, 9);
     let best = f.elbo();
     let p = 4;
-    let post = f.posterior();
+    let post = f.posterior().unwrap();
     for i in 0..p + 2 {
         for sign in [-1.0, 1.0] {
             for (which, h) in [(0, 0.1 * post.scale_latent().get(i, p)), (1, 0.05)] {
@@ -88,7 +88,7 @@ fn analytic_svi_converges_to_the_exact_optimum() {
 fn recovers_true_parameters() {
     for seed in [42u64, 3, 8] {
         let (f, truth) = solved::<f64>(5000, 8, seed);
-        let post = f.posterior();
+        let post = f.posterior().unwrap();
         let mut want = vec![truth.truth().alpha];
         want.extend_from_slice(&truth.truth().beta);
         for (i, w) in want.iter().enumerate() {
@@ -115,7 +115,7 @@ fn recovers_true_parameters() {
 fn f32_matches_f64_on_the_same_data() {
     let (a, _) = solved::<f64>(2500, 8, 42);
     let (b, _) = solved::<f32>(2500, 8, 42);
-    let (pa, pb) = (a.posterior(), b.posterior());
+    let (pa, pb) = (a.posterior().unwrap(), b.posterior().unwrap());
     for i in 0..10 {
         let (ma, mb) = (pa.loc_latent().get(i, 8), pb.loc_latent().get(i, 8) as f64);
         let (sa, sb) = (
@@ -134,7 +134,7 @@ fn f32_matches_f64_on_the_same_data() {
 fn no_data_gives_the_prior() {
     let mut f: Fit<f64, 8> = Fit::new(2, Config::default()).unwrap();
     f.solve_exact().unwrap();
-    let post = f.posterior();
+    let post = f.posterior().unwrap();
     assert!(post.alpha().mean.abs() < 1e-12 && (post.alpha().sd - 100.0).abs() < 1e-9);
     assert!((post.beta(1).unwrap().sd - 10.0).abs() < 1e-9);
 }

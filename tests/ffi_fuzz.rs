@@ -5,7 +5,7 @@
 //! random bytes, truncated and mutated checkpoints (some with a recomputed CRC).
 //!
 //! Every call is checked:
-//! * it returns a defined status (0, 1..=13, 100..=104), never VIREG_ERR_PANIC;
+//! * it returns a defined status (0, 1..=15, 100..=104, 106), never VIREG_ERR_PANIC;
 //! * every state it was not asked to change is byte for byte as before, and so is the one it
 //!   was asked to change when it fails — except VIREG_ERR_DIVERGED (step, run), whose
 //!   documented effect is checked instead: the data and configuration are unchanged and the
@@ -611,7 +611,7 @@ enum Target {
     Synth(usize),
 }
 
-const DEFINED: [i32; 19] = [
+const DEFINED: [i32; 22] = [
     VIREG_OK,
     VIREG_ERR_NON_FINITE,
     VIREG_ERR_DIMENSION,
@@ -626,6 +626,9 @@ const DEFINED: [i32; 19] = [
     VIREG_ERR_CHECKSUM,
     VIREG_ERR_INCOMPATIBLE,
     VIREG_ERR_ILL_CONDITIONED,
+    VIREG_ERR_NOT_FITTED,
+    VIREG_ERR_TRUNCATED,
+    VIREG_ERR_STATE_SIZE,
     VIREG_ERR_NULL,
     VIREG_ERR_UNINITIALISED,
     VIREG_ERR_BUSY,
@@ -866,6 +869,19 @@ fn exec<T: Prec>(
                 };
                 let fmode = if *fit == Ptr::Other { Ptr::Valid } else { *fit };
                 let fp = fit_ptr(fam, fmode);
+                // A state of another size (a header of another capacity) is refused first,
+                // untouched, whatever the other arguments.
+                let untouched = fam.fits[slot].bytes();
+                for size in [0, T::fit_size() - 8, T::fit_size() + 8] {
+                    let s = T::init_sized(fp, size, n, cptr);
+                    let want = match fmode {
+                        Ptr::Null => VIREG_ERR_NULL,
+                        Ptr::Misaligned => VIREG_ERR_MISALIGNED,
+                        _ => VIREG_ERR_STATE_SIZE,
+                    };
+                    assert_eq!(s, want, "{c:?}: init_sized({size})");
+                    assert!(fam.fits[slot].bytes() == untouched);
+                }
                 let s = T::init(fp, n, cptr);
                 let cfg_mode = if cfg.is_none() { Ptr::Valid } else { *cfgp };
                 if fmode == Ptr::Null {
@@ -889,7 +905,7 @@ fn exec<T: Prec>(
                             // the configuration reads back
                             let mut out = T::cfg_default();
                             assert_eq!(T::get_config(fp, &mut out), VIREG_OK);
-                            assert_eq!(T::cfg_to_rust(&out), Ok(*f.config()));
+                            assert_eq!(T::cfg_to_rust(&out), Ok(f.config()));
                             fam.shadows[slot] = Some(f);
                         }
                         Err(e) => assert_eq!(s, e, "{c:?}"),
@@ -907,7 +923,7 @@ fn exec<T: Prec>(
                         None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
                         Some(f) => {
                             assert_eq!(s, VIREG_OK);
-                            assert_eq!(T::cfg_to_rust(&a.v[0]), Ok(*f.config()));
+                            assert_eq!(T::cfg_to_rust(&a.v[0]), Ok(f.config()));
                             assert_eq!(fields(&a.v[1..], T::cfg_bits), before[17..]);
                         }
                     }
@@ -1145,10 +1161,13 @@ fn exec<T: Prec>(
                         assert_eq!(bits(la.v[0]), bits(v));
                     }
                     if s == VIREG_ERR_DIVERGED {
-                        // data and configuration unchanged
+                        // data and configuration unchanged (byte 7, the fitted flag, is set
+                        // when a step before the divergence succeeded)
                         let l = Layout::new(T::BYTES, CAP);
                         let after = c_save_slot(fam, slot);
-                        assert!(after[..l.guide] == before.unwrap()[..l.guide], "{c:?}");
+                        let before = before.unwrap();
+                        assert!(after[..7] == before[..7], "{c:?}");
+                        assert!(after[8..l.guide] == before[8..l.guide], "{c:?}");
                     }
                 }
                 (s, Target::Fit(slot), false)
@@ -1234,7 +1253,10 @@ fn exec<T: Prec>(
                     if s == VIREG_ERR_DIVERGED {
                         let l = Layout::new(T::BYTES, CAP);
                         let after = c_save_slot(fam, slot);
-                        assert!(after[..l.guide] == before.unwrap()[..l.guide], "{c:?}");
+                        // (byte 7 is the fitted flag, set when a step before it succeeded)
+                        let before = before.unwrap();
+                        assert!(after[..7] == before[..7], "{c:?}");
+                        assert!(after[8..l.guide] == before[8..l.guide], "{c:?}");
                     }
                 }
                 (s, Target::Fit(slot), false)
@@ -1310,13 +1332,14 @@ fn exec<T: Prec>(
                     match &fam.shadows[slot] {
                         None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
                         Some(_) if l < need => assert_eq!(s, VIREG_ERR_DIMENSION),
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
                         Some(f) => {
                             assert_eq!(s, VIREG_OK);
                             let mut want = vec![T::c(0.0); need];
                             if *scale {
-                                f.posterior().scale(&mut want);
+                                f.posterior().unwrap().scale(&mut want);
                             } else {
-                                f.posterior().loc(&mut want);
+                                f.posterior().unwrap().loc(&mut want);
                             }
                             assert_eq!(bits_vec(&a.v[..need]), bits_vec(&want));
                         }
@@ -1337,7 +1360,11 @@ fn exec<T: Prec>(
                 if all_valid(&[*fit, *out]) {
                     match &fam.shadows[slot] {
                         None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
-                        Some(f) => match f.posterior().summary(*index) {
+                        Some(f) if *index > f.features() + 1 => {
+                            assert_eq!(s, VIREG_ERR_DIMENSION)
+                        }
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
+                        Some(f) => match f.posterior().unwrap().summary(*index) {
                             None => assert_eq!(s, VIREG_ERR_DIMENSION),
                             Some(w) => {
                                 assert_eq!(s, VIREG_OK);
@@ -1370,8 +1397,9 @@ fn exec<T: Prec>(
                         Some(_) if !(q > T::c(0.0) && q < T::c(1.0)) => {
                             assert_eq!(s, VIREG_ERR_INVALID_ARGUMENT)
                         }
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
                         Some(f) => {
-                            let r = f.posterior().quantile(*index, q);
+                            let r = f.posterior().unwrap().quantile(*index, q);
                             assert_eq!(s, status_of(&r));
                             if let Ok(v) = r {
                                 assert_eq!(bits(a.v[0]), bits(v));
@@ -1404,6 +1432,7 @@ fn exec<T: Prec>(
                         Some(_) if need.is_none_or(|v| l < v) => {
                             assert_eq!(s, VIREG_ERR_DIMENSION)
                         }
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
                         Some(f) => {
                             assert_eq!(s, VIREG_OK);
                             let mut want = vec![T::c(0.0); need.unwrap()];
@@ -1441,8 +1470,9 @@ fn exec<T: Prec>(
                     match &fam.shadows[slot] {
                         None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
                         Some(f) if n != f.features() => assert_eq!(s, VIREG_ERR_DIMENSION),
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
                         Some(f) => {
-                            let r = f.posterior().predict(&xa.v[..n]);
+                            let r = f.posterior().unwrap().predict(&xa.v[..n]);
                             assert_eq!(s, status_of(&r));
                             if let Ok((mm, ss)) = r {
                                 assert_eq!((bits(m.v[0]), bits(sd.v[0])), (bits(mm), bits(ss)));
@@ -1502,6 +1532,12 @@ fn exec<T: Prec>(
                 let mut ba = Arr::new(bytes.clone(), 0x5Au8);
                 let fmode = if *fit == Ptr::Other { Ptr::Valid } else { *fit };
                 let fp = fit_ptr(fam, fmode);
+                if fmode == Ptr::Valid {
+                    let untouched = fam.fits[slot].bytes();
+                    let s = T::load_sized(fp, T::fit_size() / 2, ba.ptr(*buf), bytes.len());
+                    assert_eq!(s, VIREG_ERR_STATE_SIZE, "{c:?}");
+                    assert!(fam.fits[slot].bytes() == untouched);
+                }
                 let s = T::load(fp, ba.ptr(*buf), bytes.len());
                 assert!(
                     ba.v[..bytes.len()] == bytes[..],
@@ -1516,6 +1552,23 @@ fn exec<T: Prec>(
                 } else {
                     let r = RFit::<T>::from_checkpoint(&bytes);
                     assert_eq!(s, status_of(&r), "{c:?}");
+                    if s == VIREG_OK {
+                        // Every byte of a loaded state is determined by the checkpoint: the
+                        // same load into memory holding anything else gives the same bytes.
+                        let n = T::fit_size();
+                        let mut other = state_buf(n);
+                        other.words[..n / 8].fill(0xA5A5_A5A5_A5A5_A5A5);
+                        let s2 = T::load(other.ptr(), bytes.as_ptr(), bytes.len());
+                        assert_eq!(s2, VIREG_OK);
+                        assert!(other.bytes()[..n] == fam.fits[slot].bytes()[..n], "{c:?}");
+                    }
+                    // A checkpoint cut short is truncated, whatever the cut (the kernel's
+                    // answer above is checked against the C ABI's; this against the format).
+                    if let Ck::Truncate { .. } = src {
+                        if bytes.len() < T::checkpoint_size() {
+                            assert_eq!(s, VIREG_ERR_TRUNCATED, "{c:?}");
+                        }
+                    }
                     if let Ok(f) = r {
                         assert!(
                             c_save_slot(fam, slot) == save(&f),
@@ -1529,6 +1582,12 @@ fn exec<T: Prec>(
             Op::SynthInit { p: pd, seed, s: sp } => {
                 let n = pd.get(3);
                 let mode = if *sp == Ptr::Other { Ptr::Valid } else { *sp };
+                if mode == Ptr::Valid {
+                    let untouched = fam.synths[synth_slot].bytes();
+                    let s = T::synth_init_sized(synth_ptr(fam, mode), 8, n, *seed);
+                    assert_eq!(s, VIREG_ERR_STATE_SIZE, "{c:?}");
+                    assert!(fam.synths[synth_slot].bytes() == untouched);
+                }
                 let s = T::synth_init(synth_ptr(fam, mode), n, *seed);
                 match mode {
                     Ptr::Null => assert_eq!(s, VIREG_ERR_NULL),

@@ -252,7 +252,7 @@ fn reference_header() -> &'static PathBuf {
             fit.observe(&x.map(f64::from), f64::from(y)).unwrap();
         }
         fit.solve_exact().unwrap();
-        let post = fit.posterior();
+        let post = fit.posterior().unwrap();
         let (mut means, mut sds) = (String::new(), String::new());
         for i in 0..P + 2 {
             let s = post.summary(i).unwrap();

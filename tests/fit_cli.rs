@@ -200,7 +200,7 @@ fn params(v: &Value) -> Vec<f64> {
 /// Checks every number of the program's JSON against the fit's posterior: loc, scale, mean, sd
 /// and the α/β intervals bit for bit (the σ interval is checked by `check_sigma_hdi`).
 fn check_against(v: &Value, fit: &Fit<f64, CAP>, elbo: f64, steps: u64, n: usize, method: &str) {
-    let post = fit.posterior();
+    let post = fit.posterior().unwrap();
     let p = fit.features();
     let (mut loc, mut scale) = (vec![0.0; p + 2], vec![0.0; p + 2]);
     post.loc(&mut loc);

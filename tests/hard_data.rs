@@ -499,7 +499,7 @@ fn measure<T: Normal>(case: &Case) -> Errors {
         Err(err) => panic!("{}: solve_exact failed: {err:?}", case.name),
         Ok(_) => {}
     }
-    let post = fit.posterior();
+    let post = fit.posterior().unwrap();
     for j in 0..=p {
         let (m, s) = (
             post.loc_latent().theta[j].to_f64(),

@@ -34,7 +34,7 @@ fn fitted() -> Fit<f64, 8> {
 #[test]
 fn summaries_and_quantiles_follow_the_definitions() {
     let f = fitted();
-    let post = f.posterior();
+    let post = f.posterior().unwrap();
     assert_eq!(post.beta(1).unwrap().mean, -3.0);
     assert!((post.beta(1).unwrap().sd - 0.3).abs() < 1e-12);
     assert!(post.beta(2).is_none() && post.summary(4).is_none());
@@ -57,7 +57,7 @@ fn summaries_and_quantiles_follow_the_definitions() {
 #[test]
 fn draws_have_the_posterior_moments() {
     let mut f = fitted();
-    let post = f.posterior();
+    let post = f.posterior().unwrap();
     let n = 200_000;
     let mut sums = [0.0f64; 4];
     let mut sq = [0.0f64; 4];
@@ -110,13 +110,16 @@ fn many_draws_at_once_are_the_single_draws() {
 #[test]
 fn prediction_adds_coefficient_and_noise_variance() {
     let f = fitted();
-    let (m, sd) = f.posterior().predict(&[2.0, -1.0]).unwrap();
+    let (m, sd) = f.posterior().unwrap().predict(&[2.0, -1.0]).unwrap();
     assert!((m - (1.0 + 2.0 * 2.0 + 3.0)).abs() < 1e-12);
     let var = 0.01 + (2.0f64 * 0.2).powi(2) + 0.3f64.powi(2) + (2.0 * 0.5 + 2.0 * 0.0625f64).exp();
     assert!((sd - var.sqrt()).abs() < 1e-12);
-    assert_eq!(f.posterior().predict(&[1.0]), Err(Error::Dimension));
     assert_eq!(
-        f.posterior().predict(&[1.0, f64::NAN]),
+        f.posterior().unwrap().predict(&[1.0]),
+        Err(Error::Dimension)
+    );
+    assert_eq!(
+        f.posterior().unwrap().predict(&[1.0, f64::NAN]),
         Err(Error::NonFinite)
     );
 }
@@ -138,6 +141,120 @@ fn run_reports_through_the_hook_and_can_stop() {
     );
     assert!(rep.stopped && rep.steps == 501);
     assert!(seen[0].1 > seen[5].1, "the loss falls");
+}
+
+/// The steps a run reports, for `max` steps reported every `every`.
+fn reported(f: &mut Fit<f64, 8>, max: u64, every: u64) -> (Vec<u64>, vireg::RunReport<f64>) {
+    let mut seen = Vec::new();
+    let rep = f
+        .run(max, every, |s, l| {
+            assert!(l.is_finite());
+            seen.push(s);
+            true
+        })
+        .unwrap();
+    (seen, rep)
+}
+
+#[test]
+fn run_reports_the_last_step_once() {
+    let (xs, ys, _) = seed_data::<f64, 8>(200, 3, 1);
+    let base: Fit<f64, 8> = fit_with(3, Config::default(), &xs, &ys);
+    for (max, every) in [
+        (1000u64, 300u64),
+        (1000, 250),
+        (1000, 1),
+        (1, 7),
+        (7, 7),
+        (8, 7),
+    ] {
+        let mut f = base.clone();
+        let (seen, rep) = reported(&mut f, max, every);
+        // every multiple of `every` below `max`, then the last step if it is not one
+        let mut want: Vec<u64> = (0..max).step_by(every as usize).collect();
+        if *want.last().unwrap() != max - 1 {
+            want.push(max - 1);
+        }
+        assert_eq!(seen, want, "max {max} every {every}");
+        assert!(!rep.stopped && rep.steps == max);
+        // The hook's last loss is the report's, and reporting changes nothing of the run.
+        let mut g = base.clone();
+        let quiet = g.run(max, 0, |_, _| true).unwrap();
+        assert_eq!(quiet.loss.to_bits(), rep.loss.to_bits());
+        assert_eq!(f, g);
+    }
+    // A run that ends early by convergence (no averaging stretch) reports its last step too,
+    // with the loss of that step.
+    let cfg = Config {
+        tol_rel_obj: 1e-3,
+        eval_every: 50,
+        average_fraction: 0.0,
+        ..Config::default()
+    };
+    let mut f: Fit<f64, 8> = fit_with(3, cfg, &xs, &ys);
+    let mut seen = Vec::new();
+    let rep = f
+        .run(1_000_000, 100_000, |s, l| {
+            seen.push((s, l));
+            true
+        })
+        .unwrap();
+    assert!(rep.converged && rep.steps < 100_000, "{rep:?}");
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].0, rep.steps - 1);
+    assert_eq!(seen[1].1.to_bits(), rep.loss.to_bits());
+    // A hook that asks to stop at the last step: the run had ended anyway, and says so.
+    let mut f = base.clone();
+    let rep = f.run(10, 4, |s, _| s != 9).unwrap();
+    assert!(rep.stopped && rep.steps == 10);
+}
+
+#[test]
+fn nothing_fitted_is_an_error_until_a_fit() {
+    let (xs, ys, _) = seed_data::<f64, 8>(100, 2, 4);
+    let fresh: Fit<f64, 8> = fit_with(2, Config::default(), &xs, &ys);
+    assert!(!fresh.is_fitted());
+    assert_eq!(fresh.posterior().unwrap_err(), Error::NotFitted);
+    let mut f = fresh.clone();
+    let mut out = [0.0; 4];
+    assert_eq!(f.draw(&mut out), Err(Error::NotFitted));
+    assert_eq!(f.draws(&mut out), Err(Error::NotFitted));
+    assert_eq!(f.draws(&mut []), Err(Error::NotFitted));
+    assert_eq!(
+        f, fresh,
+        "a refused draw leaves the fit (and its stream) as it was"
+    );
+    assert_eq!(Error::NotFitted as i32, 14);
+    // each way of fitting
+    let mut a = fresh.clone();
+    a.solve_exact().unwrap();
+    let mut b = fresh.clone();
+    b.step().unwrap();
+    let mut c = fresh.clone();
+    c.steps(3).unwrap();
+    let mut d = fresh.clone();
+    d.run(5, 0, |_, _| true).unwrap();
+    let mut e = fresh.clone();
+    e.set_guide(*a.guide()).unwrap();
+    for g in [&a, &b, &c, &d, &e] {
+        assert!(g.is_fitted() && g.posterior().is_ok());
+    }
+    // new rows keep the fit (stale, not undone); a reset undoes it
+    let before = a.posterior().unwrap();
+    a.observe(&[1.0, 2.0], 3.0).unwrap();
+    assert_eq!(a.posterior().unwrap(), before);
+    a.reset_guide();
+    assert_eq!(a.posterior().unwrap_err(), Error::NotFitted);
+    // a step that diverges at once fits nothing
+    let mut z = fresh.clone();
+    let mut adam = z.config().adam;
+    adam.lr = 1e300;
+    z.set_adam(adam).unwrap();
+    let _ = z.step();
+    let r = z.step();
+    if r.is_err() && z.guide() == fresh.guide() {
+        assert!(!z.is_fitted());
+    }
 }
 
 #[test]

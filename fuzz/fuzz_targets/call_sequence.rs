@@ -146,6 +146,13 @@ fn call<T: Prec>(op: u8, st: &mut [Buf], r: &mut Reader) {
             } else {
                 &cfg as *const T::Cfg
             };
+            // A state of another size (a header of another capacity) is refused, untouched.
+            let before = st[i].bytes();
+            // SAFETY: a large enough state buffer (the size passed is smaller); `c` NULL or a
+            // live configuration.
+            let s = unsafe { T::init_sized(st[i].ptr(), T::fit_size() - 8, n, c) };
+            expect("init (other size)", s, &[VIREG_ERR_STATE_SIZE]);
+            assert!(st[i].bytes() == before, "a refused init wrote");
             // SAFETY: a large enough state buffer; `c` NULL or a live configuration.
             let s = unsafe { T::init(st[i].ptr(), n, c) };
             let ok = [
@@ -300,7 +307,8 @@ fn call<T: Prec>(op: u8, st: &mut [Buf], r: &mut Reader) {
             // posterior queries, with right and wrong lengths and indices
             let len = dim(r, p + 2);
             let mut out = vec![T::default(); MAX_FEATURES + 3];
-            let ok = [VIREG_OK, un, VIREG_ERR_DIMENSION];
+            // (NOT_FITTED before any fit: no posterior yet)
+            let ok = [VIREG_OK, un, VIREG_ERR_DIMENSION, VIREG_ERR_NOT_FITTED];
             // SAFETY: as above; `out` holds at least `len` values.
             unsafe {
                 let mut e = T::default();
@@ -320,6 +328,7 @@ fn call<T: Prec>(op: u8, st: &mut [Buf], r: &mut Reader) {
                 let okq = [
                     VIREG_OK,
                     un,
+                    VIREG_ERR_NOT_FITTED,
                     VIREG_ERR_DIMENSION,
                     VIREG_ERR_NON_FINITE,
                     VIREG_ERR_INVALID_ARGUMENT,
@@ -340,7 +349,11 @@ fn call<T: Prec>(op: u8, st: &mut [Buf], r: &mut Reader) {
             let mut out = vec![T::default(); len.max(1)];
             // SAFETY: as above; `out` holds `len` values.
             let s = unsafe { T::draw(st[i].ptr(), out.as_mut_ptr(), n, len) };
-            expect("draw", s, &[VIREG_OK, un, VIREG_ERR_DIMENSION]);
+            expect(
+                "draw",
+                s,
+                &[VIREG_OK, un, VIREG_ERR_DIMENSION, VIREG_ERR_NOT_FITTED],
+            );
             (Some(i), s)
         }
         9 => {
@@ -354,6 +367,7 @@ fn call<T: Prec>(op: u8, st: &mut [Buf], r: &mut Reader) {
                 VIREG_OK,
                 un,
                 VIREG_ERR_DIMENSION,
+                VIREG_ERR_NOT_FITTED,
                 VIREG_ERR_NON_FINITE,
                 VIREG_ERR_OVERFLOW,
             ];
@@ -385,7 +399,7 @@ fn call<T: Prec>(op: u8, st: &mut [Buf], r: &mut Reader) {
             let s = unsafe { T::load(st[j].ptr(), ck.as_ptr(), ck.len()) };
             let ok = [
                 VIREG_OK,
-                VIREG_ERR_BUFFER_TOO_SMALL,
+                VIREG_ERR_TRUNCATED,
                 VIREG_ERR_BAD_CHECKPOINT,
                 VIREG_ERR_CHECKSUM,
                 VIREG_ERR_INCOMPATIBLE,

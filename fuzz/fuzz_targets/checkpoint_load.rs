@@ -153,12 +153,18 @@ fn one<T: Prec>(head: u8, mut r: Reader) {
         s,
         &[
             VIREG_OK,
-            VIREG_ERR_BUFFER_TOO_SMALL,
+            VIREG_ERR_TRUNCATED,
             VIREG_ERR_BAD_CHECKPOINT,
             VIREG_ERR_CHECKSUM,
             VIREG_ERR_INCOMPATIBLE,
         ],
     );
+    // Truncated only when shorter than a checkpoint (of any version: the length is fixed).
+    assert!(s != VIREG_ERR_TRUNCATED || ck.len() < layout.len, "truncated at full length");
+    // A state of another size than the library's is refused before anything else.
+    // SAFETY: as above; the size passed is smaller than the buffer.
+    let s2 = unsafe { T::load_sized(fit.ptr(), T::fit_size() - 8, ck.as_ptr(), ck.len()) };
+    expect("load (other size)", s2, &[VIREG_ERR_STATE_SIZE]);
     assert!(
         edited || s == VIREG_OK,
         "an unedited checkpoint was refused: {s}"

@@ -83,7 +83,7 @@ pub const VALUES: [f64; 28] = [
 
 /// The statuses the C ABI defines, VIREG_ERR_PANIC excepted.
 pub fn defined(s: i32) -> bool {
-    (0..=13).contains(&s) || (100..=104).contains(&s)
+    (0..=15).contains(&s) || (100..=104).contains(&s) || s == VIREG_ERR_STATE_SIZE
 }
 
 /// Asserts `s` is one of `allowed` (and so never VIREG_ERR_PANIC).
@@ -113,9 +113,18 @@ pub fn queries<T: Prec>(fit: &Buf, p: usize, r: &mut Reader) {
         expect("get_config", T::get_config(fit.cptr(), &mut cfg), &base);
         let mut e = T::default();
         expect("elbo", T::elbo(fit.cptr(), &mut e), &base);
+        let mut c = T::default();
+        expect(
+            "condition",
+            T::condition(fit.cptr(), &mut c),
+            &[VIREG_OK, VIREG_ERR_OVERFLOW, VIREG_ERR_NOT_CONVERGED],
+        );
         let mut out = vec![T::default(); MAX_FEATURES + 3];
+        // A fit loaded or built without a successful fit has no posterior to report.
+        let fitted = T::post_loc(fit.cptr(), out.as_mut_ptr(), p + 2) != VIREG_ERR_NOT_FITTED;
+        let got = if fitted { VIREG_OK } else { VIREG_ERR_NOT_FITTED };
         for len in [p + 2, p + 1, MAX_FEATURES + 3] {
-            let dim = [VIREG_OK, VIREG_ERR_DIMENSION];
+            let dim = [got, VIREG_ERR_DIMENSION];
             expect("loc", T::post_loc(fit.cptr(), out.as_mut_ptr(), len), &dim);
             expect(
                 "scale",
@@ -125,7 +134,7 @@ pub fn queries<T: Prec>(fit: &Buf, p: usize, r: &mut Reader) {
         }
         for i in 0..=p + 2 {
             let want = if i <= p + 1 {
-                VIREG_OK
+                got
             } else {
                 VIREG_ERR_DIMENSION
             };
@@ -138,7 +147,7 @@ pub fn queries<T: Prec>(fit: &Buf, p: usize, r: &mut Reader) {
                     "quantile",
                     s,
                     &[
-                        VIREG_OK,
+                        got,
                         VIREG_ERR_DIMENSION,
                         VIREG_ERR_NON_FINITE,
                         VIREG_ERR_INVALID_ARGUMENT,
@@ -155,7 +164,7 @@ pub fn queries<T: Prec>(fit: &Buf, p: usize, r: &mut Reader) {
                 "predict",
                 s,
                 &[
-                    VIREG_OK,
+                    got,
                     VIREG_ERR_DIMENSION,
                     VIREG_ERR_NON_FINITE,
                     VIREG_ERR_OVERFLOW,

@@ -34,7 +34,7 @@ pub fn fit_with<T: Normal, const P: usize>(
 /// Worst |Δmean|/sd_exact and worst |sd/sd_exact − 1| between two posteriors (latent space).
 pub fn distance<T: Normal, const P: usize>(a: &Fit<T, P>, exact: &Fit<T, P>) -> (f64, f64) {
     let p = a.features();
-    let (pa, pe) = (a.posterior(), exact.posterior());
+    let (pa, pe) = (a.posterior().unwrap(), exact.posterior().unwrap());
     let (mut dm, mut ds) = (0.0f64, 0.0f64);
     for i in 0..p + 2 {
         let (ma, me) = (

@@ -42,7 +42,10 @@ pub trait Prec: Normal + core::fmt::Debug + PartialEq + Default + 'static {
     fn exact_bits(r: &Self::ExactReport) -> [u64; 2];
     fn summary_bits(s: &Self::Summary) -> [u64; 3];
     unsafe fn config_default(c: *mut Self::Cfg) -> i32;
+    /// Init with the library's state size (what the header's macro passes).
     unsafe fn init(f: *mut Self::Fit, p: usize, c: *const Self::Cfg) -> i32;
+    /// Init with the state size `size` (VIREG_ERR_STATE_SIZE unless it is the library's).
+    unsafe fn init_sized(f: *mut Self::Fit, size: usize, p: usize, c: *const Self::Cfg) -> i32;
     unsafe fn get_config(f: *const Self::Fit, c: *mut Self::Cfg) -> i32;
     unsafe fn set_lr(f: *mut Self::Fit, lr: Self) -> i32;
     unsafe fn features(f: *const Self::Fit, out: *mut usize) -> i32;
@@ -81,9 +84,12 @@ pub trait Prec: Normal + core::fmt::Debug + PartialEq + Default + 'static {
         m: *mut Self,
         s: *mut Self,
     ) -> i32;
+    unsafe fn condition(f: *const Self::Fit, out: *mut Self) -> i32;
     unsafe fn save(f: *const Self::Fit, buf: *mut u8, len: usize, w: *mut usize) -> i32;
     unsafe fn load(f: *mut Self::Fit, buf: *const u8, len: usize) -> i32;
+    unsafe fn load_sized(f: *mut Self::Fit, size: usize, buf: *const u8, len: usize) -> i32;
     unsafe fn synth_init(s: *mut Self::Synth, p: usize, seed: u64) -> i32;
+    unsafe fn synth_init_sized(s: *mut Self::Synth, size: usize, p: usize, seed: u64) -> i32;
     unsafe fn synth_next(s: *mut Self::Synth, x: *mut Self, n: usize, y: *mut Self) -> i32;
     unsafe fn synth_truth(s: *const Self::Synth, out: *mut Self, len: usize) -> i32;
 }
@@ -94,7 +100,7 @@ macro_rules! prec {
      $config_default:ident, $init:ident, $get_config:ident, $set_lr:ident, $features:ident,
      $rows:ident, $observe:ident, $observe_rows:ident, $merge:ident, $step:ident, $run_fn:ident,
      $solve:ident, $elbo:ident, $loc:ident, $scale:ident, $summary_fn:ident, $quantile:ident,
-     $draw:ident, $predict:ident, $save:ident, $load:ident, $synth_init:ident,
+     $draw:ident, $predict:ident, $condition:ident, $save:ident, $load:ident, $synth_init:ident,
      $synth_next:ident, $synth_truth:ident) => {
         impl Prec for $t {
             type Fit = $fit;
@@ -237,7 +243,10 @@ macro_rules! prec {
                 unsafe { $config_default(c) }
             }
             unsafe fn init(f: *mut $fit, p: usize, c: *const $cfg) -> i32 {
-                unsafe { $init(f, p, c) }
+                unsafe { $init(f, core::mem::size_of::<$fit>(), p, c) }
+            }
+            unsafe fn init_sized(f: *mut $fit, size: usize, p: usize, c: *const $cfg) -> i32 {
+                unsafe { $init(f, size, p, c) }
             }
             unsafe fn get_config(f: *const $fit, c: *mut $cfg) -> i32 {
                 unsafe { $get_config(f, c) }
@@ -311,14 +320,23 @@ macro_rules! prec {
             ) -> i32 {
                 unsafe { $predict(f, x, n, m, s) }
             }
+            unsafe fn condition(f: *const $fit, out: *mut $t) -> i32 {
+                unsafe { $condition(f, out) }
+            }
             unsafe fn save(f: *const $fit, buf: *mut u8, len: usize, w: *mut usize) -> i32 {
                 unsafe { $save(f, buf, len, w) }
             }
             unsafe fn load(f: *mut $fit, buf: *const u8, len: usize) -> i32 {
-                unsafe { $load(f, buf, len) }
+                unsafe { $load(f, core::mem::size_of::<$fit>(), buf, len) }
+            }
+            unsafe fn load_sized(f: *mut $fit, size: usize, buf: *const u8, len: usize) -> i32 {
+                unsafe { $load(f, size, buf, len) }
             }
             unsafe fn synth_init(s: *mut $synth, p: usize, seed: u64) -> i32 {
-                unsafe { $synth_init(s, p, seed) }
+                unsafe { $synth_init(s, core::mem::size_of::<$synth>(), p, seed) }
+            }
+            unsafe fn synth_init_sized(s: *mut $synth, size: usize, p: usize, seed: u64) -> i32 {
+                unsafe { $synth_init(s, size, p, seed) }
             }
             unsafe fn synth_next(s: *mut $synth, x: *mut $t, n: usize, y: *mut $t) -> i32 {
                 unsafe { $synth_next(s, x, n, y) }
@@ -344,7 +362,7 @@ prec!(
     vireg_synth_size_f32,
     vireg_checkpoint_size_f32,
     vireg_config_default_f32,
-    vireg_init_f32,
+    vireg_init_sized_f32,
     vireg_get_config_f32,
     vireg_set_learning_rate_f32,
     vireg_features_f32,
@@ -362,9 +380,10 @@ prec!(
     vireg_posterior_quantile_f32,
     vireg_draw_f32,
     vireg_predict_f32,
+    vireg_condition_f32,
     vireg_save_f32,
-    vireg_load_f32,
-    vireg_synth_init_f32,
+    vireg_load_sized_f32,
+    vireg_synth_init_sized_f32,
     vireg_synth_next_f32,
     vireg_synth_truth_f32
 );
@@ -382,7 +401,7 @@ prec!(
     vireg_synth_size_f64,
     vireg_checkpoint_size_f64,
     vireg_config_default_f64,
-    vireg_init_f64,
+    vireg_init_sized_f64,
     vireg_get_config_f64,
     vireg_set_learning_rate_f64,
     vireg_features_f64,
@@ -400,9 +419,10 @@ prec!(
     vireg_posterior_quantile_f64,
     vireg_draw_f64,
     vireg_predict_f64,
+    vireg_condition_f64,
     vireg_save_f64,
-    vireg_load_f64,
-    vireg_synth_init_f64,
+    vireg_load_sized_f64,
+    vireg_synth_init_sized_f64,
     vireg_synth_next_f64,
     vireg_synth_truth_f64
 );
@@ -561,13 +581,17 @@ pub fn c_save<T: Prec>(fit: &Buf) -> Vec<u8> {
     ck
 }
 
-/// Posterior loc and scale of a C fit, as bits.
+/// Posterior loc and scale of a C fit, as bits; both empty when nothing is fitted yet.
 pub fn c_posterior<T: Prec>(fit: &Buf, p: usize) -> (Vec<u64>, Vec<u64>) {
     let mut loc = vec![T::default(); p + 2];
     let mut scale = vec![T::default(); p + 2];
     // SAFETY: a valid state and buffers of the lengths given.
     unsafe {
-        assert_eq!(T::post_loc(fit.cptr(), loc.as_mut_ptr(), p + 2), VIREG_OK);
+        let s = T::post_loc(fit.cptr(), loc.as_mut_ptr(), p + 2);
+        if s == VIREG_ERR_NOT_FITTED {
+            return (Vec::new(), Vec::new());
+        }
+        assert_eq!(s, VIREG_OK);
         assert_eq!(
             T::post_scale(fit.cptr(), scale.as_mut_ptr(), p + 2),
             VIREG_OK
@@ -579,10 +603,12 @@ pub fn c_posterior<T: Prec>(fit: &Buf, p: usize) -> (Vec<u64>, Vec<u64>) {
     )
 }
 
-/// Posterior loc and scale of a Rust fit, as bits.
+/// Posterior loc and scale of a Rust fit, as bits; both empty when nothing is fitted yet.
 pub fn posterior_bits<T: Normal, const P: usize>(f: &vireg::Fit<T, P>) -> (Vec<u64>, Vec<u64>) {
     let p = f.features();
-    let post = f.posterior();
+    let Ok(post) = f.posterior() else {
+        return (Vec::new(), Vec::new());
+    };
     let mut loc = vec![T::c(0.0); p + 2];
     let mut scale = vec![T::c(0.0); p + 2];
     post.loc(&mut loc);
