@@ -280,6 +280,9 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         if !nonneg(stats.sserr)
             || !nonneg(stats.d.alpha)
             || !stats.d.beta.iter().all(|v| nonneg(*v))
+            // A summary past the range rows are held to (docs/summary-limits.md) was forged: it
+            // would refuse every later row.
+            || !stats.within_limits()
         {
             return Err(bad);
         }

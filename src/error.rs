@@ -21,8 +21,9 @@ pub enum Error {
     /// A step would have made the loss or a parameter non-finite; it was undone.
     /// Lower the learning rate (or rescale the data) and go on.
     Diverged = 5,
-    /// A result left the scalar's range: the data are too large (or so small that their squares
-    /// underflow) for this precision, or the row count would pass 2⁶⁴ − 1. Rescale the data.
+    /// A row, batch or merge would take the data summary past this precision's range (yᵀy or a
+    /// column's sum of squares above MAX/2²⁰: docs/summary-limits.md), a result left the range,
+    /// or the row count would pass 2⁶⁴ − 1. Rescale the data.
     Overflow = 6,
     /// The exact solver did not converge within its iteration limit.
     NotConverged = 7,

@@ -50,11 +50,74 @@ fn u_objective<T: Real>(n: T, a: T, c: T, m: T, l: T) -> (T, [T; 2], [T; 3]) {
     (f, g, h)
 }
 
+/// One round of the u-block's start (a = E/2 and c = 1/(2τ²) given as ln a, ln c): the m
+/// maximising f at ℓ, then the ℓ maximising f at that m; `None` if either is not finite.
+///
+/// With A = a·e^{2s²}, C = c·e^{2s²} and x = e^{2m}, ∂f/∂m = 0 is 2C·x² + (N − 1)·x − 2A = 0,
+/// whose positive root is x = 4A / ((N − 1) + √((N − 1)² + 16AC)) for N ≥ 1 and
+/// (1 + √(1 + 16AC)) / (4C) for N = 0. With K = a·e^{−2m} + c·e^{2m} and t = 2s², ∂f/∂ℓ = 0 is
+/// t·e^t = 1/(2K): t = W(1/(2K)), Lambert's W, to a few per cent by Winitzki's formula.
+fn u_start<T: Real>(n: T, ln_a: T, ln_c: T, l: T) -> Option<(T, T)> {
+    let two_s2 = T::c(2.0) * (T::c(2.0) * l).exp();
+    let (la, lc) = (ln_a + two_s2, ln_c + two_s2);
+    let nm1 = n - T::ONE;
+    // v = √(16AC) and h = √(nm1² + v²), neither squared.
+    let v = T::c(4.0) * (T::c(0.5) * (la + lc)).exp();
+    let big = nm1.abs().max(v);
+    let h = if big > T::ZERO {
+        let (r1, r2) = (nm1 / big, v / big);
+        big * (r1 * r1 + r2 * r2).sqrt()
+    } else {
+        T::ZERO
+    };
+    let ln4 = T::c(4.0).ln();
+    let ln_x = if nm1 >= T::ZERO {
+        ln4 + la - (nm1 + h).ln()
+    } else {
+        (h - nm1).ln() - ln4 - lc
+    };
+    let m = T::c(0.5) * ln_x;
+    // ln K by log-sum-exp, then ln z for z = 1/(2K), and ln(1 + z) without overflow.
+    let (k1, k2) = (ln_a - T::c(2.0) * m, ln_c + T::c(2.0) * m);
+    let kmax = k1.max(k2);
+    let ln_k = kmax + ((k1 - kmax).exp() + (k2 - kmax).exp()).ln();
+    let ln_z = -(T::c(2.0).ln() + ln_k);
+    let l1z = if ln_z > T::c(30.0) {
+        ln_z
+    } else {
+        (T::ONE + ln_z.exp()).ln()
+    };
+    let t = l1z * (T::ONE - (T::ONE + l1z).ln() / (T::c(2.0) + l1z));
+    let l = T::c(0.5) * (T::c(0.5) * t).ln();
+    (m.is_finite() && l.is_finite()).then_some((m, l))
+}
+
 /// Maximises the u-block for E = `erss`; returns (m_u, s_u).
-fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T) -> Result<(T, T)> {
+fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<(T, T)> {
     let a = T::c(0.5) * erss;
     let c = T::ONE / (T::c(2.0) * tau * tau);
+    // Newton on e^{±2m} and e^{2ℓ} gains only about ½ per step far from the optimum, so it
+    // starts from the block's optimum in each variable given the other (docs/exact-optimum.md,
+    // §3), twice over, in logarithms so that no product leaves the range.
+    // With `fresh`, the caller's start (the previous optimum, moved for the new E) is kept only
+    // when it is better than the formulas' start.
     let (mut m, mut l) = (m0, s0.ln());
+    if fresh {
+        let (ln_a, ln_c) = (a.ln(), c.ln());
+        let (mut sm, mut sl) = (m, l);
+        for _ in 0..2 {
+            if let Some((mn, ln)) = u_start(n, ln_a, ln_c, sl) {
+                sm = mn;
+                sl = ln;
+            }
+        }
+        let (f_caller, _, _) = u_objective(n, a, c, m, l);
+        let (f_start, _, _) = u_objective(n, a, c, sm, sl);
+        if !(f_caller >= f_start) {
+            m = sm;
+            l = sl;
+        }
+    }
     let (mut f, mut g, mut h) = u_objective(n, a, c, m, l);
     for _ in 0..100 {
         // Newton direction: solve H δ = −g (H negative definite).
@@ -174,7 +237,11 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         if self.last_e > T::ZERO && erss > T::ZERO {
             self.mu += T::c(0.5) * (erss / self.last_e).ln();
         }
-        let (m, s) = solve_u(self.mc.n, erss, self.tau, self.mu, self.su)?;
+        // A start from formulas when there is no previous optimum or E moved by more than a
+        // factor of two (docs/exact-optimum.md, §3).
+        let r = erss / self.last_e;
+        let fresh = !(r > T::c(0.5) && r < T::c(2.0));
+        let (m, s) = solve_u(self.mc.n, erss, self.tau, self.mu, self.su, fresh)?;
         self.mu = m;
         self.su = s;
         self.last_e = erss;

@@ -65,8 +65,10 @@ pub const VIREG_ERR_CONFIG: vireg_status = 4;
 /// An SVI step would have made the loss or a parameter non-finite; that step was undone. Lower
 /// the learning rate (vireg_set_learning_rate_*) or rescale the data, and go on.
 pub const VIREG_ERR_DIVERGED: vireg_status = 5;
-/// A result leaves the precision's range: the data are too large (or their squares underflow)
-/// for it, or the row count would pass 2^64 - 1 (rescale the data, or use _f64).
+/// A row, batch or merge would take the data summary past the precision's range (y'y or a
+/// column's sum of squares above MAX/2^20, about 3.2e32 in f32 and 1.7e302 in f64: single values
+/// up to about 1.8e16 and 1.3e151), a result leaves the range, or the row count would pass
+/// 2^64 - 1 (rescale the data, or use _f64).
 pub const VIREG_ERR_OVERFLOW: vireg_status = 6;
 /// The exact solver did not converge within its iteration limit.
 pub const VIREG_ERR_NOT_CONVERGED: vireg_status = 7;
@@ -1687,7 +1689,8 @@ pub unsafe extern "C" fn vireg_rows_f32(fit: *const vireg_fit_f32, rows: *mut u6
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `x` is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
 ///   the fit's; VIREG_ERR_NON_FINITE if `y` or a feature is NaN/infinite; VIREG_ERR_OVERFLOW if
-///   the summary would overflow this precision (or the row count 2^64 - 1). On error the fit is
+///   the row would take the summary past this precision's range (y'y or a column's sum of
+///   squares above MAX/2^20: see docs/summary-limits.md) or the row count past 2^64 - 1. On error the fit is
 ///   unchanged, byte for byte.
 ///
 /// # Safety
@@ -1716,8 +1719,9 @@ pub unsafe extern "C" fn vireg_observe_f32(
 /// @param y The n_rows responses (read only).
 /// @param bad_row_out Optional (may be NULL). Receives the number of leading rows that were
 ///   acceptable: n_rows on success, the index of the first row with a NaN/infinite value on
-///   VIREG_ERR_NON_FINITE, n_rows on VIREG_ERR_OVERFLOW (the rows together overflow), 0 on the
-///   other errors.
+///   VIREG_ERR_NON_FINITE, on VIREG_ERR_OVERFLOW the index of the first row after which the summary would pass its range
+///   (the row vireg_observe_* would refuse first; n_rows if only the row count would pass
+///   2^64 - 1), 0 on the other errors.
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit`, `x` or `y` is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
 ///   the fit's, `row_stride` < `n_features`, or the sizes overflow; VIREG_ERR_NON_FINITE;
@@ -2328,7 +2332,8 @@ pub unsafe extern "C" fn vireg_rows_f64(fit: *const vireg_fit_f64, rows: *mut u6
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `x` is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
 ///   the fit's; VIREG_ERR_NON_FINITE if `y` or a feature is NaN/infinite; VIREG_ERR_OVERFLOW if
-///   the summary would overflow this precision (or the row count 2^64 - 1). On error the fit is
+///   the row would take the summary past this precision's range (y'y or a column's sum of
+///   squares above MAX/2^20: see docs/summary-limits.md) or the row count past 2^64 - 1. On error the fit is
 ///   unchanged, byte for byte.
 ///
 /// # Safety
@@ -2357,8 +2362,9 @@ pub unsafe extern "C" fn vireg_observe_f64(
 /// @param y The n_rows responses (read only).
 /// @param bad_row_out Optional (may be NULL). Receives the number of leading rows that were
 ///   acceptable: n_rows on success, the index of the first row with a NaN/infinite value on
-///   VIREG_ERR_NON_FINITE, n_rows on VIREG_ERR_OVERFLOW (the rows together overflow), 0 on the
-///   other errors.
+///   VIREG_ERR_NON_FINITE, on VIREG_ERR_OVERFLOW the index of the first row after which the summary would pass its range
+///   (the row vireg_observe_* would refuse first; n_rows if only the row count would pass
+///   2^64 - 1), 0 on the other errors.
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit`, `x` or `y` is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
 ///   the fit's, `row_stride` < `n_features`, or the sizes overflow; VIREG_ERR_NON_FINITE;

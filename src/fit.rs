@@ -720,7 +720,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         Ok(Posterior::from_guide(self.reported(), self.features()))
     }
 
-    /// Sets the guide to the exact mean-field optimum (coordinate ascent, DESIGN §6) and resets
+    /// Sets the guide to the exact mean-field optimum (docs/exact-optimum.md) and resets
     /// the optimiser. The fit is unchanged on error: [`Error::IllConditioned`] when the data are
     /// too ill-conditioned for this precision to give the answer to at least two digits (see
     /// [`Fit::condition`] and README "Numerical limits"; centre and scale the data, or use f64),

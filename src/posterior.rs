@@ -1,4 +1,4 @@
-//! Posterior summaries, quantiles, draws and predictions from a fitted guide (DESIGN §7).
+//! Posterior summaries, quantiles, draws and predictions from a fitted guide (docs/math.md, §7).
 //!
 //! α and β are Normal(mᵢ, sᵢ²); σ = e^u is log-normal.
 

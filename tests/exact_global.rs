@@ -357,7 +357,7 @@ fn fit<T: Normal>(pb: &Problem) -> (Fit<T, CAP>, Result<ExactReport<T>, Error>) 
 /// from 0 relative to its sd).
 fn distance<T: Normal>(f: &Fit<T, CAP>, q: &Q, rel: f64) -> f64 {
     let p = f.features();
-    let post = f.posterior();
+    let post = f.posterior().unwrap();
     let mut worst = 0.0f64;
     for i in 0..p + 2 {
         let (m, s) = (
@@ -393,7 +393,7 @@ fn compare<T: Normal>(pb: &Problem) -> Option<(f64, f64, f64, f64)> {
     };
     let rf = Reference::new(&pb);
     let (best, other) = rf.best();
-    let (p, post) = (pb.p, f.posterior());
+    let (p, post) = (pb.p, f.posterior().unwrap());
     let q = Q {
         m: (0..=p)
             .map(|j| post.loc_latent().get(j, p).to_f64())
@@ -535,7 +535,7 @@ fn pinned_problem_with_a_far_better_optimum() {
     let single = rf.ascent(rf.single_start());
     let (f, r) = fit::<f64>(&pb);
     let rep = r.unwrap();
-    let post = f.posterior();
+    let post = f.posterior().unwrap();
     let far = (single.q.m[0] - post.alpha().mean).abs() / single.q.s[0];
     println!(
         "single start: alpha {:.4} sd {:.4}, sigma median {:.4}, ELBO {:.4}",
@@ -649,7 +649,7 @@ fn nist_strd_certified_digits() {
             let noint = name.starts_with("NoInt");
             let (f, r) = nist_fit(&d, [if noint { 1e-12 } else { 1e30 }, 1e30, noise]);
             let rep = r.unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            let (p, post) = (d.x[0].len(), f.posterior());
+            let (p, post) = (d.x[0].len(), f.posterior().unwrap());
             let digits = d
                 .certified
                 .iter()
@@ -674,7 +674,7 @@ fn nist_noint1_with_a_pinned_intercept() {
     let d = nist("NoInt1");
     let (f, r) = nist_fit(&d, [1e-4, 1e30, 1e30]);
     let rep = r.unwrap();
-    let post = f.posterior();
+    let post = f.posterior().unwrap();
     let (a, b) = (post.alpha(), post.beta(0).unwrap());
     println!(
         "NoInt1: alpha {:.3e} sd {:.3e}, beta {:.14}, sigma median {:.4}, ELBO {:.4}",
@@ -703,7 +703,7 @@ fn stationary(f: &Fit<f64, CAP>, tol: f64) {
     let mut f = f.clone();
     let mut g: Guide<f64, CAP> = *f.guide();
     f.loss_grad(&mut g);
-    let post = f.posterior();
+    let post = f.posterior().unwrap();
     for i in 0..p + 2 {
         let gm = g.loc.get(i, p) * post.scale_latent().get(i, p);
         let gr = g.rho.get(i, p);
@@ -725,7 +725,7 @@ fn converges_where_the_single_start_did_not() {
             let prior = [if coef > 10.0 { 1e30 } else { 100.0 }, coef, noise];
             let (f, r) = nist_fit(&d, prior);
             let rep = r.unwrap_or_else(|e| panic!("NoInt2 {prior:?}: {e:?}"));
-            let post = f.posterior();
+            let post = f.posterior().unwrap();
             println!(
                 "NoInt2 {prior:?}: alpha {:.6}, beta {:.6}, sigma median {:.4e}, ELBO {:.4} ({} evaluations)",
                 post.alpha().mean,
@@ -759,8 +759,8 @@ fn converges_where_the_single_start_did_not() {
     let rep = r.unwrap();
     println!(
         "Filip priors 1e3: alpha {:.6}, sigma median {:.4e}, ELBO {:.4} ({} evaluations)",
-        f.posterior().alpha().mean,
-        f.posterior().loc_latent().u.exp(),
+        f.posterior().unwrap().alpha().mean,
+        f.posterior().unwrap().loc_latent().u.exp(),
         rep.elbo,
         rep.iterations
     );
@@ -840,7 +840,7 @@ fn run_degenerate<T: Normal>() {
                 };
                 solved += 1;
                 let e = rep.elbo.to_f64();
-                assert!(e.is_finite() && f.posterior().alpha().sd.to_f64() > 0.0);
+                assert!(e.is_finite() && f.posterior().unwrap().alpha().sd.to_f64() > 0.0);
                 if y.len() >= 2 && !name.starts_with("exact") {
                     let pb = Problem {
                         p: *p,

@@ -737,10 +737,27 @@ fn fit_failures_exit_1() {
         &["fit: d.csv: SVI failed: ", err.as_str()],
     );
 
+    // A response that follows a feature offset 10¹⁶ times its spread: more than f64 can
+    // resolve over 1000 rows (the condition estimate is about 1.1).
+    let rows: Vec<_> = (0..1000)
+        .map(|i| {
+            let x = 1e16 + (i % 7) as f64;
+            (vec![x], 1e-3 * x + (i % 5) as f64)
+        })
+        .collect();
+    write(&dir, "offset.csv", csv(&rows));
+    let err = fit_of(&rows, Config::default()).solve_exact().unwrap_err();
+    assert_eq!(err, vireg::Error::IllConditioned);
+    check_failed(&dir, &["offset.csv"], &["fit: offset.csv: ", err.as_str()]);
+
+    // A row past the summary's range is refused as it is read (exit 2, with its line).
     let rows = vec![(vec![1.0], 1e200), (vec![2.0], 3e200)];
     write(&dir, "big.csv", csv(&rows));
-    let err = fit_of(&rows, Config::default()).solve_exact().unwrap_err();
-    check_failed(&dir, &["big.csv"], &["fit: big.csv: ", err.as_str()]);
+    let out = run_in(&dir, &["big.csv"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("big.csv:2: row refused: "), "{err}");
+    assert!(err.contains(vireg::Error::Overflow.as_str()), "{err}");
 }
 
 fn check_failed(dir: &Path, args: &[&str], want: &[&str]) {

@@ -1,6 +1,6 @@
 //! Numerically hard data, in f32 and f64: the statistics, the exact solve and the predictions
 //! against a reference computed here from the raw rows in double-double arithmetic (≈ 32
-//! significant digits, exact products), including the mean-field optimum of DESIGN §6 found
+//! significant digits, exact products), including the mean-field optimum (docs/exact-optimum.md) found
 //! independently (every fixed point of the coordinate-ascent map bracketed and bisected, the one
 //! of highest ELBO kept). Where a precision cannot get close, the kernel must say so
 //! (`Error::IllConditioned`) instead of answering.
@@ -228,7 +228,7 @@ impl Reference {
         r
     }
 
-    /// The ELBO of DESIGN §4 (analytic form) at a mean-field guide.
+    /// The ELBO of docs/math.md, §4 (analytic form) at a mean-field guide.
     fn elbo(&self, prior: &Prior<f64>, q: &RefPosterior) -> f64 {
         let k = self.p + 1;
         let n = self.n as f64;
@@ -254,7 +254,7 @@ impl Reference {
         e
     }
 
-    /// The mean-field optimum (DESIGN §6). Coordinate ascent is a fixed-point map λ ↦ Φ(λ) on
+    /// The mean-field optimum (docs/exact-optimum.md). Coordinate ascent is a fixed-point map λ ↦ Φ(λ) on
     /// λ = E[e^{−2u}]; its fixed points are found by scanning h(ℓ) = ln Φ(e^ℓ) − ℓ over a wide
     /// range of ℓ and bisecting every sign change (robust whatever the contraction rate), and
     /// the fixed point of highest ELBO wins (the ELBO may have more than one).

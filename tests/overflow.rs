@@ -564,7 +564,7 @@ macro_rules! c_api {
             }
             unsafe fn init(f: *mut $state, p: usize) -> vireg_status {
                 // SAFETY: forwarded.
-                unsafe { $init(f, p, core::ptr::null()) }
+                unsafe { $init(f, core::mem::size_of::<$state>(), p, core::ptr::null()) }
             }
             unsafe fn observe(f: *mut $state, x: *const $t, p: usize, y: $t) -> vireg_status {
                 // SAFETY: forwarded.
@@ -603,7 +603,7 @@ macro_rules! c_api {
 c_api!(
     f32,
     vireg_fit_f32,
-    vireg_init_f32,
+    vireg_init_sized_f32,
     vireg_observe_f32,
     vireg_observe_rows_f32,
     vireg_merge_f32,
@@ -614,7 +614,7 @@ c_api!(
 c_api!(
     f64,
     vireg_fit_f64,
-    vireg_init_f64,
+    vireg_init_sized_f64,
     vireg_observe_f64,
     vireg_observe_rows_f64,
     vireg_merge_f64,
