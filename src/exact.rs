@@ -113,7 +113,7 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<
         }
         let (f_caller, _, _) = u_objective(n, a, c, m, l);
         let (f_start, _, _) = u_objective(n, a, c, sm, sl);
-        if !(f_caller >= f_start) {
+        if f_caller.is_nan_value() || f_caller < f_start {
             m = sm;
             l = sl;
         }
