@@ -102,6 +102,7 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<
     // With `fresh`, the caller's start (the previous optimum, moved for the new E) is kept only
     // when it is better than the formulas' start.
     let (mut m, mut l) = (m0, s0.ln());
+    let (mut f, mut g, mut h) = u_objective(n, a, c, m, l);
     if fresh {
         let (ln_a, ln_c) = (a.ln(), c.ln());
         let (mut sm, mut sl) = (m, l);
@@ -111,14 +112,12 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<
                 sl = ln;
             }
         }
-        let (f_caller, _, _) = u_objective(n, a, c, m, l);
-        let (f_start, _, _) = u_objective(n, a, c, sm, sl);
-        if f_caller.is_nan_value() || f_caller < f_start {
-            m = sm;
-            l = sl;
+        let start = u_objective(n, a, c, sm, sl);
+        if f.is_nan_value() || f < start.0 {
+            (m, l) = (sm, sl);
+            (f, g, h) = start;
         }
     }
-    let (mut f, mut g, mut h) = u_objective(n, a, c, m, l);
     for _ in 0..100 {
         // Newton direction: solve H δ = −g (H negative definite).
         let det = h[0] * h[2] - h[1] * h[1];
@@ -234,12 +233,12 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
             });
         }
         // Newton starts from the previous optimum, m_u moved as σ² ∝ E[RSS] would move it.
+        let r = erss / self.last_e;
         if self.last_e > T::ZERO && erss > T::ZERO {
-            self.mu += T::c(0.5) * (erss / self.last_e).ln();
+            self.mu += T::c(0.5) * r.ln();
         }
         // A start from formulas when there is no previous optimum or E moved by more than a
         // factor of two (docs/exact-optimum.md, §3).
-        let r = erss / self.last_e;
         let fresh = !(r > T::c(0.5) && r < T::c(2.0));
         let (m, s) = solve_u(self.mc.n, erss, self.tau, self.mu, self.su, fresh)?;
         self.mu = m;

@@ -122,9 +122,8 @@ impl<T: Real, const P: usize> Stats<T, P> {
         let mut bad = None;
         for (i, &y) in ys.iter().enumerate() {
             // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked above.
-            let x = match xs.get(i * stride..).and_then(|r| r.get(..self.p)) {
-                Some(x) => x,
-                None => return Err((i, Error::Dimension)),
+            let Some(x) = self.row_at(xs, stride, i) else {
+                return Err((i, Error::Dimension));
             };
             if let Err(e) = self.check_row(x, y) {
                 bad = Some((i, e));
@@ -146,7 +145,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
         let upto = bad.map_or(rows, |(i, _)| i);
         let mut replay = *self;
         for (i, &y) in ys.iter().enumerate().take(upto) {
-            let Some(x) = xs.get(i * stride..).and_then(|r| r.get(..self.p)) else {
+            let Some(x) = self.row_at(xs, stride, i) else {
                 break;
             };
             replay.include_row(x, y);
@@ -193,6 +192,13 @@ impl<T: Real, const P: usize> Stats<T, P> {
             return Err(Error::NonFinite);
         }
         Ok(())
+    }
+
+    /// Row `i` of a batch laid out with `stride` (its first p values), if `xs` holds it: a
+    /// bounds check the compiler sees (no panic path).
+    #[inline]
+    fn row_at<'x>(&self, xs: &'x [T], stride: usize, i: usize) -> Option<&'x [T]> {
+        xs.get(i * stride..).and_then(|r| r.get(..self.p))
     }
 
     fn commit(&mut self, next: &Self) -> Result<()> {
@@ -509,16 +515,20 @@ impl<T: Real, const P: usize> Stats<T, P> {
 mod tests {
     use super::*;
 
-    /// The hosts' dense residual and gradient against the triangle's (the microcontrollers'),
-    /// for every p of a capacity of 7 (a remainder after `dot4`'s chunks of four), f32 and f64.
-    fn dense_matches_triangle<T: Real>(tol: f64) {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
+    /// Uniform values in [−2, 2) from an xorshift64 stream seeded with `state`.
+    fn uniform_pm2(mut state: u64) -> impl FnMut() -> f64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-        };
+        }
+    }
+
+    /// The hosts' dense residual and gradient against the triangle's (the microcontrollers'),
+    /// for every p of a capacity of 7 (a remainder after `dot4`'s chunks of four), f32 and f64.
+    fn dense_matches_triangle<T: Real>(tol: f64) {
+        let mut next = uniform_pm2(0x2545_f491_4f6c_dd1d);
         for p in 1..=7 {
             let mut s: Stats<T, 7> = Stats::new(p).unwrap();
             for _ in 0..50 {
@@ -608,13 +618,7 @@ mod tests {
     /// column) agree bit for bit, for every p of a capacity of 7, f32 and f64, with fewer rows
     /// than columns (some dᵢ = 0) and with a duplicated column (its dᵢ at rounding level).
     fn gram_diag_paths_agree<T: Real>() {
-        let mut state = 0x853c_49e6_748f_ea9bu64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-        };
+        let mut next = uniform_pm2(0x853c_49e6_748f_ea9b);
         for p in 1..=7 {
             for rows in [1, 3, 40] {
                 let mut s: Stats<T, 7> = Stats::new(p).unwrap();
