@@ -61,17 +61,8 @@ pub(super) unsafe fn config_get<T: Prec>(
     fit: *const T::CFit,
     out: *mut T::CConfig,
 ) -> vireg_status {
-    if out.is_null() {
-        return VIREG_ERR_NULL;
-    }
-    let op = |f: &FitOf<T>| {
-        check_ptr(out)?;
-        // SAFETY: checked; valid for a write (caller).
-        unsafe { out.write(T::config_out(&f.config())) };
-        Ok(())
-    };
     // SAFETY: forwarded from the caller.
-    unsafe { with_ref(fit, op) }
+    unsafe { read_out(fit, out, |f| Ok(T::config_out(&f.config()))) }
 }
 
 pub(super) unsafe fn set_learning_rate<T: Prec>(fit: *mut T::CFit, lr: T) -> vireg_status {
@@ -87,31 +78,13 @@ pub(super) unsafe fn set_learning_rate<T: Prec>(fit: *mut T::CFit, lr: T) -> vir
 }
 
 pub(super) unsafe fn features<T: Prec>(fit: *const T::CFit, out: *mut usize) -> vireg_status {
-    if out.is_null() {
-        return VIREG_ERR_NULL;
-    }
-    let op = |f: &FitOf<T>| {
-        check_ptr(out)?;
-        // SAFETY: checked; valid for a write (caller).
-        unsafe { out.write(f.features()) };
-        Ok(())
-    };
     // SAFETY: forwarded from the caller.
-    unsafe { with_ref(fit, op) }
+    unsafe { read_out(fit, out, |f| Ok(f.features())) }
 }
 
 pub(super) unsafe fn rows<T: Prec>(fit: *const T::CFit, out: *mut u64) -> vireg_status {
-    if out.is_null() {
-        return VIREG_ERR_NULL;
-    }
-    let op = |f: &FitOf<T>| {
-        check_ptr(out)?;
-        // SAFETY: checked; valid for a write (caller).
-        unsafe { out.write(f.stats().rows()) };
-        Ok(())
-    };
     // SAFETY: forwarded from the caller.
-    unsafe { with_ref(fit, op) }
+    unsafe { read_out(fit, out, |f| Ok(f.stats().rows())) }
 }
 
 pub(super) unsafe fn observe<T: Prec>(
@@ -289,32 +262,13 @@ pub(super) unsafe fn solve_exact<T: Prec>(
 }
 
 pub(super) unsafe fn condition<T: Prec>(fit: *const T::CFit, out: *mut T) -> vireg_status {
-    if out.is_null() {
-        return VIREG_ERR_NULL;
-    }
-    let op = |f: &FitOf<T>| {
-        check_ptr(out)?;
-        let c = f.condition().map_err(status)?;
-        // SAFETY: checked; valid for a write (caller).
-        unsafe { out.write(c) };
-        Ok(())
-    };
     // SAFETY: forwarded from the caller.
-    unsafe { with_ref(fit, op) }
+    unsafe { read_out(fit, out, |f| f.condition().map_err(status)) }
 }
 
 pub(super) unsafe fn elbo<T: Prec>(fit: *const T::CFit, out: *mut T) -> vireg_status {
-    if out.is_null() {
-        return VIREG_ERR_NULL;
-    }
-    let op = |f: &FitOf<T>| {
-        check_ptr(out)?;
-        // SAFETY: checked; valid for a write (caller).
-        unsafe { out.write(f.elbo_of(f.reported())) };
-        Ok(())
-    };
     // SAFETY: forwarded from the caller.
-    unsafe { with_ref(fit, op) }
+    unsafe { read_out(fit, out, |f| Ok(f.elbo_of(f.reported()))) }
 }
 
 /// Which of the posterior's latent vectors to copy out.
@@ -356,22 +310,16 @@ pub(super) unsafe fn posterior_summary<T: Prec>(
     index: usize,
     out: *mut T::CSummary,
 ) -> vireg_status {
-    if out.is_null() {
-        return VIREG_ERR_NULL;
-    }
     let op = |f: &FitOf<T>| {
-        check_ptr(out)?;
         if index > f.features() + 1 {
             return Err(VIREG_ERR_DIMENSION);
         }
         let post = f.posterior().map_err(status)?;
         let s = post.summary(index).ok_or(VIREG_ERR_DIMENSION)?;
-        // SAFETY: checked; valid for a write (caller).
-        unsafe { out.write(s.into()) };
-        Ok(())
+        Ok(s.into())
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_ref(fit, op) }
+    unsafe { read_out(fit, out, op) }
 }
 
 pub(super) unsafe fn posterior_quantile<T: Prec>(
@@ -380,11 +328,7 @@ pub(super) unsafe fn posterior_quantile<T: Prec>(
     q: T,
     out: *mut T,
 ) -> vireg_status {
-    if out.is_null() {
-        return VIREG_ERR_NULL;
-    }
     let op = |f: &FitOf<T>| {
-        check_ptr(out)?;
         if index > f.features() + 1 {
             return Err(VIREG_ERR_DIMENSION);
         }
@@ -395,13 +339,10 @@ pub(super) unsafe fn posterior_quantile<T: Prec>(
             return Err(VIREG_ERR_INVALID_ARGUMENT);
         }
         let post = f.posterior().map_err(status)?;
-        let v = post.quantile(index, q).map_err(status)?;
-        // SAFETY: checked; valid for a write (caller).
-        unsafe { out.write(v) };
-        Ok(())
+        post.quantile(index, q).map_err(status)
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_ref(fit, op) }
+    unsafe { read_out(fit, out, op) }
 }
 
 pub(super) unsafe fn draw<T: Prec>(

@@ -140,6 +140,31 @@ pub(super) unsafe fn with_ref<S: Opaque>(
     })
 }
 
+/// Writes what `f` computes from the value of the initialised state `p` to the required output
+/// `out`: [`VIREG_ERR_NULL`] for a NULL `out` before the state is looked at, then the checks of
+/// [`with_ref`], then `out`'s alignment, then `f`'s own.
+///
+/// # Safety
+/// As [`with_ref`]; `out` is NULL or valid for a write of a `U`.
+pub(super) unsafe fn read_out<S: Opaque, U>(
+    p: *const S,
+    out: *mut U,
+    f: impl FnOnce(&S::Inner) -> Result<U, vireg_status>,
+) -> vireg_status {
+    if out.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    let op = |v: &S::Inner| {
+        check_ptr(out)?;
+        let value = f(v)?;
+        // SAFETY: checked non-NULL and aligned; valid for a write (caller).
+        unsafe { out.write(value) };
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_ref(p, op) }
+}
+
 /// Runs `f` on the value of the initialised state `p`, mutably. If `f` panics (a bug), the
 /// state is marked not initialised.
 ///
