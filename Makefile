@@ -38,6 +38,7 @@ rust-test-overflow:
 bench:
 	$(CARGO) bench --bench kernel
 
-# Rewrite the committed include/vireg.h from the build's generated header.
+# Rewrite the committed include/vireg.h with cbindgen's output (tests/header.rs runs cbindgen,
+# a dev-dependency, over src/ffi/; builds of the library do not).
 header:
 	VIREG_UPDATE_HEADER=1 $(CARGO) test --release --test header

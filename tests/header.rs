@@ -1,55 +1,156 @@
 //! The C header.
 //!
-//! * `include/vireg.h` is, byte for byte, the header build.rs generates (with cbindgen) for the
-//!   default capacity. When they differ the test fails; `VIREG_UPDATE_HEADER=1 cargo test
-//!   --release --test header` (or `make header`) rewrites the committed copy instead.
+//! * `include/vireg.h` is, byte for byte, the header cbindgen writes from `src/ffi/` (and the f64
+//!   family build.rs writes from `src/ffi/family.rs`) for the default capacity. When they differ
+//!   the test fails; `VIREG_UPDATE_HEADER=1 cargo test --release --test header` (or
+//!   `make header`) rewrites the committed copy instead. cbindgen runs here, not in build.rs:
+//!   builds of the library do not compile it.
+//! * The headers build.rs writes for this build's capacity (and the mismatched one of
+//!   tests/c_api.rs), by rewriting the committed header's capacity `#define`s, are what cbindgen
+//!   writes for those capacities.
 //! * The header of this build states the library's capacity and state sizes.
 //! * The `_f32` and `_f64` families are declared and documented alike.
 //! * It compiles as C99 and as C++17 with gcc and clang, warnings as errors.
+//! * A default build of the library depends on no header tool (cbindgen, syn, serde).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 use vireg::ffi;
 
-/// The generated header for the default capacity (what include/vireg.h must be).
-const GENERATED_DEFAULT: &str = include_str!(concat!(env!("OUT_DIR"), "/vireg_default.h"));
-/// The generated header for this build's capacity (VIREG_MAX_FEATURES).
+/// Feature capacity of a build without `VIREG_MAX_FEATURES` (build.rs's default).
+const DEFAULT_CAPACITY: usize = 16;
+
+/// The header build.rs wrote for this build's capacity (VIREG_MAX_FEATURES).
 const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/vireg.h"));
 
-fn committed_path() -> PathBuf {
+fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("include")
-        .join("vireg.h")
+}
+
+fn committed_path() -> PathBuf {
+    manifest_dir().join("include").join("vireg.h")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The files of `src/ffi/` that cbindgen reads, in the order of the header's items; then comes
+/// the f64 family build.rs writes from `family.rs`. Each is read alone: `mod.rs`, which holds
+/// no C item, would lead cbindgen through its `mod`s, in the order rustfmt gives them (by name).
+const FFI_SOURCES: [&str; 6] = [
+    "status.rs",
+    "types.rs",
+    "state.rs",
+    "boundary.rs",
+    "body.rs",
+    "family.rs",
+];
+
+/// The header cbindgen writes, with `cbindgen.toml`, for the capacity `cap`: the items of
+/// [`FFI_SOURCES`] and of the f64 family, after the capacity's `#define`s
+/// (OUT_DIR/header/defines_<cap>.h, from build.rs, which has the sizes' formulas).
+fn cbindgen_header(cap: usize) -> String {
+    let out = Path::new(env!("OUT_DIR"));
+    let ffi = manifest_dir().join("src").join("ffi");
+    let mut cfg = cbindgen::Config::from_file(manifest_dir().join("cbindgen.toml"))
+        .unwrap_or_else(|e| panic!("cbindgen.toml: {e}"));
+    cfg.after_includes = Some(read(&out.join("header").join(format!("defines_{cap}.h"))));
+    let mut builder = cbindgen::Builder::new().with_config(cfg);
+    for file in FFI_SOURCES {
+        builder = builder.with_src(ffi.join(file));
+    }
+    let bindings = builder
+        .with_src(out.join("ffi_family_f64.rs"))
+        .generate()
+        .unwrap_or_else(|e| panic!("cbindgen: {e}"));
+    let mut bytes = Vec::new();
+    bindings.write(&mut bytes);
+    String::from_utf8(bytes).expect("cbindgen writes UTF-8")
+}
+
+#[test]
+fn cbindgen_reads_every_ffi_file() {
+    let dir = manifest_dir().join("src").join("ffi");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("directory entry")
+                .file_name()
+                .into_string()
+                .expect("UTF-8")
+        })
+        .filter(|f| f.ends_with(".rs"))
+        .collect();
+    files.sort();
+    let mut listed = FFI_SOURCES.map(str::to_owned).to_vec();
+    listed.push("mod.rs".into());
+    listed.sort();
+    assert_eq!(files, listed, "list the files of src/ffi/ in FFI_SOURCES");
+}
+
+/// The header for the default capacity, as cbindgen writes it (what include/vireg.h must be).
+fn generated_default() -> &'static str {
+    static HEADER: OnceLock<String> = OnceLock::new();
+    HEADER.get_or_init(|| cbindgen_header(DEFAULT_CAPACITY))
+}
+
+/// `Err` with the first line where `got` differs from `want`.
+fn same_text(want: &str, got: &str) -> Result<(), String> {
+    if want == got {
+        return Ok(());
+    }
+    let (line, w, g) = want
+        .lines()
+        .map(Some)
+        .chain(std::iter::repeat(None))
+        .zip(got.lines().map(Some).chain(std::iter::repeat(None)))
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+        .map(|(i, (a, b))| (i + 1, a.unwrap_or("<end>"), b.unwrap_or("<end>")))
+        .unwrap_or((0, "", "(line endings)"));
+    Err(format!(
+        "first difference at line {line}:\n  cbindgen: {w}\n  file:     {g}"
+    ))
 }
 
 #[test]
 fn committed_header_is_the_generated_one() {
     let path = committed_path();
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    if committed == GENERATED_DEFAULT {
+    let Err(diff) = same_text(generated_default(), &committed) else {
         return;
-    }
+    };
     if std::env::var("VIREG_UPDATE_HEADER").as_deref() == Ok("1") {
-        std::fs::write(&path, GENERATED_DEFAULT)
+        std::fs::write(&path, generated_default())
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         eprintln!("header: rewrote {}", path.display());
         return;
     }
-    let (line, want, got) = GENERATED_DEFAULT
-        .lines()
-        .map(Some)
-        .chain(std::iter::repeat(None))
-        .zip(committed.lines().map(Some).chain(std::iter::repeat(None)))
-        .enumerate()
-        .find(|(_, (a, b))| a != b)
-        .map(|(i, (a, b))| (i + 1, a.unwrap_or("<end>"), b.unwrap_or("<end>")))
-        .unwrap_or((0, "", ""));
     panic!(
-        "include/vireg.h is not the generated header (first difference at line {line}:\n  \
-         generated: {want}\n  committed: {got})\n\
+        "include/vireg.h is not the generated header ({diff})\n\
          Rewrite it with `make header` (VIREG_UPDATE_HEADER=1 cargo test --release --test \
          header) and commit it."
     );
+}
+
+#[test]
+fn build_headers_are_the_generated_ones() {
+    let out = Path::new(env!("OUT_DIR"));
+    let other = if ffi::MAX_FEATURES == 8 { 16 } else { 8 };
+    for (cap, file) in [
+        (ffi::MAX_FEATURES, out.join("vireg.h")),
+        (other, out.join("mismatch").join("vireg.h")),
+    ] {
+        if let Err(diff) = same_text(&cbindgen_header(cap), &read(&file)) {
+            panic!(
+                "{} (capacity {cap}) is not cbindgen's header ({diff}); if include/vireg.h \
+                 is stale, `make header` rewrites it",
+                file.display()
+            );
+        }
+    }
 }
 
 /// The value of `#define NAME value` in a header.
@@ -69,7 +170,10 @@ fn define(header: &str, name: &str) -> usize {
 fn header_states_the_library_sizes() {
     use core::mem::{align_of, size_of};
     assert_eq!(define(GENERATED, "VIREG_MAX_FEATURES"), ffi::MAX_FEATURES);
-    assert_eq!(define(GENERATED_DEFAULT, "VIREG_MAX_FEATURES"), 16);
+    assert_eq!(
+        define(generated_default(), "VIREG_MAX_FEATURES"),
+        DEFAULT_CAPACITY
+    );
     let sizes = [
         (
             "VIREG_FIT_F32",
@@ -142,7 +246,7 @@ fn twin(block: &str) -> String {
 
 #[test]
 fn precision_families_are_twins() {
-    let all = blocks(GENERATED_DEFAULT);
+    let all = blocks(generated_default());
     let functions = |suffix: &str| -> Vec<&str> {
         all.iter()
             .copied()
@@ -166,7 +270,7 @@ fn precision_families_are_twins() {
 #[test]
 fn every_item_is_documented() {
     let mut items = 0;
-    for b in blocks(GENERATED_DEFAULT) {
+    for b in blocks(generated_default()) {
         // Preprocessor plumbing (guards, includes, extern "C") and the file's own comments.
         if b.starts_with('#') || !(b.ends_with(';') || b.contains("#define VIREG_")) {
             continue;
@@ -233,5 +337,53 @@ fn header_compiles_as_c99_and_cpp17() {
             args.push(file.to_str().unwrap());
             compile(compiler, &args);
         }
+    }
+}
+
+/// The names of the packages a default build of the library compiles (its normal and build
+/// dependencies, transitively), from `cargo tree`.
+fn default_build_packages() -> Vec<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(manifest_dir())
+        .args([
+            "tree",
+            "-p",
+            "vireg",
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+        ])
+        .args(["--format", "{p}"])
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        out.status.success(),
+        "cargo tree failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn default_build_takes_no_header_tools() {
+    let packages = default_build_packages();
+    // The tree lists the library and its dependencies: it was read.
+    for expected in ["vireg", "libm", "rand_core", "rand_pcg"] {
+        assert!(
+            packages.iter().any(|p| p == expected),
+            "{expected} missing from {packages:?}"
+        );
+    }
+    for tool in ["cbindgen", "syn", "serde", "toml", "proc-macro2"] {
+        assert!(
+            !packages.iter().any(|p| p == tool),
+            "a default build compiles {tool}: {packages:?}"
+        );
     }
 }

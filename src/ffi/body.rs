@@ -1,0 +1,517 @@
+//! The generic body of each exported function (the same name without the `vireg_` prefix and
+//! the precision suffix): written once for both precisions through [`Prec`]. Each has the
+//! safety contract of its exported wrappers.
+
+use super::boundary::*;
+use super::state::{busy, Opaque, State, MAX_FEATURES};
+use super::status::*;
+use super::types::{Prec, Progress};
+use crate::{AdamConfig, Config, Fit, Synth};
+use core::ffi::c_void;
+use core::ptr;
+
+type FitOf<T> = Fit<T, MAX_FEATURES>;
+
+pub(super) unsafe fn config_default<T: Prec>(out: *mut T::CConfig) -> vireg_status {
+    boundary(|| {
+        check_ptr(out)?;
+        // SAFETY: checked non-NULL and aligned; valid for a write (caller).
+        unsafe { out.write(T::config_out(&Config::default())) };
+        Ok(())
+    })
+}
+
+pub(super) unsafe fn init<T: Prec>(
+    fit: *mut T::CFit,
+    fit_size: usize,
+    n_features: usize,
+    config: *const T::CConfig,
+) -> vireg_status {
+    boundary(|| {
+        check_ptr(fit)?;
+        check_size::<T::CFit>(fit_size)?;
+        check_opt(config)?;
+        let cfg = if config.is_null() {
+            Config::default()
+        } else {
+            // SAFETY: non-NULL, aligned (checked), valid for a read (caller).
+            T::config_in(unsafe { &*config })?
+        };
+        let st = fit.cast::<State<FitOf<T>>>();
+        // Built in place (a fit built on the stack and then copied would need twice its
+        // size of stack). The marker is written last: on error, the state is untouched.
+        // SAFETY: checked non-NULL and aligned, valid for writes and not borrowed (caller),
+        // large enough and aligned for `State` (compile-time checks); a `MaybeUninit` may
+        // refer to memory in any state.
+        let slot = unsafe {
+            &mut *ptr::addr_of_mut!((*st).value).cast::<core::mem::MaybeUninit<FitOf<T>>>()
+        };
+        FitOf::<T>::init_into(slot, n_features, cfg).map_err(status)?;
+        // SAFETY: as above; `slot` is no longer used, the value is initialised.
+        unsafe {
+            tidy(st);
+            zero_reserve(fit);
+            ptr::addr_of_mut!((*st).marker).write(<T::CFit as Opaque>::MARKER);
+        }
+        Ok(())
+    })
+}
+
+pub(super) unsafe fn config_get<T: Prec>(
+    fit: *const T::CFit,
+    out: *mut T::CConfig,
+) -> vireg_status {
+    // SAFETY: forwarded from the caller.
+    unsafe { read_out(fit, out, |f| Ok(T::config_out(&f.config()))) }
+}
+
+pub(super) unsafe fn set_learning_rate<T: Prec>(fit: *mut T::CFit, lr: T) -> vireg_status {
+    let op = |f: &mut FitOf<T>| {
+        let adam = AdamConfig {
+            lr,
+            ..f.config().adam
+        };
+        f.set_adam(adam).map_err(status)
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_mut(fit, op) }
+}
+
+pub(super) unsafe fn features<T: Prec>(fit: *const T::CFit, out: *mut usize) -> vireg_status {
+    // SAFETY: forwarded from the caller.
+    unsafe { read_out(fit, out, |f| Ok(f.features())) }
+}
+
+pub(super) unsafe fn rows<T: Prec>(fit: *const T::CFit, out: *mut u64) -> vireg_status {
+    // SAFETY: forwarded from the caller.
+    unsafe { read_out(fit, out, |f| Ok(f.stats().rows())) }
+}
+
+pub(super) unsafe fn observe<T: Prec>(
+    fit: *mut T::CFit,
+    x: *const T,
+    n_features: usize,
+    y: T,
+) -> vireg_status {
+    if x.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    let op = |f: &mut FitOf<T>| {
+        if n_features != f.features() {
+            return Err(VIREG_ERR_DIMENSION);
+        }
+        // SAFETY: valid for n_features reads (caller).
+        let x = unsafe { slice(x, n_features) }?;
+        f.observe(x, y).map_err(status)
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_mut(fit, op) }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn observe_rows<T: Prec>(
+    fit: *mut T::CFit,
+    x: *const T,
+    n_rows: usize,
+    n_features: usize,
+    row_stride: usize,
+    y: *const T,
+    bad_row_out: *mut usize,
+) -> vireg_status {
+    if let Err(e) = check_opt(bad_row_out) {
+        return e;
+    }
+    let mut accepted = 0;
+    let s = if x.is_null() || y.is_null() {
+        VIREG_ERR_NULL
+    } else {
+        let op = |f: &mut FitOf<T>| {
+            if n_features != f.features() || row_stride < n_features {
+                return Err(VIREG_ERR_DIMENSION);
+            }
+            let len = match n_rows.checked_sub(1) {
+                None => 0,
+                Some(last) => last
+                    .checked_mul(row_stride)
+                    .and_then(|v| v.checked_add(n_features))
+                    .ok_or(VIREG_ERR_DIMENSION)?,
+            };
+            // SAFETY: valid for `len` and `n_rows` reads (caller).
+            let xs = unsafe { slice(x, len) }?;
+            // SAFETY: as above.
+            let ys = unsafe { slice(y, n_rows) }?;
+            match f.observe_rows(xs, row_stride, ys) {
+                Ok(()) => {
+                    accepted = n_rows;
+                    Ok(())
+                }
+                Err((i, e)) => {
+                    accepted = i;
+                    Err(status(e))
+                }
+            }
+        };
+        // SAFETY: forwarded from the caller.
+        unsafe { with_mut(fit, op) }
+    };
+    // SAFETY: NULL or aligned (checked), valid for a write (caller).
+    unsafe { write_opt(bad_row_out, accepted) };
+    s
+}
+
+pub(super) unsafe fn merge<T: Prec>(dst: *mut T::CFit, src: *const T::CFit) -> vireg_status {
+    if dst.is_null() || src.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    // Copy the source's summary first: `src` may be `dst`.
+    let mut stats = None;
+    // SAFETY: forwarded from the caller.
+    let s = unsafe {
+        with_ref(src, |f| {
+            stats = Some(*f.stats());
+            Ok(())
+        })
+    };
+    let Some(stats) = stats else { return s };
+    let op = |f: &mut FitOf<T>| f.merge(&stats).map_err(status);
+    // SAFETY: forwarded from the caller; no reference into `src` is live.
+    unsafe { with_mut(dst, op) }
+}
+
+pub(super) unsafe fn step<T: Prec>(
+    fit: *mut T::CFit,
+    n_steps: u64,
+    loss_out: *mut T,
+) -> vireg_status {
+    let op = |f: &mut FitOf<T>| {
+        check_opt(loss_out)?;
+        if n_steps == 0 {
+            return Err(VIREG_ERR_INVALID_ARGUMENT);
+        }
+        let r = f.steps(n_steps);
+        let loss = r.map_err(status)?;
+        // SAFETY: NULL or checked; valid for a write (caller).
+        unsafe { write_opt(loss_out, loss) };
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_mut(fit, op) }
+}
+
+pub(super) unsafe fn run<T: Prec>(
+    fit: *mut T::CFit,
+    max_steps: u64,
+    report_every: u64,
+    callback: Progress<T>,
+    user: *mut c_void,
+    report_out: *mut T::CRunReport,
+) -> vireg_status {
+    // SAFETY: forwarded from the caller.
+    let st = match unsafe { checked(fit) } {
+        Ok(st) => st,
+        Err(e) => return e,
+    };
+    if let Err(e) = check_opt(report_out) {
+        return e;
+    }
+    if max_steps == 0 {
+        return VIREG_ERR_INVALID_ARGUMENT;
+    }
+    let marker = <T::CFit as Opaque>::MARKER;
+    // The callback may call vireg with this very fit: mark it busy for the run, so those
+    // calls are refused before they could touch the value borrowed here.
+    // SAFETY: valid for writes (caller); no reference to the state is live.
+    unsafe { ptr::addr_of_mut!((*st).marker).write(busy(marker)) };
+    let s = boundary(|| {
+        // SAFETY: a valid fit (the marker was checked); exclusively ours until the marker
+        // is restored: every other entry point refuses a busy state.
+        let f = unsafe { &mut (*st).value };
+        let hook = |step: u64, loss: T| match callback {
+            // SAFETY: a C function of this signature (caller's contract), given the
+            // caller's `user` pointer untouched.
+            Some(cb) => unsafe { cb(user, step, loss) != 0 },
+            None => true,
+        };
+        let r = f.run(max_steps, report_every, hook).map_err(status)?;
+        // SAFETY: NULL or checked; valid for a write and disjoint from the state (caller).
+        unsafe { write_opt(report_out, r.into()) };
+        Ok(())
+    });
+    let restored = if s == VIREG_ERR_PANIC { 0 } else { marker };
+    // SAFETY: as above; the reference formed in the closure is gone.
+    unsafe {
+        tidy(st);
+        ptr::addr_of_mut!((*st).marker).write(restored);
+    }
+    s
+}
+
+pub(super) unsafe fn solve_exact<T: Prec>(
+    fit: *mut T::CFit,
+    report_out: *mut T::CExactReport,
+) -> vireg_status {
+    let op = |f: &mut FitOf<T>| {
+        check_opt(report_out)?;
+        let r = f.solve_exact().map_err(status)?;
+        // SAFETY: NULL or checked; valid for a write (caller).
+        unsafe { write_opt(report_out, r.into()) };
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_mut(fit, op) }
+}
+
+pub(super) unsafe fn condition<T: Prec>(fit: *const T::CFit, out: *mut T) -> vireg_status {
+    // SAFETY: forwarded from the caller.
+    unsafe { read_out(fit, out, |f| f.condition().map_err(status)) }
+}
+
+pub(super) unsafe fn elbo<T: Prec>(fit: *const T::CFit, out: *mut T) -> vireg_status {
+    // SAFETY: forwarded from the caller.
+    unsafe { read_out(fit, out, |f| Ok(f.elbo_of(f.reported()))) }
+}
+
+/// Which of the posterior's latent vectors to copy out.
+#[derive(Clone, Copy)]
+pub(super) enum Vector {
+    Loc,
+    Scale,
+}
+
+pub(super) unsafe fn posterior_vector<T: Prec>(
+    fit: *const T::CFit,
+    which: Vector,
+    out: *mut T,
+    out_len: usize,
+) -> vireg_status {
+    if out.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    let op = |f: &FitOf<T>| {
+        let d = f.features() + 2;
+        if out_len < d {
+            return Err(VIREG_ERR_DIMENSION);
+        }
+        // SAFETY: valid for out_len ≥ d writes (caller).
+        let out = unsafe { slice_mut(out, d) }?;
+        let post = f.posterior().map_err(status)?;
+        match which {
+            Vector::Loc => post.loc(out),
+            Vector::Scale => post.scale(out),
+        };
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_ref(fit, op) }
+}
+
+pub(super) unsafe fn posterior_summary<T: Prec>(
+    fit: *const T::CFit,
+    index: usize,
+    out: *mut T::CSummary,
+) -> vireg_status {
+    let op = |f: &FitOf<T>| {
+        if index > f.features() + 1 {
+            return Err(VIREG_ERR_DIMENSION);
+        }
+        let post = f.posterior().map_err(status)?;
+        let s = post.summary(index).ok_or(VIREG_ERR_DIMENSION)?;
+        Ok(s.into())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { read_out(fit, out, op) }
+}
+
+pub(super) unsafe fn posterior_quantile<T: Prec>(
+    fit: *const T::CFit,
+    index: usize,
+    q: T,
+    out: *mut T,
+) -> vireg_status {
+    let op = |f: &FitOf<T>| {
+        if index > f.features() + 1 {
+            return Err(VIREG_ERR_DIMENSION);
+        }
+        if !q.is_finite() {
+            return Err(VIREG_ERR_NON_FINITE);
+        }
+        if !(q > T::ZERO && q < T::ONE) {
+            return Err(VIREG_ERR_INVALID_ARGUMENT);
+        }
+        let post = f.posterior().map_err(status)?;
+        post.quantile(index, q).map_err(status)
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { read_out(fit, out, op) }
+}
+
+pub(super) unsafe fn draw<T: Prec>(
+    fit: *mut T::CFit,
+    out: *mut T,
+    n_draws: usize,
+    out_len: usize,
+) -> vireg_status {
+    if out.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    let op = |f: &mut FitOf<T>| {
+        let d = f.features() + 2;
+        let need = n_draws.checked_mul(d).ok_or(VIREG_ERR_DIMENSION)?;
+        if out_len < need {
+            return Err(VIREG_ERR_DIMENSION);
+        }
+        // SAFETY: valid for out_len ≥ need writes, disjoint from the state (caller).
+        let out = unsafe { slice_mut(out, need) }?;
+        f.draws(out).map_err(status)?;
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_mut(fit, op) }
+}
+
+pub(super) unsafe fn predict<T: Prec>(
+    fit: *const T::CFit,
+    x: *const T,
+    n_features: usize,
+    mean_out: *mut T,
+    sd_out: *mut T,
+) -> vireg_status {
+    if x.is_null() || mean_out.is_null() || sd_out.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    let op = |f: &FitOf<T>| {
+        check_ptr(mean_out)?;
+        check_ptr(sd_out)?;
+        if n_features != f.features() {
+            return Err(VIREG_ERR_DIMENSION);
+        }
+        // SAFETY: valid for n_features reads (caller).
+        let x = unsafe { slice(x, n_features) }?;
+        let post = f.posterior().map_err(status)?;
+        let (m, s) = post.predict(x).map_err(status)?;
+        // SAFETY: checked; valid for writes (caller).
+        unsafe {
+            mean_out.write(m);
+            sd_out.write(s);
+        }
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_ref(fit, op) }
+}
+
+pub(super) fn checkpoint_size<T: Prec>() -> usize {
+    FitOf::<T>::CHECKPOINT_BYTES
+}
+
+pub(super) unsafe fn save<T: Prec>(
+    fit: *const T::CFit,
+    buf: *mut u8,
+    buf_len: usize,
+    written_out: *mut usize,
+) -> vireg_status {
+    if buf.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    let op = |f: &FitOf<T>| {
+        check_opt(written_out)?;
+        // Never address more than a checkpoint needs: buf_len may be a loose bound.
+        let len = buf_len.min(FitOf::<T>::CHECKPOINT_BYTES);
+        // SAFETY: valid for buf_len ≥ len writes, disjoint from the state (caller).
+        let buf = unsafe { slice_mut(buf, len) }?;
+        let n = f.save(buf).map_err(status)?;
+        // SAFETY: NULL or checked; valid for a write (caller).
+        unsafe { write_opt(written_out, n) };
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_ref(fit, op) }
+}
+
+pub(super) unsafe fn load<T: Prec>(
+    fit: *mut T::CFit,
+    fit_size: usize,
+    buf: *const u8,
+    buf_len: usize,
+) -> vireg_status {
+    boundary(|| {
+        check_ptr(fit)?;
+        check_size::<T::CFit>(fit_size)?;
+        // SAFETY: valid for buf_len reads (caller).
+        let buf = unsafe { slice(buf, buf_len) }?;
+        // Load into a scratch fit, so the state is untouched unless everything succeeds
+        // (and may be uninitialised memory: nothing of it is read).
+        let value = FitOf::<T>::from_checkpoint(buf).map_err(status)?;
+        // SAFETY: checked non-NULL and aligned; valid for writes and not borrowed (caller).
+        unsafe { put(fit, value) };
+        Ok(())
+    })
+}
+
+pub(super) unsafe fn synth_init<T: Prec>(
+    synth: *mut T::CSynth,
+    synth_size: usize,
+    n_features: usize,
+    seed: u64,
+) -> vireg_status {
+    boundary(|| {
+        check_ptr(synth)?;
+        check_size::<T::CSynth>(synth_size)?;
+        let value = Synth::<T, MAX_FEATURES>::new(n_features, seed).map_err(status)?;
+        // SAFETY: checked non-NULL and aligned; valid for writes and not borrowed (caller).
+        unsafe { put(synth, value) };
+        Ok(())
+    })
+}
+
+pub(super) unsafe fn synth_next<T: Prec>(
+    synth: *mut T::CSynth,
+    x: *mut T,
+    n_features: usize,
+    y_out: *mut T,
+) -> vireg_status {
+    if x.is_null() || y_out.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    let op = |s: &mut Synth<T, MAX_FEATURES>| {
+        check_ptr(y_out)?;
+        if n_features != s.p {
+            return Err(VIREG_ERR_DIMENSION);
+        }
+        // SAFETY: valid for n_features writes, disjoint from the state (caller).
+        let x = unsafe { slice_mut(x, n_features) }?;
+        let y = s.next_row(x).map_err(status)?;
+        // SAFETY: checked; valid for a write (caller).
+        unsafe { y_out.write(y) };
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_mut(synth, op) }
+}
+
+pub(super) unsafe fn synth_truth<T: Prec>(
+    synth: *const T::CSynth,
+    out: *mut T,
+    out_len: usize,
+) -> vireg_status {
+    if out.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    let op = |s: &Synth<T, MAX_FEATURES>| {
+        let p = s.p;
+        if out_len < p + 2 {
+            return Err(VIREG_ERR_DIMENSION);
+        }
+        // SAFETY: valid for out_len ≥ p + 2 writes (caller).
+        let out = unsafe { slice_mut(out, p + 2) }?;
+        let t = s.truth();
+        let sigma = s.sigma();
+        let coefs = core::iter::once(&t.alpha).chain(t.beta.iter().take(p));
+        for (o, v) in out.iter_mut().zip(coefs.chain(core::iter::once(&sigma))) {
+            *o = *v;
+        }
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_ref(synth, op) }
+}

@@ -1,0 +1,656 @@
+// The exported functions of the f32 family, each a thin wrapper over its body (`body.rs`).
+//
+// This file is also the one text of the f64 family: build.rs writes that family
+// (`OUT_DIR/ffi_family_f64.rs`, the module `family_f64`) from everything below this comment
+// with f32 -> f64, F32 -> F64 and the C type float -> double. So every function and its
+// documentation is written here once, and nothing below may name the other precision (build.rs
+// refuses the file then).
+
+use super::body as imp;
+use super::state::{vireg_fit_f32, vireg_synth_f32};
+use super::status::vireg_status;
+use super::types::{
+    vireg_config_f32, vireg_exact_report_f32, vireg_progress_f32, vireg_run_report_f32,
+    vireg_summary_f32,
+};
+use core::ffi::c_void;
+use core::mem::size_of;
+
+/// The size of ::vireg_fit_f32 in bytes, as the library was built (VIREG_FIT_F32_SIZE), for
+/// bindings that cannot read the header.
+///
+/// @return sizeof(vireg_fit_f32).
+#[no_mangle]
+pub extern "C" fn vireg_fit_size_f32() -> usize {
+    size_of::<vireg_fit_f32>()
+}
+
+/// Writes the default configuration (the seed's setup: priors 100/10/10, init_scale 0.1, Adam
+/// lr 0.01, betas 0.9/0.999, eps 1e-8, no clip, no decay, one Monte Carlo particle, seed 42,
+/// no convergence check, averaging over the last half of a run's final half).
+///
+/// @param config Receives the defaults. Must not be NULL.
+/// @return VIREG_OK, or VIREG_ERR_NULL / VIREG_ERR_MISALIGNED for `config`.
+///
+/// # Safety
+/// `config` is NULL or valid for a write of a vireg_config_f32.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_config_default_f32(config: *mut vireg_config_f32) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::config_default::<f32>(config) }
+}
+
+/// Initialises a fit for `n_features` features with no data, discarding whatever `fit` held.
+/// Call it through the macro vireg_init_f32(fit, n_features, config), which passes
+/// `sizeof *(fit)` as `fit_size`.
+///
+/// @param fit Caller-owned state to initialise; its previous contents (zeroes, an old fit,
+///   or uninitialised memory) are neither read nor freed.
+/// @param fit_size sizeof(vireg_fit_f32) as the caller's header defines it.
+/// @param n_features Number of features of every row, 1..=VIREG_MAX_FEATURES.
+/// @param config The configuration (copied), or NULL for the defaults.
+/// @return VIREG_OK; VIREG_ERR_NULL if `fit` is NULL; VIREG_ERR_MISALIGNED;
+///   VIREG_ERR_STATE_SIZE if `fit_size` is not the library's sizeof(vireg_fit_f32) (a header
+///   of another VIREG_MAX_FEATURES); VIREG_ERR_FEATURES if `n_features` is 0 or above
+///   VIREG_MAX_FEATURES; VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG if a configuration value is
+///   NaN/infinite (clip may be +INFINITY) or out of its range. On error `fit` is untouched.
+///   On success every byte of `fit` is defined (no padding left undefined).
+///
+/// # Safety
+/// `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+/// size, not in use by another call (in particular not the fit of a vireg_run_f32 in
+/// progress); `config` is NULL or valid for reads.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_init_sized_f32(
+    fit: *mut vireg_fit_f32,
+    fit_size: usize,
+    n_features: usize,
+    config: *const vireg_config_f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::init::<f32>(fit, fit_size, n_features, config) }
+}
+
+/// Reads a fit's configuration (as given to vireg_init_f32, with a learning rate changed by
+/// vireg_set_learning_rate_f32).
+///
+/// @param fit An initialised fit (read only).
+/// @param config Receives the configuration.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `config` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_get_config_f32(
+    fit: *const vireg_fit_f32,
+    config: *mut vireg_config_f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::config_get::<f32>(fit, config) }
+}
+
+/// Changes Adam's learning rate (e.g. after VIREG_ERR_DIVERGED); the optimiser's moments are
+/// kept.
+///
+/// @param fit An initialised fit.
+/// @param lr The new learning rate, finite and > 0.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_NON_FINITE if `lr` is NaN/infinite; VIREG_ERR_CONFIG if
+///   `lr` <= 0.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
+/// initialised, not in use by another call.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_set_learning_rate_f32(
+    fit: *mut vireg_fit_f32,
+    lr: f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::set_learning_rate::<f32>(fit, lr) }
+}
+
+/// The number of features of a fit.
+///
+/// @param fit An initialised fit (read only).
+/// @param n_features Receives the number of features.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `n_features` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_features_f32(
+    fit: *const vireg_fit_f32,
+    n_features: *mut usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::features::<f32>(fit, n_features) }
+}
+
+/// The number of rows folded into a fit (by observe, observe_rows and merge).
+///
+/// @param fit An initialised fit (read only).
+/// @param rows Receives the number of rows.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `rows` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_rows_f32(fit: *const vireg_fit_f32, rows: *mut u64) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::rows::<f32>(fit, rows) }
+}
+
+/// Folds one observation into the fit's data summary (O(p^2) work, no memory kept per row).
+///
+/// @param fit An initialised fit.
+/// @param x The row's `n_features` feature values (read only).
+/// @param n_features Length of `x`; must equal the fit's number of features.
+/// @param y The row's response.
+/// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `x` is NULL; VIREG_ERR_MISALIGNED;
+///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
+///   the fit's; VIREG_ERR_NON_FINITE if `y` or a feature is NaN/infinite; VIREG_ERR_OVERFLOW if
+///   the row would take the summary past this precision's range (y'y or a column's sum of
+///   squares above MAX/2^20: see docs/summary-limits.md) or the row count past 2^64 - 1. On error the fit is
+///   unchanged, byte for byte.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
+/// initialised, not in use by another call; `x` is NULL or valid for `n_features` reads.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_observe_f32(
+    fit: *mut vireg_fit_f32,
+    x: *const f32,
+    n_features: usize,
+    y: f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::observe::<f32>(fit, x, n_features, y) }
+}
+
+/// Folds many observations in at once, all or nothing. Row i is
+/// `x[i * row_stride .. i * row_stride + n_features]` with response `y[i]` (row-major; a stride
+/// larger than n_features skips columns, e.g. to read features out of a wider record).
+///
+/// @param fit An initialised fit.
+/// @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+/// @param n_rows Number of rows (0 is a valid no-op).
+/// @param n_features Features per row; must equal the fit's number of features.
+/// @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+/// @param y The n_rows responses (read only).
+/// @param bad_row_out Optional (may be NULL). Receives the number of leading rows that were
+///   acceptable: n_rows on success, the index of the first row with a NaN/infinite value on
+///   VIREG_ERR_NON_FINITE, on VIREG_ERR_OVERFLOW the index of the first row after which the summary would pass its range
+///   (the row vireg_observe_* would refuse first; n_rows if only the row count would pass
+///   2^64 - 1), 0 on the other errors.
+/// @return VIREG_OK; VIREG_ERR_NULL if `fit`, `x` or `y` is NULL; VIREG_ERR_MISALIGNED;
+///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `n_features` differs from
+///   the fit's, `row_stride` < `n_features`, or the sizes overflow; VIREG_ERR_NON_FINITE;
+///   VIREG_ERR_OVERFLOW. On error no row is folded in: the fit is unchanged, byte for byte.
+///
+/// # Safety
+/// `fit` as in vireg_observe_f32; `x` is NULL or valid for the reads above; `y` is NULL or valid
+/// for `n_rows` reads; `bad_row_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_observe_rows_f32(
+    fit: *mut vireg_fit_f32,
+    x: *const f32,
+    n_rows: usize,
+    n_features: usize,
+    row_stride: usize,
+    y: *const f32,
+    bad_row_out: *mut usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::observe_rows::<f32>(fit, x, n_rows, n_features, row_stride, y, bad_row_out) }
+}
+
+/// Adds the data of `src` to `dst` exactly, as if dst had also observed src's rows (split a
+/// large data set across devices or threads, summarise each part, combine). Only the data
+/// summaries are combined: dst's configuration, posterior and optimiser state are kept.
+///
+/// @param dst An initialised fit, receiving the data.
+/// @param src An initialised fit with the same number of features (read only; may be `dst`,
+///   which then counts its rows twice).
+/// @return VIREG_OK; VIREG_ERR_NULL if either is NULL; VIREG_ERR_MISALIGNED;
+///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_MISMATCH if the numbers of features
+///   differ; VIREG_ERR_OVERFLOW (also when the row count would pass 2^64 - 1). On error `dst`
+///   is unchanged.
+///
+/// # Safety
+/// Each pointer is NULL or valid for reads (and for `dst`, writes) of a vireg_fit_f32 that is
+/// zero-filled or initialised, not in use by another call.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_merge_f32(
+    dst: *mut vireg_fit_f32,
+    src: *const vireg_fit_f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::merge::<f32>(dst, src) }
+}
+
+/// Takes `n_steps` SVI steps (Pyro's svi.step): Adam on the ELBO's gradient, estimated as
+/// configured. Ends any iterate averaging of a previous run: the posterior is then the last
+/// iterate.
+///
+/// @param fit An initialised fit.
+/// @param n_steps Number of steps, >= 1.
+/// @param loss_out Optional (may be NULL). Receives the loss (-ELBO, nats) of the last step,
+///   at the parameters before its update.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_INVALID_ARGUMENT if `n_steps` is 0; VIREG_ERR_DIVERGED if a step
+///   would have made the loss or a parameter non-finite: the steps before it are kept, that one
+///   is undone, and the rest are not taken. The optimisation state is then exactly that of the
+///   last point whose loss was finite (so a step that reached a finite point of non-finite loss
+///   is undone too); the data and configuration are unchanged, the random stream is not
+///   rewound, `loss_out` is not written.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
+/// initialised, not in use by another call; `loss_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_step_f32(
+    fit: *mut vireg_fit_f32,
+    n_steps: u64,
+    loss_out: *mut f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::step::<f32>(fit, n_steps, loss_out) }
+}
+
+/// Runs up to `max_steps` SVI steps with progress reports and convergence detection. The final
+/// stretch of the run (config average_fraction of the steps) decays the learning rate to
+/// final_lr_scale of its value and averages the iterates of its second half into the reported
+/// posterior. With tol_rel_obj > 0 the run stops early once the ELBO settles.
+///
+/// @param fit An initialised fit.
+/// @param max_steps Most steps to take, >= 1.
+/// @param report_every Call `callback` after step 0 and every `report_every` steps; 0 never.
+/// @param callback Progress callback, or NULL. It may stop the run by returning 0.
+/// @param user Passed to `callback` untouched (may be NULL).
+/// @param report_out Optional (may be NULL). Receives what the run did.
+/// @return VIREG_OK (also when stopped by the callback or converged: see the report);
+///   VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY (a run of this
+///   fit is already in progress); VIREG_ERR_INVALID_ARGUMENT if `max_steps` is 0;
+///   VIREG_ERR_DIVERGED as in vireg_step_f32 (the run stops there, the posterior is the
+///   restored point: no iterate average; `report_out` is not written).
+///
+/// # Safety
+/// `fit` as in vireg_step_f32; `callback` is NULL or a function of this signature that returns
+/// normally; `report_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_run_f32(
+    fit: *mut vireg_fit_f32,
+    max_steps: u64,
+    report_every: u64,
+    callback: vireg_progress_f32,
+    user: *mut c_void,
+    report_out: *mut vireg_run_report_f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::run::<f32>(fit, max_steps, report_every, callback, user, report_out) }
+}
+
+/// Sets the posterior to the exact mean-field optimum (coordinate ascent: no learning rate, no
+/// sampling, microseconds), and resets the optimiser so SVI would continue from there.
+///
+/// @param fit An initialised fit.
+/// @param report_out Optional (may be NULL). Receives the optimum's ELBO and the sweeps.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_NOT_CONVERGED; VIREG_ERR_ILL_CONDITIONED (centre and scale the
+///   features, see the status); VIREG_ERR_OVERFLOW. On error the fit is unchanged.
+///
+/// # Safety
+/// `fit` as in vireg_step_f32; `report_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_solve_exact_f32(
+    fit: *mut vireg_fit_f32,
+    report_out: *mut vireg_exact_report_f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::solve_exact::<f32>(fit, report_out) }
+}
+
+/// The condition estimate S = n * eps * kappa of the fit's data (README, "Numerical limits"):
+/// vireg_solve_exact_f32 refuses with VIREG_ERR_ILL_CONDITIONED when S > 1/4, as the answer
+/// might then have fewer than two correct digits. SVI (vireg_step_f32, vireg_run_f32) reads the
+/// same summary without this check: call this to know whether to trust its result too. The fit
+/// is not changed (the estimate is evaluated at the exact optimum, computed here).
+///
+/// @param fit An initialised fit (read only).
+/// @param condition_out Receives S (dimensionless, >= 0; lower is better).
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_OVERFLOW / VIREG_ERR_NOT_CONVERGED as vireg_solve_exact_f32
+///   would return them.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `condition_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_condition_f32(
+    fit: *const vireg_fit_f32,
+    condition_out: *mut f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::condition::<f32>(fit, condition_out) }
+}
+
+/// The exact ELBO (nats) of the reported posterior (the last run's averaged iterate, or the
+/// current one).
+///
+/// @param fit An initialised fit (read only).
+/// @param elbo_out Receives the ELBO.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `elbo_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_elbo_f32(
+    fit: *const vireg_fit_f32,
+    elbo_out: *mut f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::elbo::<f32>(fit, elbo_out) }
+}
+
+/// The guide's locations (Pyro's auto_loc) in the latent order: alpha, beta_1 .. beta_p,
+/// u = ln(sigma).
+///
+/// @param fit An initialised fit (read only).
+/// @param out Receives p + 2 values (p = the fit's number of features).
+/// @param out_len Capacity of `out` in elements, >= p + 2 (VIREG_MAX_FEATURES + 2 always is).
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` < p + 2; VIREG_ERR_NOT_FITTED if nothing
+///   has been fitted yet (no successful solve_exact, step or run: the guide is only the
+///   starting guess).
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `out` is NULL or valid for `out_len` writes.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_posterior_loc_f32(
+    fit: *const vireg_fit_f32,
+    out: *mut f32,
+    out_len: usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::posterior_vector::<f32>(fit, imp::Vector::Loc, out, out_len) }
+}
+
+/// The guide's scales (Pyro's auto_scale, standard deviations) in the latent order: alpha,
+/// beta_1 .. beta_p, u = ln(sigma).
+///
+/// @param fit An initialised fit (read only).
+/// @param out Receives p + 2 values.
+/// @param out_len Capacity of `out` in elements, >= p + 2.
+/// @return As vireg_posterior_loc_f32.
+///
+/// # Safety
+/// As vireg_posterior_loc_f32.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_posterior_scale_f32(
+    fit: *const vireg_fit_f32,
+    out: *mut f32,
+    out_len: usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::posterior_vector::<f32>(fit, imp::Vector::Scale, out, out_len) }
+}
+
+/// Posterior mean, sd and median of one constrained parameter: alpha and the beta_j are normal;
+/// sigma = exp(u) is log-normal (mean exp(m + s^2/2), median exp(m)).
+///
+/// @param fit An initialised fit (read only).
+/// @param index 0 for alpha, 1..=p for beta_1..beta_p, p + 1 for sigma.
+/// @param out Receives the summary, in the parameter's units.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1; VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f32.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_posterior_summary_f32(
+    fit: *const vireg_fit_f32,
+    index: usize,
+    out: *mut vireg_summary_f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::posterior_summary::<f32>(fit, index, out) }
+}
+
+/// Posterior quantile of one constrained parameter (e.g. q = 0.03 and 0.97 for a 94% interval).
+///
+/// @param fit An initialised fit (read only).
+/// @param index 0 for alpha, 1..=p for beta_1..beta_p, p + 1 for sigma.
+/// @param q The level, in (0, 1).
+/// @param out Receives the quantile, in the parameter's units.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `index` > p + 1; VIREG_ERR_NON_FINITE if `q` is NaN or
+///   infinite; VIREG_ERR_INVALID_ARGUMENT if `q` is not in (0, 1); VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f32 (after the checks of the arguments).
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_posterior_quantile_f32(
+    fit: *const vireg_fit_f32,
+    index: usize,
+    q: f32,
+    out: *mut f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::posterior_quantile::<f32>(fit, index, q, out) }
+}
+
+/// Draws from the posterior, from the fit's seeded random stream (which it advances).
+///
+/// @param fit An initialised fit.
+/// @param out Receives `n_draws` rows of p + 2 values, row-major: alpha, beta_1 .. beta_p,
+///   sigma (constrained: sigma > 0).
+/// @param n_draws Number of draws (0 is a valid no-op).
+/// @param out_len Capacity of `out` in elements, >= n_draws * (p + 2).
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` is too small; VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f32 (also for 0 draws). On error nothing is written and the stream is
+///   not advanced.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
+/// initialised, not in use by another call; `out` is NULL or valid for `out_len` writes.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_draw_f32(
+    fit: *mut vireg_fit_f32,
+    out: *mut f32,
+    n_draws: usize,
+    out_len: usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::draw::<f32>(fit, out, n_draws, out_len) }
+}
+
+/// Posterior predictive mean and sd of the response at a new row: mean a.m, variance
+/// sum_j a_j^2 s_j^2 + E[sigma^2] with a = (1, x).
+///
+/// @param fit An initialised fit (read only).
+/// @param x The new row's `n_features` feature values (read only).
+/// @param n_features Length of `x`; must equal the fit's number of features.
+/// @param mean_out Receives the predictive mean, in the units of y.
+/// @param sd_out Receives the predictive sd, in the units of y.
+/// @return VIREG_OK; VIREG_ERR_NULL if any pointer is NULL; VIREG_ERR_MISALIGNED;
+///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION; VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f32; VIREG_ERR_NON_FINITE if a feature is NaN/infinite;
+///   VIREG_ERR_OVERFLOW if the prediction overflows.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised; `x`
+/// is NULL or valid for `n_features` reads; `mean_out` and `sd_out` are NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_predict_f32(
+    fit: *const vireg_fit_f32,
+    x: *const f32,
+    n_features: usize,
+    mean_out: *mut f32,
+    sd_out: *mut f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::predict::<f32>(fit, x, n_features, mean_out, sd_out) }
+}
+
+/// The size in bytes of a checkpoint of a vireg_fit_f32 (for any number of features up to
+/// VIREG_MAX_FEATURES): the buffer size vireg_save_f32() needs.
+///
+/// @return The checkpoint size in bytes.
+#[no_mangle]
+pub extern "C" fn vireg_checkpoint_size_f32() -> usize {
+    imp::checkpoint_size::<f32>()
+}
+
+/// Saves the whole fit (configuration, data summary, posterior, optimiser, random stream) to a
+/// checkpoint: versioned, checksummed, little-endian, so that a device can resume after a power
+/// loss, or another machine of the same precision and capacity can continue the fit.
+///
+/// @param fit An initialised fit (read only).
+/// @param buf Receives the checkpoint.
+/// @param buf_len Capacity of `buf` in bytes, >= vireg_checkpoint_size_f32().
+/// @param written_out Optional (may be NULL). Receives the number of bytes written.
+/// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `buf` is NULL; VIREG_ERR_MISALIGNED;
+///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_BUFFER_TOO_SMALL if `buf_len` is too
+///   small (nothing is written).
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `buf` is NULL or valid for `buf_len` writes; `written_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_save_f32(
+    fit: *const vireg_fit_f32,
+    buf: *mut u8,
+    buf_len: usize,
+    written_out: *mut usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::save::<f32>(fit, buf, buf_len, written_out) }
+}
+
+/// Restores a fit from a checkpoint written by vireg_save_f32() (possibly by another process or
+/// machine of the same precision and capacity), replacing whatever `fit` held: it may be
+/// zero-filled, initialised, or uninitialised memory. Everything continues exactly as if the
+/// saved fit had never stopped. Checkpoints of format version 1 (vireg 0.1.0) load too. Call it
+/// through the macro vireg_load_f32(fit, buf, buf_len), which passes `sizeof *(fit)`.
+///
+/// @param fit Caller-owned state to restore into.
+/// @param fit_size sizeof(vireg_fit_f32) as the caller's header defines it.
+/// @param buf The checkpoint (read only).
+/// @param buf_len Length of `buf` in bytes.
+/// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `buf` is NULL; VIREG_ERR_MISALIGNED;
+///   VIREG_ERR_STATE_SIZE as in vireg_init_sized_f32; VIREG_ERR_BAD_CHECKPOINT if the bytes are
+///   not a checkpoint of a version this library reads; VIREG_ERR_INCOMPATIBLE if it was written
+///   for the other precision or another capacity; VIREG_ERR_TRUNCATED if `buf_len` is shorter
+///   than the length its header records (or than a header); VIREG_ERR_CHECKSUM if the bytes
+///   were corrupted. On error `fit` is untouched; on success every byte of it is defined.
+///
+/// # Safety
+/// `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+/// size, not in use by another call (in particular not the fit of a vireg_run_f32 in
+/// progress); `buf` is NULL or valid for `buf_len` reads.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_load_sized_f32(
+    fit: *mut vireg_fit_f32,
+    fit_size: usize,
+    buf: *const u8,
+    buf_len: usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::load::<f32>(fit, fit_size, buf, buf_len) }
+}
+
+/// The size of ::vireg_synth_f32 in bytes, as the library was built (VIREG_SYNTH_F32_SIZE).
+///
+/// @return sizeof(vireg_synth_f32).
+#[no_mangle]
+pub extern "C" fn vireg_synth_size_f32() -> usize {
+    size_of::<vireg_synth_f32>()
+}
+
+/// Initialises a generator of the seed's synthetic data: draws the true parameters from
+/// `seed`. The same seed gives the same data as the Rust `vireg::Synth` (the seed example uses
+/// 8 features, seed 42).
+/// Call it through the macro vireg_synth_init_f32(synth, n_features, seed), which passes
+/// `sizeof *(synth)`.
+///
+/// @param synth Caller-owned state to initialise (previous contents not read).
+/// @param synth_size sizeof(vireg_synth_f32) as the caller's header defines it.
+/// @param n_features Number of features, 1..=VIREG_MAX_FEATURES.
+/// @param seed Seed of the generator's PCG32 stream.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_STATE_SIZE if
+///   `synth_size` is not the library's sizeof(vireg_synth_f32); VIREG_ERR_FEATURES. On error
+///   `synth` is untouched.
+///
+/// # Safety
+/// `synth` is NULL or valid for writes of `synth_size` bytes and, if that is the library's
+/// size, not in use by another call.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_synth_init_sized_f32(
+    synth: *mut vireg_synth_f32,
+    synth_size: usize,
+    n_features: usize,
+    seed: u64,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::synth_init::<f32>(synth, synth_size, n_features, seed) }
+}
+
+/// Generates the next synthetic row: x ~ N(0, I), y = alpha + x.beta + N(0, sigma).
+///
+/// @param synth An initialised generator.
+/// @param x Receives the row's `n_features` features.
+/// @param n_features Length of `x`; must equal the generator's number of features.
+/// @param y_out Receives the response.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_DIMENSION.
+///
+/// # Safety
+/// `synth` is NULL or valid for reads and writes of a vireg_synth_f32 that is zero-filled or
+/// initialised; `x` is NULL or valid for `n_features` writes; `y_out` is NULL or valid for a
+/// write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_synth_next_f32(
+    synth: *mut vireg_synth_f32,
+    x: *mut f32,
+    n_features: usize,
+    y_out: *mut f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::synth_next::<f32>(synth, x, n_features, y_out) }
+}
+
+/// The generator's true parameters, in the order alpha, beta_1 .. beta_p, sigma.
+///
+/// @param synth An initialised generator (read only).
+/// @param out Receives p + 2 values.
+/// @param out_len Capacity of `out` in elements, >= p + 2.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_DIMENSION.
+///
+/// # Safety
+/// `synth` is NULL or valid for reads of a vireg_synth_f32 that is zero-filled or initialised;
+/// `out` is NULL or valid for `out_len` writes.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_synth_truth_f32(
+    synth: *const vireg_synth_f32,
+    out: *mut f32,
+    out_len: usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::synth_truth::<f32>(synth, out, out_len) }
+}
