@@ -83,9 +83,10 @@ fn expected_rss<T: Real, const P: usize>(
 /// Above this condition estimate `solve_exact` returns `Error::IllConditioned`.
 pub const ILL_CONDITIONED_LIMIT: f64 = 0.25;
 
-/// The estimate behind [`Fit::condition`](crate::Fit::condition), at noise precision λ = E[e^{−2u}], guide means `m` and
-/// unconstrained scales `rho` of the coefficients; `prec` holds the prior's precisions and
-/// `gdiag` the diagonal of G (the arguments that the caller has: fewer vectors on the stack).
+/// The estimate behind [`Fit::condition`](crate::Fit::condition), at noise precision λ =
+/// E[e^{−2u}], guide means `m` and unconstrained scales `rho` of the coefficients; `prec` holds the
+/// prior's precisions and `gdiag` the diagonal of G (the arguments that the caller has: fewer
+/// vectors on the stack).
 pub(crate) fn condition<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prec: &Coefs<T, P>,

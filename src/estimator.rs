@@ -68,11 +68,12 @@ pub(crate) mod wide {
     use crate::real::Real;
     use crate::vector::Latent;
 
-    /// [`scales`](super::scales) by [`softplus_sigmoid_core`] (no branch or call) over whole arrays: the evaluations become
-    /// vector instructions. If some ρ is out of that function's range, every scale is redone by
-    /// [`softplus_sigmoid`](crate::math::softplus::softplus_sigmoid). Σ ln s is the sum of the exponents times ln 2 plus the logarithm of
-    /// the product of the significands, renormalised at each factor (no overflow or underflow
-    /// whatever the number of features): one logarithm.
+    /// [`scales`](super::scales) by [`softplus_sigmoid_core`] (no branch or call) over whole
+    /// arrays: the evaluations become vector instructions. If some ρ is out of that function's
+    /// range, every scale is redone by
+    /// [`softplus_sigmoid`](crate::math::softplus::softplus_sigmoid). Σ ln s is the sum of the
+    /// exponents times ln 2 plus the logarithm of the product of the significands, renormalised at
+    /// each factor (no overflow or underflow whatever the number of features): one logarithm.
     #[inline]
     pub(crate) fn scales<T: Real, const P: usize>(
         g: &Guide<T, P>,

@@ -727,10 +727,10 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     /// not changed).
     ///
     /// `solve_exact` refuses with [`Error::IllConditioned`](crate::Error::IllConditioned) when
-    /// S exceeds [`ILL_CONDITIONED_LIMIT`](crate::ILL_CONDITIONED_LIMIT) (1/4): the answer might then have fewer than two
-    /// correct digits. Below the limit it kept at least two correct digits in every case
-    /// measured, usually far more. SVI (`step`, `run`) reads the same summary and does not
-    /// check: call this to know whether to trust its result too. Centring and scaling the
+    /// S exceeds [`ILL_CONDITIONED_LIMIT`](crate::ILL_CONDITIONED_LIMIT) (1/4): the answer might
+    /// then have fewer than two correct digits. Below the limit it kept at least two correct digits
+    /// in every case measured, usually far more. SVI (`step`, `run`) reads the same summary and
+    /// does not check: call this to know whether to trust its result too. Centring and scaling the
     /// columns (and the response), or f64, lower S.
     ///
     /// Errors: those of the solve (`Overflow`, `NotConverged`).

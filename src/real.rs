@@ -286,8 +286,9 @@ fn f64_to_u64(x: f64) -> u64 {
     x as u64
 }
 
-/// √x in f32 on bare metal: libm's where it must be integer-only (soft float); with a hardware
-/// FPU but no square root that libm knows of (hard-float 32-bit ARM), [`sqrt_f32`](crate::math::sqrt::sqrt_f32).
+/// √x in f32 on bare metal: libm's where it must be integer-only (soft float); with a hardware FPU
+/// but no square root that libm knows of (hard-float 32-bit ARM),
+/// [`sqrt_f32`](crate::math::sqrt::sqrt_f32).
 #[cfg(all(target_os = "none", target_arch = "arm", target_abi = "eabihf"))]
 use crate::math::sqrt::sqrt_f32 as sqrt32;
 

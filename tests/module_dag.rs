@@ -576,7 +576,10 @@ fn methods_added_to_other_modules_types_are_only_called_from_above() {
 fn paths_are_read_from_source() {
     let a = paths_in(
         &["a".into()],
-        "use crate::b::{X, c::Y as Z};\n// use crate::q;\nfn f() { let s = \"crate::r\"; super::d::g(); }\nmod tests { use crate::e; }",
+        concat!(
+            "use crate::b::{X, c::Y as Z};\n// use crate::q;\n",
+            "fn f() { let s = \"crate::r\"; super::d::g(); }\nmod tests { use crate::e; }",
+        ),
     );
     let got: Vec<String> = a
         .iter()
