@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: seed test deps lint rust-test rust-test-overflow bench header
+.PHONY: seed test deps lint rust-test rust-test-compact rust-test-overflow bench header
 
 # The main job: reproduce the seed experiment through the library.
 seed:
@@ -10,9 +10,9 @@ seed:
 
 # Every test: installs what it needs (Debian packages, as root), checks format and lints, then
 # runs the whole Rust test suite, which also drives the C/C++ programs (plain, ASan+UBSan,
-# valgrind), the Python module and the Cortex-M firmware under QEMU; then the suite once more
-# with overflow checks.
-test: deps lint rust-test rust-test-overflow
+# valgrind), the Python module and the Cortex-M firmware under QEMU; then the numeric tests on
+# the compact kernels; then the suite once more with overflow checks.
+test: deps lint rust-test rust-test-compact rust-test-overflow
 
 deps:
 	bash scripts/host-deps.sh
@@ -21,9 +21,20 @@ deps:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features compact -- -D warnings
 
 rust-test:
 	$(CARGO) test --release
+
+# The numeric tests on the microcontrollers' variants of the kernels (the `compact` feature:
+# build.rs's `vireg_compact` cfg, on by itself for bare metal), built for the host: the unit
+# tests, which compare each pair of variants, and the test programs that check the numbers. The C, C++
+# and Python programs and the firmware are left out: the first link the same Rust code through
+# the C ABI, the firmware is built compact in `rust-test` already.
+COMPACT_TESTS := normal gradients exact exact_global stats svi_quality posterior checkpoint \
+    divergence overflow hard_data
+rust-test-compact:
+	$(CARGO) test --release --features compact --lib $(addprefix --test ,$(COMPACT_TESTS))
 
 # The suite with integer overflow checks and debug assertions on (Cargo.toml's `overflow`
 # profile: release code that panics on an overflow instead of wrapping), the C programs and the

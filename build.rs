@@ -58,9 +58,9 @@ fn zig_tables() -> String {
         .collect();
     writeln!(
         s,
-        "#[cfg(any(test, target_os = \"none\"))]\n\
+        "#[cfg(any(test, vireg_compact))]\n\
          pub(crate) static ZIG32_KD: [i8; 128] = [{}];\n\
-         #[cfg(any(test, target_os = \"none\"))]\n\
+         #[cfg(any(test, vireg_compact))]\n\
          pub(crate) const ZIG32_K01: [u32; 2] = [{}, {}];",
         kd.join(", "),
         k[0] as u32,
@@ -70,7 +70,7 @@ fn zig_tables() -> String {
     // Hosts look K up whole (a division per draw costs more there than 512 bytes of table).
     writeln!(
         s,
-        "#[cfg(not(target_os = \"none\"))]\n\
+        "#[cfg(any(test, not(vireg_compact)))]\n\
          pub(crate) static ZIG32_K: [u32; 128] = [{}];",
         list(&k, &|x| format!("{}", x as u32))
     )
@@ -436,7 +436,19 @@ fn c_abi(out: &Path) {
     }
 }
 
+/// The `vireg_compact` cfg: the microcontroller variants of the kernels (less flash, no
+/// reliance on a vector unit), on for bare metal and for any target with the `compact` feature
+/// (e.g. ESP-IDF, which has an OS).
+fn compact_cfg() {
+    println!("cargo::rustc-check-cfg=cfg(vireg_compact)");
+    let bare_metal = env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "none");
+    if bare_metal || env::var_os("CARGO_FEATURE_COMPACT").is_some() {
+        println!("cargo::rustc-cfg=vireg_compact");
+    }
+}
+
 fn main() {
+    compact_cfg();
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     fs::write(out.join("zig_tables.rs"), zig_tables()).expect("write zig tables");
     c_abi(&out);

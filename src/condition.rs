@@ -21,59 +21,48 @@
 
 #![forbid(unsafe_code)]
 
-use crate::error::Result;
-use crate::exact;
-use crate::fit::Fit;
-use crate::real::{softplus, Real};
-use crate::rng::Normal;
+use crate::math::softplus::softplus;
+use crate::real::Real;
 use crate::stats::Stats;
 use crate::vector::Coefs;
 
-impl<T: Real, const P: usize> Stats<T, P> {
-    /// Makes this the factor of G + diag(ridge) (the ridge enters as extra weighted rows). In
-    /// place, on the caller's copy: a result would be one more copy of the factor on the stack.
-    pub(crate) fn add_ridge(&mut self, ridge: &Coefs<T, P>) {
-        let p = self.features();
-        for j in 0..=p {
-            let mut row = Coefs::splat(T::ZERO);
-            row[j] = T::ONE;
-            self.include(ridge[j], &mut row, j, T::ZERO);
-        }
-    }
-
-    /// κ = max over the columns of [A | y] of ‖column‖ / ‖its part no earlier column explains‖,
-    /// for the system regularised by `ridge` (E[RSS] = `erss` stands for the response's part);
-    /// `g` is the diagonal of G.
-    pub(crate) fn kappa_with(&self, ridge: &Coefs<T, P>, g: &Coefs<T, P>, erss: T) -> T {
-        let p = self.features();
-        let d = self.with_ridge(ridge, false); // the diagonal of the ridge's factor
-        let mut worst = T::ONE;
-        for j in 0..=p {
-            let num = g[j] + ridge[j];
-            let den = d[j];
-            let k = if den > T::ZERO {
-                num / den
-            } else {
-                T::INFINITY
-            };
-            worst = worst.max(k);
-        }
-        // The response: its offset against its spread about the mean, Σ(y − ȳ)² = yᵀy − d₀t₀²
-        // = sserr + Σ_{i≥1} dᵢtᵢ² (the factor gives it without cancellation), floored by E[RSS].
-        let yty = self.yty();
-        let mut spread = self.sserr + erss;
-        for i in 1..=p {
-            spread += self.d[i] * self.t[i] * self.t[i];
-        }
-        let ky = if spread > T::ZERO {
-            yty / spread
-        } else if yty == T::ZERO {
-            T::ONE // no response at all (no rows): nothing to lose
+/// κ = max over the columns of [A | y] of ‖column‖ / ‖its part no earlier column explains‖,
+/// for the system regularised by `ridge` (E[RSS] = `erss` stands for the response's part) of
+/// the summary `stats`; `g` is the diagonal of G.
+fn kappa_with<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    ridge: &Coefs<T, P>,
+    g: &Coefs<T, P>,
+    erss: T,
+) -> T {
+    let p = stats.features();
+    let d = stats.with_ridge(ridge, false); // the diagonal of the ridge's factor
+    let mut worst = T::ONE;
+    for j in 0..=p {
+        let num = g[j] + ridge[j];
+        let den = d[j];
+        let k = if den > T::ZERO {
+            num / den
         } else {
             T::INFINITY
         };
-        worst.max(ky).sqrt()
+        worst = worst.max(k);
     }
+    // The response: its offset against its spread about the mean, Σ(y − ȳ)² = yᵀy − d₀t₀²
+    // = sserr + Σ_{i≥1} dᵢtᵢ² (the factor gives it without cancellation), floored by E[RSS].
+    let yty = stats.yty();
+    let mut spread = stats.sserr + erss;
+    for i in 1..=p {
+        spread += stats.d[i] * stats.t[i] * stats.t[i];
+    }
+    let ky = if spread > T::ZERO {
+        yty / spread
+    } else if yty == T::ZERO {
+        T::ONE // no response at all (no rows): nothing to lose
+    } else {
+        T::INFINITY
+    };
+    worst.max(ky).sqrt()
 }
 
 /// E[RSS] at a guide: RSS(m) + Σ s_j² G_jj, s_j = softplus(ρ_j), G_jj = `gdiag[j]`.
@@ -94,9 +83,10 @@ fn expected_rss<T: Real, const P: usize>(
 /// Above this condition estimate `solve_exact` returns `Error::IllConditioned`.
 pub const ILL_CONDITIONED_LIMIT: f64 = 0.25;
 
-/// The estimate behind [`Fit::condition`], at noise precision λ = E[e^{−2u}], guide means `m` and
-/// unconstrained scales `rho` of the coefficients; `prec` holds the prior's precisions and
-/// `gdiag` the diagonal of G (the arguments that the caller has: fewer vectors on the stack).
+/// The estimate behind [`Fit::condition`](crate::Fit::condition), at noise precision λ =
+/// E[e^{−2u}], guide means `m` and unconstrained scales `rho` of the coefficients; `prec` holds the
+/// prior's precisions and `gdiag` the diagonal of G (the arguments that the caller has: fewer
+/// vectors on the stack).
 pub(crate) fn condition<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prec: &Coefs<T, P>,
@@ -109,29 +99,7 @@ pub(crate) fn condition<T: Real, const P: usize>(
     for j in 0..=stats.features() {
         ridge[j] /= lam;
     }
-    let kappa = stats.kappa_with(&ridge, gdiag, expected_rss(stats, gdiag, m, rho));
+    let kappa = kappa_with(stats, &ridge, gdiag, expected_rss(stats, gdiag, m, rho));
     let n = T::from_u64(stats.rows().max(1));
     T::EPSILON * n * kappa
-}
-
-impl<T: Normal, const P: usize> Fit<T, P> {
-    /// The condition estimate S = n·ε·κ of the data (README, "Numerical limits"): n rows, ε the
-    /// precision's machine epsilon, κ the largest ratio of a column's norm (the response's
-    /// included) to the part of it that earlier columns and the prior do not explain, evaluated
-    /// at the exact mean-field optimum (computed here, as [`Fit::solve_exact`] would; the fit is
-    /// not changed).
-    ///
-    /// `solve_exact` refuses with [`Error::IllConditioned`](crate::Error::IllConditioned) when
-    /// S exceeds [`ILL_CONDITIONED_LIMIT`] (1/4): the answer might then have fewer than two
-    /// correct digits. Below the limit it kept at least two correct digits in every case
-    /// measured, usually far more. SVI (`step`, `run`) reads the same summary and does not
-    /// check: call this to know whether to trust its result too. Centring and scaling the
-    /// columns (and the response), or f64, lower S.
-    ///
-    /// Errors: those of the solve (`Overflow`, `NotConverged`).
-    pub fn condition(&self) -> Result<T> {
-        let mut g = self.guide;
-        let (cond, _) = exact::optimum(self.stats(), &self.config().prior, &mut g)?;
-        Ok(cond)
-    }
 }

@@ -9,10 +9,13 @@
 #![forbid(unsafe_code)]
 
 use crate::guide::Guide;
+#[cfg(any(test, not(vireg_compact)))]
+use crate::math::ln1p::ln_1p_unit;
+use crate::math::softplus::softplus_sigmoid;
+#[cfg(any(test, not(vireg_compact)))]
+use crate::math::softplus::wide::softplus_sigmoid_core;
 use crate::model::{log_joint_grad, ModelConsts};
-#[cfg(not(target_os = "none"))]
-use crate::real::{ln_1p_unit, softplus_sigmoid_core};
-use crate::real::{softplus_sigmoid, Real, LN_2PI};
+use crate::real::{Real, LN_2PI};
 use crate::rng::Normal;
 use crate::stats::Stats;
 use crate::vector::{Coefs, Latent};
@@ -39,15 +42,11 @@ impl Default for Estimator {
 
 /// Scales s = softplus(ρ) and their derivatives ds/dρ = sigmoid(ρ) into `s` and `sig`, and
 /// returns Σ ln s if `want_lns`, else 0 (it is finite whenever the scales are: ρ ≥
-/// [`Real::RHO_MIN`]). (Outputs as arguments: a returned tuple is one more copy on the stack.)
-///
-/// By [`softplus_sigmoid_core`] (no branch or call) over whole arrays: the evaluations become
-/// vector instructions. If some ρ is out of that function's range, every scale is redone by
-/// [`softplus_sigmoid`]. Σ ln s is the sum of the exponents times ln 2 plus the logarithm of
-/// the product of the significands, renormalised at each factor (no overflow or underflow
-/// whatever the number of features): one logarithm.
-#[cfg(not(target_os = "none"))]
-#[inline]
+/// [`Real::RHO_MIN`]; the compact variant always returns it). (Outputs as arguments: a
+/// returned tuple is one more copy on the stack.) The build's variant: [`wide::scales`], or
+/// [`compact::scales`] with the `vireg_compact` cfg; the two agree within a few units of the
+/// last place (tested).
+#[inline(always)]
 pub(crate) fn scales<T: Real, const P: usize>(
     g: &Guide<T, P>,
     p: usize,
@@ -55,118 +54,159 @@ pub(crate) fn scales<T: Real, const P: usize>(
     sig: &mut Latent<T, P>,
     want_lns: bool,
 ) -> T {
-    let mut q = g.rho;
-    scales_q(g, p, s, sig, &mut q, want_lns)
+    #[cfg(vireg_compact)]
+    return compact::scales(g, p, s, sig, want_lns);
+    #[cfg(not(vireg_compact))]
+    wide::scales(g, p, s, sig, want_lns)
 }
 
-/// [`scales`], and also q = sigmoid(ρ)/s into `q` (the entropy's gradient, d ln s/dρ): the
-/// division done in the same vectorised loop as the scales.
-#[cfg(not(target_os = "none"))]
-#[inline]
-pub(crate) fn scales_q<T: Real, const P: usize>(
-    g: &Guide<T, P>,
-    p: usize,
-    s: &mut Latent<T, P>,
-    sig: &mut Latent<T, P>,
-    q: &mut Latent<T, P>,
-    want_lns: bool,
-) -> T {
-    let mut ok = true;
-    // The coefficients over the whole arrays (a loop of known length, which the compiler
-    // turns into vector instructions); the entries past p are computed too (from whatever
-    // ρ holds there) but not checked, and never read.
-    for j in 0..P {
-        let (a, b, good) = softplus_sigmoid_core(g.rho.theta.beta[j]);
-        s.theta.beta[j] = a;
-        sig.theta.beta[j] = b;
-        q.theta.beta[j] = b / a;
-        ok &= good | (j >= p);
-    }
-    // The intercept and u as a pair.
-    let r = [g.rho.theta.alpha, g.rho.u];
-    let (mut a, mut b) = ([T::ZERO; 2], [T::ZERO; 2]);
-    for l in 0..2 {
-        let good;
-        (a[l], b[l], good) = softplus_sigmoid_core(r[l]);
-        ok &= good;
-    }
-    (s.theta.alpha, s.u) = (a[0], a[1]);
-    (sig.theta.alpha, sig.u) = (b[0], b[1]);
-    (q.theta.alpha, q.u) = (b[0] / a[0], b[1] / a[1]);
-    if !ok {
-        return scales_exact(g, p, s, sig, q);
-    }
-    if !want_lns {
-        return T::ZERO;
-    }
-    let (mut ex, mut prod) = (0i32, T::ONE);
-    let mut acc = |v: T| {
-        let (e1, m1) = v.split_exp();
-        let (e2, m2) = (prod * m1).split_exp();
-        ex += e1 + e2;
-        prod = m2;
-    };
-    acc(s.theta.alpha);
-    s.theta.beta.iter().take(p).for_each(|v| acc(*v));
-    acc(s.u);
-    T::from_i32(ex) * T::c(core::f64::consts::LN_2) + ln_1p_unit(prod - T::ONE)
-}
+/// The hosts' variant: loops over whole arrays that vectorise.
+#[cfg(any(test, not(vireg_compact)))]
+pub(crate) mod wide {
+    use super::{ln_1p_unit, softplus_sigmoid, softplus_sigmoid_core};
+    use crate::guide::Guide;
+    use crate::real::Real;
+    use crate::vector::Latent;
 
-/// [`scales`] for every finite ρ, one by one (off the fast path: some ρ < [`Real::RHO_MIN`] or
-/// a scale above 700 in f64, 87 in f32).
-#[cfg(not(target_os = "none"))]
-#[inline(never)]
-fn scales_exact<T: Real, const P: usize>(
-    g: &Guide<T, P>,
-    p: usize,
-    s: &mut Latent<T, P>,
-    sig: &mut Latent<T, P>,
-    q: &mut Latent<T, P>,
-) -> T {
-    let mut lns = T::ZERO;
-    for i in 0..p + 2 {
-        let (a, b) = softplus_sigmoid(g.rho.get(i, p));
-        *s.get_mut(i, p) = a;
-        *sig.get_mut(i, p) = b;
-        *q.get_mut(i, p) = b / a;
-        lns += a.ln();
+    /// [`scales`](super::scales) by [`softplus_sigmoid_core`] (no branch or call) over whole
+    /// arrays: the evaluations become vector instructions. If some ρ is out of that function's
+    /// range, every scale is redone by
+    /// [`softplus_sigmoid`](crate::math::softplus::softplus_sigmoid). Σ ln s is the sum of the
+    /// exponents times ln 2 plus the logarithm of the product of the significands, renormalised at
+    /// each factor (no overflow or underflow whatever the number of features): one logarithm.
+    #[inline]
+    pub(crate) fn scales<T: Real, const P: usize>(
+        g: &Guide<T, P>,
+        p: usize,
+        s: &mut Latent<T, P>,
+        sig: &mut Latent<T, P>,
+        want_lns: bool,
+    ) -> T {
+        let mut q = g.rho;
+        scales_q(g, p, s, sig, &mut q, want_lns)
     }
-    lns
-}
 
-/// [`scales`] on microcontrollers: one latent at a time, Σ ln s (always: `_want_lns` is
-/// ignored, a test costs flash) from a running product (logarithms only when it leaves
-/// [1e-15, 1e15]): less flash than the hosts' version.
-#[cfg(target_os = "none")]
-#[inline]
-pub(crate) fn scales<T: Real, const P: usize>(
-    g: &Guide<T, P>,
-    p: usize,
-    s: &mut Latent<T, P>,
-    sig: &mut Latent<T, P>,
-    _want_lns: bool,
-) -> T {
-    *s = g.rho;
-    *sig = g.rho;
-    let (lo, hi) = (T::c(1e-15), T::c(1e15));
-    let (mut acc, mut prod) = (T::ZERO, T::ONE);
-    let mut f = |si: &mut T, gi: &mut T| {
-        let (a, b) = softplus_sigmoid(*si);
-        *si = a;
-        *gi = b;
-        prod *= a;
-        if prod < lo || prod > hi {
-            acc += prod.ln();
-            prod = T::ONE;
+    /// [`scales`], and also q = sigmoid(ρ)/s into `q` (the entropy's gradient, d ln s/dρ): the
+    /// division done in the same vectorised loop as the scales.
+    #[inline]
+    pub(crate) fn scales_q<T: Real, const P: usize>(
+        g: &Guide<T, P>,
+        p: usize,
+        s: &mut Latent<T, P>,
+        sig: &mut Latent<T, P>,
+        q: &mut Latent<T, P>,
+        want_lns: bool,
+    ) -> T {
+        let mut ok = true;
+        // The coefficients over the whole arrays (a loop of known length, which the compiler
+        // turns into vector instructions); the entries past p are computed too (from whatever
+        // ρ holds there) but not checked, and never read.
+        for j in 0..P {
+            let (a, b, good) = softplus_sigmoid_core(g.rho.theta.beta[j]);
+            s.theta.beta[j] = a;
+            sig.theta.beta[j] = b;
+            q.theta.beta[j] = b / a;
+            ok &= good | (j >= p);
         }
-    };
-    f(&mut s.theta.alpha, &mut sig.theta.alpha);
-    let p = p.min(P);
-    for (a, b) in s.theta.beta[..p].iter_mut().zip(&mut sig.theta.beta[..p]) {
-        f(a, b);
+        // The intercept and u as a pair.
+        let r = [g.rho.theta.alpha, g.rho.u];
+        let (mut a, mut b) = ([T::ZERO; 2], [T::ZERO; 2]);
+        for l in 0..2 {
+            let good;
+            (a[l], b[l], good) = softplus_sigmoid_core(r[l]);
+            ok &= good;
+        }
+        (s.theta.alpha, s.u) = (a[0], a[1]);
+        (sig.theta.alpha, sig.u) = (b[0], b[1]);
+        (q.theta.alpha, q.u) = (b[0] / a[0], b[1] / a[1]);
+        if !ok {
+            return scales_exact(g, p, s, sig, q);
+        }
+        if !want_lns {
+            return T::ZERO;
+        }
+        let (mut ex, mut prod) = (0i32, T::ONE);
+        let mut acc = |v: T| {
+            let (e1, m1) = v.split_exp();
+            let (e2, m2) = (prod * m1).split_exp();
+            ex += e1 + e2;
+            prod = m2;
+        };
+        acc(s.theta.alpha);
+        s.theta.beta.iter().take(p).for_each(|v| acc(*v));
+        acc(s.u);
+        T::from_i32(ex) * T::c(core::f64::consts::LN_2) + ln_1p_unit(prod - T::ONE)
     }
-    f(&mut s.u, &mut sig.u);
-    acc + prod.ln()
+
+    /// [`scales`] for every finite ρ, one by one (off the fast path: some ρ < [`Real::RHO_MIN`] or
+    /// a scale above 700 in f64, 87 in f32).
+    #[inline(never)]
+    fn scales_exact<T: Real, const P: usize>(
+        g: &Guide<T, P>,
+        p: usize,
+        s: &mut Latent<T, P>,
+        sig: &mut Latent<T, P>,
+        q: &mut Latent<T, P>,
+    ) -> T {
+        let mut lns = T::ZERO;
+        for i in 0..p + 2 {
+            let (a, b) = softplus_sigmoid(g.rho.get(i, p));
+            *s.get_mut(i, p) = a;
+            *sig.get_mut(i, p) = b;
+            *q.get_mut(i, p) = b / a;
+            lns += a.ln();
+        }
+        lns
+    }
+}
+
+/// The microcontrollers' variant: less flash.
+#[cfg(any(test, vireg_compact))]
+pub(crate) mod compact {
+    use super::softplus_sigmoid;
+    use crate::guide::Guide;
+    use crate::real::Real;
+    use crate::vector::Latent;
+
+    /// [`scales`](super::scales) on microcontrollers: one latent at a time, Σ ln s (always:
+    /// `_want_lns` is ignored, a test costs flash) from a running product (logarithms only when
+    /// it leaves [1e-15, 1e15]): less flash than the hosts' version.
+    ///
+    /// Σ ln s is accurate while every scale is at least 10¹⁵ times the smallest normal number
+    /// (ρ ≥ −52 in f32, ≥ −673 in f64): a smaller one can take the running product below the
+    /// normal range, where it loses precision; in f32 a scale below about 10⁻³⁰ (ρ < −69,
+    /// above [`Real::RHO_MIN`]) times a product near 10⁻¹⁵ underflows to 0, and Σ ln s is −∞
+    /// where the hosts' variant gives the finite sum.
+    #[inline]
+    pub(crate) fn scales<T: Real, const P: usize>(
+        g: &Guide<T, P>,
+        p: usize,
+        s: &mut Latent<T, P>,
+        sig: &mut Latent<T, P>,
+        _want_lns: bool,
+    ) -> T {
+        *s = g.rho;
+        *sig = g.rho;
+        let (lo, hi) = (T::c(1e-15), T::c(1e15));
+        let (mut acc, mut prod) = (T::ZERO, T::ONE);
+        let mut f = |si: &mut T, gi: &mut T| {
+            let (a, b) = softplus_sigmoid(*si);
+            *si = a;
+            *gi = b;
+            prod *= a;
+            if prod < lo || prod > hi {
+                acc += prod.ln();
+                prod = T::ONE;
+            }
+        };
+        f(&mut s.theta.alpha, &mut sig.theta.alpha);
+        let p = p.min(P);
+        for (a, b) in s.theta.beta[..p].iter_mut().zip(&mut sig.theta.beta[..p]) {
+            f(a, b);
+        }
+        f(&mut s.u, &mut sig.u);
+        acc + prod.ln()
+    }
 }
 
 /// Monte Carlo loss and gradient (into `grad`, as d loss / d(loc, ρ)). Without `want_loss`
@@ -183,11 +223,11 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
 ) -> T {
     let p = stats.features();
     let (mut s, mut sig) = (guide.rho, guide.rho);
-    #[cfg(not(target_os = "none"))]
+    #[cfg(not(vireg_compact))]
     let mut q = guide.rho;
-    #[cfg(not(target_os = "none"))]
-    let lns = scales_q(guide, p, &mut s, &mut sig, &mut q, want_loss);
-    #[cfg(target_os = "none")]
+    #[cfg(not(vireg_compact))]
+    let lns = wide::scales_q(guide, p, &mut s, &mut sig, &mut q, want_loss);
+    #[cfg(vireg_compact)]
     let lns = scales(guide, p, &mut s, &mut sig, want_loss);
     // The sums of the particles' gradients (of log p, and of log p times ε) accumulate in
     // `grad` itself (loc and rho): fewer vectors on the stack.
@@ -226,7 +266,7 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
         let (lp, gu) = log_joint_grad(stats, mc, &theta, u, &mut gl.theta);
         gl.u = gu;
         // Σ g and Σ g·ε, in one pass (past p, g and ε are zero: the sums stay zero).
-        #[cfg(not(target_os = "none"))]
+        #[cfg(not(vireg_compact))]
         Latent::zip4_whole(
             &mut grad.loc,
             &gl,
@@ -238,7 +278,7 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
                 *r += g * *e;
             },
         );
-        #[cfg(target_os = "none")]
+        #[cfg(vireg_compact)]
         Latent::zip4(
             &mut grad.loc,
             &gl,
@@ -256,7 +296,7 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
     let inv_k = T::ONE / T::from_u64(k as u64);
     // d loss/dm = −mean(g); d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ). One pass; on hosts
     // with sigmoid(ρ)/s from `scales_q` (no division here).
-    #[cfg(not(target_os = "none"))]
+    #[cfg(not(vireg_compact))]
     Latent::zip4_whole(
         &mut grad.loc,
         &q,
@@ -272,7 +312,7 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
             };
         },
     );
-    #[cfg(target_os = "none")]
+    #[cfg(vireg_compact)]
     Latent::zip4(
         &mut grad.loc,
         &s,
@@ -335,4 +375,66 @@ pub(crate) fn analytic_loss_grad<T: Real, const P: usize>(
         grad.rho.u = -gsu * sig.u;
     }
     -elbo
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hosts' and the microcontrollers' `scales` on guides of every p of a capacity of 7,
+    /// ρ random in [−20, 20] and from a list of edges: s and sigmoid within 4ε (relative) of
+    /// each other, as the two softplus variants (math/softplus.rs); Σ ln s within
+    /// 2ε·(p + 2 + |Σ ln s|), from a product of p + 2 factors rounded once each (compact)
+    /// against one split product (hosts). The edges stay in the compact variant's domain for
+    /// Σ ln s (every scale at least 10¹⁵ times the smallest normal number: [`compact::scales`]).
+    fn scales_agree<T: Real>(rhos: &[f64]) {
+        let eps = T::EPSILON.to_f64();
+        let close = |a: T, b: T, k: f64| {
+            let (a, b) = (a.to_f64(), b.to_f64());
+            a == b || (a - b).abs() <= k * eps * b.abs()
+        };
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for p in 1..=7 {
+            for round in 0..200 {
+                let mut g: Guide<T, 7> = Guide {
+                    loc: Latent::splat(T::ZERO),
+                    rho: Latent::splat(T::ZERO),
+                };
+                for i in 0..p + 2 {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    let r = if round % 4 == 0 {
+                        rhos[(state >> 33) as usize % rhos.len()]
+                    } else {
+                        (state >> 11) as f64 / (1u64 << 53) as f64 * 40.0 - 20.0
+                    };
+                    *g.rho.get_mut(i, p) = T::c(r);
+                }
+                let (mut s1, mut sig1) = (g.rho, g.rho);
+                let (mut s2, mut sig2) = (g.rho, g.rho);
+                let l1 = wide::scales(&g, p, &mut s1, &mut sig1, true);
+                let l2 = compact::scales(&g, p, &mut s2, &mut sig2, true);
+                for i in 0..p + 2 {
+                    assert!(close(s1.get(i, p), s2.get(i, p), 4.0), "p = {p}: s[{i}]");
+                    assert!(
+                        close(sig1.get(i, p), sig2.get(i, p), 4.0),
+                        "p = {p}: sig[{i}]"
+                    );
+                }
+                let bound = 2.0 * eps * ((p + 2) as f64 + l2.to_f64().abs());
+                assert!(
+                    (l1.to_f64() - l2.to_f64()).abs() <= bound,
+                    "p = {p}: Σ ln s {l1:?} vs {l2:?}, ρ {:?}",
+                    g.rho
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn scales_variants_agree() {
+        scales_agree::<f64>(&[-670.0, -600.0, -80.5, -30.0, 0.0, 30.0, 700.5, 1e6]);
+        scales_agree::<f32>(&[-52.0, -45.0, -30.0, 0.0, 30.0, 87.5, 1e6]);
+    }
 }

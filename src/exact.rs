@@ -13,8 +13,9 @@ use crate::condition::{condition, ILL_CONDITIONED_LIMIT};
 use crate::error::{Error, Result};
 use crate::estimator::analytic_loss_grad;
 use crate::guide::Guide;
+use crate::math::softplus::softplus_inv;
 use crate::model::{ModelConsts, Prior};
-use crate::real::{softplus_inv, Real};
+use crate::real::Real;
 use crate::stats::Stats;
 use crate::vector::{Coefs, Latent};
 

@@ -4,8 +4,9 @@
 #![forbid(unsafe_code)]
 
 use crate::error::{Error, Result};
+use crate::math::softplus::{softplus, softplus_inv};
 use crate::model::Prior;
-use crate::real::{softplus, softplus_inv, Real};
+use crate::real::Real;
 use crate::vector::Latent;
 
 /// Pyro's default `init_scale`.

@@ -25,7 +25,8 @@
 #![allow(clippy::needless_range_loop)]
 
 // On hosted targets the static and dynamic libraries take std's panic runtime, and the code
-// takes std's square root (the IEEE operation, which the compiler can vectorise; real.rs);
+// takes std's square root unless built compact (the IEEE operation, which the compiler can
+// vectorise; real.rs);
 // otherwise it uses `core` only. Bare-metal firmware gets a halting handler with the `panic-halt` feature.
 #[cfg(not(target_os = "none"))]
 extern crate std;
@@ -46,6 +47,7 @@ mod exact;
 pub mod ffi;
 mod fit;
 mod guide;
+mod math;
 mod model;
 mod optim;
 mod posterior;

@@ -4,8 +4,7 @@
 #![forbid(unsafe_code)]
 
 use crate::error::{Error, Result};
-#[cfg(not(target_os = "none"))]
-use crate::real::exp_pair;
+use crate::math::exp::exp_pair;
 use crate::real::{Real, LN_2PI};
 use crate::stats::Stats;
 use crate::vector::Coefs;
@@ -110,13 +109,7 @@ pub(crate) fn log_joint_grad<T: Real, const P: usize>(
 ) -> (T, T) {
     let p = stats.features();
     let rss = stats.rss_grad(theta, g_theta); // g_theta = Gθ − b
-    #[cfg(not(target_os = "none"))]
     let (e2u, em2u) = exp_pair(u + u);
-    #[cfg(target_os = "none")]
-    let (e2u, em2u) = {
-        let e = (u + u).exp();
-        (e, T::ONE / e)
-    };
     let mut quad = T::ZERO;
     let mut f = |th: T, pr: T, g: &mut T| {
         quad += th * th * pr;

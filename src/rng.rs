@@ -86,15 +86,27 @@ pub trait Normal: Real {
     fn uniform_open<R: Rng + ?Sized>(rng: &mut R) -> Self;
 }
 
-/// Ziggurat K table of the f32 sampler, looked up (hosts).
-#[cfg(not(target_os = "none"))]
+/// Ziggurat K table of the f32 sampler: the build's variant, [`zig32_k_table`] or (the
+/// `vireg_compact` cfg) [`zig32_k_computed`]; the same values (tested).
 #[inline(always)]
 fn zig32_k(i: usize) -> u32 {
+    #[cfg(vireg_compact)]
+    return zig32_k_computed(i);
+    #[cfg(not(vireg_compact))]
+    zig32_k_table(i)
+}
+
+/// [`zig32_k`] looked up (hosts: a division per draw costs more there than 512 bytes of table).
+#[cfg(any(test, not(vireg_compact)))]
+#[inline(always)]
+fn zig32_k_table(i: usize) -> u32 {
     ZIG32_K[i]
 }
 
-/// [`zig32_k`] on microcontrollers: computed from W (less flash than a table of K).
-#[cfg(any(test, target_os = "none"))]
+/// [`zig32_k`] computed from W (microcontrollers: less flash than a table of K): 2²⁴·W[i−1]/W[i]
+/// in f32 corrected by the stored difference (build.rs), so exactly the table's value; K[0] and
+/// K[1] are constants.
+#[cfg(any(test, vireg_compact))]
 #[inline(always)]
 fn zig32_k_computed(i: usize) -> u32 {
     if i < 2 {
@@ -102,14 +114,6 @@ fn zig32_k_computed(i: usize) -> u32 {
     }
     let approx = ((ZIG32_W[i - 1] / ZIG32_W[i]) * 16_777_216.0) as u32;
     approx.wrapping_add_signed(i32::from(ZIG32_KD[i]))
-}
-
-/// On microcontrollers the K table is 2²⁴·W[i−1]/W[i] in f32 corrected by the stored
-/// difference (build.rs), so exactly the table's value; K[0] and K[1] are constants.
-#[cfg(target_os = "none")]
-#[inline(always)]
-fn zig32_k(i: usize) -> u32 {
-    zig32_k_computed(i)
 }
 
 /// Ziggurat F table of the f32 sampler: e^(−x²/2) at x = W·2²⁴ corrected by the stored number
@@ -146,7 +150,7 @@ macro_rules! zig_impl {
             #[inline]
             fn std_normal<R: Rng + ?Sized>(rng: &mut R) -> Self {
                 // Hosts: the fast path (~98.8% of the draws) inlined, the rest out of line.
-                #[cfg(not(target_os = "none"))]
+                #[cfg(not(vireg_compact))]
                 {
                     let r: $bits = rng.$next();
                     let iz = (r & 127) as usize;
@@ -156,7 +160,7 @@ macro_rules! zig_impl {
                     }
                     $slow(rng, r)
                 }
-                #[cfg(target_os = "none")]
+                #[cfg(vireg_compact)]
                 {
                     let r: $bits = rng.$next();
                     $slow(rng, r)
@@ -166,8 +170,8 @@ macro_rules! zig_impl {
 
         /// The sampler from its first 32/64-bit draw `r` on (the whole loop; on hosts only
         /// reached when `r` missed the fast path, which it then checks again, in vain).
-        #[cfg_attr(not(target_os = "none"), inline(never), cold)]
-        #[cfg_attr(target_os = "none", inline(always))]
+        #[cfg_attr(not(vireg_compact), inline(never), cold)]
+        #[cfg_attr(vireg_compact, inline(always))]
         fn $slow<R: Rng + ?Sized>(rng: &mut R, mut r: $bits) -> $t {
             loop {
                 let iz = (r & 127) as usize;
@@ -255,9 +259,31 @@ mod tests {
         }
         for i in 0..128 {
             assert_eq!(zig32_k(i), kn[i] as u32, "K[{i}]");
+            assert_eq!(zig32_k_table(i), kn[i] as u32, "K table[{i}]");
             assert_eq!(zig32_k_computed(i), kn[i] as u32, "computed K[{i}]");
             assert_eq!(ZIG32_W[i], wn[i] as f32, "W[{i}]");
             assert_eq!(zig32_f(i).to_bits(), (fnn[i] as f32).to_bits(), "F[{i}]");
+        }
+    }
+
+    /// The two variants of `std_normal` are one sampler: the hosts' (the fast path inlined,
+    /// then the whole loop) and the microcontrollers' (the whole loop from the first draw)
+    /// give the same bits and consume the same draws, in f32 and f64.
+    #[test]
+    fn std_normal_variants_agree() {
+        for seed in [0u64, 1, 0x5eed, u64::MAX] {
+            let (mut a, mut b) = (SeededRng::new(seed), SeededRng::new(seed));
+            for i in 0..100_000 {
+                let x = <f32 as Normal>::std_normal(&mut a);
+                let r = b.next_u32();
+                let y = zig_from_32(&mut b, r);
+                assert_eq!(x.to_bits(), y.to_bits(), "f32 draw {i}, seed {seed}");
+                let x = <f64 as Normal>::std_normal(&mut a);
+                let r = b.next_u64();
+                let y = zig_from_64(&mut b, r);
+                assert_eq!(x.to_bits(), y.to_bits(), "f64 draw {i}, seed {seed}");
+            }
+            assert_eq!(a.draws(), b.draws());
         }
     }
 }

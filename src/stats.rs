@@ -15,7 +15,7 @@
 
 use crate::error::{Error, Result};
 use crate::real::Real;
-#[cfg(any(test, not(target_os = "none")))]
+#[cfg(any(test, not(vireg_compact)))]
 use crate::vector::dot4;
 use crate::vector::Coefs;
 
@@ -273,9 +273,9 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// Only θ's first p + 1 entries are read.
     #[inline]
     pub fn rss_grad(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
-        #[cfg(target_os = "none")]
+        #[cfg(vireg_compact)]
         return self.rss_grad_tri(theta, grad);
-        #[cfg(not(target_os = "none"))]
+        #[cfg(not(vireg_compact))]
         self.rss_grad_dense(theta, grad)
     }
 
@@ -284,7 +284,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// load): fixed-length dot products in four interleaved partial sums and fixed-length
     /// row updates, which vectorise, in place of the triangle's short loops. Hosts only: on
     /// a microcontroller the zeros would cost more than the loops (no vector unit).
-    #[cfg(any(test, not(target_os = "none")))]
+    #[cfg(any(test, not(vireg_compact)))]
     #[inline(always)]
     pub(crate) fn rss_grad_dense(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
         let p = self.p;
@@ -383,25 +383,25 @@ impl<T: Real, const P: usize> Stats<T, P> {
     pub fn rss(&self, theta: &Coefs<T, P>) -> T {
         let mut grad = Coefs::splat(T::ZERO);
         // On microcontrollers rss_grad is the triangle: call it, not a second inlined copy.
-        #[cfg(target_os = "none")]
+        #[cfg(vireg_compact)]
         return self.rss_grad(theta, &mut grad);
-        #[cfg(not(target_os = "none"))]
+        #[cfg(not(vireg_compact))]
         self.rss_grad_tri(theta, &mut grad)
     }
 
     /// The diagonal of G = AᵀA: G_jj = Σ_{i≤j} dᵢ R̄ᵢⱼ².
     #[inline]
     pub fn gram_diag(&self) -> Coefs<T, P> {
-        #[cfg(target_os = "none")]
+        #[cfg(vireg_compact)]
         return self.gram_diag_tri();
-        #[cfg(not(target_os = "none"))]
+        #[cfg(not(vireg_compact))]
         self.gram_diag_dense()
     }
 
     /// [`Stats::gram_diag`] column by column over the triangle (microcontrollers: no vector
     /// unit, and no zeros to add).
-    #[cfg(any(test, target_os = "none"))]
-    #[cfg_attr(target_os = "none", inline(never))] // several callers: one copy in flash
+    #[cfg(any(test, vireg_compact))]
+    #[cfg_attr(vireg_compact, inline(never))] // several callers: one copy in flash
     pub(crate) fn gram_diag_tri(&self) -> Coefs<T, P> {
         let mut g = Coefs::splat(T::ZERO);
         g.alpha = self.d.alpha;
@@ -420,7 +420,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// vectorise). The entries outside the triangle are zero (see `rss_grad_dense`) and add
     /// +0 to sums of non-negative terms, in the same order as [`Stats::gram_diag_tri`]: the
     /// same bits. Entries past p are the zeros of `d`.
-    #[cfg(not(target_os = "none"))]
+    #[cfg(any(test, not(vireg_compact)))]
     #[inline]
     pub(crate) fn gram_diag_dense(&self) -> Coefs<T, P> {
         let mut g = self.d;
@@ -450,6 +450,17 @@ impl<T: Real, const P: usize> Stats<T, P> {
             f.back_substitute()
         } else {
             f.d
+        }
+    }
+
+    /// Makes this the factor of G + diag(ridge) (the ridge enters as extra weighted rows). In
+    /// place, on the caller's copy: a result would be one more copy of the factor on the stack.
+    pub(crate) fn add_ridge(&mut self, ridge: &Coefs<T, P>) {
+        let p = self.features();
+        for j in 0..=p {
+            let mut row = Coefs::splat(T::ZERO);
+            row[j] = T::ONE;
+            self.include(ridge[j], &mut row, j, T::ZERO);
         }
     }
 

@@ -122,7 +122,10 @@ impl<T: Real, const P: usize> Latent<T, P> {
         f(&mut self.u, o.u);
     }
 
-    /// Applies `f` element-wise to four latent vectors' `p + 2` meaningful entries.
+    /// Applies `f` element-wise to four latent vectors' `p + 2` meaningful entries, in the
+    /// latent order (intercept, coefficients, u). The build's variant: [`Latent::zip4_wide`],
+    /// or [`Latent::zip4_compact`] with the `vireg_compact` cfg (the same calls in the same
+    /// order; tested).
     #[inline(always)]
     pub(crate) fn zip4<F: FnMut(&mut T, T, &mut T, &mut T)>(
         a: &mut Self,
@@ -130,11 +133,26 @@ impl<T: Real, const P: usize> Latent<T, P> {
         c: &mut Self,
         d: &mut Self,
         p: usize,
+        f: F,
+    ) {
+        #[cfg(vireg_compact)]
+        Self::zip4_compact(a, b, c, d, p, f);
+        #[cfg(not(vireg_compact))]
+        Self::zip4_wide(a, b, c, d, p, f);
+    }
+
+    /// [`Latent::zip4`] as one loop over the flattened index: `f` is compiled once, not three
+    /// times (intercept, coefficients, u): less flash, a few more instructions.
+    #[cfg(any(test, vireg_compact))]
+    #[inline(always)]
+    pub(crate) fn zip4_compact<F: FnMut(&mut T, T, &mut T, &mut T)>(
+        a: &mut Self,
+        b: &Self,
+        c: &mut Self,
+        d: &mut Self,
+        p: usize,
         mut f: F,
     ) {
-        // On bare metal, one loop over the flattened index: `f` is compiled once, not three
-        // times (intercept, coefficients, u): less flash, a few more instructions.
-        #[cfg(target_os = "none")]
         for i in 0..p + 2 {
             f(
                 a.get_mut(i, p),
@@ -143,34 +161,43 @@ impl<T: Real, const P: usize> Latent<T, P> {
                 d.get_mut(i, p),
             );
         }
-        // Elsewhere, no branch per element.
-        #[cfg(not(target_os = "none"))]
-        {
-            f(
-                &mut a.theta.alpha,
-                b.theta.alpha,
-                &mut c.theta.alpha,
-                &mut d.theta.alpha,
-            );
-            let it = a
-                .theta
-                .beta
-                .iter_mut()
-                .zip(&b.theta.beta)
-                .zip(&mut c.theta.beta)
-                .zip(&mut d.theta.beta)
-                .take(p);
-            for (((x, y), z), w) in it {
-                f(x, *y, z, w);
-            }
-            f(&mut a.u, b.u, &mut c.u, &mut d.u);
+    }
+
+    /// [`Latent::zip4`] without a branch per element.
+    #[cfg(any(test, not(vireg_compact)))]
+    #[inline(always)]
+    pub(crate) fn zip4_wide<F: FnMut(&mut T, T, &mut T, &mut T)>(
+        a: &mut Self,
+        b: &Self,
+        c: &mut Self,
+        d: &mut Self,
+        p: usize,
+        mut f: F,
+    ) {
+        f(
+            &mut a.theta.alpha,
+            b.theta.alpha,
+            &mut c.theta.alpha,
+            &mut d.theta.alpha,
+        );
+        let it = a
+            .theta
+            .beta
+            .iter_mut()
+            .zip(&b.theta.beta)
+            .zip(&mut c.theta.beta)
+            .zip(&mut d.theta.beta)
+            .take(p);
+        for (((x, y), z), w) in it {
+            f(x, *y, z, w);
         }
+        f(&mut a.u, b.u, &mut c.u, &mut d.u);
     }
 
     /// [`Latent::zip4`] over the whole coefficient arrays (a loop of known length, which the
     /// compiler turns into vector instructions; hosts): `f` also gets whether the entry is one
     /// of the `p + 2` (it must leave the others as they were, or as harmless).
-    #[cfg(not(target_os = "none"))]
+    #[cfg(not(vireg_compact))]
     #[inline(always)]
     pub(crate) fn zip4_whole<F: FnMut(&mut T, T, &mut T, &mut T, bool)>(
         a: &mut Self,
@@ -211,7 +238,7 @@ impl<T: Real, const P: usize> Latent<T, P> {
 
 /// Σ a[c]·b[c] over the whole arrays, in four interleaved partial sums added pairwise at the
 /// end: a fixed order of operations (the same result on every call) that vectorises.
-#[cfg(any(test, not(target_os = "none")))]
+#[cfg(any(test, not(vireg_compact)))]
 #[inline(always)]
 pub(crate) fn dot4<T: Real, const P: usize>(a: &[T; P], b: &[T; P]) -> T {
     let mut acc = [T::ZERO; 4];
@@ -291,5 +318,46 @@ impl<T: Real, const W: usize> Window<T, W> {
             .iter()
             .chain(&self.data[..start])
             .take(self.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// The two `zip4` variants make the same calls in the same order, on every p of a
+    /// capacity of 5 (p = P included), and leave the entries past p alone.
+    #[test]
+    fn zip4_variants_agree() {
+        for p in 1..=5 {
+            let mk = |k: f64| {
+                let mut l: Latent<f64, 5> = Latent::splat(-1.0);
+                for i in 0..p + 2 {
+                    *l.get_mut(i, p) = k + i as f64;
+                }
+                l
+            };
+            let b = mk(100.0);
+            let run = |wide: bool| {
+                let (mut a, mut c, mut d) = (mk(0.0), mk(10.0), mk(20.0));
+                let mut order = Vec::new();
+                let f = |x: &mut f64, y: f64, z: &mut f64, w: &mut f64| {
+                    order.push((*x, y, *z, *w));
+                    *x += y;
+                    *z *= y;
+                    *w -= *x;
+                };
+                if wide {
+                    Latent::zip4_wide(&mut a, &b, &mut c, &mut d, p, f);
+                } else {
+                    Latent::zip4_compact(&mut a, &b, &mut c, &mut d, p, f);
+                }
+                (a, c, d, order)
+            };
+            let (w, c) = (run(true), run(false));
+            assert_eq!(w, c, "p = {p}");
+            assert_eq!(w.3.len(), p + 2);
+        }
     }
 }

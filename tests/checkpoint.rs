@@ -756,8 +756,35 @@ fn version_1_checkpoints_still_load() {
         same.observe(&x, y).unwrap();
     }
     same.steps(25).unwrap();
-    assert_eq!(save(&same)[8..], save(&f)[8..]);
-    assert_eq!(losses(&mut f, 5), losses(&mut same, 5));
+    if cfg!(feature = "compact") {
+        // The fixture was written with the hosts' kernels; the compact ones (src/math/, each
+        // within 4ε of the hosts') round differently, so 25 Adam steps later the guide is the
+        // same but for the last bits: within 2⁻¹⁸ = 32ε relative (measured: 1.1·10⁻⁷, one unit
+        // of the last place), and so are the next losses (measured: the same bits). The summary
+        // holds no kernel's output: bit for bit.
+        assert_eq!(same.stats(), f.stats());
+        let (a, b) = (same.guide(), f.guide());
+        let worst = (0..4)
+            .flat_map(|i| {
+                [
+                    (a.loc.get(i, 2), b.loc.get(i, 2)),
+                    (a.rho.get(i, 2), b.rho.get(i, 2)),
+                ]
+            })
+            .map(|(x, y)| ((x - y) / y).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst <= 1.0 / 262_144.0,
+            "guide {worst:e} from the fixture's"
+        );
+        for (x, y) in losses(&mut f, 5).into_iter().zip(losses(&mut same, 5)) {
+            let (x, y) = (f64::from_bits(x), f64::from_bits(y));
+            assert!(((x - y) / y).abs() <= 1.0 / 262_144.0, "loss {x} vs {y}");
+        }
+    } else {
+        assert_eq!(save(&same)[8..], save(&f)[8..]);
+        assert_eq!(losses(&mut f, 5), losses(&mut same, 5));
+    }
     // Other versions are refused.
     let mut v = v1_fixture("v1_f64_p8_solved.bin");
     v[4] = 3;
