@@ -110,9 +110,10 @@ fn read_rows(
         Err(e) => return Err(Failure::Input(format!("invalid settings: {e}"))),
     };
 
-    // The rows, one at a time.
-    let mut x = vec![0.0; p];
-    while let Some(line) = next(&mut rec)? {
+    // The rows, folded in by batches. A row refused by the fit is reported before any fault
+    // found further on, as if the rows were folded one at a time.
+    let mut batch = Batch::new(p);
+    let row = |rec: &Records<_>, line: u64, batch: &mut Batch| -> Res<()> {
         if rec.len() != cols {
             return Err(at(
                 line,
@@ -120,20 +121,35 @@ fn read_rows(
             ));
         }
         let mut y = 0.0;
-        let mut k = 0;
         for (j, name) in names.iter().enumerate() {
             let v = number(rec.field(j))
                 .map_err(|why| at(line, format!("column {} ({}){why}", j + 1, quote(name))))?;
             if j == y_col {
                 y = v;
             } else {
-                x[k] = v;
-                k += 1;
+                batch.xs.push(v);
             }
         }
-        fit.observe(&x, y)
-            .map_err(|e| at(line, format!("row refused: {e}")))?;
+        batch.ys.push(y);
+        batch.lines.push(line);
+        Ok(())
+    };
+    let refused = |(line, e): (u64, vireg::Error)| at(line, format!("row refused: {e}"));
+    loop {
+        let read = match next(&mut rec) {
+            Ok(Some(line)) => row(&rec, line, &mut batch),
+            Ok(None) => break,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = read {
+            batch.fold_into(&mut fit).map_err(refused)?;
+            return Err(e);
+        }
+        if batch.ys.len() == Batch::ROWS {
+            batch.fold_into(&mut fit).map_err(refused)?;
+        }
     }
+    batch.fold_into(&mut fit).map_err(refused)?;
     if fit.stats().rows() == 0 {
         return Err(at(header_line, "no data rows after the header".into()));
     }
@@ -142,6 +158,46 @@ fn read_rows(
         y_name: names[y_col].clone(),
         features,
     })
+}
+
+/// Rows read but not yet folded into the fit.
+struct Batch {
+    /// The rows' features, `p` per row.
+    xs: Vec<f64>,
+    ys: Vec<f64>,
+    /// The line of each row.
+    lines: Vec<u64>,
+}
+
+impl Batch {
+    /// Rows per batch: enough that the fit's all-or-nothing copy of its summary, made once per
+    /// batch, costs little per row.
+    const ROWS: usize = 256;
+
+    fn new(p: usize) -> Self {
+        Batch {
+            xs: Vec::with_capacity(Self::ROWS * p),
+            ys: Vec::with_capacity(Self::ROWS),
+            lines: Vec::with_capacity(Self::ROWS),
+        }
+    }
+
+    /// Folds the rows into `fit` (the same operations, so the same bits, as `Fit::observe` row
+    /// by row) and empties the batch; on a refused row, its line and the fit's error.
+    fn fold_into(&mut self, fit: &mut Fit<f64, CAP>) -> Result<(), (u64, vireg::Error)> {
+        if self.ys.is_empty() {
+            return Ok(());
+        }
+        let p = fit.features();
+        fit.observe_rows(&self.xs, p, &self.ys).map_err(|(i, e)| {
+            // `i` is the count of rows for a row count past u64 (not reachable from a file).
+            (self.lines[i.min(self.lines.len() - 1)], e)
+        })?;
+        self.xs.clear();
+        self.ys.clear();
+        self.lines.clear();
+        Ok(())
+    }
 }
 
 /// A field's finite number, or the rest of a message that names its column: surrounding spaces

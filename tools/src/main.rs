@@ -5,8 +5,9 @@
 //! ```
 //!
 //! DATA.csv has a header row; the last column is y unless `--y NAME` names another, and every
-//! other column is a feature (at most 64). Rows are read one at a time and folded into the fit's
-//! summary with `Fit::observe`, so the file is never held in memory (`-` reads standard input;
+//! other column is a feature (at most 64). Rows are streamed into the fit's summary
+//! (`Fit::observe_rows`, 256 rows at a time), so the file is never held in memory (`-` reads
+//! standard input;
 //! fields may be quoted as in RFC 4180 but not span lines; CRLF line ends and a UTF-8 BOM are
 //! accepted; blank lines are skipped). The default is the exact mean-field optimum
 //! (`--method exact`, coordinate ascent, nothing to tune); `--method svi` runs `Fit::run` (Adam,

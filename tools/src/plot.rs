@@ -24,7 +24,7 @@ fn draw(out: &mut String, losses: &[f64], name: &str) -> DrawResult {
     root.fill(&WHITE)?;
     let root = root.titled(
         &format!("SVI loss (−ELBO), {name}"),
-        ("sans-serif", 15).into_font(),
+        ("sans-serif", 20).into_font(),
     )?;
     let panels = root.split_evenly((1, 2));
     let n = losses.len();
@@ -65,7 +65,7 @@ where
     let n = losses.len();
     let (xa, xb) = (first as f64, (first + n.max(2) - 1) as f64);
     let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 14))
+        .caption(title, ("sans-serif", 17))
         .margin(10)
         .x_label_area_size(36)
         .y_label_area_size(72)
@@ -76,6 +76,8 @@ where
         .x_labels(5)
         .y_labels(6)
         .x_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
         .x_desc("step")
         .y_desc("ELBO loss")
         .draw()?;

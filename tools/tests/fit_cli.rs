@@ -765,6 +765,10 @@ fn fit_failures_exit_1() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("big.csv:2: row refused: "), "{err}");
     assert!(err.contains(vireg::Error::Overflow.as_str()), "{err}");
+    // Rows are folded in by batches; a refused row is still reported before a fault further on.
+    write(&dir, "big.csv", csv(&rows) + "abc,1\n");
+    let err = text(&run_in(&dir, &["big.csv"]).stderr);
+    assert!(err.contains("big.csv:2: row refused: "), "{err}");
 }
 
 fn check_failed(dir: &Path, args: &[&str], want: &[&str]) {
