@@ -75,6 +75,8 @@ enum Method {
 #[command(
     name = "fit",
     disable_version_flag = true,
+    // A repeated option takes its last value.
+    args_override_self = true,
     about = ABOUT,
     after_help = AFTER_HELP,
     help_template = "{usage-heading} {usage}\n\n{about}\n\n{all-args}{after-help}"

@@ -4,11 +4,11 @@
 use plotters::prelude::*;
 
 /// Steps shown in the second panel.
-pub const TAIL: usize = 1000;
+const TAIL: usize = 1000;
 /// Picture size in pixels.
 const SIZE: (u32, u32) = (960, 400);
 /// The loss line's colour (matplotlib's first).
-pub const LINE: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
+const LINE: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
 
 /// The SVG of `losses` (the loss of step k at index k) for the data file called `name`.
 pub fn svg(losses: &[f64], name: &str) -> Result<String, String> {

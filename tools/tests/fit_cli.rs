@@ -335,6 +335,9 @@ fn svi_matches_run() {
         "3",
         "--lr",
         "0.005",
+        // A repeated option takes its last value.
+        "--seed",
+        "1",
         "--seed=9",
     ];
     let w = json(&dir, &args);
