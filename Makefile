@@ -9,9 +9,10 @@ seed:
 	$(CARGO) run --release --example seed
 
 # Every test: installs what it needs (Debian packages, as root), checks format and lints, then
-# runs the whole Rust test suite, which also drives the C/C++ programs (plain, ASan+UBSan,
-# valgrind), the Python module and the Cortex-M firmware under QEMU; then the numeric tests on
-# the compact kernels; then the suite once more with overflow checks.
+# runs the whole Rust test suite of the workspace (the library and tools/), which also drives
+# the C/C++ programs (plain, ASan+UBSan, valgrind), the Python module, the CSV fitter and the
+# Cortex-M firmware under QEMU; then the numeric tests on the compact kernels; then the suite
+# once more with overflow checks.
 test: deps lint rust-test rust-test-compact rust-test-overflow
 
 deps:
@@ -20,11 +21,11 @@ deps:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) clippy --all-targets --features compact -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p vireg --all-targets --features compact -- -D warnings
 
 rust-test:
-	$(CARGO) test --release
+	$(CARGO) test --release --workspace
 
 # The numeric tests on the microcontrollers' variants of the kernels (the `compact` feature:
 # build.rs's `vireg_compact` cfg, on by itself for bare metal), built for the host: the unit
@@ -44,7 +45,7 @@ rust-test-compact:
 FIRMWARE_TESTS := m4_seed_experiment m0_seed_experiment images_have_no_soft_double \
     c_api_has_no_reachable_panic panic_symbols_are_recognised footprint_p8_cortex_m4
 rust-test-overflow:
-	$(CARGO) test --profile overflow -- $(addprefix --skip ,$(FIRMWARE_TESTS))
+	$(CARGO) test --profile overflow --workspace -- $(addprefix --skip ,$(FIRMWARE_TESTS))
 
 bench:
 	$(CARGO) bench --bench kernel

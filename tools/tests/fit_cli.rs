@@ -1,4 +1,4 @@
-//! The CSV fitter `examples/fit.rs`, run as a program on files written from `vireg::Synth`
+//! The CSV fitter `fit` (tools/src/main.rs), run as a program on files written from `vireg::Synth`
 //! data and checked against the Rust API on the same rows.
 //!
 //! The CSV files hold each value as Rust's shortest round-trip decimal (`{:?}`), which the
@@ -8,7 +8,6 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use vireg::{normal_quantile, AdamConfig, Config, Estimator, Fit, Prior, Synth};
 
 const CAP: usize = 64;
@@ -17,48 +16,11 @@ const CAP: usize = 64;
 // The program and its files
 // ---------------------------------------------------------------------------------------------
 
-/// `target/<profile>`: the test executable lives in its `deps` directory.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    let deps = exe.parent().expect("deps directory");
-    deps.parent().expect("profile directory").to_path_buf()
-}
-
-/// The `fit` example of this build. `cargo test` builds the examples along with the tests; a
-/// run of this test alone (`cargo test --test fit_cli`) builds it here, in the same target
-/// directory and profile, so the binary is never a stale one.
+/// The `fit` binary of this build: cargo builds a package's binaries before its integration
+/// tests, in the same profile, so a run of this test alone (`cargo test -p vireg-tools --test
+/// fit_cli`) never runs a stale one.
 fn fit_exe() -> &'static Path {
-    static EXE: OnceLock<PathBuf> = OnceLock::new();
-    EXE.get_or_init(|| {
-        let profile = profile_dir();
-        let target = profile.parent().expect("target directory");
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "--example", "fit"])
-            .arg("--manifest-path")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", target);
-        match profile.file_name().and_then(|n| n.to_str()) {
-            Some("debug") => {}
-            Some("release") => {
-                cmd.arg("--release");
-            }
-            Some(other) => {
-                cmd.args(["--profile", other]);
-            }
-            None => panic!("no profile directory in {}", profile.display()),
-        }
-        let out = cmd.output().expect("run cargo");
-        assert!(
-            out.status.success(),
-            "cargo build --example fit failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let exe = profile
-            .join("examples")
-            .join(format!("fit{}", std::env::consts::EXE_SUFFIX));
-        assert!(exe.exists(), "{} was not built", exe.display());
-        exe
-    })
+    Path::new(env!("CARGO_BIN_EXE_fit"))
 }
 
 /// A fresh scratch directory for one test.
@@ -373,6 +335,9 @@ fn svi_matches_run() {
         "3",
         "--lr",
         "0.005",
+        // A repeated option takes its last value.
+        "--seed",
+        "1",
         "--seed=9",
     ];
     let w = json(&dir, &args);
@@ -380,8 +345,46 @@ fn svi_matches_run() {
     assert_ne!(w["loc"], v["loc"]);
 }
 
-/// (3) `--y` naming a middle column: the other columns, in order, are the features, and the
-/// answer is that of the same data with y moved last.
+/// The same rows written with a byte-order mark, CRLF line ends, quoted and space-padded
+/// fields, blank and space-only lines (one at the end without a line break) give the same
+/// answer, and the file's line numbers count every line.
+#[test]
+fn bom_crlf_quotes_and_blank_lines() {
+    let dir = scratch("dialect");
+    let rows = synth_rows(2, 40, 19);
+    write(&dir, "plain.csv", csv(&rows));
+    // Row 11 cut short when `cut`.
+    let messy = |cut: bool| {
+        let mut s = String::from("\u{feff}\"x0\", x1 ,\"y\"\r\n\r\n");
+        for (i, (x, y)) in rows.iter().enumerate() {
+            if cut && i == 11 {
+                s += &format!("\"{:?}\",  {:?}\r\n", x[0], x[1]);
+            } else {
+                s += &format!("\"{:?}\",  {:?} ,{y:?}\r\n", x[0], x[1]);
+            }
+            if i % 10 == 3 {
+                s += "   \r\n\n";
+            }
+        }
+        s + "  "
+    };
+    write(&dir, "messy.csv", messy(false));
+    let mut v = json(&dir, &["messy.csv"]);
+    let w = json(&dir, &["plain.csv"]);
+    assert_eq!(v["features"], serde_json::json!(["x0", "x1"]));
+    v["file"] = w["file"].clone();
+    assert_eq!(v, w);
+
+    // Header, blank line, rows 0–3, two blank lines, rows 4–11: row 11 is on line 16.
+    write(&dir, "bad.csv", messy(true));
+    check_refused(
+        &dir,
+        "short row",
+        &["bad.csv"],
+        &["fit: bad.csv:16: expected 3 fields, found 2"],
+    );
+}
+
 #[test]
 fn y_option_picks_a_middle_column() {
     let dir = scratch("y");
@@ -601,10 +604,7 @@ fn malformed_input_is_refused_with_one_line() {
     write(&dir, "good.csv", good);
     // (arguments, what stderr must contain)
     let option_cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
-        (
-            vec!["good.csv", "--steps", "abc"],
-            vec!["--steps", "\"abc\""],
-        ),
+        (vec!["good.csv", "--steps", "abc"], vec!["--steps", "'abc'"]),
         (
             vec!["good.csv", "--method=svi", "--steps", "0"],
             vec!["--steps", "positive integer"],
@@ -615,7 +615,7 @@ fn malformed_input_is_refused_with_one_line() {
         ),
         (
             vec!["good.csv", "--method", "svi", "--lr", "-1"],
-            vec!["--lr", "\"-1\""],
+            vec!["--lr", "'-1'", "positive finite number"],
         ),
         (
             vec!["good.csv", "--method", "svi", "--lr", "nan"],
@@ -639,7 +639,7 @@ fn malformed_input_is_refused_with_one_line() {
         ),
         (
             vec!["good.csv", "--method", "bayes"],
-            vec!["--method", "exact or svi"],
+            vec!["--method", "'bayes'", "exact, svi"],
         ),
         (vec!["good.csv", "--prior-coef", "0"], vec!["--prior-coef"]),
         (
@@ -656,15 +656,25 @@ fn malformed_input_is_refused_with_one_line() {
         ),
         (
             vec!["good.csv", "--frobnicate"],
-            vec!["unknown option", "--frobnicate"],
+            vec!["unexpected argument '--frobnicate'"],
         ),
-        (vec!["good.csv", "-x"], vec!["unknown option", "-x"]),
-        (vec!["good.csv", "--steps"], vec!["--steps needs a value"]),
+        (
+            vec!["good.csv", "--method", "svi", "--stpes", "9"],
+            vec![
+                "unexpected argument '--stpes'",
+                "similar argument exists: '--steps'",
+            ],
+        ),
+        (vec!["good.csv", "-x"], vec!["unexpected argument '-x'"]),
+        (
+            vec!["good.csv", "--steps"],
+            vec!["--steps", "value is required"],
+        ),
         (vec!["good.csv", "--json=1"], vec!["--json"]),
-        (vec![], vec!["no data file"]),
+        (vec![], vec!["<DATA.csv>", "not provided"]),
         (
             vec!["good.csv", "good.csv"],
-            vec!["more than one data file"],
+            vec!["unexpected argument 'good.csv'"],
         ),
         (vec!["missing.csv"], vec!["missing.csv: cannot open"]),
         (
@@ -758,6 +768,10 @@ fn fit_failures_exit_1() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("big.csv:2: row refused: "), "{err}");
     assert!(err.contains(vireg::Error::Overflow.as_str()), "{err}");
+    // Rows are folded in by batches; a refused row is still reported before a fault further on.
+    write(&dir, "big.csv", csv(&rows) + "abc,1\n");
+    let err = text(&run_in(&dir, &["big.csv"]).stderr);
+    assert!(err.contains("big.csv:2: row refused: "), "{err}");
 }
 
 fn check_failed(dir: &Path, args: &[&str], want: &[&str]) {
@@ -811,9 +825,17 @@ fn trace_and_plot() {
     }
 
     let svg = std::fs::read_to_string(dir.join("p.svg")).unwrap();
-    check_svg(&svg);
-    assert!(svg.contains("all 1500 steps") && svg.contains("last 1000 steps"));
-    assert!(svg.contains(">step<") && svg.contains(">ELBO loss<"));
+    let texts = check_svg(&svg);
+    for want in ["all 1500 steps", "last 1000 steps", "step", "ELBO loss"] {
+        assert!(
+            texts.iter().any(|t| t == want),
+            "no text {want:?} in {texts:?}"
+        );
+    }
+    assert!(
+        texts.iter().any(|t| t.ends_with("d.csv")),
+        "the title names the file"
+    );
 
     // A run shorter than the second panel: both panels show all of it.
     ok(
@@ -823,23 +845,31 @@ fn trace_and_plot() {
         ],
     );
     let svg = std::fs::read_to_string(dir.join("q.svg")).unwrap();
-    check_svg(&svg);
-    assert!(svg.contains("all 3 steps") && svg.contains("last 3 steps"));
+    let texts = check_svg(&svg);
+    assert!(texts.iter().any(|t| t == "all 3 steps"));
+    assert!(texts.iter().any(|t| t == "last 3 steps"));
 }
 
+/// The loss line's stroke: the tool draws the loss in this colour and nothing else.
+const LOSS_STROKE: &str = "stroke=\"#1F77B4\"";
+
 /// Well-formed enough for any SVG reader: one `<svg>` root, balanced tags, quoted attributes,
-/// two polylines with at least 2 finite points each, whose steps never go backwards.
-fn check_svg(svg: &str) {
-    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
-    assert!(svg.trim_end().ends_with("</svg>"));
+/// polylines of finite points, two of them in the loss colour (one per panel) with at least 2
+/// points each, whose steps never go backwards. Returns the texts, trimmed.
+fn check_svg(svg: &str) -> Vec<String> {
+    assert!(svg.starts_with("<svg "), "the file starts with the root");
     let mut stack: Vec<String> = Vec::new();
+    let mut texts = Vec::new();
     let mut rest = svg;
-    let mut polylines = 0;
+    let mut loss_lines = 0;
     while let Some(start) = rest.find('<') {
         assert!(
             rest[..start].trim().is_empty() || !stack.is_empty(),
             "text outside the root"
         );
+        if stack.last().map(String::as_str) == Some("text") {
+            texts.push(rest[..start].trim().to_string());
+        }
         let end = rest[start..].find('>').expect("unclosed tag") + start;
         let tag = &rest[start + 1..end];
         rest = &rest[end + 1..];
@@ -862,9 +892,9 @@ fn check_svg(svg: &str) {
         let name = tag.split_whitespace().next().unwrap().trim_end_matches('/');
         if stack.is_empty() {
             assert_eq!(name, "svg", "the root is <svg>");
+            assert!(tag.contains("xmlns=\"http://www.w3.org/2000/svg\""));
         }
         if name == "polyline" {
-            polylines += 1;
             let pts = tag.split("points=\"").nth(1).unwrap();
             let pts = &pts[..pts.find('"').unwrap()];
             let xy: Vec<(f64, f64)> = pts
@@ -874,19 +904,23 @@ fn check_svg(svg: &str) {
                     (x.parse().unwrap(), y.parse().unwrap())
                 })
                 .collect();
-            assert!(xy.len() >= 2);
             assert!(xy.iter().all(|(x, y)| x.is_finite() && y.is_finite()));
-            assert!(
-                xy.windows(2).all(|w| w[0].0 <= w[1].0),
-                "steps go backwards"
-            );
+            if tag.contains(LOSS_STROKE) {
+                loss_lines += 1;
+                assert!(xy.len() >= 2);
+                assert!(
+                    xy.windows(2).all(|w| w[0].0 <= w[1].0),
+                    "steps go backwards"
+                );
+            }
         }
         if !tag.ends_with('/') {
             stack.push(name.to_string());
         }
     }
     assert!(stack.is_empty(), "unclosed {stack:?}");
-    assert_eq!(polylines, 2, "two panels");
+    assert_eq!(loss_lines, 2, "two panels");
+    texts
 }
 
 /// Tolerance of a number printed as `s`: half a unit in its last digit.
@@ -970,7 +1004,7 @@ fn help() {
     let dir = scratch("help");
     for flag in ["--help", "-h"] {
         let out = ok(&dir, &[flag]);
-        assert!(out.starts_with("usage: fit DATA.csv [options]"));
+        assert!(out.starts_with("Usage: fit [OPTIONS] <DATA.csv>"), "{out}");
         for opt in [
             "--y",
             "--method",

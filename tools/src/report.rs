@@ -1,0 +1,293 @@
+//! What is reported about a fitted model: the summaries and intervals, printed as a table or as
+//! one JSON object.
+
+use crate::data::Data;
+use crate::{Failure, Method, Opts, Res, CAP};
+use serde::Serialize;
+use std::fmt::Write as _;
+use vireg::{normal_quantile, Fit};
+
+/// Probability mass of the reported highest-density intervals (ArviZ's default).
+const HDI_MASS: f64 = 0.94;
+
+/// The 94% highest-density interval of the log-normal σ = e^u, u ~ N(m, s²).
+///
+/// The interval [e^{m+s·z₁}, e^{m+s·z₂}] holds mass Φ(z₂) − Φ(z₁) = 0.94; the shortest such
+/// interval (the minimum of its width) is where the density is equal at both ends, which for the
+/// log-normal is z₁ + z₂ = −2s. With a = Φ(z₁), g(a) = Φ⁻¹(a) + Φ⁻¹(a + 0.94) + 2s is strictly
+/// increasing from −∞ to +∞ on (0, 0.06), so bisection finds its root to the last bit.
+fn lognormal_hdi(m: f64, s: f64) -> (f64, f64) {
+    let (mut lo, mut hi) = (0.0f64, 1.0 - HDI_MASS);
+    let g = |a: f64| normal_quantile(a) + normal_quantile(a + HDI_MASS) + 2.0 * s;
+    // Each halving shrinks the bracket; it stops once the midpoint is an endpoint (≤ 1100 times).
+    loop {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if g(mid) < 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let a = if g(lo).abs() <= g(hi).abs() { lo } else { hi };
+    let a = a.max(f64::MIN_POSITIVE);
+    let z1 = normal_quantile(a);
+    let z2 = normal_quantile((a + HDI_MASS).min(1.0 - f64::EPSILON / 2.0));
+    ((m + s * z1).exp(), (m + s * z2).exp())
+}
+
+/// Everything reported about one fitted model; vectors in the latent order α, β…, σ (u = ln σ
+/// for `loc` and `scale`).
+pub struct Report {
+    loc: Vec<f64>,
+    scale: Vec<f64>,
+    mean: Vec<f64>,
+    sd: Vec<f64>,
+    hdi: Vec<(f64, f64)>,
+    elbo: f64,
+    /// SVI steps, or coordinate-ascent sweeps of the exact solver.
+    pub steps: u64,
+    /// SVI iterates averaged into the posterior (`None` for the exact solver).
+    averaged: Option<u64>,
+}
+
+impl Report {
+    /// The report of `fit`, whose fit ended with `elbo` after `steps`.
+    pub fn new(fit: &Fit<f64, CAP>, elbo: f64, steps: u64, averaged: Option<u64>) -> Res<Report> {
+        let post = fit
+            .posterior()
+            .map_err(|e| Failure::Run(format!("no posterior: {e}")))?;
+        let p = post.features();
+        let mut loc = vec![0.0; p + 2];
+        let mut scale = vec![0.0; p + 2];
+        post.loc(&mut loc);
+        post.scale(&mut scale);
+        let (mut mean, mut sd, mut hdi) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..p + 2 {
+            let s = post.summary(i).expect("i ≤ p + 1");
+            mean.push(s.mean);
+            sd.push(s.sd);
+            hdi.push(if i == p + 1 {
+                lognormal_hdi(loc[i], scale[i])
+            } else {
+                let q = |q: f64| post.quantile(i, q).expect("i ≤ p + 1, 0 < q < 1");
+                (q(0.03), q(0.97))
+            });
+        }
+        let all = loc.iter().chain(&scale).chain(&mean).chain(&sd);
+        if !all.chain([&elbo]).all(|v| v.is_finite()) {
+            return Err(Failure::Run(
+                "the posterior overflows f64 (rescale the data)".into(),
+            ));
+        }
+        Ok(Report {
+            loc,
+            scale,
+            mean,
+            sd,
+            hdi,
+            elbo,
+            steps,
+            averaged,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+// ---------------------------------------------------------------------------------------------
+
+/// The JSON object, fields in print order. serde_json prints each f64 in its shortest digits
+/// that read back to the same bits, and a non-finite one as `null`.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    file: &'a str,
+    n: u64,
+    p: usize,
+    y: &'a str,
+    features: &'a [String],
+    method: &'static str,
+    steps: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    particles: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lr: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    averaged: Option<u64>,
+    prior: JsonPrior,
+    elbo: f64,
+    loc: &'a [f64],
+    scale: &'a [f64],
+    mean: Params<'a>,
+    sd: Params<'a>,
+    hdi_3: Params<'a>,
+    hdi_97: Params<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonPrior {
+    intercept: f64,
+    coef: f64,
+    noise: f64,
+}
+
+/// `{"alpha": v[0], "beta": v[1..=p], "sigma": v[p+1]}`.
+#[derive(Serialize)]
+struct Params<'a> {
+    alpha: f64,
+    beta: &'a [f64],
+    sigma: f64,
+}
+
+impl<'a> Params<'a> {
+    fn of(v: &'a [f64]) -> Self {
+        let p = v.len() - 2;
+        Params {
+            alpha: v[0],
+            beta: &v[1..=p],
+            sigma: v[p + 1],
+        }
+    }
+}
+
+/// The report as one line of JSON.
+pub fn json(o: &Opts, d: &Data, r: &Report) -> String {
+    let svi = r.averaged.is_some();
+    let lo: Vec<f64> = r.hdi.iter().map(|h| h.0).collect();
+    let hi: Vec<f64> = r.hdi.iter().map(|h| h.1).collect();
+    let out = JsonReport {
+        file: &o.path,
+        n: d.fit.stats().rows(),
+        p: d.features.len(),
+        y: &d.y_name,
+        features: &d.features,
+        method: match o.method {
+            Method::Exact => "exact",
+            Method::Svi => "svi",
+        },
+        steps: r.steps,
+        particles: svi.then_some(o.particles),
+        lr: svi.then_some(o.lr),
+        seed: svi.then_some(o.seed),
+        averaged: r.averaged,
+        prior: JsonPrior {
+            intercept: o.prior.intercept,
+            coef: o.prior.coef,
+            noise: o.prior.noise,
+        },
+        elbo: r.elbo,
+        loc: &r.loc,
+        scale: &r.scale,
+        mean: Params::of(&r.mean),
+        sd: Params::of(&r.sd),
+        hdi_3: Params::of(&lo),
+        hdi_97: Params::of(&hi),
+    };
+    serde_json::to_string(&out).expect("strings and numbers always serialise")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------------------------
+
+/// Six significant digits: fixed notation for 1e-4 ≤ |v| < 1e9, scientific otherwise.
+fn sig6(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if a == 0.0 {
+        return "0".into();
+    }
+    if (1e-4..1e9).contains(&a) {
+        let dec = (5 - a.log10().floor() as i32).clamp(0, 12) as usize;
+        format!("{v:.dec$}")
+    } else {
+        format!("{v:.5e}")
+    }
+}
+
+/// The report as an ArviZ-like table: the run's settings, then the mean, sd and 94% HDI of
+/// each parameter.
+pub fn table(o: &Opts, d: &Data, r: &Report) -> String {
+    let p = d.features.len();
+    let n = d.fit.stats().rows();
+    let mut s = String::new();
+    let file = if o.path == "-" { "<stdin>" } else { &o.path };
+    // Column names, quoted when they hold a comma or surrounding space.
+    let show = |c: &str| {
+        if c.contains(',') || c.trim() != c || c.is_empty() {
+            format!("{c:?}")
+        } else {
+            c.to_string()
+        }
+    };
+    let _ = writeln!(s, "data    {file}");
+    let _ = writeln!(s, "y       {}", show(&d.y_name));
+    let betas: Vec<String> = d.features.iter().map(|f| show(f)).collect();
+    let _ = writeln!(s, "beta    {}", betas.join(", "));
+    let _ = writeln!(s, "n       {n}");
+    match o.method {
+        Method::Exact => {
+            let _ = writeln!(s, "method  exact (mean-field optimum by coordinate ascent)");
+            let _ = writeln!(s, "steps   {} sweeps", r.steps);
+        }
+        Method::Svi => {
+            let _ = writeln!(
+                s,
+                "method  svi (Adam, lr {}, {} particle{}, seed {})",
+                o.lr,
+                o.particles,
+                if o.particles == 1 { "" } else { "s" },
+                o.seed
+            );
+            let _ = writeln!(
+                s,
+                "steps   {} ({} iterates averaged)",
+                r.steps,
+                r.averaged.unwrap_or(0)
+            );
+        }
+    }
+    let _ = writeln!(s, "ELBO    {:?}", r.elbo);
+    let _ = writeln!(s);
+    let mut rows: Vec<[String; 5]> = vec![[
+        String::new(),
+        "mean".into(),
+        "sd".into(),
+        "hdi_3%".into(),
+        "hdi_97%".into(),
+    ]];
+    for i in 0..p + 2 {
+        let label = match i {
+            0 => "alpha".to_string(),
+            i if i <= p => format!("beta[{}]", i - 1),
+            _ => "sigma".to_string(),
+        };
+        rows.push([
+            label,
+            sig6(r.mean[i]),
+            sig6(r.sd[i]),
+            sig6(r.hdi[i].0),
+            sig6(r.hdi[i].1),
+        ]);
+    }
+    let mut w = [0usize; 5];
+    for row in &rows {
+        for (k, c) in row.iter().enumerate() {
+            w[k] = w[k].max(c.chars().count());
+        }
+    }
+    for row in &rows {
+        let mut line = format!("{:<w0$}", row[0], w0 = w[0]);
+        for k in 1..5 {
+            let _ = write!(line, "  {:>wk$}", row[k], wk = w[k]);
+        }
+        let _ = writeln!(s, "{}", line.trim_end());
+    }
+    s
+}
