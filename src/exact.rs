@@ -250,12 +250,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
     /// f(ℓ) = ln Φ(e^ℓ) − ℓ: how far one sweep moves ln λ from ℓ. Its zeros are the fixed points
     /// of the ascent; where it changes sign from + to −, the ELBO has a local maximum.
     fn f(&mut self, l: T, guide: &mut Guide<T, P>) -> Result<T> {
-        let lam = l.exp();
-        if !(lam.is_finite() && lam > T::ZERO) {
-            return Err(Error::Overflow);
-        }
-        let e = self.theta(lam, guide, false);
-        Ok(self.u(e)? - l)
+        Ok(self.sweep(l, guide, false)?.0 - l)
     }
 
     /// A zero of f in [x0, x1] (f(x0) > 0 > f(x1)) to rounding level: regula falsi with the
@@ -355,7 +350,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
                 } else {
                     self.refine(x, fx, y, fy, g)?
                 };
-                let (_, loss) = self.sweep(r.exp(), g)?;
+                let (_, loss) = self.sweep(r, g, true)?;
                 if loss < best.1 {
                     best = (r, loss);
                 }
@@ -367,18 +362,26 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         }
     }
 
-    /// One sweep of the ascent from λ into `g`: the θ-block, the u-block for its E[RSS]; returns
-    /// the next λ and the loss (−ELBO) of the guide.
-    fn sweep(&mut self, lam: T, g: &mut Guide<T, P>) -> Result<(T, T)> {
-        let e = self.theta(lam, g, true);
-        let l = self.u(e)?;
-        g.loc.u = self.mu;
-        g.rho.u = softplus_inv(self.su);
-        let loss = analytic_loss_grad(self.stats, &self.mc, &self.gdiag, g, None);
-        if !(g.all_finite(self.stats.features()) && loss.is_finite()) {
+    /// One sweep of the ascent from λ = e^ℓ: the θ-block, the u-block for its E[RSS]; returns
+    /// ln of the next λ and, with `fill`, the loss (−ELBO) of the sweep's guide, written to `g`
+    /// (zero without). One function for the search's evaluations and the guide's: one copy.
+    fn sweep(&mut self, l: T, g: &mut Guide<T, P>, fill: bool) -> Result<(T, T)> {
+        let lam = l.exp();
+        if !(lam.is_finite() && lam > T::ZERO) {
             return Err(Error::Overflow);
         }
-        Ok((l.exp(), loss))
+        let e = self.theta(lam, g, fill);
+        let next = self.u(e)?;
+        let mut loss = T::ZERO;
+        if fill {
+            g.loc.u = self.mu;
+            g.rho.u = softplus_inv(self.su);
+            loss = analytic_loss_grad(self.stats, &self.mc, &self.gdiag, g, None);
+            if !(g.all_finite(self.stats.features()) && loss.is_finite()) {
+                return Err(Error::Overflow);
+            }
+        }
+        Ok((next, loss))
     }
 }
 
@@ -420,16 +423,15 @@ pub(crate) fn optimum<T: Real, const P: usize>(
     };
     guide.loc = Latent::splat(T::ZERO);
     guide.rho = Latent::splat(T::ZERO);
-    let mut lam = a.search(guide)?.exp();
+    let mut l = a.search(guide)?;
+    let mut lam = l.exp();
     // Polish: the plain ascent from the best local maximum (docs/exact-optimum.md, §6).
     let mut prev = T::INFINITY;
     let mut prev_dlam = T::INFINITY;
     let tol = T::c(16.0) * T::EPSILON;
     loop {
-        if !(lam.is_finite() && lam > T::ZERO) {
-            return Err(Error::Overflow);
-        }
-        let (lam_next, loss) = a.sweep(lam, guide)?;
+        let (l_next, loss) = a.sweep(l, guide, true)?;
+        let lam_next = l_next.exp();
         // Stop once λ is still to rounding level, or once its steps stop shrinking: the map is
         // monotone, so the ascent approaches its fixed point from one side with shrinking steps
         // until rounding in E[RSS] (on ill-conditioned data well above ε) takes over.
@@ -458,6 +460,6 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         }
         prev = loss;
         prev_dlam = dlam;
-        lam = lam_next;
+        (l, lam) = (l_next, lam_next);
     }
 }
