@@ -249,12 +249,14 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
 
     /// f(ℓ) = ln Φ(e^ℓ) − ℓ: how far one sweep moves ln λ from ℓ. Its zeros are the fixed points
     /// of the ascent; where it changes sign from + to −, the ELBO has a local maximum.
+    #[inline(never)]
     fn f(&mut self, l: T, guide: &mut Guide<T, P>) -> Result<T> {
         Ok(self.sweep(l, guide, false)?.0 - l)
     }
 
     /// A zero of f in [x0, x1] (f(x0) > 0 > f(x1)) to rounding level: regula falsi with the
     /// Illinois modification (superlinear, and never leaves the bracket).
+    #[inline(always)]
     fn refine(
         &mut self,
         mut x0: T,
