@@ -121,7 +121,7 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<
     for _ in 0..100 {
         // Newton direction: solve H δ = −g (H negative definite).
         let det = h[0] * h[2] - h[1] * h[1];
-        let (dm, dl) = if det > T::ZERO && det.is_finite() {
+        let (dm, dl) = if det > T::ZERO && det <= T::MAX {
             (
                 (-g[0] * h[2] + g[1] * h[1]) / det,
                 (-g[1] * h[0] + g[0] * h[1]) / det,
@@ -172,7 +172,7 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<
         }
     }
     let s = l.exp();
-    if !(m.is_finite() && s.is_finite() && s > T::ZERO) {
+    if !(m.is_finite() && s > T::ZERO && s <= T::MAX) {
         return Err(Error::Overflow);
     }
     Ok((m, s))
@@ -369,7 +369,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
     /// (zero without). One function for the search's evaluations and the guide's: one copy.
     fn sweep(&mut self, l: T, g: &mut Guide<T, P>, fill: bool) -> Result<(T, T)> {
         let lam = l.exp();
-        if !(lam.is_finite() && lam > T::ZERO) {
+        if !(lam > T::ZERO && lam <= T::MAX) {
             return Err(Error::Overflow);
         }
         let e = self.theta(lam, g, fill);
