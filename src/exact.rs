@@ -102,23 +102,28 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<
     // With `fresh`, the caller's start (the previous optimum, moved for the new E) is kept only
     // when it is better than the formulas' start.
     let (mut m, mut l) = (m0, s0.ln());
-    let (mut f, mut g, mut h) = u_objective(n, a, c, m, l);
-    if fresh {
+    // The caller's start, then (with `fresh`) the formulas' start, each kept if better than
+    // what is kept (the first always). One call site of the objective.
+    let (mut f, mut g, mut h) = (T::ZERO, [T::ZERO; 2], [T::ZERO; 3]);
+    let (mut sm, mut sl) = (m, l);
+    for k in 0..2 {
+        let start = u_objective(n, a, c, sm, sl);
+        if k == 0 || f.is_nan_value() || f < start.0 {
+            (m, l) = (sm, sl);
+            (f, g, h) = start;
+        }
+        if k == 1 || !fresh {
+            break;
+        }
         let (ln_a, ln_c) = (a.ln(), c.ln());
-        let (mut sm, mut sl) = (m, l);
         for _ in 0..2 {
             if let Some((mn, ln)) = u_start(n, ln_a, ln_c, sl) {
                 sm = mn;
                 sl = ln;
             }
         }
-        let start = u_objective(n, a, c, sm, sl);
-        if f.is_nan_value() || f < start.0 {
-            (m, l) = (sm, sl);
-            (f, g, h) = start;
-        }
     }
-    for _ in 0..100 {
+    'newton: for _ in 0..100 {
         // Newton direction: solve H δ = −g (H negative definite).
         let det = h[0] * h[2] - h[1] * h[1];
         let (dm, dl) = if det > T::ZERO && det <= T::MAX {
@@ -135,24 +140,28 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<
         // take it without a line search, and stop once it is small (the error left is its
         // square). A large |f| (N·|m_u|) puts that level high, so the first such step can still
         // be far from the optimum: iterate.
-        if g[0] * dm + g[1] * dl <= T::c(4.0) * T::EPSILON * (f.abs() + T::ONE) {
-            let (mn, ln) = (m + dm, l + dl);
-            if !(mn.is_finite() && ln.is_finite()) {
-                break;
-            }
-            m = mn;
-            l = ln;
-            if dm.abs() <= T::c(1e-3) * (T::ONE + m.abs()) && dl.abs() <= T::c(1e-3) {
-                break;
-            }
-            (f, g, h) = u_objective(n, a, c, m, l);
-            continue;
-        }
+        // (The full step goes through the line search's loop with t = 1 and no test: one call
+        // site of the objective.)
+        let full = g[0] * dm + g[1] * dl <= T::c(4.0) * T::EPSILON * (f.abs() + T::ONE);
         let mut t = T::ONE;
         let mut moved = false;
         for _ in 0..60 {
             let (mn, ln) = (m + t * dm, l + t * dl);
+            if full {
+                if !(mn.is_finite() && ln.is_finite()) {
+                    break 'newton;
+                }
+                m = mn;
+                l = ln;
+                if dm.abs() <= T::c(1e-3) * (T::ONE + m.abs()) && dl.abs() <= T::c(1e-3) {
+                    break 'newton;
+                }
+            }
             let (fn_, gn, hn) = u_objective(n, a, c, mn, ln);
+            if full {
+                (f, g, h) = (fn_, gn, hn);
+                continue 'newton;
+            }
             if fn_.is_finite() && fn_ >= f {
                 moved = mn != m || ln != l;
                 m = mn;
