@@ -260,7 +260,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
     /// of the ascent; where it changes sign from + to −, the ELBO has a local maximum.
     #[inline(never)]
     fn f(&mut self, l: T, guide: &mut Guide<T, P>) -> Result<T> {
-        Ok(self.sweep(l, guide, false)?.0 - l)
+        Ok(self.sweep(l, guide, false, None)?.0 - l)
     }
 
     /// A zero of f in [x0, x1] (f(x0) > 0 > f(x1)) to rounding level: regula falsi with the
@@ -322,8 +322,8 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         if emin <= T::ZERO {
             emin = T::c(1e-30);
         }
-        let mut lo = self.u(emax.min(T::MAX))?;
-        let mut hi = self.u(emin)?.max(lo);
+        let mut lo = self.sweep(T::ZERO, g, false, Some(emax.min(T::MAX)))?.0;
+        let mut hi = self.sweep(T::ZERO, g, false, Some(emin))?.0.max(lo);
         let mut flo = self.f(lo, g)?;
         let mut fhi = self.f(hi, g)?;
         // The floor (or rounding) can leave the upper end below a fixed point: step outwards.
@@ -361,7 +361,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
                 } else {
                     self.refine(x, fx, y, fy, g)?
                 };
-                let (_, loss) = self.sweep(r, g, true)?;
+                let (_, loss) = self.sweep(r, g, true, None)?;
                 if loss < best.1 {
                     best = (r, loss);
                 }
@@ -375,13 +375,19 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
 
     /// One sweep of the ascent from λ = e^ℓ: the θ-block, the u-block for its E[RSS]; returns
     /// ln of the next λ and, with `fill`, the loss (−ELBO) of the sweep's guide, written to `g`
-    /// (zero without). One function for the search's evaluations and the guide's: one copy.
-    fn sweep(&mut self, l: T, g: &mut Guide<T, P>, fill: bool) -> Result<(T, T)> {
-        let lam = l.exp();
-        if !(lam > T::ZERO && lam <= T::MAX) {
-            return Err(Error::Overflow);
-        }
-        let e = self.theta(lam, g, fill);
+    /// (zero without). With `erss`, the u-block alone for that E[RSS] (ℓ unused): the search's
+    /// bracket. One function for every evaluation: one copy of the u-block in flash.
+    fn sweep(&mut self, l: T, g: &mut Guide<T, P>, fill: bool, erss: Option<T>) -> Result<(T, T)> {
+        let e = match erss {
+            Some(e) => e,
+            None => {
+                let lam = l.exp();
+                if !(lam > T::ZERO && lam <= T::MAX) {
+                    return Err(Error::Overflow);
+                }
+                self.theta(lam, g, fill)
+            }
+        };
         let next = self.u(e)?;
         let mut loss = T::ZERO;
         if fill {
@@ -441,7 +447,7 @@ pub(crate) fn optimum<T: Real, const P: usize>(
     let mut prev_dlam = T::INFINITY;
     let tol = T::c(16.0) * T::EPSILON;
     loop {
-        let (l_next, loss) = a.sweep(l, guide, true)?;
+        let (l_next, loss) = a.sweep(l, guide, true, None)?;
         let lam_next = l_next.exp();
         // Stop once λ is still to rounding level, or once its steps stop shrinking: the map is
         // monotone, so the ascent approaches its fixed point from one side with shrinking steps
