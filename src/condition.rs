@@ -24,7 +24,7 @@
 use crate::error::Result;
 use crate::exact;
 use crate::fit::Fit;
-use crate::real::{softplus, Real};
+use crate::real::Real;
 use crate::rng::Normal;
 use crate::stats::Stats;
 use crate::vector::Coefs;
@@ -76,40 +76,24 @@ impl<T: Real, const P: usize> Stats<T, P> {
     }
 }
 
-/// E[RSS] at a guide: RSS(m) + Σ s_j² G_jj, s_j = softplus(ρ_j), G_jj = `gdiag[j]`.
-fn expected_rss<T: Real, const P: usize>(
-    stats: &Stats<T, P>,
-    gdiag: &Coefs<T, P>,
-    m: &Coefs<T, P>,
-    rho: &Coefs<T, P>,
-) -> T {
-    let mut e = stats.rss(m);
-    for j in 0..=stats.features() {
-        let s = softplus(rho[j]);
-        e += s * s * gdiag[j];
-    }
-    e
-}
-
 /// Above this condition estimate `solve_exact` returns `Error::IllConditioned`.
 pub const ILL_CONDITIONED_LIMIT: f64 = 0.25;
 
-/// The estimate behind [`Fit::condition`], at noise precision λ = E[e^{−2u}], guide means `m` and
-/// unconstrained scales `rho` of the coefficients; `prec` holds the prior's precisions and
-/// `gdiag` the diagonal of G (the arguments that the caller has: fewer vectors on the stack).
+/// The estimate behind [`Fit::condition`], at noise precision λ = E[e^{−2u}] and E[RSS] = `erss`
+/// of the guide; `prec` holds the prior's precisions and `gdiag` the diagonal of G (the
+/// arguments that the caller has: fewer vectors on the stack).
 pub(crate) fn condition<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prec: &Coefs<T, P>,
     lam: T,
     gdiag: &Coefs<T, P>,
-    m: &Coefs<T, P>,
-    rho: &Coefs<T, P>,
+    erss: T,
 ) -> T {
     let mut ridge = *prec;
     for j in 0..=stats.features() {
         ridge[j] /= lam;
     }
-    let kappa = stats.kappa_with(&ridge, gdiag, expected_rss(stats, gdiag, m, rho));
+    let kappa = stats.kappa_with(&ridge, gdiag, erss);
     let n = T::from_u64(stats.rows().max(1));
     T::EPSILON * n * kappa
 }

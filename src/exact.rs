@@ -459,14 +459,8 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         let last = a.evals == MAX_EVALS && still;
         if dlam <= T::c(4.0) * T::EPSILON * lam || dlam >= prev_dlam || last {
             let mc = &a.mc;
-            let cond = condition(
-                stats,
-                &mc.prec,
-                lam_next,
-                &a.gdiag,
-                &guide.loc.theta,
-                &guide.rho.theta,
-            );
+            // E[RSS] of the guide: the θ-block's, which the last sweep handed to the u-block.
+            let cond = condition(stats, &mc.prec, lam_next, &a.gdiag, a.last_e);
             return Ok((
                 cond,
                 ExactReport {
