@@ -207,6 +207,9 @@ struct Ascent<'a, T, const P: usize> {
     su: T,
     last_e: T,
     evals: u32,
+    /// The first error of an evaluation of f (which returns NaN then): the search checks it
+    /// where a NaN could otherwise stand for a value.
+    failed: Option<Error>,
 }
 
 impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
@@ -258,13 +261,29 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
 
     /// f(ℓ) = ln Φ(e^ℓ) − ℓ: how far one sweep moves ln λ from ℓ. Its zeros are the fixed points
     /// of the ascent; where it changes sign from + to −, the ELBO has a local maximum.
+    /// NaN on error, the first error kept in `failed` (a plain value: seven call sites).
     #[inline(never)]
-    fn f(&mut self, l: T, guide: &mut Guide<T, P>) -> Result<T> {
-        Ok(self.sweep(l, guide, false, None)?.0 - l)
+    fn f(&mut self, l: T, guide: &mut Guide<T, P>) -> T {
+        match self.sweep(l, guide, false, None) {
+            Ok((next, _)) => next - l,
+            Err(e) => {
+                self.failed.get_or_insert(e);
+                T::INFINITY * T::ZERO
+            }
+        }
+    }
+
+    /// The first error of f, if any.
+    fn check(&self) -> Result<()> {
+        match self.failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// A zero of f in [x0, x1] (f(x0) > 0 > f(x1)) to rounding level: regula falsi with the
-    /// Illinois modification (superlinear, and never leaves the bracket).
+    /// Illinois modification (superlinear, and never leaves the bracket). An error of f ends it
+    /// (NaN: neither side), left in `failed`.
     #[inline(always)]
     fn refine(
         &mut self,
@@ -273,7 +292,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         mut x1: T,
         mut f1: T,
         g: &mut Guide<T, P>,
-    ) -> Result<T> {
+    ) -> T {
         let mut side = 0i8;
         loop {
             let mut x = x1 - f1 * (x1 - x0) / (f1 - f0);
@@ -283,9 +302,9 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
             if !(x > x0 && x < x1)
                 || x1 - x0 <= T::c(4.0) * T::EPSILON * (T::ONE + x0.abs() + x1.abs())
             {
-                return Ok(if f0 < -f1 { x0 } else { x1 });
+                return if f0 < -f1 { x0 } else { x1 };
             }
-            let fx = self.f(x, g)?;
+            let fx = self.f(x, g);
             if fx > T::ZERO {
                 (x0, f0) = (x, fx);
                 if side > 0 {
@@ -299,7 +318,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
                 }
                 side = -1;
             } else {
-                return Ok(x);
+                return x;
             }
         }
     }
@@ -324,24 +343,26 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         }
         let mut lo = self.sweep(T::ZERO, g, false, Some(emax.min(T::MAX)))?.0;
         let mut hi = self.sweep(T::ZERO, g, false, Some(emin))?.0.max(lo);
-        let mut flo = self.f(lo, g)?;
-        let mut fhi = self.f(hi, g)?;
+        let mut flo = self.f(lo, g);
+        let mut fhi = self.f(hi, g);
         // The floor (or rounding) can leave the upper end below a fixed point: step outwards.
         // (At the lower end a negative f is rounding at a fixed point, which the scan keeps.)
         while fhi > T::ZERO {
             hi += T::c(2.0) * fhi + T::ONE;
-            fhi = self.f(hi, g)?;
+            fhi = self.f(hi, g);
         }
         // The ascent from the ends: it passes no fixed point, and gets close to the extreme ones.
         let step = T::c(SCAN_STEP);
         while flo > step && lo + flo < hi {
             lo += flo;
-            flo = self.f(lo, g)?;
+            flo = self.f(lo, g);
         }
         while fhi < -step && hi + fhi > lo {
             hi += fhi;
-            fhi = self.f(hi, g)?;
+            fhi = self.f(hi, g);
         }
+        // An error of f above ended the loops (NaN compares false).
+        self.check()?;
         // Scan [lo, hi]: |f′| ≤ 1 (docs/exact-optimum.md, §4), so no zero is within |f|/2. Each
         // sign change from + to − is refined, and the one of least loss kept.
         let (mut x, mut fx) = (lo, flo);
@@ -351,7 +372,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
             let (y, fy) = if y >= hi {
                 (hi, fhi)
             } else {
-                (y, self.f(y, g)?)
+                (y, self.f(y, g))
             };
             if fx >= T::ZERO && fy <= T::ZERO && fx != fy {
                 let r = if fy == T::ZERO {
@@ -359,13 +380,15 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
                 } else if fx == T::ZERO {
                     x
                 } else {
-                    self.refine(x, fx, y, fy, g)?
+                    self.refine(x, fx, y, fy, g)
                 };
+                self.check()?;
                 let (_, loss) = self.sweep(r, g, true, None)?;
                 if loss < best.1 {
                     best = (r, loss);
                 }
             }
+            self.check()?;
             if y >= hi {
                 return Ok(best.0);
             }
@@ -437,6 +460,7 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         su: T::c(0.1),
         last_e: -T::ONE,
         evals: 0,
+        failed: None,
     };
     guide.loc = Latent::splat(T::ZERO);
     guide.rho = Latent::splat(T::ZERO);
