@@ -96,33 +96,21 @@ fn u_start<T: Real>(n: T, ln_a: T, ln_c: T, l: T) -> Option<(T, T)> {
 fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<(T, T)> {
     let a = T::c(0.5) * erss;
     let c = T::ONE / (T::c(2.0) * tau * tau);
-    // Newton on e^{±2m} and e^{2ℓ} gains only about ½ per step far from the optimum, so it
-    // starts from the block's optimum in each variable given the other (docs/exact-optimum.md,
-    // §3), twice over, in logarithms so that no product leaves the range.
-    // With `fresh`, the caller's start (the previous optimum, moved for the new E) is kept only
-    // when it is better than the formulas' start.
+    // Newton on e^{±2m} and e^{2ℓ} gains only about ½ per step far from the optimum, so with
+    // `fresh` it starts from the block's optimum in each variable given the other
+    // (docs/exact-optimum.md, §3), twice over, in logarithms so that no product leaves the
+    // range; otherwise from the caller's start (the previous optimum, moved for the new E).
     let (mut m, mut l) = (m0, s0.ln());
-    // The caller's start, then (with `fresh`) the formulas' start, each kept if better than
-    // what is kept (the first always). One call site of the objective.
-    let (mut f, mut g, mut h) = (T::ZERO, [T::ZERO; 2], [T::ZERO; 3]);
-    let (mut sm, mut sl) = (m, l);
-    for k in 0..2 {
-        let start = u_objective(n, a, c, sm, sl);
-        if k == 0 || f.is_nan_value() || f < start.0 {
-            (m, l) = (sm, sl);
-            (f, g, h) = start;
-        }
-        if k == 1 || !fresh {
-            break;
-        }
+    if fresh {
         let (ln_a, ln_c) = (a.ln(), c.ln());
         for _ in 0..2 {
-            if let Some((mn, ln)) = u_start(n, ln_a, ln_c, sl) {
-                sm = mn;
-                sl = ln;
+            if let Some((mn, ln)) = u_start(n, ln_a, ln_c, l) {
+                m = mn;
+                l = ln;
             }
         }
     }
+    let (mut f, mut g, mut h) = u_objective(n, a, c, m, l);
     'newton: for _ in 0..100 {
         // Newton direction: solve H δ = −g (H negative definite).
         let det = h[0] * h[2] - h[1] * h[1];
@@ -285,14 +273,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
     /// Illinois modification (superlinear, and never leaves the bracket). An error of f ends it
     /// (NaN: neither side), left in `failed`.
     #[inline(always)]
-    fn refine(
-        &mut self,
-        mut x0: T,
-        mut f0: T,
-        mut x1: T,
-        mut f1: T,
-        g: &mut Guide<T, P>,
-    ) -> T {
+    fn refine(&mut self, mut x0: T, mut f0: T, mut x1: T, mut f1: T, g: &mut Guide<T, P>) -> T {
         let mut side = 0i8;
         loop {
             let mut x = x1 - f1 * (x1 - x0) / (f1 - f0);
@@ -361,8 +342,8 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
             hi += fhi;
             fhi = self.f(hi, g);
         }
-        // An error of f above ended the loops (NaN compares false).
-        self.check()?;
+        // An error of f above ended the loops (NaN compares false); the scan takes the NaN to
+        // its first check.
         // Scan [lo, hi]: |f′| ≤ 1 (docs/exact-optimum.md, §4), so no zero is within |f|/2. Each
         // sign change from + to − is refined, and the one of least loss kept.
         let (mut x, mut fx) = (lo, flo);
