@@ -187,6 +187,8 @@ const SCAN_STEP: f64 = 0.5;
 /// §2–3): the θ-block given λ, then the u-block given the θ-block's E[RSS].
 struct Ascent<'a, T, const P: usize> {
     stats: &'a Stats<T, P>,
+    /// `stats.features()`, read once.
+    p: usize,
     mc: ModelConsts<T, P>,
     gdiag: Coefs<T, P>,
     tau: T,
@@ -205,12 +207,12 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
     fn theta(&self, lam: T, guide: &mut Guide<T, P>, fill: bool) -> T {
         let prec = &self.mc.prec;
         let mut ridge = *prec;
-        for j in 0..=self.stats.features() {
+        for j in 0..=self.p {
             ridge[j] = prec[j] / lam;
         }
         let m = self.stats.ridge_solve(&ridge);
         let mut erss = self.stats.rss(&m);
-        for j in 0..=self.stats.features() {
+        for j in 0..=self.p {
             let sj2 = T::ONE / (lam * self.gdiag[j] + prec[j]);
             erss += sj2 * self.gdiag[j];
             if fill {
@@ -315,7 +317,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         // E[RSS] with the coefficients at their prior (λ → 0), and at least the least-squares
         // residual (λ → ∞), floored at what rounding leaves of yᵀy.
         let mut emax = yty;
-        for j in 0..=st.features() {
+        for j in 0..=self.p {
             emax += self.gdiag[j] / self.mc.prec[j];
         }
         let mut emin = st.sserr().max(T::EPSILON * T::EPSILON * yty);
@@ -398,7 +400,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
             g.loc.u = self.mu;
             g.rho.u = softplus_inv(self.su);
             loss = analytic_loss_grad(self.stats, &self.mc, &self.gdiag, g, None);
-            if !(g.all_finite(self.stats.features()) && loss.is_finite()) {
+            if !(g.all_finite(self.p) && loss.is_finite()) {
                 return Err(Error::Overflow);
             }
         }
@@ -434,6 +436,7 @@ pub(crate) fn optimum<T: Real, const P: usize>(
 ) -> Result<(T, ExactReport<T>)> {
     let mut a = Ascent {
         stats,
+        p: stats.features(),
         mc: ModelConsts::new(stats, prior),
         gdiag: stats.gram_diag(),
         tau: prior.noise,
