@@ -79,21 +79,16 @@ impl<T: Real, const P: usize> Stats<T, P> {
 /// Above this condition estimate `solve_exact` returns `Error::IllConditioned`.
 pub const ILL_CONDITIONED_LIMIT: f64 = 0.25;
 
-/// The estimate behind [`Fit::condition`], at noise precision λ = E[e^{−2u}] and E[RSS] = `erss`
-/// of the guide; `prec` holds the prior's precisions and `gdiag` the diagonal of G (the
-/// arguments that the caller has: fewer vectors on the stack).
+/// The estimate behind [`Fit::condition`], at the ridge `ridge` of the θ-block (the prior's
+/// precisions over the noise precision λ = E[e^{−2u}]) and E[RSS] = `erss` of the guide; `gdiag`
+/// is the diagonal of G (the arguments that the caller has: fewer vectors on the stack).
 pub(crate) fn condition<T: Real, const P: usize>(
     stats: &Stats<T, P>,
-    prec: &Coefs<T, P>,
-    lam: T,
+    ridge: &Coefs<T, P>,
     gdiag: &Coefs<T, P>,
     erss: T,
 ) -> T {
-    let mut ridge = *prec;
-    for j in 0..=stats.features() {
-        ridge[j] /= lam;
-    }
-    let kappa = stats.kappa_with(&ridge, gdiag, erss);
+    let kappa = stats.kappa_with(ridge, gdiag, erss);
     let n = T::from_u64(stats.rows().max(1));
     T::EPSILON * n * kappa
 }

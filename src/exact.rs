@@ -203,14 +203,22 @@ struct Ascent<'a, T, const P: usize> {
 }
 
 impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
-    /// The θ-block at λ: E[RSS] at its optimum, and (if `fill`) the block itself in `guide`.
-    fn theta(&self, lam: T, guide: &mut Guide<T, P>, fill: bool) -> T {
+    /// The θ-block's ridge at λ: the prior's precisions over λ. Not inlined: the θ-block and
+    /// the condition estimate share it.
+    #[inline(never)]
+    fn ridge(&self, lam: T) -> Coefs<T, P> {
         let prec = &self.mc.prec;
         let mut ridge = *prec;
         for j in 0..=self.p {
             ridge[j] = prec[j] / lam;
         }
-        let m = self.stats.ridge_solve(&ridge);
+        ridge
+    }
+
+    /// The θ-block at λ: E[RSS] at its optimum, and (if `fill`) the block itself in `guide`.
+    fn theta(&self, lam: T, guide: &mut Guide<T, P>, fill: bool) -> T {
+        let prec = &self.mc.prec;
+        let m = self.stats.ridge_solve(&self.ridge(lam));
         let mut erss = self.stats.rss(&m);
         for j in 0..=self.p {
             let sj2 = T::ONE / (lam * self.gdiag[j] + prec[j]);
@@ -466,9 +474,8 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         // changing then still counts as converged on the last evaluation.
         let last = a.evals == MAX_EVALS && still;
         if dlam <= T::c(4.0) * T::EPSILON * lam || dlam >= prev_dlam || last {
-            let mc = &a.mc;
             // E[RSS] of the guide: the θ-block's, which the last sweep handed to the u-block.
-            let cond = condition(stats, &mc.prec, lam_next, &a.gdiag, a.last_e);
+            let cond = condition(stats, &a.ridge(lam_next), &a.gdiag, a.last_e);
             return Ok((
                 cond,
                 ExactReport {
