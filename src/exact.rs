@@ -207,10 +207,9 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
     /// the condition estimate share it.
     #[inline(never)]
     fn ridge(&self, lam: T) -> Coefs<T, P> {
-        let prec = &self.mc.prec;
-        let mut ridge = *prec;
+        let mut ridge = self.mc.prec;
         for j in 0..=self.p {
-            ridge[j] = prec[j] / lam;
+            ridge[j] /= lam;
         }
         ridge
     }
