@@ -208,8 +208,9 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
     #[inline(never)]
     fn ridge(&self, lam: T) -> Coefs<T, P> {
         let mut ridge = self.mc.prec;
-        for j in 0..=self.p {
-            ridge[j] /= lam;
+        ridge.alpha /= lam;
+        for r in ridge.beta.iter_mut().take(self.p) {
+            *r /= lam;
         }
         ridge
     }
