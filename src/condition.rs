@@ -47,23 +47,24 @@ impl<T: Real, const P: usize> Stats<T, P> {
     pub(crate) fn kappa_with(&self, ridge: &Coefs<T, P>, g: &Coefs<T, P>, erss: T) -> T {
         let p = self.features();
         let d = self.with_ridge(ridge, false); // the diagonal of the ridge's factor
-        let mut worst = T::ONE;
-        for j in 0..=p {
-            let num = g[j] + ridge[j];
-            let den = d[j];
-            let k = if den > T::ZERO {
+        let ratio = |num: T, den: T| {
+            if den > T::ZERO {
                 num / den
             } else {
                 T::INFINITY
-            };
-            worst = worst.max(k);
+            }
+        };
+        // The intercept's column, then the features' (slices: no index arithmetic).
+        let mut worst = T::ONE.max(ratio(g.alpha + ridge.alpha, d.alpha));
+        for ((gj, rj), dj) in g.beta.iter().zip(&ridge.beta).zip(&d.beta).take(p) {
+            worst = worst.max(ratio(*gj + *rj, *dj));
         }
         // The response: its offset against its spread about the mean, Σ(y − ȳ)² = yᵀy − d₀t₀²
         // = sserr + Σ_{i≥1} dᵢtᵢ² (the factor gives it without cancellation), floored by E[RSS].
         let yty = self.yty();
         let mut spread = self.sserr + erss;
-        for i in 1..=p {
-            spread += self.d[i] * self.t[i] * self.t[i];
+        for (d, t) in self.d.beta.iter().zip(&self.t.beta).take(p) {
+            spread += *d * *t * *t;
         }
         let ky = if spread > T::ZERO {
             yty / spread
