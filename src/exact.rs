@@ -220,13 +220,31 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         let prec = &self.mc.prec;
         let m = self.stats.ridge_solve(&self.ridge(lam));
         let mut erss = self.stats.rss(&m);
-        for j in 0..=self.p {
-            let sj2 = T::ONE / (lam * self.gdiag[j] + prec[j]);
-            erss += sj2 * self.gdiag[j];
+        let gd = &self.gdiag;
+        let mut entry = |g: T, pr: T, mj: T, loc: &mut T, rho: &mut T| {
+            let sj2 = T::ONE / (lam * g + pr);
+            erss += sj2 * g;
             if fill {
-                guide.loc.theta[j] = m[j];
-                guide.rho.theta[j] = softplus_inv(sj2.sqrt());
+                *loc = mj;
+                *rho = softplus_inv(sj2.sqrt());
             }
+        };
+        let (loc, rho) = (&mut guide.loc.theta, &mut guide.rho.theta);
+        entry(
+            gd.alpha,
+            prec.alpha,
+            m.alpha,
+            &mut loc.alpha,
+            &mut rho.alpha,
+        );
+        for j in 0..self.p.min(P) {
+            entry(
+                gd.beta[j],
+                prec.beta[j],
+                m.beta[j],
+                &mut loc.beta[j],
+                &mut rho.beta[j],
+            );
         }
         erss
     }
