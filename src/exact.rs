@@ -209,8 +209,8 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
     fn ridge(&self, lam: T) -> Coefs<T, P> {
         let mut ridge = self.mc.prec;
         ridge.alpha /= lam;
-        for r in ridge.beta.iter_mut().take(self.p) {
-            *r /= lam;
+        for j in 0..self.p.min(P) {
+            ridge.beta[j] /= lam;
         }
         ridge
     }
