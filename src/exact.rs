@@ -426,7 +426,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
             g.loc.u = self.mu;
             g.rho.u = softplus_inv(self.su);
             loss = analytic_loss_grad(self.stats, &self.mc, &self.gdiag, g, None);
-            if !(g.all_finite(self.p) && loss.is_finite()) {
+            if !(g.all_finite(self.p.min(P)) && loss.is_finite()) {
                 return Err(Error::Overflow);
             }
         }
