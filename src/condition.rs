@@ -21,7 +21,6 @@
 
 #![forbid(unsafe_code)]
 
-use crate::math::softplus::softplus;
 use crate::real::Real;
 use crate::stats::Stats;
 use crate::vector::Coefs;
@@ -37,23 +36,24 @@ fn kappa_with<T: Real, const P: usize>(
 ) -> T {
     let p = stats.features();
     let d = stats.with_ridge(ridge, false); // the diagonal of the ridge's factor
-    let mut worst = T::ONE;
-    for j in 0..=p {
-        let num = g[j] + ridge[j];
-        let den = d[j];
-        let k = if den > T::ZERO {
+    let ratio = |num: T, den: T| {
+        if den > T::ZERO {
             num / den
         } else {
             T::INFINITY
-        };
-        worst = worst.max(k);
+        }
+    };
+    // The intercept's column, then the features' (slices: no index arithmetic).
+    let mut worst = T::ONE.max(ratio(g.alpha + ridge.alpha, d.alpha));
+    for ((gj, rj), dj) in g.beta.iter().zip(&ridge.beta).zip(&d.beta).take(p) {
+        worst = worst.max(ratio(*gj + *rj, *dj));
     }
     // The response: its offset against its spread about the mean, Σ(y − ȳ)² = yᵀy − d₀t₀²
     // = sserr + Σ_{i≥1} dᵢtᵢ² (the factor gives it without cancellation), floored by E[RSS].
     let yty = stats.yty();
     let mut spread = stats.sserr + erss;
-    for i in 1..=p {
-        spread += stats.d[i] * stats.t[i] * stats.t[i];
+    for (d, t) in stats.d.beta.iter().zip(&stats.t.beta).take(p) {
+        spread += *d * *t * *t;
     }
     let ky = if spread > T::ZERO {
         yty / spread
@@ -65,41 +65,20 @@ fn kappa_with<T: Real, const P: usize>(
     worst.max(ky).sqrt()
 }
 
-/// E[RSS] at a guide: RSS(m) + Σ s_j² G_jj, s_j = softplus(ρ_j), G_jj = `gdiag[j]`.
-fn expected_rss<T: Real, const P: usize>(
-    stats: &Stats<T, P>,
-    gdiag: &Coefs<T, P>,
-    m: &Coefs<T, P>,
-    rho: &Coefs<T, P>,
-) -> T {
-    let mut e = stats.rss(m);
-    for j in 0..=stats.features() {
-        let s = softplus(rho[j]);
-        e += s * s * gdiag[j];
-    }
-    e
-}
-
 /// Above this condition estimate `solve_exact` returns `Error::IllConditioned`.
 pub const ILL_CONDITIONED_LIMIT: f64 = 0.25;
 
-/// The estimate behind [`Fit::condition`](crate::Fit::condition), at noise precision λ =
-/// E[e^{−2u}], guide means `m` and unconstrained scales `rho` of the coefficients; `prec` holds the
-/// prior's precisions and `gdiag` the diagonal of G (the arguments that the caller has: fewer
-/// vectors on the stack).
+/// The estimate behind [`Fit::condition`](crate::Fit::condition), at the ridge `ridge` of the
+/// θ-block (the prior's precisions over the noise precision λ = E[e^{−2u}]) and E[RSS] = `erss`
+/// of the guide; `gdiag` is the diagonal of G (the arguments that the caller has: fewer vectors
+/// on the stack).
 pub(crate) fn condition<T: Real, const P: usize>(
     stats: &Stats<T, P>,
-    prec: &Coefs<T, P>,
-    lam: T,
+    ridge: &Coefs<T, P>,
     gdiag: &Coefs<T, P>,
-    m: &Coefs<T, P>,
-    rho: &Coefs<T, P>,
+    erss: T,
 ) -> T {
-    let mut ridge = *prec;
-    for j in 0..=stats.features() {
-        ridge[j] /= lam;
-    }
-    let kappa = kappa_with(stats, &ridge, gdiag, expected_rss(stats, gdiag, m, rho));
+    let kappa = kappa_with(stats, ridge, gdiag, erss);
     let n = T::from_u64(stats.rows().max(1));
     T::EPSILON * n * kappa
 }

@@ -349,10 +349,16 @@ pub(crate) fn analytic_loss_grad<T: Real, const P: usize>(
     let rss_m = stats.rss_grad(&m.theta, &mut gth); // gth = G m − b
     let mut erss = rss_m;
     let mut quad = T::ZERO;
-    for j in 0..=p {
-        let sj2 = s.theta[j] * s.theta[j];
-        erss += sj2 * gdiag[j];
-        quad += (m.theta[j] * m.theta[j] + sj2) * prec[j];
+    // The intercept's entry, then the features' by slice index (no index arithmetic).
+    let mut acc = |sj: T, gj: T, mj: T, pj: T| {
+        let sj2 = sj * sj;
+        erss += sj2 * gj;
+        quad += (mj * mj + sj2) * pj;
+    };
+    let (st, mt) = (&s.theta, &m.theta);
+    acc(st.alpha, gdiag.alpha, mt.alpha, prec.alpha);
+    for j in 0..p.min(P) {
+        acc(st.beta[j], gdiag.beta[j], mt.beta[j], prec.beta[j]);
     }
     let su = s.u;
     let su2 = su * su;
@@ -366,12 +372,35 @@ pub(crate) fn analytic_loss_grad<T: Real, const P: usize>(
         + lns
         + d * T::c(0.5 * (LN_2PI + 1.0));
     if let Some(grad) = grad {
-        for j in 0..=p {
-            let gm = -m.theta[j] * prec[j] - lam * gth[j];
-            let sj = s.theta[j];
-            let gs = -sj * prec[j] - lam * sj * gdiag[j] + T::ONE / sj;
-            grad.loc.theta[j] = -gm;
-            grad.rho.theta[j] = -gs * sig.theta[j];
+        let g = |mj: T, pj: T, gtj: T, sj: T, gdj: T, sgj: T, loc: &mut T, rho: &mut T| {
+            let gm = -mj * pj - lam * gtj;
+            let gs = -sj * pj - lam * sj * gdj + T::ONE / sj;
+            *loc = -gm;
+            *rho = -gs * sgj;
+        };
+        let (mt, st, sgt) = (&m.theta, &s.theta, &sig.theta);
+        let (loc, rho) = (&mut grad.loc.theta, &mut grad.rho.theta);
+        g(
+            mt.alpha,
+            prec.alpha,
+            gth.alpha,
+            st.alpha,
+            gdiag.alpha,
+            sgt.alpha,
+            &mut loc.alpha,
+            &mut rho.alpha,
+        );
+        for j in 0..p.min(P) {
+            g(
+                mt.beta[j],
+                prec.beta[j],
+                gth.beta[j],
+                st.beta[j],
+                gdiag.beta[j],
+                sgt.beta[j],
+                &mut loc.beta[j],
+                &mut rho.beta[j],
+            );
         }
         let gmu = -kap * inv_ts2 + T::ONE - n + lam * erss;
         let gsu = -two * su * kap * inv_ts2 - two * su * lam * erss + T::ONE / su;

@@ -97,32 +97,25 @@ fn u_start<T: Real>(n: T, ln_a: T, ln_c: T, l: T) -> Option<(T, T)> {
 fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<(T, T)> {
     let a = T::c(0.5) * erss;
     let c = T::ONE / (T::c(2.0) * tau * tau);
-    // Newton on e^{±2m} and e^{2ℓ} gains only about ½ per step far from the optimum, so it
-    // starts from the block's optimum in each variable given the other (docs/exact-optimum.md,
-    // §3), twice over, in logarithms so that no product leaves the range.
-    // With `fresh`, the caller's start (the previous optimum, moved for the new E) is kept only
-    // when it is better than the formulas' start.
+    // Newton on e^{±2m} and e^{2ℓ} gains only about ½ per step far from the optimum, so with
+    // `fresh` it starts from the block's optimum in each variable given the other
+    // (docs/exact-optimum.md, §3), twice over, in logarithms so that no product leaves the
+    // range; otherwise from the caller's start (the previous optimum, moved for the new E).
     let (mut m, mut l) = (m0, s0.ln());
-    let (mut f, mut g, mut h) = u_objective(n, a, c, m, l);
     if fresh {
         let (ln_a, ln_c) = (a.ln(), c.ln());
-        let (mut sm, mut sl) = (m, l);
         for _ in 0..2 {
-            if let Some((mn, ln)) = u_start(n, ln_a, ln_c, sl) {
-                sm = mn;
-                sl = ln;
+            if let Some((mn, ln)) = u_start(n, ln_a, ln_c, l) {
+                m = mn;
+                l = ln;
             }
         }
-        let start = u_objective(n, a, c, sm, sl);
-        if f.is_nan_value() || f < start.0 {
-            (m, l) = (sm, sl);
-            (f, g, h) = start;
-        }
     }
-    for _ in 0..100 {
+    let (mut f, mut g, mut h) = u_objective(n, a, c, m, l);
+    'newton: for _ in 0..100 {
         // Newton direction: solve H δ = −g (H negative definite).
         let det = h[0] * h[2] - h[1] * h[1];
-        let (dm, dl) = if det > T::ZERO && det.is_finite() {
+        let (dm, dl) = if det > T::ZERO && det <= T::MAX {
             (
                 (-g[0] * h[2] + g[1] * h[1]) / det,
                 (-g[1] * h[0] + g[0] * h[1]) / det,
@@ -136,24 +129,28 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<
         // take it without a line search, and stop once it is small (the error left is its
         // square). A large |f| (N·|m_u|) puts that level high, so the first such step can still
         // be far from the optimum: iterate.
-        if g[0] * dm + g[1] * dl <= T::c(4.0) * T::EPSILON * (f.abs() + T::ONE) {
-            let (mn, ln) = (m + dm, l + dl);
-            if !(mn.is_finite() && ln.is_finite()) {
-                break;
-            }
-            m = mn;
-            l = ln;
-            if dm.abs() <= T::c(1e-3) * (T::ONE + m.abs()) && dl.abs() <= T::c(1e-3) {
-                break;
-            }
-            (f, g, h) = u_objective(n, a, c, m, l);
-            continue;
-        }
+        // (The full step goes through the line search's loop with t = 1 and no test: one call
+        // site of the objective.)
+        let full = g[0] * dm + g[1] * dl <= T::c(4.0) * T::EPSILON * (f.abs() + T::ONE);
         let mut t = T::ONE;
         let mut moved = false;
         for _ in 0..60 {
             let (mn, ln) = (m + t * dm, l + t * dl);
+            if full {
+                if !(mn.is_finite() && ln.is_finite()) {
+                    break 'newton;
+                }
+                m = mn;
+                l = ln;
+                if dm.abs() <= T::c(1e-3) * (T::ONE + m.abs()) && dl.abs() <= T::c(1e-3) {
+                    break 'newton;
+                }
+            }
             let (fn_, gn, hn) = u_objective(n, a, c, mn, ln);
+            if full {
+                (f, g, h) = (fn_, gn, hn);
+                continue 'newton;
+            }
             if fn_.is_finite() && fn_ >= f {
                 moved = mn != m || ln != l;
                 m = mn;
@@ -173,7 +170,7 @@ fn solve_u<T: Real>(n: T, erss: T, tau: T, m0: T, s0: T, fresh: bool) -> Result<
         }
     }
     let s = l.exp();
-    if !(m.is_finite() && s.is_finite() && s > T::ZERO) {
+    if !(m.is_finite() && s > T::ZERO && s <= T::MAX) {
         return Err(Error::Overflow);
     }
     Ok((m, s))
@@ -191,6 +188,8 @@ const SCAN_STEP: f64 = 0.5;
 /// §2–3): the θ-block given λ, then the u-block given the θ-block's E[RSS].
 struct Ascent<'a, T, const P: usize> {
     stats: &'a Stats<T, P>,
+    /// `stats.features()`, read once.
+    p: usize,
     mc: ModelConsts<T, P>,
     gdiag: Coefs<T, P>,
     tau: T,
@@ -199,25 +198,54 @@ struct Ascent<'a, T, const P: usize> {
     su: T,
     last_e: T,
     evals: u32,
+    /// The first error of an evaluation of f (which returns NaN then): the search checks it
+    /// where a NaN could otherwise stand for a value.
+    failed: Option<Error>,
 }
 
 impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
+    /// The θ-block's ridge at λ: the prior's precisions over λ. Not inlined: the θ-block and
+    /// the condition estimate share it.
+    #[inline(never)]
+    fn ridge(&self, lam: T) -> Coefs<T, P> {
+        let mut ridge = self.mc.prec;
+        ridge.alpha /= lam;
+        for j in 0..self.p.min(P) {
+            ridge.beta[j] /= lam;
+        }
+        ridge
+    }
+
     /// The θ-block at λ: E[RSS] at its optimum, and (if `fill`) the block itself in `guide`.
     fn theta(&self, lam: T, guide: &mut Guide<T, P>, fill: bool) -> T {
         let prec = &self.mc.prec;
-        let mut ridge = *prec;
-        for j in 0..=self.stats.features() {
-            ridge[j] = prec[j] / lam;
-        }
-        let m = self.stats.ridge_solve(&ridge);
+        let m = self.stats.ridge_solve(&self.ridge(lam));
         let mut erss = self.stats.rss(&m);
-        for j in 0..=self.stats.features() {
-            let sj2 = T::ONE / (lam * self.gdiag[j] + prec[j]);
-            erss += sj2 * self.gdiag[j];
+        let gd = &self.gdiag;
+        let mut entry = |g: T, pr: T, mj: T, loc: &mut T, rho: &mut T| {
+            let sj2 = T::ONE / (lam * g + pr);
+            erss += sj2 * g;
             if fill {
-                guide.loc.theta[j] = m[j];
-                guide.rho.theta[j] = softplus_inv(sj2.sqrt());
+                *loc = mj;
+                *rho = softplus_inv(sj2.sqrt());
             }
+        };
+        let (loc, rho) = (&mut guide.loc.theta, &mut guide.rho.theta);
+        entry(
+            gd.alpha,
+            prec.alpha,
+            m.alpha,
+            &mut loc.alpha,
+            &mut rho.alpha,
+        );
+        for j in 0..self.p.min(P) {
+            entry(
+                gd.beta[j],
+                prec.beta[j],
+                m.beta[j],
+                &mut loc.beta[j],
+                &mut rho.beta[j],
+            );
         }
         erss
     }
@@ -250,25 +278,31 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
 
     /// f(ℓ) = ln Φ(e^ℓ) − ℓ: how far one sweep moves ln λ from ℓ. Its zeros are the fixed points
     /// of the ascent; where it changes sign from + to −, the ELBO has a local maximum.
-    fn f(&mut self, l: T, guide: &mut Guide<T, P>) -> Result<T> {
-        let lam = l.exp();
-        if !(lam.is_finite() && lam > T::ZERO) {
-            return Err(Error::Overflow);
+    /// NaN on error, the first error kept in `failed` (a plain value: seven call sites).
+    #[inline(never)]
+    fn f(&mut self, l: T, guide: &mut Guide<T, P>) -> T {
+        match self.sweep(l, guide, false, None) {
+            Ok((next, _)) => next - l,
+            Err(e) => {
+                self.failed.get_or_insert(e);
+                T::INFINITY * T::ZERO
+            }
         }
-        let e = self.theta(lam, guide, false);
-        Ok(self.u(e)? - l)
+    }
+
+    /// The first error of f, if any.
+    fn check(&self) -> Result<()> {
+        match self.failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// A zero of f in [x0, x1] (f(x0) > 0 > f(x1)) to rounding level: regula falsi with the
-    /// Illinois modification (superlinear, and never leaves the bracket).
-    fn refine(
-        &mut self,
-        mut x0: T,
-        mut f0: T,
-        mut x1: T,
-        mut f1: T,
-        g: &mut Guide<T, P>,
-    ) -> Result<T> {
+    /// Illinois modification (superlinear, and never leaves the bracket). An error of f ends it
+    /// (NaN: neither side), left in `failed`.
+    #[inline(always)]
+    fn refine(&mut self, mut x0: T, mut f0: T, mut x1: T, mut f1: T, g: &mut Guide<T, P>) -> T {
         let mut side = 0i8;
         loop {
             let mut x = x1 - f1 * (x1 - x0) / (f1 - f0);
@@ -278,9 +312,9 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
             if !(x > x0 && x < x1)
                 || x1 - x0 <= T::c(4.0) * T::EPSILON * (T::ONE + x0.abs() + x1.abs())
             {
-                return Ok(if f0 < -f1 { x0 } else { x1 });
+                return if f0 < -f1 { x0 } else { x1 };
             }
-            let fx = self.f(x, g)?;
+            let fx = self.f(x, g);
             if fx > T::ZERO {
                 (x0, f0) = (x, fx);
                 if side > 0 {
@@ -294,7 +328,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
                 }
                 side = -1;
             } else {
-                return Ok(x);
+                return x;
             }
         }
     }
@@ -310,33 +344,35 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         // E[RSS] with the coefficients at their prior (λ → 0), and at least the least-squares
         // residual (λ → ∞), floored at what rounding leaves of yᵀy.
         let mut emax = yty;
-        for j in 0..=st.features() {
+        for j in 0..=self.p {
             emax += self.gdiag[j] / self.mc.prec[j];
         }
         let mut emin = st.sserr().max(T::EPSILON * T::EPSILON * yty);
         if emin <= T::ZERO {
             emin = T::c(1e-30);
         }
-        let mut lo = self.u(emax.min(T::MAX))?;
-        let mut hi = self.u(emin)?.max(lo);
-        let mut flo = self.f(lo, g)?;
-        let mut fhi = self.f(hi, g)?;
+        let mut lo = self.sweep(T::ZERO, g, false, Some(emax.min(T::MAX)))?.0;
+        let mut hi = self.sweep(T::ZERO, g, false, Some(emin))?.0.max(lo);
+        let mut flo = self.f(lo, g);
+        let mut fhi = self.f(hi, g);
         // The floor (or rounding) can leave the upper end below a fixed point: step outwards.
         // (At the lower end a negative f is rounding at a fixed point, which the scan keeps.)
         while fhi > T::ZERO {
             hi += T::c(2.0) * fhi + T::ONE;
-            fhi = self.f(hi, g)?;
+            fhi = self.f(hi, g);
         }
         // The ascent from the ends: it passes no fixed point, and gets close to the extreme ones.
         let step = T::c(SCAN_STEP);
         while flo > step && lo + flo < hi {
             lo += flo;
-            flo = self.f(lo, g)?;
+            flo = self.f(lo, g);
         }
         while fhi < -step && hi + fhi > lo {
             hi += fhi;
-            fhi = self.f(hi, g)?;
+            fhi = self.f(hi, g);
         }
+        // An error of f above ended the loops (NaN compares false); the scan takes the NaN to
+        // its first check.
         // Scan [lo, hi]: |f′| ≤ 1 (docs/exact-optimum.md, §4), so no zero is within |f|/2. Each
         // sign change from + to − is refined, and the one of least loss kept.
         let (mut x, mut fx) = (lo, flo);
@@ -346,7 +382,7 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
             let (y, fy) = if y >= hi {
                 (hi, fhi)
             } else {
-                (y, self.f(y, g)?)
+                (y, self.f(y, g))
             };
             if fx >= T::ZERO && fy <= T::ZERO && fx != fy {
                 let r = if fy == T::ZERO {
@@ -354,13 +390,15 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
                 } else if fx == T::ZERO {
                     x
                 } else {
-                    self.refine(x, fx, y, fy, g)?
+                    self.refine(x, fx, y, fy, g)
                 };
-                let (_, loss) = self.sweep(r.exp(), g)?;
+                self.check()?;
+                let (_, loss) = self.sweep(r, g, true, None)?;
                 if loss < best.1 {
                     best = (r, loss);
                 }
             }
+            self.check()?;
             if y >= hi {
                 return Ok(best.0);
             }
@@ -368,18 +406,32 @@ impl<'a, T: Real, const P: usize> Ascent<'a, T, P> {
         }
     }
 
-    /// One sweep of the ascent from λ into `g`: the θ-block, the u-block for its E[RSS]; returns
-    /// the next λ and the loss (−ELBO) of the guide.
-    fn sweep(&mut self, lam: T, g: &mut Guide<T, P>) -> Result<(T, T)> {
-        let e = self.theta(lam, g, true);
-        let l = self.u(e)?;
-        g.loc.u = self.mu;
-        g.rho.u = softplus_inv(self.su);
-        let loss = analytic_loss_grad(self.stats, &self.mc, &self.gdiag, g, None);
-        if !(g.all_finite(self.stats.features()) && loss.is_finite()) {
-            return Err(Error::Overflow);
+    /// One sweep of the ascent from λ = e^ℓ: the θ-block, the u-block for its E[RSS]; returns
+    /// ln of the next λ and, with `fill`, the loss (−ELBO) of the sweep's guide, written to `g`
+    /// (zero without). With `erss`, the u-block alone for that E[RSS] (ℓ unused): the search's
+    /// bracket. One function for every evaluation: one copy of the u-block in flash.
+    fn sweep(&mut self, l: T, g: &mut Guide<T, P>, fill: bool, erss: Option<T>) -> Result<(T, T)> {
+        let e = match erss {
+            Some(e) => e,
+            None => {
+                let lam = l.exp();
+                if !(lam > T::ZERO && lam <= T::MAX) {
+                    return Err(Error::Overflow);
+                }
+                self.theta(lam, g, fill)
+            }
+        };
+        let next = self.u(e)?;
+        let mut loss = T::ZERO;
+        if fill {
+            g.loc.u = self.mu;
+            g.rho.u = softplus_inv(self.su);
+            loss = analytic_loss_grad(self.stats, &self.mc, &self.gdiag, g, None);
+            if !(g.all_finite(self.p.min(P)) && loss.is_finite()) {
+                return Err(Error::Overflow);
+            }
         }
-        Ok((l.exp(), loss))
+        Ok((next, loss))
     }
 }
 
@@ -411,6 +463,7 @@ pub(crate) fn optimum<T: Real, const P: usize>(
 ) -> Result<(T, ExactReport<T>)> {
     let mut a = Ascent {
         stats,
+        p: stats.features(),
         mc: ModelConsts::new(stats, prior),
         gdiag: stats.gram_diag(),
         tau: prior.noise,
@@ -418,19 +471,19 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         su: T::c(0.1),
         last_e: -T::ONE,
         evals: 0,
+        failed: None,
     };
     guide.loc = Latent::splat(T::ZERO);
     guide.rho = Latent::splat(T::ZERO);
-    let mut lam = a.search(guide)?.exp();
+    let mut l = a.search(guide)?;
+    let mut lam = l.exp();
     // Polish: the plain ascent from the best local maximum (docs/exact-optimum.md, §6).
     let mut prev = T::INFINITY;
     let mut prev_dlam = T::INFINITY;
     let tol = T::c(16.0) * T::EPSILON;
     loop {
-        if !(lam.is_finite() && lam > T::ZERO) {
-            return Err(Error::Overflow);
-        }
-        let (lam_next, loss) = a.sweep(lam, guide)?;
+        let (l_next, loss) = a.sweep(l, guide, true, None)?;
+        let lam_next = l_next.exp();
         // Stop once λ is still to rounding level, or once its steps stop shrinking: the map is
         // monotone, so the ascent approaches its fixed point from one side with shrinking steps
         // until rounding in E[RSS] (on ill-conditioned data well above ε) takes over.
@@ -440,15 +493,8 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         // changing then still counts as converged on the last evaluation.
         let last = a.evals == MAX_EVALS && still;
         if dlam <= T::c(4.0) * T::EPSILON * lam || dlam >= prev_dlam || last {
-            let mc = &a.mc;
-            let cond = condition(
-                stats,
-                &mc.prec,
-                lam_next,
-                &a.gdiag,
-                &guide.loc.theta,
-                &guide.rho.theta,
-            );
+            // E[RSS] of the guide: the θ-block's, which the last sweep handed to the u-block.
+            let cond = condition(stats, &a.ridge(lam_next), &a.gdiag, a.last_e);
             return Ok((
                 cond,
                 ExactReport {
@@ -459,6 +505,6 @@ pub(crate) fn optimum<T: Real, const P: usize>(
         }
         prev = loss;
         prev_dlam = dlam;
-        lam = lam_next;
+        (l, lam) = (l_next, lam_next);
     }
 }

@@ -39,13 +39,14 @@ const SEED: u64 = 42;
 /// SVI steps of the firmware run (the acceptance test's, on both boards).
 const SVI_STEPS: u32 = 30_000;
 
-/// Footprint ceilings of the seed firmware (bytes). Flash: 19.5 KiB for everything vireg links,
-/// above the 18 KiB the trust work was given (the exact solve's global search and the u-block's
-/// closed-form start cost about 2.2 KiB; CHANGELOG, issue notes): to be brought back down, not
-/// raised again. Stack: the exact solve's search runs three call levels below `solve_exact`.
-const FLASH_TARGET: u64 = 19 * 1024 + 512;
+/// Footprint ceilings of the seed firmware (bytes). Flash: the 18 KiB the trust work was given
+/// (global optimum, defined padding, no reachable panic), for everything vireg links. Stack:
+/// 1 KiB before the trust work; the exact solve's search runs three call levels below
+/// `solve_exact` and takes it past that: the ceiling is the measured peak, to be brought back
+/// down to 1 KiB, not raised.
+const FLASH_TARGET: u64 = 18 * 1024;
 const STATE_TARGET: u64 = 1536;
-const STACK_TARGET: u64 = 1408;
+const STACK_TARGET: u64 = 1184;
 
 /// Instructions of an empty icount region (icount.h's ICOUNT_OVERHEAD).
 const ICOUNT_OVERHEAD: u64 = 2;
