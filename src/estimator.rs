@@ -172,11 +172,11 @@ pub(crate) mod compact {
     /// `_want_lns` is ignored, a test costs flash) from a running product (logarithms only when
     /// it leaves [1e-15, 1e15]): less flash than the hosts' version.
     ///
-    /// A scale outside [1e-15, 1e15] enters Σ ln s through its own logarithm, not the
-    /// product: the product and each factor it takes stay within [1e-15, 1e15], so every
-    /// partial product lies in [1e-30, 1e30], normal in f32, and Σ ln s is accurate for every
-    /// ρ ≥ [`Real::RHO_MIN`] (a scale of e⁻⁸⁰ ≈ 2·10⁻³⁵ in f32 would otherwise take a product
-    /// near 10⁻¹⁵ below the normal range, and to 0).
+    /// Σ ln s is accurate while every scale is at least 10¹⁵ times the smallest normal number
+    /// (ρ ≥ −52 in f32, ≥ −673 in f64): a smaller one can take the running product below the
+    /// normal range, where it loses precision; in f32 a scale below about 10⁻³⁰ (ρ < −69,
+    /// above [`Real::RHO_MIN`]) times a product near 10⁻¹⁵ underflows to 0, and Σ ln s is −∞
+    /// where the hosts' variant gives the finite sum.
     #[inline]
     pub(crate) fn scales<T: Real, const P: usize>(
         g: &Guide<T, P>,
@@ -193,10 +193,6 @@ pub(crate) mod compact {
             let (a, b) = softplus_sigmoid(*si);
             *si = a;
             *gi = b;
-            if a < lo || a > hi {
-                acc += a.ln();
-                return;
-            }
             prod *= a;
             if prod < lo || prod > hi {
                 acc += prod.ln();
@@ -418,8 +414,8 @@ mod tests {
     /// ρ random in [−20, 20] and from a list of edges: s and sigmoid within 4ε (relative) of
     /// each other, as the two softplus variants (math/softplus.rs); Σ ln s within
     /// 2ε·(p + 2 + |Σ ln s|), from a product of p + 2 factors rounded once each (compact)
-    /// against one split product (hosts). The edges reach [`Real::RHO_MIN`], where a scale is
-    /// within 10⁴ (f32) of the smallest normal number.
+    /// against one split product (hosts). The edges stay in the compact variant's domain for
+    /// Σ ln s (every scale at least 10¹⁵ times the smallest normal number: [`compact::scales`]).
     fn scales_agree<T: Real>(rhos: &[f64]) {
         let eps = T::EPSILON.to_f64();
         let close = |a: T, b: T, k: f64| {
@@ -467,11 +463,7 @@ mod tests {
 
     #[test]
     fn scales_variants_agree() {
-        scales_agree::<f64>(&[
-            -700.0, -699.0, -670.0, -600.0, -80.5, -30.0, 0.0, 30.0, 700.5, 1e6,
-        ]);
-        scales_agree::<f32>(&[
-            -80.0, -79.0, -69.0, -52.0, -45.0, -30.0, 0.0, 30.0, 87.5, 1e6,
-        ]);
+        scales_agree::<f64>(&[-670.0, -600.0, -80.5, -30.0, 0.0, 30.0, 700.5, 1e6]);
+        scales_agree::<f32>(&[-52.0, -45.0, -30.0, 0.0, 30.0, 87.5, 1e6]);
     }
 }
