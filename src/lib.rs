@@ -26,8 +26,8 @@
 
 // On hosted targets the static and dynamic libraries take std's panic runtime, and the code
 // takes std's square root unless built compact (the IEEE operation, which the compiler can
-// vectorise; real.rs);
-// otherwise it uses `core` only. Bare-metal firmware gets a halting handler with the `panic-halt` feature.
+// vectorise; real.rs); otherwise it uses `core` only. Bare-metal firmware gets a halting
+// handler with the `panic-halt` feature.
 #[cfg(not(target_os = "none"))]
 extern crate std;
 
