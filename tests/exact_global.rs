@@ -10,6 +10,8 @@
 
 #![allow(clippy::needless_range_loop)]
 
+mod common;
+
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use vireg::{Config, Error, Estimator, ExactReport, Fit, Guide, Normal, Prior};
@@ -19,25 +21,7 @@ const CAP: usize = 16;
 // ---------------------------------------------------------------------------------------------
 // Data: the seed's recipe, from a SplitMix64 stream.
 
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in (0, 1).
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
+use common::SplitMix64 as Rng;
 
 /// One regression problem: rows `x` (n × p, row-major), `y`, and the priors.
 #[derive(Clone, Debug)]
@@ -218,32 +202,9 @@ impl Reference {
         (mean, s, erss)
     }
 
-    /// The noise block for E[RSS] = e: its stationarity conditions, 2c·q·z² + (N−1)·z − 2a·q = 0
-    /// (z = e^{2m_u}, q = e^{2s_u²}, a = e/2, c = 1/(2τ_σ²)) and 4s²·(aq/z + cqz) = 1, the
-    /// second by bisection on ln s² (its left side grows with s²). Needs N ≥ 2.
+    /// The noise block for E[RSS] = e (needs N ≥ 2).
     fn ublock(&self, e: f64) -> (f64, f64) {
-        let n1 = self.n as f64 - 1.0;
-        let (a, c) = (0.5 * e, 0.5 / (self.tau_s * self.tau_s));
-        let z_of = |q: f64| 4.0 * a * q / (n1 + (n1 * n1 + 16.0 * a * c * q * q).sqrt());
-        let f = |s2: f64| {
-            let q = (2.0 * s2).exp();
-            let z = z_of(q);
-            4.0 * s2 * (a * q / z + c * q * z) - 1.0
-        };
-        let (mut l0, mut l1) = (-700.0f64, 1.0f64); // s² ≤ 1/(2(N − 1)) ≤ 1/2
-        for _ in 0..200 {
-            let mid = 0.5 * (l0 + l1);
-            if mid == l0 || mid == l1 {
-                break;
-            }
-            if f(mid.exp()) < 0.0 {
-                l0 = mid;
-            } else {
-                l1 = mid;
-            }
-        }
-        let s2 = (0.5 * (l0 + l1)).exp();
-        (0.5 * z_of((2.0 * s2).exp()).ln(), s2.sqrt())
+        common::noise_block_reference(self.n as f64, e, self.tau_s)
     }
 
     /// The ELBO (docs/exact-optimum.md, §1) at a mean-field guide.

@@ -317,6 +317,19 @@ impl FwRun {
     }
 }
 
+/// `make` in the firmware directory for `board`, linking `lib`, building into `build`; the
+/// caller adds its own variables and target.
+fn fw_make(board: &str, lib: &Lib, build: &Path) -> Command {
+    let mut cmd = clean_command("make");
+    cmd.arg("-C")
+        .arg(fw_dir())
+        .arg(format!("BOARD={board}"))
+        .arg(format!("VIREG_LIB={}", lib.archive.display()))
+        .arg(format!("VIREG_INC={}", lib.include.display()))
+        .arg(format!("BUILD={}", build.display()));
+    cmd
+}
+
 fn run_firmware(board: &'static str, lib: &Lib, svi_steps: u32) -> FwRun {
     let build = work_dir().join(board);
     let refdir = reference_header();
@@ -325,13 +338,7 @@ fn run_firmware(board: &'static str, lib: &Lib, svi_steps: u32) -> FwRun {
         refdir.display()
     );
     let t0 = Instant::now();
-    let out = clean_command("make")
-        .arg("-C")
-        .arg(fw_dir())
-        .arg(format!("BOARD={board}"))
-        .arg(format!("VIREG_LIB={}", lib.archive.display()))
-        .arg(format!("VIREG_INC={}", lib.include.display()))
-        .arg(format!("BUILD={}", build.display()))
+    let out = fw_make(board, lib, &build)
         .arg(format!(
             "PLUGIN={}",
             work_dir().join("insn_region.so").display()
@@ -674,13 +681,7 @@ fn api_image(board: &'static str, lib: &Lib) -> (PathBuf, Vec<String>) {
     }
     let build = dir.join("build");
     let elf = build.join("fw_api.elf");
-    let out = clean_command("make")
-        .arg("-C")
-        .arg(fw_dir())
-        .arg(format!("BOARD={board}"))
-        .arg(format!("VIREG_LIB={}", lib.archive.display()))
-        .arg(format!("VIREG_INC={}", lib.include.display()))
-        .arg(format!("BUILD={}", build.display()))
+    let out = fw_make(board, lib, &build)
         .arg(format!("APP_DIRS={}", dir.display()))
         .arg("CFLAGS=-Os -g -Werror")
         .arg("PRINTF_FLOAT=")

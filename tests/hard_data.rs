@@ -9,6 +9,8 @@
 
 #![allow(clippy::needless_range_loop)]
 
+mod common;
+
 use vireg::{Config, Error, Fit, Normal, Prior};
 
 // ---------------------------------------------------------------------------------------------
@@ -307,7 +309,6 @@ impl Reference {
                 1.0 / (t * t)
             })
             .collect();
-        let c_u = 1.0 / (2.0 * prior.noise * prior.noise);
         let mut a = self.full_g();
         let mut r = vec![Dd::ZERO; k];
         let l = Dd::new(lam);
@@ -327,65 +328,16 @@ impl Reference {
             erss = erss.add(Dd::new(s2).mul(Dd::new(gjj)));
             s[j] = s2.sqrt();
         }
-        // u block: maximise (1−N)m − a·q·e^{−2m} − c·q·e^{2m} + ln s, q = e^{2s²}, a = E/2.
-        // ∂/∂m = 0: 2c q z² + (N−1) z − 2a q = 0 with z = e^{2m} (the stable positive root);
-        // ∂/∂s = 0: 4 s² (a q/z + c q z) = 1, solved for s² by bisection on ln s² (the left
-        // side grows from 0 to ∞ with s²).
-        let a_u = 0.5 * erss.f();
-        let z_of = |q: f64| {
-            4.0 * a_u * q / ((n - 1.0) + ((n - 1.0).powi(2) + 16.0 * a_u * c_u * q * q).sqrt())
-        };
-        let f = |s2: f64| {
-            let q = (2.0 * s2).exp();
-            let z = z_of(q);
-            4.0 * s2 * (a_u * q / z + c_u * q * z) - 1.0
-        };
-        let (mut l0, mut l1) = (-700.0f64, 5.0f64);
-        assert!(
-            f(l0.exp()) < 0.0 && f(l1.exp()) > 0.0,
-            "u block not bracketed"
-        );
-        for _ in 0..200 {
-            let mid = 0.5 * (l0 + l1);
-            if mid == l0 || mid == l1 {
-                break;
-            }
-            if f(mid.exp()) < 0.0 {
-                l0 = mid;
-            } else {
-                l1 = mid;
-            }
-        }
-        let s2 = (0.5 * (l0 + l1)).exp();
-        let mu = 0.5 * z_of((2.0 * s2).exp()).ln();
-        RefPosterior {
-            m,
-            s,
-            mu,
-            su: s2.sqrt(),
-        }
+        // u block: the closed-form stationarity conditions (tests/common).
+        let (mu, su) = common::noise_block_reference(n, erss.f(), prior.noise);
+        RefPosterior { m, s, mu, su }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Data: a cheap deterministic generator (SplitMix64), so that 10⁷ rows need not be stored.
 
-struct Gen(u64);
-
-impl Gen {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Mean 0, sd 1 (uniform: the shape does not matter here, the scale does).
-    fn std(&mut self) -> f64 {
-        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        (u - 0.5) * 12f64.sqrt()
-    }
-}
+use common::SplitMix64 as Gen;
 
 /// One data set: `p` features, `n` rows, row `i` written by `row(gen, x) -> y` in f64 (then
 /// rounded to the precision under test: the rounded values ARE the data, for the kernel and the
@@ -541,15 +493,15 @@ fn measure<T: Normal>(case: &Case) -> Errors {
 fn seed_like(g: &mut Gen, x: &mut [f64]) -> f64 {
     let mut y = 42.0;
     for (j, xj) in x.iter_mut().enumerate() {
-        *xj = g.std();
+        *xj = g.uniform_sd1();
         y += (3.0 - j as f64) * *xj;
     }
-    y + 0.7 * g.std()
+    y + 0.7 * g.uniform_sd1()
 }
 
 fn std_points(g: &mut Gen, x: &mut [f64]) {
     for v in x.iter_mut() {
-        *v = 2.0 * g.std();
+        *v = 2.0 * g.uniform_sd1();
     }
 }
 
@@ -557,26 +509,26 @@ fn offset_row(g: &mut Gen, x: &mut [f64]) -> f64 {
     let beta = [2.0, -1.0, 0.5];
     let mut y = 1e4;
     for j in 0..3 {
-        let z = g.std();
+        let z = g.uniform_sd1();
         x[j] = 1e3 + z;
         y += beta[j] * z;
     }
-    y + 0.1 * g.std()
+    y + 0.1 * g.uniform_sd1()
 }
 
 fn offset_points(g: &mut Gen, x: &mut [f64]) {
     for v in x.iter_mut() {
-        *v = 1e3 + 2.0 * g.std();
+        *v = 1e3 + 2.0 * g.uniform_sd1();
     }
 }
 
 fn collinear_row(g: &mut Gen, x: &mut [f64]) -> f64 {
     let r: f64 = 0.999;
-    let (z1, z2, z3) = (g.std(), g.std(), g.std());
+    let (z1, z2, z3) = (g.uniform_sd1(), g.uniform_sd1(), g.uniform_sd1());
     x[0] = z1;
     x[1] = r * z1 + (1.0 - r * r).sqrt() * z2;
     x[2] = z3;
-    1.0 + 3.0 * x[0] - 2.0 * x[1] + x[2] + 0.5 * g.std()
+    1.0 + 3.0 * x[0] - 2.0 * x[1] + x[2] + 0.5 * g.uniform_sd1()
 }
 
 fn constant_row(g: &mut Gen, x: &mut [f64]) -> f64 {
@@ -1049,17 +1001,17 @@ fn offset_x(g: &mut Gen, x: &mut [f64]) -> f64 {
     let beta = [2.0, -1.0, 0.5];
     let mut y = 10.0 * c;
     for j in 0..3 {
-        let z = g.std();
+        let z = g.uniform_sd1();
         x[j] = c + z;
         y += beta[j] * z;
     }
-    y + 0.1 * g.std()
+    y + 0.1 * g.uniform_sd1()
 }
 
 fn offset_x_points(g: &mut Gen, x: &mut [f64]) {
     let c = param();
     for v in x.iter_mut() {
-        *v = c + 2.0 * g.std();
+        *v = c + 2.0 * g.uniform_sd1();
     }
 }
 
@@ -1068,20 +1020,20 @@ fn offset_y(g: &mut Gen, x: &mut [f64]) -> f64 {
     let beta = [2.0, -1.0, 0.5];
     let mut y = param();
     for j in 0..3 {
-        x[j] = g.std();
+        x[j] = g.uniform_sd1();
         y += beta[j] * x[j];
     }
-    y + 0.1 * g.std()
+    y + 0.1 * g.uniform_sd1()
 }
 
 /// Correlation 1 − 10^−k between x₁ and x₂.
 fn collinear_k(g: &mut Gen, x: &mut [f64]) -> f64 {
     let r = 1.0 - 10f64.powf(-param());
-    let (z1, z2, z3) = (g.std(), g.std(), g.std());
+    let (z1, z2, z3) = (g.uniform_sd1(), g.uniform_sd1(), g.uniform_sd1());
     x[0] = z1;
     x[1] = r * z1 + (1.0 - r * r).sqrt() * z2;
     x[2] = z3;
-    1.0 + 3.0 * x[0] - 2.0 * x[1] + x[2] + 0.5 * g.std()
+    1.0 + 3.0 * x[0] - 2.0 * x[1] + x[2] + 0.5 * g.uniform_sd1()
 }
 
 /// Three seed-like features and x₄ ≡ k.

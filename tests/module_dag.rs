@@ -124,6 +124,24 @@ fn tokens(src: &str) -> Vec<(Tok, usize)> {
     out
 }
 
+/// The index of the brace closing the one at `open` (tokens paired with anything).
+fn matching_close<X>(t: &[(Tok, X)], open: usize) -> usize {
+    let (mut d, mut k) = (0, open);
+    loop {
+        match t[k].0 {
+            Tok::Open => d += 1,
+            Tok::Close => {
+                d -= 1;
+                if d == 0 {
+                    return k;
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+}
+
 fn is_raw_string(c: &[char], i: usize) -> bool {
     let mut j = i + 1;
     while c.get(j) == Some(&'#') {
@@ -236,22 +254,7 @@ fn paths_in(file_mod: &[String], src: &str) -> Vec<(Vec<String>, usize)> {
                 {
                     if name == "tests" {
                         // Unit tests may reach anywhere: skip to the matching brace.
-                        let mut d = 0;
-                        i += 2;
-                        loop {
-                            match t[i].0 {
-                                Tok::Open => d += 1,
-                                Tok::Close => {
-                                    d -= 1;
-                                    if d == 0 {
-                                        break;
-                                    }
-                                }
-                                _ => {}
-                            }
-                            i += 1;
-                        }
-                        i += 1;
+                        i = matching_close(&t, i + 2) + 1;
                         continue;
                     }
                     depth += 1;
@@ -466,20 +469,7 @@ fn inherent_impls(src: &str) -> Vec<(String, usize, Vec<String>)> {
                 };
                 let open = (j..t.len()).find(|&k| t[k].0 == Tok::Open).unwrap();
                 // The block, to its matching brace.
-                let (mut d, mut k) = (0, open);
-                loop {
-                    match t[k].0 {
-                        Tok::Open => d += 1,
-                        Tok::Close => {
-                            d -= 1;
-                            if d == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    k += 1;
-                }
+                let k = matching_close(&t, open);
                 if !t[j..open].iter().any(|x| x.0 == Tok::Id("for".into())) {
                     let fns = t[open..k]
                         .windows(2)

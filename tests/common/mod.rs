@@ -50,3 +50,64 @@ pub fn distance<T: Normal, const P: usize>(a: &Fit<T, P>, exact: &Fit<T, P>) -> 
     }
     (dm, ds)
 }
+
+/// SplitMix64 (Steele, Lea & Flood 2014): a tiny deterministic stream for test data, so that a
+/// data set is given by its seed and large ones need not be stored.
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in (0, 1): never 0, so its logarithm is finite.
+    pub fn uniform(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    /// Standard normal (Box–Muller, one of the pair).
+    pub fn normal(&mut self) -> f64 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+    /// Uniform with mean 0 and sd 1, for data whose scale matters and shape does not.
+    pub fn uniform_sd1(&mut self) -> f64 {
+        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        (u - 0.5) * 12f64.sqrt()
+    }
+}
+
+/// The mean-field noise block's optimum (m_u, s_u) for `n` ≥ 2 rows, E[RSS] = `erss` and the
+/// noise prior's sd `tau_s`, in plain f64, an independent reference for the solver's: the
+/// block maximises (1−N)m − a·q·e^{−2m} − c·q·e^{2m} + ln s (q = e^{2s²}, a = E/2,
+/// c = 1/(2τ_σ²)); ∂/∂m = 0 is 2c·q·z² + (N−1)·z − 2a·q = 0 in z = e^{2m} (its stable positive
+/// root), ∂/∂s = 0 is 4s²·(a·q/z + c·q·z) = 1, solved for s² by bisection on ln s² (the left
+/// side grows from 0 to ∞ with s²).
+pub fn noise_block_reference(n: f64, erss: f64, tau_s: f64) -> (f64, f64) {
+    let n1 = n - 1.0;
+    let (a, c) = (0.5 * erss, 0.5 / (tau_s * tau_s));
+    let z_of = |q: f64| 4.0 * a * q / (n1 + (n1 * n1 + 16.0 * a * c * q * q).sqrt());
+    let f = |s2: f64| {
+        let q = (2.0 * s2).exp();
+        let z = z_of(q);
+        4.0 * s2 * (a * q / z + c * q * z) - 1.0
+    };
+    // s² ≤ 1/(2(N − 1)) ≤ 1/2 at the root, so [e⁻⁷⁰⁰, e⁵] brackets it.
+    let (mut l0, mut l1) = (-700.0f64, 5.0f64);
+    for _ in 0..200 {
+        let mid = 0.5 * (l0 + l1);
+        if mid == l0 || mid == l1 {
+            break;
+        }
+        if f(mid.exp()) < 0.0 {
+            l0 = mid;
+        } else {
+            l1 = mid;
+        }
+    }
+    let s2 = (0.5 * (l0 + l1)).exp();
+    (0.5 * z_of((2.0 * s2).exp()).ln(), s2.sqrt())
+}
