@@ -5,7 +5,8 @@
 
 use std::hint::black_box;
 use std::time::Instant;
-use vireg::{Config, Estimator, Fit, Normal, Synth};
+use vireg::full::{analytic_loss_grad, solve};
+use vireg::{Config, Estimator, Fit, Normal, Prior, Stats, Synth};
 
 const P: usize = 8;
 const N: usize = 2500;
@@ -114,7 +115,48 @@ fn bench<T: Normal>(name: &str) {
     );
 }
 
+/// The full-rank guide at capacity and feature count `Q`: the exact solve and one analytic
+/// loss-and-gradient evaluation, on N synthetic rows.
+fn bench_full<T: Normal, const Q: usize>(name: &str) {
+    let mut s: Synth<T, Q> = Synth::new(Q, 42).unwrap();
+    let mut st: Stats<T, Q> = Stats::new(Q).unwrap();
+    let mut x = vec![T::c(0.0); Q];
+    for _ in 0..N {
+        let y = s.next_row(&mut x).unwrap();
+        st.observe(&x, y).unwrap();
+    }
+    let prior = Prior::default();
+    let t = median(101, || {
+        black_box(solve(black_box(&st), &prior).unwrap());
+    });
+    println!(
+        "{name}: full-rank exact solve, P = {Q:<2}  {:>10.2} µs",
+        t * 1e6
+    );
+    let (g, _) = solve(&st, &prior).unwrap();
+    let mut grad = g;
+    let reps = 20_000;
+    let t = median(11, || {
+        for _ in 0..reps {
+            black_box(analytic_loss_grad(
+                black_box(&st),
+                &prior,
+                black_box(&g),
+                Some(&mut grad),
+            ));
+        }
+    });
+    println!(
+        "{name}: full-rank analytic ELBO + gradient, P = {Q:<2} {:>8.1} ns",
+        t / reps as f64 * 1e9
+    );
+}
+
 fn main() {
     bench::<f64>("f64");
     bench::<f32>("f32");
+    bench_full::<f64, 8>("f64");
+    bench_full::<f64, 16>("f64");
+    bench_full::<f32, 8>("f32");
+    bench_full::<f32, 16>("f32");
 }

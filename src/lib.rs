@@ -46,6 +46,7 @@ mod exact;
 #[allow(unsafe_code)]
 pub mod ffi;
 mod fit;
+pub mod full;
 mod guide;
 mod math;
 mod model;
@@ -63,6 +64,7 @@ pub use error::{Error, Result};
 pub use estimator::Estimator;
 pub use exact::ExactReport;
 pub use fit::{Config, Fit, RunReport, CONVERGENCE_WINDOW, MAX_PARTICLES};
+pub use full::{FullGuide, FullReport, Square};
 pub use guide::{Guide, INIT_SCALE};
 pub use model::Prior;
 pub use optim::{Adam, AdamConfig};

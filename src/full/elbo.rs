@@ -1,0 +1,279 @@
+//! The full-rank guide's loss (−ELBO) and its gradient: exact under q (closed form, from the
+//! data summary) or Pyro's sampled loss for given standard-normal draws (docs/full-rank.md,
+//! §2–4).
+
+#![forbid(unsafe_code)]
+
+use super::guide::draw_with;
+use super::{at, at_mut, entry, entry_mut, zeros, FullGuide, Square};
+use crate::math::softplus::softplus_sigmoid;
+use crate::model::{log_joint_grad, ModelConsts, Prior};
+use crate::real::{Real, LN_2PI};
+use crate::stats::Stats;
+use crate::vector::{Coefs, Latent};
+
+/// Entry (i, j) of the summary's unit upper-triangular R̄, 0 ≤ i, j ≤ p.
+#[inline]
+pub(crate) fn rbar<T: Real, const P: usize>(st: &Stats<T, P>, i: usize, j: usize) -> T {
+    if i == j {
+        T::ONE
+    } else if i < j {
+        st.rbar[i][j - 1]
+    } else {
+        T::ZERO
+    }
+}
+
+/// The expectations under q = N(m, L·Lᵀ) that the ELBO, its gradient and the exact solver
+/// need.
+pub(crate) struct Moments<T, const P: usize> {
+    /// λ = E[e^{−2u}] = e^{−2m_u + 2S_uu}.
+    pub lam: T,
+    /// κ = E[e^{2u}] = e^{2m_u + 2S_uu}.
+    pub kap: T,
+    /// r = G·m̃ − b at the tilted mean m̃ = m_θ − 2S_θu.
+    pub r: Coefs<T, P>,
+    /// RSS(m̃) + tr(G·S_θθ).
+    pub erss: T,
+    /// R̄·L_θ (rows and columns 0..=p).
+    pub rl: Square<T, P>,
+    /// The ELBO without the entropy's Σ ln s.
+    pub elbo_no_lns: T,
+}
+
+/// The moments of q = N(m, L·Lᵀ) for the lower-triangular `l`.
+pub(crate) fn moments<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    mc: &ModelConsts<T, P>,
+    m: &Latent<T, P>,
+    l: &Square<T, P>,
+) -> Moments<T, P> {
+    let p = stats.features();
+    let (k, u) = (p + 1, p + 1);
+    let lu = at(l, u, p);
+    let mut suu = T::ZERO;
+    for j in 0..=u {
+        suu += *at(lu, j, p) * *at(lu, j, p);
+    }
+    // m̃ = m_θ − 2S_θu, S_θu,i = Σ_{j ≤ i} L_ij·L_uj; the prior's quadratic with S_ii.
+    let two = T::c(2.0);
+    let half = T::c(0.5);
+    let mut mt = m.theta;
+    let mut quad = T::ZERO;
+    for i in 0..k {
+        let (mut sui, mut sii) = (T::ZERO, T::ZERO);
+        for j in 0..=i {
+            let lij = entry(l, i, j, p);
+            sui += lij * *at(lu, j, p);
+            sii += lij * lij;
+        }
+        let mi = m.theta[i];
+        mt[i] = mi - two * sui;
+        quad += (mi * mi + sii) * mc.prec[i];
+    }
+    let mut r = Coefs::splat(T::ZERO);
+    let rss = stats.rss_grad(&mt, &mut r);
+    // tr(G·S_θθ) = Σ_i d_i·‖(R̄·L_θ)_i‖², no G formed.
+    let mut rl = zeros::<T, P>();
+    let mut tr = T::ZERO;
+    for i in 0..k {
+        let mut row = T::ZERO;
+        for c in 0..k {
+            let mut v = T::ZERO;
+            for j in i.max(c)..k {
+                v += rbar(stats, i, j) * entry(l, j, c, p);
+            }
+            *entry_mut(&mut rl, i, c, p) = v;
+            row += v * v;
+        }
+        tr += stats.d[i] * row;
+    }
+    let erss = rss + tr;
+    let lam = (two * suu - two * m.u).exp();
+    let kap = (two * suu + two * m.u).exp();
+    let d = T::from_i32(p as i32 + 2);
+    let elbo_no_lns =
+        mc.log_norm - half * quad - half * kap * mc.inv_ts2 + m.u - mc.n * m.u - half * lam * erss
+            + d * T::c(0.5 * (LN_2PI + 1.0));
+    Moments {
+        lam,
+        kap,
+        r,
+        erss,
+        rl,
+        elbo_no_lns,
+    }
+}
+
+/// E_q[g], g = ∇_z log p(y, z): −T⁻¹m_θ − λr for θ, −κ/τ_σ² + 1 − N + λ·E for u.
+pub(crate) fn expected_g<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    mc: &ModelConsts<T, P>,
+    m: &Latent<T, P>,
+    mo: &Moments<T, P>,
+) -> Latent<T, P> {
+    let p = stats.features();
+    let mut eg = Latent::splat(T::ZERO);
+    for i in 0..=p {
+        *at_mut(&mut eg, i, p) = -mc.prec[i] * m.theta[i] - mo.lam * mo.r[i];
+    }
+    eg.u = -mo.kap * mc.inv_ts2 + T::ONE - mc.n + mo.lam * mo.erss;
+    eg
+}
+
+/// E_q[g] (g = ∇_z log p(y, z)) and E_q[H]·L (H its Hessian), the pieces of the gradient
+/// with respect to m and L: ∂E_q[log p]/∂m = E_q[g], ∂E_q[log p]/∂L = E_q[H]·L.
+pub(crate) fn expected_grad<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    mc: &ModelConsts<T, P>,
+    m: &Latent<T, P>,
+    l: &Square<T, P>,
+    mo: &Moments<T, P>,
+) -> (Latent<T, P>, Square<T, P>) {
+    let p = stats.features();
+    let (k, u) = (p + 1, p + 1);
+    let two = T::c(2.0);
+    let eg = expected_g(stats, mc, m, mo);
+    let huu = -two * mo.kap * mc.inv_ts2 - two * mo.lam * mo.erss;
+    let mut hl = zeros::<T, P>();
+    // θ rows: −T⁻¹L_θ − λ·G·L_θ + 2λ·r·L_u, with G·L_θ = R̄ᵀ·(d ⊙ R̄·L_θ).
+    for j in 0..k {
+        for c in 0..=u {
+            let mut gl = T::ZERO;
+            if c < k {
+                for i in 0..=j {
+                    gl += rbar(stats, i, j) * stats.d[i] * entry(&mo.rl, i, c, p);
+                }
+            }
+            *entry_mut(&mut hl, j, c, p) = -mc.prec[j] * entry(l, j, c, p) - mo.lam * gl
+                + two * mo.lam * mo.r[j] * entry(l, u, c, p);
+        }
+    }
+    // u row: 2λ·rᵀL_θ + H_uu·L_u.
+    for c in 0..=u {
+        let mut v = T::ZERO;
+        for j in c.min(k)..k {
+            v += mo.r[j] * entry(l, j, c, p);
+        }
+        *entry_mut(&mut hl, u, c, p) = two * mo.lam * v + huu * entry(l, u, c, p);
+    }
+    (eg, hl)
+}
+
+/// The gradient of the loss with respect to (m, ρ, T's strictly-lower entries) from the ELBO's
+/// gradient with respect to m (`gm`) and to L's lower triangle (`gl`, the entropy's 1/s not
+/// included), into `grad`.
+fn chain<T: Real, const P: usize>(
+    guide: &FullGuide<T, P>,
+    p: usize,
+    gm: &Latent<T, P>,
+    gl: &Square<T, P>,
+    grad: &mut FullGuide<T, P>,
+) {
+    let mut tr = zeros::<T, P>();
+    for i in 0..p + 2 {
+        let (s, sig) = softplus_sigmoid(*at(&guide.rho, i, p));
+        // ∂/∂s_i = Σ_{j ≤ i} ∂/∂L_ij·T_ij + 1/s_i; ∂/∂T_ij = ∂/∂L_ij·s_i (j < i).
+        let mut ds = entry(gl, i, i, p) + T::ONE / s;
+        for j in 0..i {
+            let g = entry(gl, i, j, p);
+            ds += g * entry(&guide.tril, i, j, p);
+            *entry_mut(&mut tr, i, j, p) = -g * s;
+        }
+        *at_mut(&mut grad.loc, i, p) = -*at(gm, i, p);
+        *at_mut(&mut grad.rho, i, p) = -ds * sig;
+    }
+    grad.tril = tr;
+}
+
+/// Σ ln s_d over the p + 2 scales.
+fn sum_ln_scale<T: Real, const P: usize>(guide: &FullGuide<T, P>, p: usize) -> T {
+    let mut lns = T::ZERO;
+    for i in 0..p + 2 {
+        lns += softplus_sigmoid(*at(&guide.rho, i, p)).0.ln();
+    }
+    lns
+}
+
+/// The exact loss (−ELBO) of the full-rank guide, from the data summary (docs/full-rank.md,
+/// §2), and its gradient with respect to (loc, rho, tril's strictly-lower entries) into `grad`
+/// when given (zeros on and above tril's diagonal).
+pub fn analytic_loss_grad<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    prior: &Prior<T>,
+    guide: &FullGuide<T, P>,
+    grad: Option<&mut FullGuide<T, P>>,
+) -> T {
+    let mc = ModelConsts::new(stats, prior);
+    analytic_with(stats, &mc, guide, grad)
+}
+
+/// [`analytic_loss_grad`] with the model's constants computed once by the caller.
+pub(crate) fn analytic_with<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    mc: &ModelConsts<T, P>,
+    guide: &FullGuide<T, P>,
+    grad: Option<&mut FullGuide<T, P>>,
+) -> T {
+    let p = stats.features();
+    let l = guide.cholesky(p);
+    let mo = moments(stats, mc, &guide.loc, &l);
+    let elbo = mo.elbo_no_lns + sum_ln_scale(guide, p);
+    if let Some(grad) = grad {
+        let (eg, hl) = expected_grad(stats, mc, &guide.loc, &l, &mo);
+        chain(guide, p, &eg, &hl, grad);
+    }
+    -elbo
+}
+
+/// Pyro's `Trace_ELBO` loss with this guide over `particles` draws, and its gradient into
+/// `grad` (as [`analytic_loss_grad`]'s): for each particle k, `eps(k, ε)` fills the
+/// standard-normal vector ε (its p + 2 latent entries), z = m + L·ε, and the particle's loss
+/// is −(log p(y, z) − log q(z)) with log q(z) = −Σ ln s − (p+2)/2·ln 2π − ‖ε‖²/2; the loss
+/// and the gradient are the particles' means. `particles` = 0 is taken as 1.
+pub fn mc_loss_grad<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>)>(
+    stats: &Stats<T, P>,
+    prior: &Prior<T>,
+    guide: &FullGuide<T, P>,
+    particles: usize,
+    mut eps: F,
+    grad: &mut FullGuide<T, P>,
+) -> T {
+    let mc = ModelConsts::new(stats, prior);
+    let p = stats.features();
+    let u = p + 1;
+    let l = guide.cholesky(p);
+    let lns = sum_ln_scale(guide, p);
+    let kk = particles.max(1);
+    let half = T::c(0.5);
+    let (mut gm, mut gl) = (Latent::splat(T::ZERO), zeros::<T, P>());
+    let mut loss = T::ZERO;
+    for k in 0..kk {
+        let mut e = Latent::splat(T::ZERO);
+        eps(k, &mut e);
+        let z = draw_with(&guide.loc, &l, p, &e);
+        let mut gth = Coefs::splat(T::ZERO);
+        let (lp, gu) = log_joint_grad(stats, &mc, &z.theta, z.u, &mut gth);
+        let mut ee = T::ZERO;
+        for i in 0..=u {
+            let ei = *at(&e, i, p);
+            ee += ei * ei;
+            let gi = if i == u { gu } else { gth[i] };
+            *at_mut(&mut gm, i, p) += gi;
+            for j in 0..=i {
+                *entry_mut(&mut gl, i, j, p) += gi * *at(&e, j, p);
+            }
+        }
+        let log_q = -lns - T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI) - half * ee;
+        loss -= lp - log_q;
+    }
+    let inv = T::ONE / T::from_i32(kk as i32);
+    for i in 0..=u {
+        *at_mut(&mut gm, i, p) *= inv;
+        for j in 0..=i {
+            *entry_mut(&mut gl, i, j, p) *= inv;
+        }
+    }
+    chain(guide, p, &gm, &gl, grad);
+    loss * inv
+}

@@ -1,0 +1,271 @@
+//! The full-rank guide's parameters, its covariance and Cholesky factor, draws and the
+//! posterior predictive.
+
+#![forbid(unsafe_code)]
+
+use super::{at, at_mut, cholesky, entry, entry_mut, zeros, Square};
+use crate::error::{Error, Result};
+use crate::guide::Guide;
+use crate::math::softplus::{softplus, softplus_inv};
+use crate::model::Prior;
+use crate::real::Real;
+use crate::vector::Latent;
+
+/// The parameters of Pyro's `AutoMultivariateNormal` over z = (α, β₁ … β_p, u = ln σ):
+/// `loc` (m), the unconstrained scales `rho` (`scale` = softplus(ρ)) and `tril` (`scale_tril`,
+/// T, unit lower-triangular). The covariance is S = L·Lᵀ with L = diag(scale)·T.
+///
+/// Only the strictly-lower entries of `tril` (row i > column j) are parameters: its diagonal
+/// counts as 1 and its upper triangle as 0 whatever they hold ([`FullGuide::init`] stores
+/// exactly that). A gradient is a `FullGuide` too, with zeros on and above the diagonal.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct FullGuide<T, const P: usize> {
+    /// Location of each latent, in the latent order.
+    pub loc: Latent<T, P>,
+    /// Unconstrained scale parameter of each latent: scale = softplus(rho).
+    pub rho: Latent<T, P>,
+    /// The unit lower-triangular factor T, row by row in the latent order.
+    pub tril: Square<T, P>,
+}
+
+impl<T: Real, const P: usize> FullGuide<T, P> {
+    /// Pyro's initialisation: locations at the prior median in unconstrained space (0 for α
+    /// and β, ln(τ_σ·0.67449) for u), every scale `init_scale`, T = I.
+    pub fn init(prior: &Prior<T>, init_scale: T) -> Result<Self> {
+        Ok(Self::from_mean_field(&Guide::init(prior, init_scale)?))
+    }
+
+    /// The full-rank guide with the mean-field guide's locations and scales and T = I: the same
+    /// distribution.
+    pub fn from_mean_field(g: &Guide<T, P>) -> Self {
+        let mut tril = zeros::<T, P>();
+        for i in 0..P + 2 {
+            *entry_mut(&mut tril, i, i, P) = T::ONE;
+        }
+        FullGuide {
+            loc: g.loc,
+            rho: g.rho,
+            tril,
+        }
+    }
+
+    /// The guide with location `loc` and the covariance whose lower Cholesky factor is `chol`
+    /// (its lower triangle read, every diagonal entry > 0), for `p` features. [`Error::Config`]
+    /// if a diagonal entry is not positive or its softplus inverse is not finite,
+    /// [`Error::NonFinite`] if an entry is not finite.
+    pub fn from_loc_chol(p: usize, loc: &Latent<T, P>, chol: &Square<T, P>) -> Result<Self> {
+        if p == 0 || p > P {
+            return Err(Error::Features);
+        }
+        let mut g = FullGuide {
+            loc: *loc,
+            rho: Latent::splat(T::ZERO),
+            tril: zeros::<T, P>(),
+        };
+        for i in 0..p + 2 {
+            let s = entry(chol, i, i, p);
+            if !s.is_finite() {
+                return Err(Error::NonFinite);
+            }
+            let r = softplus_inv(s);
+            if s <= T::ZERO || !r.is_finite() {
+                return Err(Error::Config);
+            }
+            *at_mut(&mut g.rho, i, p) = r;
+            *entry_mut(&mut g.tril, i, i, p) = T::ONE;
+            for j in 0..i {
+                *entry_mut(&mut g.tril, i, j, p) = entry(chol, i, j, p) / s;
+            }
+        }
+        if !g.all_finite(p) {
+            return Err(Error::NonFinite);
+        }
+        Ok(g)
+    }
+
+    /// The guide with location `loc` and covariance `cov` (symmetric positive definite; its
+    /// lower triangle read). [`Error::Config`] if `cov` is not positive definite in this
+    /// precision.
+    pub fn from_loc_cov(p: usize, loc: &Latent<T, P>, cov: &Square<T, P>) -> Result<Self> {
+        if p == 0 || p > P {
+            return Err(Error::Features);
+        }
+        let c = cholesky(cov, p).ok_or(Error::Config)?;
+        Self::from_loc_chol(p, loc, &c)
+    }
+
+    /// The scales s = softplus(ρ) (Pyro's `scale`).
+    pub fn scale(&self, p: usize) -> Latent<T, P> {
+        let mut s = self.rho;
+        for i in 0..p + 2 {
+            let r = at_mut(&mut s, i, p);
+            *r = softplus(*r);
+        }
+        s
+    }
+
+    /// The Cholesky factor of the covariance, L = diag(scale)·T (lower-triangular, zeros above
+    /// the diagonal; Pyro's `scale_tril` property of the distribution).
+    pub fn cholesky(&self, p: usize) -> Square<T, P> {
+        let s = self.scale(p);
+        let mut l = zeros::<T, P>();
+        for i in 0..p + 2 {
+            let si = *at(&s, i, p);
+            *entry_mut(&mut l, i, i, p) = si;
+            for j in 0..i {
+                *entry_mut(&mut l, i, j, p) = si * entry(&self.tril, i, j, p);
+            }
+        }
+        l
+    }
+
+    /// The covariance S = L·Lᵀ of the latent vector (symmetric, both triangles written).
+    pub fn covariance(&self, p: usize) -> Square<T, P> {
+        covariance_of(&self.cholesky(p), p)
+    }
+
+    /// Whether every parameter (the strictly-lower entries of `tril` included) is finite.
+    pub fn all_finite(&self, p: usize) -> bool {
+        let mut ok = self.loc.all_finite(p) && self.rho.all_finite(p);
+        for i in 0..p + 2 {
+            for j in 0..i {
+                ok &= entry(&self.tril, i, j, p).is_finite();
+            }
+        }
+        ok
+    }
+
+    /// The draw m + L·ε of the latent vector for the standard-normal vector `eps`
+    /// (unconstrained: the last entry is u = ln σ).
+    pub fn draw_latent(&self, p: usize, eps: &Latent<T, P>) -> Latent<T, P> {
+        draw_with(&self.loc, &self.cholesky(p), p, eps)
+    }
+
+    /// The marginal sd of latent `i` (0 = α, 1..=p = β, p + 1 = u): √S_ii.
+    pub fn marginal_sd(&self, p: usize, i: usize) -> T {
+        let l = self.cholesky(p);
+        let row = at(&l, i, p);
+        let mut v = T::ZERO;
+        for j in 0..=i {
+            let x = *at(row, j, p);
+            v += x * x;
+        }
+        v.sqrt()
+    }
+
+    /// Posterior predictive mean and sd of y at a new row `x` (length p): with a = (1, x),
+    /// mean a·m_θ and variance aᵀ·S_θθ·a + E\[σ²\] = ‖L_θᵀa‖² + e^{2m_u + 2S_uu}.
+    /// [`Error::Dimension`] for a row of the wrong length, [`Error::Overflow`] if the
+    /// variance leaves the range.
+    pub fn predict(&self, p: usize, x: &[T]) -> Result<(T, T)> {
+        if p == 0 || p > P || x.len() != p {
+            return Err(Error::Dimension);
+        }
+        let l = self.cholesky(p);
+        let a = |i: usize| if i == 0 { T::ONE } else { x[i - 1] };
+        let mut mean = T::ZERO;
+        for i in 0..=p {
+            mean += a(i) * *at(&self.loc, i, p);
+        }
+        // (L_θᵀ a)_k = Σ_{i ≥ k, i ≤ p} a_i·L_ik.
+        let mut var = T::ZERO;
+        for k in 0..=p {
+            let mut v = T::ZERO;
+            for i in k..=p {
+                v += a(i) * entry(&l, i, k, p);
+            }
+            var += v * v;
+        }
+        let u = p + 1;
+        let mut suu = T::ZERO;
+        for k in 0..=u {
+            let x = entry(&l, u, k, p);
+            suu += x * x;
+        }
+        var += (T::c(2.0) * (self.loc.u + suu)).exp();
+        let sd = var.sqrt();
+        if !(mean.is_finite() && sd.is_finite()) {
+            return Err(Error::Overflow);
+        }
+        Ok((mean, sd))
+    }
+}
+
+/// L·Lᵀ for the lower-triangular `l` (both triangles written).
+pub(crate) fn covariance_of<T: Real, const P: usize>(l: &Square<T, P>, p: usize) -> Square<T, P> {
+    let mut s = zeros::<T, P>();
+    for i in 0..p + 2 {
+        for j in 0..=i {
+            let mut v = T::ZERO;
+            for k in 0..=j {
+                v += entry(l, i, k, p) * entry(l, j, k, p);
+            }
+            *entry_mut(&mut s, i, j, p) = v;
+            *entry_mut(&mut s, j, i, p) = v;
+        }
+    }
+    s
+}
+
+/// m + L·ε for the lower-triangular `l`.
+pub(crate) fn draw_with<T: Real, const P: usize>(
+    m: &Latent<T, P>,
+    l: &Square<T, P>,
+    p: usize,
+    eps: &Latent<T, P>,
+) -> Latent<T, P> {
+    let mut z = *m;
+    for i in 0..p + 2 {
+        let row = at(l, i, p);
+        let mut v = *at(m, i, p);
+        for j in 0..=i {
+            v += *at(row, j, p) * *at(eps, j, p);
+        }
+        *at_mut(&mut z, i, p) = v;
+    }
+    z
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::full::fill;
+
+    /// T = I gives the mean-field guide's distribution: covariance diag(s²).
+    #[test]
+    fn identity_tril_is_the_mean_field_covariance() {
+        let prior = Prior::<f64>::default();
+        let g: FullGuide<f64, 3> = FullGuide::init(&prior, 0.3).unwrap();
+        let p = 2;
+        let s = g.covariance(p);
+        for i in 0..p + 2 {
+            for j in 0..p + 2 {
+                let want = if i == j { 0.09 } else { 0.0 };
+                assert!((entry(&s, i, j, p) - want).abs() < 1e-15, "({i}, {j})");
+            }
+        }
+        let row: Latent<f64, 3> = fill(1.0);
+        assert_eq!(row.u, 1.0);
+    }
+
+    /// from_loc_cov inverts covariance(): the same matrix back to rounding.
+    #[test]
+    fn covariance_round_trip() {
+        let p = 2;
+        let mut g: FullGuide<f64, 4> = FullGuide::init(&Prior::default(), 0.5).unwrap();
+        *entry_mut(&mut g.tril, 1, 0, p) = 0.7;
+        *entry_mut(&mut g.tril, 3, 1, p) = -1.3;
+        *entry_mut(&mut g.tril, 3, 2, p) = 0.4;
+        let s = g.covariance(p);
+        let h = FullGuide::from_loc_cov(p, &g.loc, &s).unwrap();
+        for i in 0..p + 2 {
+            for j in 0..i {
+                let (a, b) = (entry(&g.tril, i, j, p), entry(&h.tril, i, j, p));
+                assert!((a - b).abs() < 1e-12, "({i}, {j}): {a} vs {b}");
+            }
+            let (a, b) = (*at(&g.rho, i, p), *at(&h.rho, i, p));
+            assert!((a - b).abs() < 1e-12);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The full-rank Gaussian guide (Pyro's `AutoMultivariateNormal`): q(z) = N(m, S) over the whole
+//! latent vector z = (α, β₁ … β_p, u), S = L·Lᵀ, L = diag(softplus ρ)·T with T unit
+//! lower-triangular (docs/full-rank.md).
+//!
+//! * [`FullGuide`]: the parameters, the covariance and its Cholesky factor, draws and the
+//!   posterior predictive;
+//! * [`analytic_loss_grad`] and [`mc_loss_grad`]: the loss (−ELBO), exact or Pyro's sampled
+//!   one, and its gradient with respect to (m, ρ, T's strictly-lower entries);
+//! * [`solve`]: the exact full-rank optimum, from the exact mean-field optimum, with no
+//!   learning rate.
+//!
+//! Matrices are [`Square`]s: a [`Latent`] of rows, each a [`Latent`], so that rows and columns
+//! follow the latent order of the vectors they multiply (the u row and column are the last of
+//! the p + 2 meaningful ones whatever the capacity P).
+
+#![forbid(unsafe_code)]
+
+mod elbo;
+mod exact;
+mod guide;
+
+pub use elbo::{analytic_loss_grad, mc_loss_grad};
+pub use exact::{solve, FullReport};
+pub use guide::FullGuide;
+
+use crate::real::Real;
+use crate::vector::{Coefs, Latent};
+
+/// A (P+2)×(P+2) matrix indexed in the latent order on both sides: row `i` is the `Latent`
+/// at latent index `i`, entry (i, j) is that row's latent entry `j` ([`entry`]). Const
+/// generics cannot name P + 2 as an array length; this nests the latent vector's own layout
+/// (`repr(C)`, (P+2)² contiguous entries, row-major, with the rows and columns of unused
+/// features between β_p and u when p < P).
+pub type Square<T, const P: usize> = Latent<Latent<T, P>, P>;
+
+/// Latent entry `i` of `v` for `p` features (`i = p + 1` is u), for any element type.
+#[inline]
+pub(crate) fn at<T, const P: usize>(v: &Latent<T, P>, i: usize, p: usize) -> &T {
+    match i.checked_sub(1) {
+        None => &v.theta.alpha,
+        Some(k) if k < p => v.theta.beta.get(k).unwrap_or(&v.u),
+        Some(_) => &v.u,
+    }
+}
+
+/// Mutable latent entry `i` of `v` (see [`at`]).
+#[inline]
+pub(crate) fn at_mut<T, const P: usize>(v: &mut Latent<T, P>, i: usize, p: usize) -> &mut T {
+    match i.checked_sub(1) {
+        None => &mut v.theta.alpha,
+        Some(k) if k < p => match v.theta.beta.get_mut(k) {
+            Some(x) => x,
+            None => &mut v.u,
+        },
+        Some(_) => &mut v.u,
+    }
+}
+
+/// Every entry of a latent vector of any `Copy` element equal to `v`.
+#[inline]
+pub(crate) fn fill<T: Copy, const P: usize>(v: T) -> Latent<T, P> {
+    Latent {
+        theta: Coefs {
+            alpha: v,
+            beta: [v; P],
+        },
+        u: v,
+    }
+}
+
+/// Entry (i, j) of a [`Square`] for `p` features: i, j in 0..p + 2, the latent order (0 = α,
+/// 1..=p = β, p + 1 = u).
+#[inline]
+pub fn entry<T: Copy, const P: usize>(m: &Square<T, P>, i: usize, j: usize, p: usize) -> T {
+    *at(at(m, i, p), j, p)
+}
+
+/// Mutable entry (i, j) of a [`Square`] (see [`entry`]).
+#[inline]
+pub(crate) fn entry_mut<T, const P: usize>(
+    m: &mut Square<T, P>,
+    i: usize,
+    j: usize,
+    p: usize,
+) -> &mut T {
+    at_mut(at_mut(m, i, p), j, p)
+}
+
+/// The zero matrix.
+#[inline]
+pub(crate) fn zeros<T: Real, const P: usize>() -> Square<T, P> {
+    fill(Latent::splat(T::ZERO))
+}
+
+/// The lower Cholesky factor C of the symmetric matrix `a` (C·Cᵀ = a, lower triangle read),
+/// over the p + 2 meaningful rows and columns; `None` unless `a` is positive definite in this
+/// precision.
+pub(crate) fn cholesky<T: Real, const P: usize>(
+    a: &Square<T, P>,
+    p: usize,
+) -> Option<Square<T, P>> {
+    let d = p + 2;
+    let mut c = zeros::<T, P>();
+    for j in 0..d {
+        let mut v = entry(a, j, j, p);
+        for k in 0..j {
+            let x = entry(&c, j, k, p);
+            v -= x * x;
+        }
+        if !(v > T::ZERO && v.is_finite()) {
+            return None;
+        }
+        let cjj = v.sqrt();
+        *entry_mut(&mut c, j, j, p) = cjj;
+        for i in j + 1..d {
+            let mut v = entry(a, i, j, p);
+            for k in 0..j {
+                v -= entry(&c, i, k, p) * entry(&c, j, k, p);
+            }
+            *entry_mut(&mut c, i, j, p) = v / cjj;
+        }
+    }
+    Some(c)
+}
