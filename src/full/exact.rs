@@ -164,10 +164,13 @@ pub fn solve<T: Real, const P: usize>(
     }
     let eps = T::EPSILON;
     let mut prev_delta = T::INFINITY;
-    // The relaxation of the map: halved whenever its residual grows (on little data
-    // the undamped map can oscillate with a growing amplitude about its fixed point), and the
-    // iterations near the rounding floor that did not shrink it.
+    // The relaxation of the map: halved when its residual grows in two iterations running (on
+    // little data the undamped map can oscillate with a growing amplitude about its fixed
+    // point; the first iteration after a change of ω carries the other modes' transient, so one
+    // growth alone halves ω more than that mode needs and slows the contracting modes), and
+    // the iterations near the rounding floor that did not shrink it.
     let mut omega = T::ONE;
+    let mut grew_before = false;
     let mut stalls = 0;
     for it in 1..=MAX_ITERS {
         let eg = expected_g(stats, &mc, &m, &mo);
@@ -230,7 +233,8 @@ pub fn solve<T: Real, const P: usize>(
         if !shrinking && delta <= floor {
             stalls += 1;
         }
-        if delta > prev_delta && omega > T::c(1.0 / 64.0) {
+        let grew = delta > prev_delta;
+        if grew && grew_before && omega > T::c(1.0 / 64.0) {
             omega *= T::c(0.5);
         }
         let done = !taken || delta <= T::c(64.0) * eps || stalls >= 4;
@@ -246,6 +250,7 @@ pub fn solve<T: Real, const P: usize>(
             ));
         }
         prev_delta = delta;
+        grew_before = grew && !grew_before;
     }
     Err(Error::NotConverged)
 }
