@@ -1,8 +1,9 @@
 //! The exact full-rank optimum: no learning rate, no noise (docs/full-rank.md, §5).
 //!
 //! At the optimum, ∂ELBO/∂S = ½E_q[H] + ½S⁻¹ = 0 and E_q[g] = 0. From the exact mean-field
-//! optimum, the map S ← (−E_q[H])⁻¹, m ← m + S·E_q[g] (E_q at the current q) is iterated, each
-//! step damped by halving until the ELBO does not decrease, to rounding level.
+//! optimum, the map S⁺ ← (−E_q[H])⁻¹ (E_q at the current q), m ← m + S⁺·E_q⁺[g] (E_q⁺ at
+//! N(m, S⁺)) is iterated, each step damped by halving until the ELBO does not decrease, to
+//! rounding level.
 
 #![forbid(unsafe_code)]
 
@@ -170,8 +171,16 @@ pub fn solve<T: Real, const P: usize>(
     let mut omega = T::ONE;
     let mut stalls = 0;
     for it in 1..=MAX_ITERS {
-        let eg = expected_g(stats, &mc, &m, &mo);
         let s_new = target_cov(stats, &mc, &mo).ok_or(Error::Overflow)?;
+        // Newton's step in m at the new covariance rather than the current one: E[g] depends
+        // on S through λ = E[e^{−2u}], and taking it at the old S couples the two updates into a
+        // slow, oscillating iteration on little data (docs/full-rank.md §5). Should S⁺ not
+        // factor or its ELBO not be finite in this precision, the current moments serve, and
+        // the damped step below decides.
+        let eg = match cholesky(&s_new, p).map(|l_new| elbo_at(stats, &mc, &m, &l_new)) {
+            Some((e, mo_new)) if e.is_finite() => expected_g(stats, &mc, &m, &mo_new),
+            _ => expected_g(stats, &mc, &m, &mo),
+        };
         // Δm = S_new·E[g].
         let mut dm: Latent<T, P> = Latent::splat(T::ZERO);
         for i in 0..p + 2 {
