@@ -714,6 +714,26 @@ fn draws_sample_covariance_approaches_the_covariance() {
     );
 }
 
+/// The property tests' problems: `p` correlated features with offsets of ±20, `n` rows, prior
+/// scales 10^`lt` (intercept, coefficients, noise), all from `seed`.
+fn random_problem(p: usize, n: usize, seed: u64, lt: [f64; 3]) -> (Prior<f64>, Stats<f64, 8>) {
+    let prior = Prior {
+        intercept: 10f64.powf(lt[0]),
+        coef: 10f64.powf(lt[1]),
+        noise: 10f64.powf(lt[2]),
+    };
+    let mut r = SplitMix64(seed);
+    let mut st: Stats<f64, 8> = Stats::new(p).unwrap();
+    let shift: Vec<f64> = (0..p).map(|_| 20.0 * r.normal()).collect();
+    for _ in 0..n {
+        let z = r.normal();
+        let x: Vec<f64> = (0..p).map(|j| shift[j] + z + 0.5 * r.normal()).collect();
+        let y = 3.0 + x.iter().sum::<f64>() * 0.1 + r.normal();
+        st.observe(&x, y).unwrap();
+    }
+    (prior, st)
+}
+
 /// Problems tried and solved by the property test (it runs its cases in order, on one thread).
 static TRIED: AtomicUsize = AtomicUsize::new(0);
 static SOLVED: AtomicUsize = AtomicUsize::new(0);
@@ -736,16 +756,7 @@ proptest! {
         seed in any::<u64>(),
         lt in proptest::array::uniform3(-2.0f64..3.0),
     ) {
-        let prior = Prior { intercept: 10f64.powf(lt[0]), coef: 10f64.powf(lt[1]), noise: 10f64.powf(lt[2]) };
-        let mut r = SplitMix64(seed);
-        let mut st: Stats<f64, 8> = Stats::new(p).unwrap();
-        let shift: Vec<f64> = (0..p).map(|_| 20.0 * r.normal()).collect();
-        for _ in 0..n {
-            let z = r.normal();
-            let x: Vec<f64> = (0..p).map(|j| shift[j] + z + 0.5 * r.normal()).collect();
-            let y = 3.0 + x.iter().sum::<f64>() * 0.1 + r.normal();
-            st.observe(&x, y).unwrap();
-        }
+        let (prior, st) = random_problem(p, n, seed, lt);
         let res = solve(&st, &prior);
         let done = SOLVED.fetch_add(res.is_ok() as usize, Ordering::Relaxed) + res.is_ok() as usize;
         let all = TRIED.fetch_add(1, Ordering::Relaxed) + 1;
@@ -792,16 +803,7 @@ proptest! {
         seed in any::<u64>(),
         lt in proptest::array::uniform3(-2.0f64..3.0),
     ) {
-        let prior = Prior { intercept: 10f64.powf(lt[0]), coef: 10f64.powf(lt[1]), noise: 10f64.powf(lt[2]) };
-        let mut r = SplitMix64(seed);
-        let mut st: Stats<f64, 8> = Stats::new(p).unwrap();
-        let shift: Vec<f64> = (0..p).map(|_| 20.0 * r.normal()).collect();
-        for _ in 0..n {
-            let z = r.normal();
-            let x: Vec<f64> = (0..p).map(|j| shift[j] + z + 0.5 * r.normal()).collect();
-            let y = 3.0 + x.iter().sum::<f64>() * 0.1 + r.normal();
-            st.observe(&x, y).unwrap();
-        }
+        let (prior, st) = random_problem(p, n, seed, lt);
         prop_assume!(solve(&st, &prior).is_ok());
         let g = random_guide(&st, &prior, seed ^ 1);
         let mut grad = g;
