@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 use super::guide::draw_with;
-use super::{at, at_mut, entry, entry_mut, zeros, FullGuide, Square};
+use super::{entry, entry_mut, zeros, FullGuide, Square};
 use crate::math::softplus::softplus_sigmoid;
 use crate::model::{log_joint_grad, ModelConsts, Prior};
 use crate::real::{Real, LN_2PI};
@@ -50,10 +50,10 @@ pub(crate) fn moments<T: Real, const P: usize>(
 ) -> Moments<T, P> {
     let p = stats.features();
     let (k, u) = (p + 1, p + 1);
-    let lu = at(l, u, p);
+    let lu = l.at(u, p);
     let mut suu = T::ZERO;
     for j in 0..=u {
-        suu += *at(lu, j, p) * *at(lu, j, p);
+        suu += *lu.at(j, p) * *lu.at(j, p);
     }
     // m̃ = m_θ − 2S_θu, S_θu,i = Σ_{j ≤ i} L_ij·L_uj; the prior's quadratic with S_ii.
     let two = T::c(2.0);
@@ -64,7 +64,7 @@ pub(crate) fn moments<T: Real, const P: usize>(
         let (mut sui, mut sii) = (T::ZERO, T::ZERO);
         for j in 0..=i {
             let lij = entry(l, i, j, p);
-            sui += lij * *at(lu, j, p);
+            sui += lij * *lu.at(j, p);
             sii += lij * lij;
         }
         let mi = m.theta[i];
@@ -115,7 +115,7 @@ pub(crate) fn expected_g<T: Real, const P: usize>(
     let p = stats.features();
     let mut eg = Latent::splat(T::ZERO);
     for i in 0..=p {
-        *at_mut(&mut eg, i, p) = -mc.prec[i] * m.theta[i] - mo.lam * mo.r[i];
+        *eg.get_mut(i, p) = -mc.prec[i] * m.theta[i] - mo.lam * mo.r[i];
     }
     eg.u = -mo.kap * mc.inv_ts2 + T::ONE - mc.n + mo.lam * mo.erss;
     eg
@@ -172,7 +172,7 @@ fn chain<T: Real, const P: usize>(
 ) {
     let mut tr = zeros::<T, P>();
     for i in 0..p + 2 {
-        let (s, sig) = softplus_sigmoid(*at(&guide.rho, i, p));
+        let (s, sig) = softplus_sigmoid(*guide.rho.at(i, p));
         // ∂/∂s_i = Σ_{j ≤ i} ∂/∂L_ij·T_ij + 1/s_i; ∂/∂T_ij = ∂/∂L_ij·s_i (j < i).
         let mut ds = entry(gl, i, i, p) + T::ONE / s;
         for j in 0..i {
@@ -180,8 +180,8 @@ fn chain<T: Real, const P: usize>(
             ds += g * entry(&guide.tril, i, j, p);
             *entry_mut(&mut tr, i, j, p) = -g * s;
         }
-        *at_mut(&mut grad.loc, i, p) = -*at(gm, i, p);
-        *at_mut(&mut grad.rho, i, p) = -ds * sig;
+        *grad.loc.get_mut(i, p) = -*gm.at(i, p);
+        *grad.rho.get_mut(i, p) = -ds * sig;
     }
     grad.tril = tr;
 }
@@ -190,7 +190,7 @@ fn chain<T: Real, const P: usize>(
 fn sum_ln_scale<T: Real, const P: usize>(guide: &FullGuide<T, P>, p: usize) -> T {
     let mut lns = T::ZERO;
     for i in 0..p + 2 {
-        lns += softplus_sigmoid(*at(&guide.rho, i, p)).0.ln();
+        lns += softplus_sigmoid(*guide.rho.at(i, p)).0.ln();
     }
     lns
 }
@@ -256,12 +256,12 @@ pub fn mc_loss_grad<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>)>
         let (lp, gu) = log_joint_grad(stats, &mc, &z.theta, z.u, &mut gth);
         let mut ee = T::ZERO;
         for i in 0..=u {
-            let ei = *at(&e, i, p);
+            let ei = *e.at(i, p);
             ee += ei * ei;
             let gi = if i == u { gu } else { gth[i] };
-            *at_mut(&mut gm, i, p) += gi;
+            *gm.get_mut(i, p) += gi;
             for j in 0..=i {
-                *entry_mut(&mut gl, i, j, p) += gi * *at(&e, j, p);
+                *entry_mut(&mut gl, i, j, p) += gi * *e.at(j, p);
             }
         }
         let log_q = -lns - T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI) - half * ee;
@@ -269,7 +269,7 @@ pub fn mc_loss_grad<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>)>
     }
     let inv = T::ONE / T::from_i32(kk as i32);
     for i in 0..=u {
-        *at_mut(&mut gm, i, p) *= inv;
+        *gm.get_mut(i, p) *= inv;
         for j in 0..=i {
             *entry_mut(&mut gl, i, j, p) *= inv;
         }

@@ -9,7 +9,7 @@
 
 use super::elbo::{expected_g, moments, rbar, Moments};
 use super::guide::covariance_of;
-use super::{at, at_mut, cholesky, entry, entry_mut, zeros, FullGuide, Square};
+use super::{cholesky, entry, entry_mut, zeros, FullGuide, Square};
 use crate::error::{Error, Result};
 use crate::guide::Guide;
 use crate::model::{ModelConsts, Prior};
@@ -79,17 +79,17 @@ fn target_cov<T: Real, const P: usize>(
         for i in 0..=c {
             v += entry(&q, i, c, p) * (-two * lam * mo.r[i]);
         }
-        *at_mut(&mut qh, c, p) = v;
+        *qh.get_mut(c, p) = v;
     }
     let mut w: Latent<T, P> = Latent::splat(T::ZERO);
     let mut hw = T::ZERO;
     for i in 0..k {
         let mut v = T::ZERO;
         for c in i..k {
-            v += entry(&q, i, c, p) * *at(&qh, c, p);
+            v += entry(&q, i, c, p) * *qh.at(c, p);
         }
-        *at_mut(&mut w, i, p) = v;
-        hw += *at(&qh, i, p) * *at(&qh, i, p);
+        *w.get_mut(i, p) = v;
+        hw += *qh.at(i, p) * *qh.at(i, p);
     }
     // Schur complement of the θθ block: c = −E[H]_uu − hᵀ·(T⁻¹ + λG)⁻¹·h.
     let c = two * mo.kap * mc.inv_ts2 + two * lam * mo.erss - hw;
@@ -100,7 +100,7 @@ fn target_cov<T: Real, const P: usize>(
     let rc = T::ONE / c.sqrt();
     let mut mm = q;
     for i in 0..k {
-        *entry_mut(&mut mm, i, u, p) = -*at(&w, i, p) * rc;
+        *entry_mut(&mut mm, i, u, p) = -*w.at(i, p) * rc;
     }
     *entry_mut(&mut mm, u, u, p) = rc;
     let mut s = zeros::<T, P>();
@@ -186,15 +186,15 @@ pub fn solve<T: Real, const P: usize>(
         for i in 0..p + 2 {
             let mut v = T::ZERO;
             for j in 0..p + 2 {
-                v += entry(&s_new, i, j, p) * *at(&eg, j, p);
+                v += entry(&s_new, i, j, p) * *eg.at(j, p);
             }
-            *at_mut(&mut dm, i, p) = v;
+            *dm.get_mut(i, p) = v;
         }
         // The step's size in posterior sds: every |Δm_i|/√S_ii and |ΔS_ij|/√(S_ii·S_jj).
         let mut delta = T::ZERO;
         for i in 0..p + 2 {
             let sii = entry(&s_new, i, i, p);
-            delta = delta.max(at(&dm, i, p).abs() / sii.sqrt());
+            delta = delta.max(dm.at(i, p).abs() / sii.sqrt());
             for j in 0..=i {
                 let ds = entry(&s_new, i, j, p) - entry(&s, i, j, p);
                 delta = delta.max(ds.abs() / (sii * entry(&s_new, j, j, p)).sqrt());
@@ -212,7 +212,7 @@ pub fn solve<T: Real, const P: usize>(
             let mut mt = m;
             let mut st = zeros::<T, P>();
             for i in 0..p + 2 {
-                *at_mut(&mut mt, i, p) += t * *at(&dm, i, p);
+                *mt.get_mut(i, p) += t * *dm.at(i, p);
                 for j in 0..p + 2 {
                     let (a, b) = (entry(&s, i, j, p), entry(&s_new, i, j, p));
                     *entry_mut(&mut st, i, j, p) = a + t * (b - a);

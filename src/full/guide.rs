@@ -3,7 +3,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::{at, at_mut, cholesky, entry, entry_mut, zeros, Square};
+use super::{cholesky, entry, entry_mut, zeros, Square};
 use crate::error::{Error, Result};
 use crate::guide::Guide;
 use crate::math::softplus::{softplus, softplus_inv};
@@ -72,7 +72,7 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
             if s <= T::ZERO || !r.is_finite() {
                 return Err(Error::Config);
             }
-            *at_mut(&mut g.rho, i, p) = r;
+            *g.rho.get_mut(i, p) = r;
             *entry_mut(&mut g.tril, i, i, p) = T::ONE;
             for j in 0..i {
                 *entry_mut(&mut g.tril, i, j, p) = entry(chol, i, j, p) / s;
@@ -99,7 +99,7 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
     pub fn scale(&self, p: usize) -> Latent<T, P> {
         let mut s = self.rho;
         for i in 0..p + 2 {
-            let r = at_mut(&mut s, i, p);
+            let r = s.get_mut(i, p);
             *r = softplus(*r);
         }
         s
@@ -111,7 +111,7 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
         let s = self.scale(p);
         let mut l = zeros::<T, P>();
         for i in 0..p + 2 {
-            let si = *at(&s, i, p);
+            let si = *s.at(i, p);
             *entry_mut(&mut l, i, i, p) = si;
             for j in 0..i {
                 *entry_mut(&mut l, i, j, p) = si * entry(&self.tril, i, j, p);
@@ -145,10 +145,10 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
     /// The marginal sd of latent `i` (0 = α, 1..=p = β, p + 1 = u): √S_ii.
     pub fn marginal_sd(&self, p: usize, i: usize) -> T {
         let l = self.cholesky(p);
-        let row = at(&l, i, p);
+        let row = l.at(i, p);
         let mut v = T::ZERO;
         for j in 0..=i {
-            let x = *at(row, j, p);
+            let x = *row.at(j, p);
             v += x * x;
         }
         v.sqrt()
@@ -166,7 +166,7 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
         let a = |i: usize| if i == 0 { T::ONE } else { x[i - 1] };
         let mut mean = T::ZERO;
         for i in 0..=p {
-            mean += a(i) * *at(&self.loc, i, p);
+            mean += a(i) * *self.loc.at(i, p);
         }
         // (L_θᵀ a)_k = Σ_{i ≥ k, i ≤ p} a_i·L_ik.
         let mut var = T::ZERO;
@@ -217,12 +217,12 @@ pub(crate) fn draw_with<T: Real, const P: usize>(
 ) -> Latent<T, P> {
     let mut z = *m;
     for i in 0..p + 2 {
-        let row = at(l, i, p);
-        let mut v = *at(m, i, p);
+        let row = l.at(i, p);
+        let mut v = *m.at(i, p);
         for j in 0..=i {
-            v += *at(row, j, p) * *at(eps, j, p);
+            v += *row.at(j, p) * *eps.at(j, p);
         }
-        *at_mut(&mut z, i, p) = v;
+        *z.get_mut(i, p) = v;
     }
     z
 }
@@ -230,7 +230,6 @@ pub(crate) fn draw_with<T: Real, const P: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::full::fill;
 
     /// T = I gives the mean-field guide's distribution: covariance diag(s²).
     #[test]
@@ -245,7 +244,7 @@ mod tests {
                 assert!((entry(&s, i, j, p) - want).abs() < 1e-15, "({i}, {j})");
             }
         }
-        let row: Latent<f64, 3> = fill(1.0);
+        let row: Latent<f64, 3> = Latent::splat(1.0);
         assert_eq!(row.u, 1.0);
     }
 
@@ -264,7 +263,7 @@ mod tests {
                 let (a, b) = (entry(&g.tril, i, j, p), entry(&h.tril, i, j, p));
                 assert!((a - b).abs() < 1e-12, "({i}, {j}): {a} vs {b}");
             }
-            let (a, b) = (*at(&g.rho, i, p), *at(&h.rho, i, p));
+            let (a, b) = (*g.rho.at(i, p), *h.rho.at(i, p));
             assert!((a - b).abs() < 1e-12);
         }
     }

@@ -24,7 +24,7 @@ pub use exact::{solve, FullReport};
 pub use guide::FullGuide;
 
 use crate::real::Real;
-use crate::vector::{Coefs, Latent};
+use crate::vector::Latent;
 
 /// A (P+2)×(P+2) matrix indexed in the latent order on both sides: row `i` is the `Latent`
 /// at latent index `i`, entry (i, j) is that row's latent entry `j` ([`entry`]). Const
@@ -33,46 +33,11 @@ use crate::vector::{Coefs, Latent};
 /// features between β_p and u when p < P).
 pub type Square<T, const P: usize> = Latent<Latent<T, P>, P>;
 
-/// Latent entry `i` of `v` for `p` features (`i = p + 1` is u), for any element type.
-#[inline]
-pub(crate) fn at<T, const P: usize>(v: &Latent<T, P>, i: usize, p: usize) -> &T {
-    match i.checked_sub(1) {
-        None => &v.theta.alpha,
-        Some(k) if k < p => v.theta.beta.get(k).unwrap_or(&v.u),
-        Some(_) => &v.u,
-    }
-}
-
-/// Mutable latent entry `i` of `v` (see [`at`]).
-#[inline]
-pub(crate) fn at_mut<T, const P: usize>(v: &mut Latent<T, P>, i: usize, p: usize) -> &mut T {
-    match i.checked_sub(1) {
-        None => &mut v.theta.alpha,
-        Some(k) if k < p => match v.theta.beta.get_mut(k) {
-            Some(x) => x,
-            None => &mut v.u,
-        },
-        Some(_) => &mut v.u,
-    }
-}
-
-/// Every entry of a latent vector of any `Copy` element equal to `v`.
-#[inline]
-pub(crate) fn fill<T: Copy, const P: usize>(v: T) -> Latent<T, P> {
-    Latent {
-        theta: Coefs {
-            alpha: v,
-            beta: [v; P],
-        },
-        u: v,
-    }
-}
-
 /// Entry (i, j) of a [`Square`] for `p` features: i, j in 0..p + 2, the latent order (0 = α,
 /// 1..=p = β, p + 1 = u).
 #[inline]
 pub fn entry<T: Copy, const P: usize>(m: &Square<T, P>, i: usize, j: usize, p: usize) -> T {
-    *at(at(m, i, p), j, p)
+    *(m.at(i, p)).at(j, p)
 }
 
 /// Mutable entry (i, j) of a [`Square`] (see [`entry`]).
@@ -83,13 +48,13 @@ pub(crate) fn entry_mut<T, const P: usize>(
     j: usize,
     p: usize,
 ) -> &mut T {
-    at_mut(at_mut(m, i, p), j, p)
+    (m.get_mut(i, p)).get_mut(j, p)
 }
 
 /// The zero matrix.
 #[inline]
 pub(crate) fn zeros<T: Real, const P: usize>() -> Square<T, P> {
-    fill(Latent::splat(T::ZERO))
+    Latent::splat(Latent::splat(T::ZERO))
 }
 
 /// The lower Cholesky factor C of the symmetric matrix `a` (C·Cᵀ = a, lower triangle read),
