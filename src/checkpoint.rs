@@ -311,10 +311,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         fit.guide = guide;
         fit.adam = adam;
         fit.rng = SeededRng::at(seed, draws);
-        fit.avg = Average {
-            count: avg_count,
-            mean: avg_mean,
-        };
+        fit.avg = Average::of(avg_count, avg_mean);
         fit.prev_guide = prev.0;
         fit.prev_adam = prev.1;
 

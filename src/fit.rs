@@ -5,8 +5,9 @@
 #![forbid(unsafe_code)]
 
 use crate::error::{Error, Result};
-use crate::estimator::{analytic_loss_grad, mc_loss_grad, Estimator};
+use crate::estimator::Estimator;
 use crate::exact::{self, ExactReport};
+use crate::family::Family;
 use crate::guide::{Guide, INIT_SCALE};
 use crate::model::{ModelConsts, Prior};
 use crate::optim::{Adam, AdamConfig};
@@ -14,7 +15,7 @@ use crate::posterior::Posterior;
 use crate::real::Real;
 use crate::rng::{Normal, SeededRng};
 use crate::stats::Stats;
-use crate::vector::{Latent, Window};
+use crate::vector::Window;
 use core::mem::size_of;
 
 /// Length of the rolling window of relative ELBO changes used for convergence detection.
@@ -98,12 +99,13 @@ impl<T: Real> Config<T> {
 /// one-particle step; beyond this, use [`Estimator::Analytic`], the exact expectation).
 pub const MAX_PARTICLES: u32 = 1 << 16;
 
-/// Running mean of the iterates (loc and ρ, Polyak–Ruppert) over the averaging stretch.
+/// Running mean of the iterates (every parameter, Polyak–Ruppert) over the averaging stretch.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
-pub(crate) struct Average<T, const P: usize> {
+pub(crate) struct Average<T, const P: usize, G = Guide<T, P>> {
     pub(crate) count: u64,
-    pub(crate) mean: Guide<T, P>,
+    pub(crate) mean: G,
+    _t: core::marker::PhantomData<T>,
 }
 
 /// The configuration as a fit stores it: every byte belongs to a field (no padding, no enum
@@ -182,25 +184,32 @@ impl<T: Real> Settings<T> {
     }
 }
 
-impl<T: Real, const P: usize> Average<T, P> {
-    const FIELDS: usize = 8 + size_of::<Guide<T, P>>();
+impl<T: Normal, const P: usize, G: Family<T, P>> Average<T, P, G> {
+    const FIELDS: usize = 8 + G::FIELDS;
 
-    fn empty() -> Self {
-        let z = Latent::splat(T::ZERO);
+    pub(crate) fn empty() -> Self {
         Average {
             count: 0,
-            mean: Guide { loc: z, rho: z },
+            mean: G::zeros(),
+            _t: core::marker::PhantomData,
+        }
+    }
+
+    /// An average of `count` iterates whose mean is `mean` (a checkpoint's).
+    pub(crate) fn of(count: u64, mean: G) -> Self {
+        Average {
+            count,
+            mean,
+            _t: core::marker::PhantomData,
         }
     }
 
     // Not inlined: two call sites in `run`, each of which would get the loops (code size).
     #[inline(never)]
-    fn add(&mut self, g: &Guide<T, P>, p: usize) {
+    fn add(&mut self, g: &G, p: usize) {
         self.count += 1;
         let w = T::ONE / T::from_u64(self.count);
-        for (m, x) in [(&mut self.mean.loc, &g.loc), (&mut self.mean.rho, &g.rho)] {
-            m.zip_mut(x, p, |a, x| *a += (x - *a) * w);
-        }
+        G::zip_mut(&mut self.mean, g, p, |a, x| *a += (x - *a) * w);
     }
 }
 
@@ -234,9 +243,14 @@ pub struct RunReport<T> {
     pub averaged: u64,
 }
 
-/// A Bayesian linear regression fit with up to `P` features, in precision `T` (`f32` or `f64`).
+/// A Bayesian linear regression fit with up to `P` features, in precision `T` (`f32` or `f64`),
+/// with a guide of family `G`: the mean-field [`Guide`] (Pyro's `AutoDiagonalNormal`, the
+/// default) or the full-rank [`FullGuide`](crate::FullGuide) (`AutoMultivariateNormal`; see
+/// [`FullFit`](crate::FullFit)). The family is a type, not a run-time setting: a program pays
+/// in state and code only for the family it uses.
 ///
-/// Fixed size, no heap: `size_of::<Fit<f32, 8>>()` is under 1 KiB.
+/// Fixed size, no heap: `size_of::<Fit<f32, 8>>()` is under 1.2 KiB; a full-rank fit adds
+/// about 7·(P+2)² scalars.
 ///
 /// Every byte of a fit except those of its data summary (last, see `Stats`) belongs to a field:
 /// the layout is `repr(C)` and each part is free of padding (checked at compile time, for every
@@ -244,15 +258,15 @@ pub struct RunReport<T> {
 /// for byte; the C ABI zeroes the summary's padding after every call that writes a state.
 #[derive(Clone, Debug, PartialEq)]
 #[repr(C)]
-pub struct Fit<T, const P: usize> {
+pub struct Fit<T, const P: usize, G = Guide<T, P>> {
     pub(crate) cfg: Settings<T>,
-    pub(crate) guide: Guide<T, P>,
-    pub(crate) adam: Adam<T, P>,
+    pub(crate) guide: G,
+    pub(crate) adam: Adam<T, P, G>,
     pub(crate) rng: SeededRng,
-    pub(crate) avg: Average<T, P>,
+    pub(crate) avg: Average<T, P, G>,
     /// The last guide and optimiser state whose loss was finite (restored on divergence).
-    pub(crate) prev_guide: Guide<T, P>,
-    pub(crate) prev_adam: Adam<T, P>,
+    pub(crate) prev_guide: G,
+    pub(crate) prev_adam: Adam<T, P, G>,
     pub(crate) history: Window<T, CONVERGENCE_WINDOW>,
     pub(crate) last_elbo: T,
     /// Zero: with the two `u32`s, the scalars of the tail are even in number (no padding).
@@ -263,23 +277,23 @@ pub struct Fit<T, const P: usize> {
     pub(crate) stats: Stats<T, P>,
 }
 
-impl<T: Normal, const P: usize> Fit<T, P> {
+impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
     /// Compile-time proof that no part of the fit but the summary has padding: each part's size
     /// is the sum of its fields' sizes, and the fit's is the sum of its parts'. Evaluated for
     /// every `Fit<T, P>` a program builds (referenced by the constructors).
     const LAYOUT: () = {
         let t = size_of::<T>();
-        let guide = 2 * (P + 2) * t;
+        let guide = G::FIELDS;
         let adam = 8 + 4 * t + 2 * guide;
         let window = CONVERGENCE_WINDOW * t + 2 * size_of::<u32>();
-        assert!(size_of::<Guide<T, P>>() == guide, "Guide has padding");
-        assert!(size_of::<Adam<T, P>>() == adam, "Adam has padding");
+        assert!(size_of::<G>() == guide, "the guide has padding");
+        assert!(size_of::<Adam<T, P, G>>() == adam, "Adam has padding");
         assert!(
             size_of::<SeededRng>() == SeededRng::FIELDS,
             "SeededRng has padding"
         );
         assert!(
-            size_of::<Average<T, P>>() == Average::<T, P>::FIELDS,
+            size_of::<Average<T, P, G>>() == Average::<T, P, G>::FIELDS,
             "Average has padding"
         );
         assert!(
@@ -294,7 +308,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
             + 2 * guide
             + 2 * adam
             + SeededRng::FIELDS
-            + Average::<T, P>::FIELDS
+            + Average::<T, P, G>::FIELDS
             + window
             + 2 * t
             + 8
@@ -310,7 +324,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         let () = Self::LAYOUT;
         cfg.validate()?;
         let stats = Stats::new(p)?;
-        let guide = Guide::init(&cfg.prior, cfg.init_scale)?;
+        let guide = G::init(&cfg.prior, cfg.init_scale)?;
         let adam = Adam::new(&cfg.adam);
         Ok(Fit {
             stats,
@@ -340,7 +354,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         let () = Self::LAYOUT;
         cfg.validate()?;
         let stats = Stats::new(p)?;
-        let guide = Guide::init(&cfg.prior, cfg.init_scale)?;
+        let guide = G::init(&cfg.prior, cfg.init_scale)?;
         let adam = Adam::new(&cfg.adam);
         slot.write(Fit {
             stats,
@@ -386,12 +400,12 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     }
 
     /// The guide's current parameters (the last iterate, not the averaged posterior).
-    pub fn guide(&self) -> &Guide<T, P> {
+    pub fn guide(&self) -> &G {
         &self.guide
     }
 
     /// The optimiser's state.
-    pub fn adam(&self) -> &Adam<T, P> {
+    pub fn adam(&self) -> &Adam<T, P, G> {
         &self.adam
     }
 
@@ -422,7 +436,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
 
     /// Replaces the guide's parameters (e.g. a user's own initialisation); resets Adam and the
     /// average.
-    pub fn set_guide(&mut self, g: Guide<T, P>) -> Result<()> {
+    pub fn set_guide(&mut self, g: G) -> Result<()> {
         if !g.all_finite(self.features()) {
             return Err(Error::NonFinite);
         }
@@ -435,10 +449,21 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         Ok(())
     }
 
+    /// Sets the guide to a solver's answer: the optimiser and the average restart, the fit is
+    /// fitted.
+    pub(crate) fn set_solved(&mut self, g: G) {
+        self.guide = g;
+        self.adam = Adam::new(&self.cfg.adam);
+        self.prev_guide = self.guide;
+        self.prev_adam = self.adam;
+        self.avg = Average::empty();
+        self.fitted = 1;
+    }
+
     /// Restarts the optimisation from Pyro's initialisation (data are kept); the fit is then
     /// not fitted (see [`Fit::is_fitted`]).
     pub fn reset_guide(&mut self) {
-        self.guide = Guide::init(&self.cfg.prior, self.cfg.init_scale).unwrap_or(self.guide);
+        self.guide = G::init(&self.cfg.prior, self.cfg.init_scale).unwrap_or(self.guide);
         self.adam = Adam::new(&self.cfg.adam);
         self.prev_guide = self.guide;
         self.prev_adam = self.adam;
@@ -454,40 +479,23 @@ impl<T: Normal, const P: usize> Fit<T, P> {
 
     /// The loss and gradient; without `want_loss` the value returned may lack a term that is
     /// finite for every accepted guide (see `mc_loss_grad`): only its finiteness counts.
-    fn loss_grad_with(
-        &mut self,
-        mc: &ModelConsts<T, P>,
-        grad: &mut Guide<T, P>,
-        want_loss: bool,
-    ) -> T {
-        match self.cfg.estimator() {
-            Estimator::MonteCarlo { particles } => mc_loss_grad(
-                &self.stats,
-                mc,
-                &self.guide,
-                particles,
-                &mut self.rng,
-                grad,
-                want_loss,
-            ),
-            Estimator::Analytic => {
-                let gd = self.stats.gram_diag();
-                analytic_loss_grad(&self.stats, mc, &gd, &self.guide, Some(grad))
-            }
-        }
+    fn loss_grad_with(&mut self, mc: &ModelConsts<T, P>, grad: &mut G, want_loss: bool) -> T {
+        let est: Estimator = self.cfg.estimator();
+        self.guide
+            .loss_grad(&self.stats, mc, est, &mut self.rng, grad, want_loss)
     }
 
-    /// The loss (−ELBO) and its gradient with respect to (loc, ρ) at the current guide, by the
-    /// configured estimator. Monte Carlo draws advance the generator.
-    pub fn loss_grad(&mut self, grad: &mut Guide<T, P>) -> T {
+    /// The loss (−ELBO) and its gradient with respect to the guide's parameters (loc, ρ, and
+    /// full-rank the strictly-lower `tril` entries) at the current guide, by the configured
+    /// estimator. Monte Carlo draws advance the generator.
+    pub fn loss_grad(&mut self, grad: &mut G) -> T {
         let mc = self.consts();
         self.loss_grad_with(&mc, grad, true)
     }
 
     /// The exact ELBO of a guide (analytic expectation, no sampling).
-    pub fn elbo_of(&self, g: &Guide<T, P>) -> T {
-        let gd = self.stats.gram_diag();
-        -analytic_loss_grad(&self.stats, &self.consts(), &gd, g, None)
+    pub fn elbo_of(&self, g: &G) -> T {
+        -g.loss(&self.stats, &self.consts())
     }
 
     /// The exact ELBO at the current iterate.
@@ -526,11 +534,10 @@ impl<T: Normal, const P: usize> Fit<T, P> {
         let mut ok = self.guide.all_finite(p);
         let lo = T::RHO_MIN;
         let mut rho_ok = |r: T| ok &= r >= lo;
-        rho_ok(self.guide.rho.theta.alpha);
-        self.guide.rho.theta.beta[..p]
-            .iter()
-            .for_each(|r| rho_ok(*r));
-        rho_ok(self.guide.rho.u);
+        let rho = self.guide.rho();
+        rho_ok(rho.theta.alpha);
+        rho.theta.beta[..p].iter().for_each(|r| rho_ok(*r));
+        rho_ok(rho.u);
         if !ok {
             self.restore_prev();
             return Err(Error::Diverged);
@@ -698,19 +705,21 @@ impl<T: Normal, const P: usize> Fit<T, P> {
 
     /// The guide the posterior reports: the iterate average of the last run if there is one,
     /// else the current iterate.
-    pub fn reported_guide(&self) -> Guide<T, P> {
+    pub fn reported_guide(&self) -> G {
         *self.reported()
     }
 
     /// [`Fit::reported_guide`] by reference (no copy on the stack).
-    pub(crate) fn reported(&self) -> &Guide<T, P> {
+    pub(crate) fn reported(&self) -> &G {
         if self.avg.count == 0 {
             &self.guide
         } else {
             &self.avg.mean
         }
     }
+}
 
+impl<T: Normal, const P: usize> Fit<T, P> {
     /// The posterior: the averaged iterates of the last run, or the current iterate.
     /// [`Error::NotFitted`] before any fit (see [`Fit::is_fitted`]).
     pub fn posterior(&self) -> Result<Posterior<T, P>> {

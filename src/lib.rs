@@ -42,6 +42,7 @@ mod condition;
 mod error;
 mod estimator;
 mod exact;
+mod family;
 #[cfg(feature = "ffi")]
 #[allow(unsafe_code)]
 pub mod ffi;
@@ -63,8 +64,9 @@ pub use condition::ILL_CONDITIONED_LIMIT;
 pub use error::{Error, Result};
 pub use estimator::Estimator;
 pub use exact::ExactReport;
+pub use family::Family;
 pub use fit::{Config, Fit, RunReport, CONVERGENCE_WINDOW, MAX_PARTICLES};
-pub use full::{FullGuide, FullReport, Square};
+pub use full::{FullFit, FullGuide, FullPosterior, FullReport, Square};
 pub use guide::{Guide, INIT_SCALE};
 pub use model::Prior;
 pub use optim::{Adam, AdamConfig};

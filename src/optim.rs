@@ -4,9 +4,10 @@
 #![forbid(unsafe_code)]
 
 use crate::error::{Error, Result};
+use crate::family::Family;
 use crate::guide::Guide;
 use crate::real::Real;
-use crate::vector::Latent;
+use crate::rng::Normal;
 
 /// Optimiser settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -67,10 +68,11 @@ impl<T: Real> AdamConfig<T> {
     }
 }
 
-/// Adam's running state (first and second moments of each parameter's gradient).
+/// Adam's running state (first and second moments of each parameter's gradient), for the
+/// parameters of a guide of family `G` (mean-field by default).
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
-pub struct Adam<T, const P: usize> {
+pub struct Adam<T, const P: usize, G = Guide<T, P>> {
     pub(crate) step: u64,
     pub(crate) lr: T,
     pub(crate) b1t: T,
@@ -78,17 +80,14 @@ pub struct Adam<T, const P: usize> {
     /// Zero: makes the scalars before the moments even in number, so that neither precision
     /// pads the struct (every byte of a fit is defined; see `Fit`).
     pub(crate) pad: T,
-    pub(crate) m: Guide<T, P>,
-    pub(crate) v: Guide<T, P>,
+    pub(crate) m: G,
+    pub(crate) v: G,
 }
 
-impl<T: Real, const P: usize> Adam<T, P> {
+impl<T: Normal, const P: usize, G: Family<T, P>> Adam<T, P, G> {
     /// Fresh state with the configured learning rate.
     pub fn new(cfg: &AdamConfig<T>) -> Self {
-        let z = Guide {
-            loc: Latent::splat(T::ZERO),
-            rho: Latent::splat(T::ZERO),
-        };
+        let z = G::zeros();
         Adam {
             step: 0,
             lr: cfg.lr,
@@ -115,8 +114,8 @@ impl<T: Real, const P: usize> Adam<T, P> {
     pub(crate) fn update(
         &mut self,
         cfg: &AdamConfig<T>,
-        params: &mut Guide<T, P>,
-        grad: &Guide<T, P>,
+        params: &mut G,
+        grad: &G,
         p: usize,
         lr_scale: T,
     ) {
@@ -138,12 +137,6 @@ impl<T: Real, const P: usize> Adam<T, P> {
             let denom = v.sqrt() * inv_sqrt_bc2 + cfg.eps;
             *x -= step_size * *m / denom;
         };
-        // loc, then rho, by one loop: the update is compiled once (code size).
-        for (x, g, m, v) in [
-            (&mut params.loc, &grad.loc, &mut self.m.loc, &mut self.v.loc),
-            (&mut params.rho, &grad.rho, &mut self.m.rho, &mut self.v.rho),
-        ] {
-            Latent::zip4(x, g, m, v, p, upd);
-        }
+        G::zip4(params, grad, &mut self.m, &mut self.v, p, upd);
     }
 }

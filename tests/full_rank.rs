@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use vireg::full::{analytic_loss_grad, entry, mc_loss_grad, solve};
-use vireg::{Config, Fit, FullGuide, Guide, Latent, Prior, Real, Stats};
+use vireg::{Config, Fit, FullGuide, FullPosterior, Guide, Latent, Prior, Real, Stats};
 
 const P: usize = 4;
 
@@ -330,7 +330,7 @@ fn predictive_sd_matches_draws() {
     let st: Stats<f64, P> = stats_of(&xs, &ys);
     let (g, _) = solve(&st, &prior).unwrap();
     let x = [27.0, 11.0];
-    let (mean, sd) = g.predict(p, &x).unwrap();
+    let (mean, sd) = FullPosterior::of(&g, p).unwrap().predict(&x).unwrap();
     let mut r = SplitMix64(11);
     let k = 200_000;
     let (mut s, mut s2) = (0.0, 0.0);

@@ -236,10 +236,22 @@ pub fn mc_loss_grad<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>)>
     prior: &Prior<T>,
     guide: &FullGuide<T, P>,
     particles: usize,
-    mut eps: F,
+    eps: F,
     grad: &mut FullGuide<T, P>,
 ) -> T {
     let mc = ModelConsts::new(stats, prior);
+    mc_with(stats, &mc, guide, particles, eps, grad)
+}
+
+/// [`mc_loss_grad`] with the model's constants computed once by the caller.
+pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>)>(
+    stats: &Stats<T, P>,
+    mc: &ModelConsts<T, P>,
+    guide: &FullGuide<T, P>,
+    particles: usize,
+    mut eps: F,
+    grad: &mut FullGuide<T, P>,
+) -> T {
     let p = stats.features();
     let u = p + 1;
     let l = guide.cholesky(p);
@@ -253,7 +265,7 @@ pub fn mc_loss_grad<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>)>
         eps(k, &mut e);
         let z = draw_with(&guide.loc, &l, p, &e);
         let mut gth = Coefs::splat(T::ZERO);
-        let (lp, gu) = log_joint_grad(stats, &mc, &z.theta, z.u, &mut gth);
+        let (lp, gu) = log_joint_grad(stats, mc, &z.theta, z.u, &mut gth);
         let mut ee = T::ZERO;
         for i in 0..=u {
             let ei = *e.at(i, p);

@@ -153,43 +153,6 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
         }
         v.sqrt()
     }
-
-    /// Posterior predictive mean and sd of y at a new row `x` (length p): with a = (1, x),
-    /// mean a·m_θ and variance aᵀ·S_θθ·a + E\[σ²\] = ‖L_θᵀa‖² + e^{2m_u + 2S_uu}.
-    /// [`Error::Dimension`] for a row of the wrong length, [`Error::Overflow`] if the
-    /// variance leaves the range.
-    pub fn predict(&self, p: usize, x: &[T]) -> Result<(T, T)> {
-        if p == 0 || p > P || x.len() != p {
-            return Err(Error::Dimension);
-        }
-        let l = self.cholesky(p);
-        let a = |i: usize| if i == 0 { T::ONE } else { x[i - 1] };
-        let mut mean = T::ZERO;
-        for i in 0..=p {
-            mean += a(i) * *self.loc.at(i, p);
-        }
-        // (L_θᵀ a)_k = Σ_{i ≥ k, i ≤ p} a_i·L_ik.
-        let mut var = T::ZERO;
-        for k in 0..=p {
-            let mut v = T::ZERO;
-            for i in k..=p {
-                v += a(i) * entry(&l, i, k, p);
-            }
-            var += v * v;
-        }
-        let u = p + 1;
-        let mut suu = T::ZERO;
-        for k in 0..=u {
-            let x = entry(&l, u, k, p);
-            suu += x * x;
-        }
-        var += (T::c(2.0) * (self.loc.u + suu)).exp();
-        let sd = var.sqrt();
-        if !(mean.is_finite() && sd.is_finite()) {
-            return Err(Error::Overflow);
-        }
-        Ok((mean, sd))
-    }
 }
 
 /// L·Lᵀ for the lower-triangular `l` (both triangles written).

@@ -17,11 +17,15 @@
 
 mod elbo;
 mod exact;
+mod fit;
 mod guide;
+mod posterior;
 
 pub use elbo::{analytic_loss_grad, mc_loss_grad};
 pub use exact::{solve, FullReport};
+pub use fit::FullFit;
 pub use guide::FullGuide;
+pub use posterior::FullPosterior;
 
 use crate::real::Real;
 use crate::vector::Latent;

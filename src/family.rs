@@ -1,0 +1,159 @@
+//! What the SVI loop needs of a variational family: its parameters as one value, Pyro's
+//! initialisation, element-wise passes over every parameter (Adam, the iterate average), and
+//! the loss with its gradient by the configured estimator.
+//!
+//! Two families implement it: the mean-field [`Guide`] (Pyro's `AutoDiagonalNormal`) here, and
+//! the full-rank [`FullGuide`](crate::FullGuide) (`AutoMultivariateNormal`) in `full/`. A
+//! [`Fit`](crate::Fit) is generic over the family, so both share the loop, the optimiser, the
+//! averaging, the divergence rollback and the checkpointed state; a program pays only for the
+//! family it uses.
+
+#![forbid(unsafe_code)]
+
+use crate::error::Result;
+use crate::estimator::{analytic_loss_grad, mc_loss_grad, Estimator};
+use crate::guide::Guide;
+use crate::model::{ModelConsts, Prior};
+use crate::rng::{Normal, SeededRng};
+use crate::stats::Stats;
+use crate::vector::Latent;
+use core::fmt::Debug;
+
+/// A variational family's parameters, as a [`Fit`](crate::Fit) stores, optimises and averages
+/// them: [`Guide`] (mean-field) or [`FullGuide`](crate::FullGuide) (full-rank). Sealed: the
+/// fit's layout checks and checkpoints know only these two.
+pub trait Family<T: Normal, const P: usize>: Ops<T, P> {}
+
+impl<T: Normal, const P: usize> Family<T, P> for Guide<T, P> {}
+
+/// The operations behind [`Family`]. Nameable only inside the crate (a `pub` trait in a private
+/// module: the sealed-trait pattern), so the crate-private types in its signatures never reach
+/// a user; the lint cannot see that.
+#[allow(private_interfaces)]
+pub trait Ops<T: Normal, const P: usize>: Copy + PartialEq + Debug {
+    /// Bytes of the value's fields, summed: its size when it has no padding (checked at
+    /// compile time for every fit built).
+    const FIELDS: usize;
+
+    /// Pyro's initialisation: locations at the prior median in unconstrained space, every
+    /// scale `init_scale` (and, full-rank, no correlation).
+    fn init(prior: &Prior<T>, init_scale: T) -> Result<Self>;
+
+    /// Every parameter zero (the optimiser's moments, an empty average).
+    fn zeros() -> Self;
+
+    /// The unconstrained scales ρ (scale = softplus ρ), in the latent order.
+    fn rho(&self) -> &Latent<T, P>;
+
+    /// Whether every parameter of `p` features is finite.
+    fn all_finite(&self, p: usize) -> bool;
+
+    /// Applies `f(x, g, m, v)` to each parameter of `p` features of four values, in a fixed
+    /// order: (loc, ρ, then the family's other parameters).
+    fn zip4<F: FnMut(&mut T, T, &mut T, &mut T)>(
+        x: &mut Self,
+        g: &Self,
+        m: &mut Self,
+        v: &mut Self,
+        p: usize,
+        f: F,
+    );
+
+    /// Applies `f(a, b)` to each parameter of `p` features of two values, in [`Family::zip4`]'s
+    /// order.
+    fn zip_mut<F: FnMut(&mut T, T)>(a: &mut Self, b: &Self, p: usize, f: F);
+
+    /// The loss (−ELBO) at `self` and its gradient into `grad`, by `estimator`; Monte Carlo
+    /// draws come from `rng`. Without `want_loss` the value returned may lack a term that is
+    /// finite for every accepted guide: only its finiteness counts then.
+    #[allow(clippy::too_many_arguments)]
+    fn loss_grad(
+        &self,
+        stats: &Stats<T, P>,
+        mc: &ModelConsts<T, P>,
+        estimator: Estimator,
+        rng: &mut SeededRng,
+        grad: &mut Self,
+        want_loss: bool,
+    ) -> T;
+
+    /// The exact loss (−ELBO) at `self` (analytic expectation, no sampling).
+    fn loss(&self, stats: &Stats<T, P>, mc: &ModelConsts<T, P>) -> T;
+}
+
+#[allow(private_interfaces)]
+impl<T: Normal, const P: usize> Ops<T, P> for Guide<T, P> {
+    const FIELDS: usize = 2 * (P + 2) * core::mem::size_of::<T>();
+
+    fn init(prior: &Prior<T>, init_scale: T) -> Result<Self> {
+        Guide::init(prior, init_scale)
+    }
+
+    #[inline]
+    fn zeros() -> Self {
+        let z = Latent::splat(T::ZERO);
+        Guide { loc: z, rho: z }
+    }
+
+    #[inline]
+    fn rho(&self) -> &Latent<T, P> {
+        &self.rho
+    }
+
+    #[inline]
+    fn all_finite(&self, p: usize) -> bool {
+        Guide::all_finite(self, p)
+    }
+
+    #[inline(always)]
+    fn zip4<F: FnMut(&mut T, T, &mut T, &mut T)>(
+        x: &mut Self,
+        g: &Self,
+        m: &mut Self,
+        v: &mut Self,
+        p: usize,
+        mut f: F,
+    ) {
+        // loc, then rho, by one loop: `f` is compiled once (code size).
+        for (x, g, m, v) in [
+            (&mut x.loc, &g.loc, &mut m.loc, &mut v.loc),
+            (&mut x.rho, &g.rho, &mut m.rho, &mut v.rho),
+        ] {
+            Latent::zip4(x, g, m, v, p, &mut f);
+        }
+    }
+
+    #[inline(always)]
+    fn zip_mut<F: FnMut(&mut T, T)>(a: &mut Self, b: &Self, p: usize, mut f: F) {
+        for (a, b) in [(&mut a.loc, &b.loc), (&mut a.rho, &b.rho)] {
+            a.zip_mut(b, p, &mut f);
+        }
+    }
+
+    #[inline(always)]
+    fn loss_grad(
+        &self,
+        stats: &Stats<T, P>,
+        mc: &ModelConsts<T, P>,
+        estimator: Estimator,
+        rng: &mut SeededRng,
+        grad: &mut Self,
+        want_loss: bool,
+    ) -> T {
+        match estimator {
+            Estimator::MonteCarlo { particles } => {
+                mc_loss_grad(stats, mc, self, particles, rng, grad, want_loss)
+            }
+            Estimator::Analytic => {
+                let gd = stats.gram_diag();
+                analytic_loss_grad(stats, mc, &gd, self, Some(grad))
+            }
+        }
+    }
+
+    #[inline]
+    fn loss(&self, stats: &Stats<T, P>, mc: &ModelConsts<T, P>) -> T {
+        let gd = stats.gram_diag();
+        analytic_loss_grad(stats, mc, &gd, self, None)
+    }
+}
