@@ -1,11 +1,13 @@
 //! Reproduces the seed experiment (Pyro's AutoDiagonalNormal on a synthetic Bayesian linear
 //! regression, N = 2500, P = 8) through vireg: 30 000 Adam steps at lr 1e-2 with 1 particle,
-//! then 300 steps with 100 particles, then the exact optimum.
+//! then 300 steps with 100 particles, then the exact optimum; then the full-rank guide (Pyro's
+//! AutoMultivariateNormal) by SVI and exactly, beside the mean-field answer.
 //!
 //! Run: `cargo run --release --example seed`
 
 use std::time::Instant;
-use vireg::{Config, Estimator, Fit, Posterior, Synth};
+use vireg::full::entry;
+use vireg::{Config, Estimator, Fit, FullFit, Posterior, Synth};
 
 const N: usize = 2500;
 const P: usize = 8;
@@ -128,4 +130,57 @@ fn main() {
         100.0 * worst_sd
     );
     println!("SVI ELBO {:.4}, exact ELBO {:.4}", rep.elbo, r.elbo);
+
+    // 4. The full-rank guide: the same 30 000 one-particle steps, and its exact optimum.
+    let mut full: FullFit<f64, P> = FullFit::new(P, Config::default()).unwrap();
+    full.observe_rows(&xs, P, &ys).unwrap();
+    let start = Instant::now();
+    let frep = full.run(30_000, 0, |_, _| true).unwrap();
+    let t_svi = start.elapsed().as_secs_f64();
+    let mut full_exact = full.clone();
+    let start = Instant::now();
+    let fr = full_exact.solve_exact().unwrap();
+    let t_exact = start.elapsed().as_secs_f64();
+    println!(
+        "\nfull-rank guide: SVI 30 000 steps in {t_svi:.4} seconds (ELBO {:.4}); exact optimum in \
+         {:.1} µs ({} iterations), ELBO {:.4} (mean-field optimum {:.4})",
+        frep.elbo,
+        t_exact * 1e6,
+        fr.iterations,
+        fr.elbo,
+        fr.mean_field_elbo
+    );
+    let (fs, fe) = (full.posterior().unwrap(), full_exact.posterior().unwrap());
+    let cov = fe.covariance();
+    println!(
+        "{:>10} {:>10} {:>9} {:>10} {:>9} {:>10} {:>9} {:>9}",
+        "", "MF mean", "MF sd", "FR mean", "FR sd", "FR-SVI", "FR-SVI sd", "max|corr|"
+    );
+    let names: Vec<String> = std::iter::once("alpha".to_string())
+        .chain((0..P).map(|j| format!("beta[{j}]")))
+        .chain(["sigma".into()])
+        .collect();
+    for (i, name) in names.iter().enumerate() {
+        let (m, f, s) = (
+            ex.summary(i).unwrap(),
+            fe.summary(i).unwrap(),
+            fs.summary(i).unwrap(),
+        );
+        let corr = (0..P + 2)
+            .filter(|&j| j != i)
+            .map(|j| {
+                (entry(&cov, i, j, P) / (entry(&cov, i, i, P) * entry(&cov, j, j, P)).sqrt()).abs()
+            })
+            .fold(0.0f64, f64::max);
+        println!(
+            "{name:>10} {:10.4} {:9.4} {:10.4} {:9.4} {:10.4} {:9.4} {corr:9.3}",
+            m.mean, m.sd, f.mean, f.sd, s.mean, s.sd
+        );
+    }
+    println!(
+        "(MF: the exact mean-field optimum; FR: the exact full-rank optimum; FR-SVI: full-rank \
+         SVI; max|corr|: the largest posterior correlation of the latent with another. The seed's \
+         features are independent and centred, so the two guides nearly agree here; on \
+         correlated or uncentred features they do not: docs/full-rank.md.)"
+    );
 }
