@@ -23,6 +23,26 @@ use core::mem::size_of;
 /// A fit with the full-rank guide (Pyro's `AutoMultivariateNormal`): every method of [`Fit`],
 /// with [`Fit::solve_exact`] giving the exact full-rank optimum and [`Fit::posterior`] a
 /// [`FullPosterior`] (the whole covariance).
+///
+/// ```
+/// use vireg::{Config, FullFit};
+///
+/// let mut fit: FullFit<f64, 8> = FullFit::new(2, Config::default()).unwrap();
+/// for i in 0..100 {
+///     let t = 25.0 + (i % 13) as f64 * 0.5; // an uncentred feature (a temperature)
+///     let x = [t, 0.3 * t + (i % 5) as f64];
+///     fit.observe(&x, 1.0 + 0.2 * x[0] - 0.1 * x[1] + 0.05 * ((i * 37 % 11) as f64 - 5.0))
+///         .unwrap();
+/// }
+/// fit.solve_exact().unwrap(); // or fit.run(30_000, 0, |_, _| true) for SVI
+/// let post = fit.posterior().unwrap();
+/// let cov = post.covariance(); // (p+2)×(p+2), latent order α, β…, ln σ
+/// let mut flat = [0.0; 16];
+/// post.covariance_to(&mut flat).unwrap(); // the same, row-major
+/// let (mean, sd) = post.predict(&[26.0, 9.0]).unwrap(); // uses the correlations
+/// assert!((post.beta(0).unwrap().mean - 0.2).abs() < 0.05 && sd > 0.0 && mean.is_finite());
+/// assert!(vireg::full::entry(&cov, 0, 1, 2) < 0.0); // α and β₁ anticorrelated (x₁ ≈ 28)
+/// ```
 pub type FullFit<T, const P: usize> = Fit<T, P, FullGuide<T, P>>;
 
 impl<T: Normal, const P: usize> Family<T, P> for FullGuide<T, P> {}
