@@ -269,6 +269,31 @@ impl Reference {
         (2.0 * (0.5 / n - mu)).exp()
     }
 
+    /// Every distinct optimum the ascents of [`Reference::best`] reach (ln λ apart by more than
+    /// 1e-6), best first.
+    fn optima(&self) -> Vec<Opt> {
+        let n = self.n as f64;
+        let mean = self.y.iter().sum::<f64>() / n;
+        let var = self.y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+        let l0 = -(var.max(1e-300)).ln();
+        let mut found: Vec<Opt> = (0..=40)
+            .map(|i| self.ascent((l0 - 30.0 + 1.5 * i as f64).exp()))
+            .filter(|o| o.converged && o.elbo.is_finite())
+            .collect();
+        found.sort_by(|a, b| b.elbo.total_cmp(&a.elbo));
+        let ln_lam = |o: &Opt| 2.0 * (o.q.su * o.q.su - o.q.mu);
+        let mut distinct: Vec<Opt> = Vec::new();
+        for o in found {
+            if distinct
+                .iter()
+                .all(|d| (ln_lam(d) - ln_lam(&o)).abs() > 1e-6)
+            {
+                distinct.push(o);
+            }
+        }
+        distinct
+    }
+
     /// The ascent from many starting noise precisions (ln λ from −30 to +30 around the data's
     /// 1/var(y), every 1.5): the best optimum, and the best ELBO of any other optimum (one whose
     /// ln λ differs by more than 1e-6).
@@ -498,6 +523,66 @@ fn recipe_has_several_optima_and_vireg_finds_the_best() {
         worse >= 4,
         "only {worse} of {total} problems have a worse optimum"
     );
+}
+
+/// The full-rank optimum is the best one too: on the recipe's problems with several mean-field
+/// optima, the full-rank fixed point started from each of them (`full::solve_from`) never ends
+/// above `FullFit::solve_exact`'s answer (from the best mean-field optimum), and its ELBO is at
+/// least the best mean-field optimum's.
+#[test]
+fn full_rank_from_every_mean_field_optimum() {
+    let mut g = Rng(2024);
+    let (mut several, mut other_basin, mut total) = (0, 0, 0);
+    let mut worst_gap = f64::NEG_INFINITY;
+    for _ in 0..400 {
+        let c: Case = (
+            g.next_u64(),
+            3 + (g.next_u64() % 498) as usize,
+            1 + (g.next_u64() % 12) as usize,
+            0.9 * g.uniform(),
+            (g.uniform() * 1000f64.ln()).exp(),
+            0.01 * (g.uniform() * 3000f64.ln()).exp(),
+            0.1 * (g.uniform() * 300f64.ln()).exp(),
+        );
+        let pb = problem(&c);
+        let rf = Reference::new(&pb);
+        let optima = rf.optima();
+        let (f, r) = fit::<f64>(&pb);
+        if r.is_err() || optima.len() < 2 {
+            continue;
+        }
+        several += 1;
+        let prior = f.config().prior;
+        let Ok((_, best)) = vireg::full::solve(f.stats(), &prior) else {
+            continue;
+        };
+        total += 1;
+        assert!(best.elbo >= best.mean_field_elbo - 1e-9 * best.elbo.abs());
+        for o in &optima {
+            let mut loc = o.q.m.clone();
+            loc.push(o.q.mu);
+            let mut scale = o.q.s.clone();
+            scale.push(o.q.su);
+            let start = Guide::<f64, CAP>::from_loc_scale(pb.p, &loc, &scale).unwrap();
+            if let Ok((_, rep)) = vireg::full::solve_from(f.stats(), &prior, &start) {
+                let gap = rep.elbo - best.elbo;
+                worst_gap = worst_gap.max(gap);
+                if gap < -1e-6 * best.elbo.abs().max(1.0) {
+                    other_basin += 1;
+                }
+                assert!(
+                    gap <= 1e-8 * best.elbo.abs().max(1.0),
+                    "{c:?}: a start ends {gap} nats above solve_exact's full-rank optimum"
+                );
+            }
+        }
+    }
+    println!(
+        "{several} problems with several mean-field optima, {total} solved full-rank; starts \
+         that end in a worse full-rank optimum: {other_basin}; largest gain of another start \
+         {worst_gap:.3e} nats"
+    );
+    assert!(total >= 4, "only {total} problems with several optima");
 }
 
 /// The problem of the issue, in this file's generator: N = 100, P = 2, correlation 0.9, priors

@@ -155,14 +155,38 @@ pub fn solve<T: Real, const P: usize>(
         rho: Latent::splat(T::ZERO),
     };
     let mf = crate::exact::solve(stats, prior, &mut g)?;
+    let (guide, mut rep) = solve_from(stats, prior, &g)?;
+    rep.mean_field_elbo = mf.elbo;
+    Ok((guide, rep))
+}
+
+/// The fixed point of docs/full-rank.md §5 from the mean-field guide `start` (its locations
+/// and scales, no correlation) rather than from the global mean-field optimum: a warm start,
+/// or another basin. The report's `mean_field_elbo` is the ELBO of `start`. Errors as
+/// [`solve`]'s after its mean-field solve; [`Error::NonFinite`] for a non-finite `start`.
+pub fn solve_from<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    prior: &Prior<T>,
+    start: &Guide<T, P>,
+) -> Result<(FullGuide<T, P>, FullReport<T>)> {
+    prior.validate()?;
+    let p = stats.features();
+    if p == 0 {
+        return Err(Error::Features);
+    }
+    if !start.all_finite(p) {
+        return Err(Error::NonFinite);
+    }
+    let g = start;
     let mc = ModelConsts::new(stats, prior);
     let mut m = g.loc;
-    let mut l = FullGuide::from_mean_field(&g).cholesky(p);
+    let mut l = FullGuide::from_mean_field(g).cholesky(p);
     let mut s = covariance_of(&l, p);
     let (mut elbo, mut mo) = elbo_at(stats, &mc, &m, &l);
     if !elbo.is_finite() {
         return Err(Error::Overflow);
     }
+    let start_elbo = elbo;
     let eps = T::EPSILON;
     let mut prev_delta = T::INFINITY;
     // The relaxation of the map: halved whenever its residual grows (on little data
@@ -250,7 +274,7 @@ pub fn solve<T: Real, const P: usize>(
                 FullReport {
                     iterations: it,
                     elbo,
-                    mean_field_elbo: mf.elbo,
+                    mean_field_elbo: start_elbo,
                 },
             ));
         }

@@ -22,7 +22,7 @@ mod guide;
 mod posterior;
 
 pub use elbo::{analytic_loss_grad, mc_loss_grad};
-pub use exact::{solve, FullReport};
+pub use exact::{solve, solve_from, FullReport};
 pub use fit::FullFit;
 pub use guide::FullGuide;
 pub use posterior::FullPosterior;
