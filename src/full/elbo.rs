@@ -4,7 +4,6 @@
 
 #![forbid(unsafe_code)]
 
-use super::guide::draw_with;
 use super::{entry, entry_mut, zeros, FullGuide, Square};
 use crate::math::softplus::softplus_sigmoid;
 use crate::model::{log_joint_grad, ModelConsts, Prior};
@@ -21,6 +20,43 @@ pub(crate) fn rbar<T: Real, const P: usize>(st: &Stats<T, P>, i: usize, j: usize
         st.rbar[i][j - 1]
     } else {
         T::ZERO
+    }
+}
+
+/// A lower-triangular factor L read entry by entry (i ≥ j, latent order): a stored matrix
+/// ([`Stored`]), or the guide's diag(s)·T computed on the fly ([`OfGuide`]), which keeps the
+/// gradient's passes free of (P+2)² temporaries on the stack.
+pub(crate) trait Lower<T> {
+    /// L_ij for j ≤ i.
+    fn l(&self, i: usize, j: usize) -> T;
+}
+
+/// A stored lower-triangular matrix, `p` features.
+pub(crate) struct Stored<'a, T, const P: usize>(pub &'a Square<T, P>, pub usize);
+
+impl<T: Real, const P: usize> Lower<T> for Stored<'_, T, P> {
+    #[inline]
+    fn l(&self, i: usize, j: usize) -> T {
+        entry(self.0, i, j, self.1)
+    }
+}
+
+/// The guide's factor L = diag(s)·T: s = softplus(ρ) kept, T read from the guide.
+pub(crate) struct OfGuide<'a, T, const P: usize> {
+    pub s: Latent<T, P>,
+    pub tril: &'a Square<T, P>,
+    pub p: usize,
+}
+
+impl<T: Real, const P: usize> Lower<T> for OfGuide<'_, T, P> {
+    #[inline]
+    fn l(&self, i: usize, j: usize) -> T {
+        let si = *self.s.at(i, self.p);
+        if i == j {
+            si
+        } else {
+            si * entry(self.tril, i, j, self.p)
+        }
     }
 }
 
@@ -42,18 +78,18 @@ pub(crate) struct Moments<T, const P: usize> {
 }
 
 /// The moments of q = N(m, L·Lᵀ) for the lower-triangular `l`.
-pub(crate) fn moments<T: Real, const P: usize>(
+pub(crate) fn moments<T: Real, const P: usize, L: Lower<T>>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
     m: &Latent<T, P>,
-    l: &Square<T, P>,
+    l: &L,
 ) -> Moments<T, P> {
     let p = stats.features();
     let (k, u) = (p + 1, p + 1);
-    let lu = l.at(u, p);
     let mut suu = T::ZERO;
     for j in 0..=u {
-        suu += *lu.at(j, p) * *lu.at(j, p);
+        let x = l.l(u, j);
+        suu += x * x;
     }
     // m̃ = m_θ − 2S_θu, S_θu,i = Σ_{j ≤ i} L_ij·L_uj; the prior's quadratic with S_ii.
     let two = T::c(2.0);
@@ -63,8 +99,8 @@ pub(crate) fn moments<T: Real, const P: usize>(
     for i in 0..k {
         let (mut sui, mut sii) = (T::ZERO, T::ZERO);
         for j in 0..=i {
-            let lij = entry(l, i, j, p);
-            sui += lij * *lu.at(j, p);
+            let lij = l.l(i, j);
+            sui += lij * l.l(u, j);
             sii += lij * lij;
         }
         let mi = m.theta[i];
@@ -81,7 +117,7 @@ pub(crate) fn moments<T: Real, const P: usize>(
         for c in 0..k {
             let mut v = T::ZERO;
             for j in i.max(c)..k {
-                v += rbar(stats, i, j) * entry(l, j, c, p);
+                v += rbar(stats, i, j) * l.l(j, c);
             }
             *entry_mut(&mut rl, i, c, p) = v;
             row += v * v;
@@ -121,78 +157,93 @@ pub(crate) fn expected_g<T: Real, const P: usize>(
     eg
 }
 
-/// E_q[g] (g = ∇_z log p(y, z)) and E_q[H]·L (H its Hessian), the pieces of the gradient
-/// with respect to m and L: ∂E_q[log p]/∂m = E_q[g], ∂E_q[log p]/∂L = E_q[H]·L.
-pub(crate) fn expected_grad<T: Real, const P: usize>(
+/// The loss's gradient into `grad` from the ELBO's: with respect to m, −E_q[g]; with respect
+/// to L's lower triangle, −(E_q[H]·L) (H the Hessian of log p; the entropy's 1/s added on the
+/// diagonal), taken through L = diag(s)·T to ρ and T's strictly-lower entries (`to_params`).
+/// E_q[H]·L is formed row by row and used at once: no (P+2)² temporary.
+fn analytic_grad<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
-    m: &Latent<T, P>,
-    l: &Square<T, P>,
+    guide: &FullGuide<T, P>,
+    l: &OfGuide<'_, T, P>,
     mo: &Moments<T, P>,
-) -> (Latent<T, P>, Square<T, P>) {
+    grad: &mut FullGuide<T, P>,
+) {
     let p = stats.features();
     let (k, u) = (p + 1, p + 1);
     let two = T::c(2.0);
-    let eg = expected_g(stats, mc, m, mo);
+    let eg = expected_g(stats, mc, &guide.loc, mo);
     let huu = -two * mo.kap * mc.inv_ts2 - two * mo.lam * mo.erss;
-    let mut hl = zeros::<T, P>();
-    // θ rows: −T⁻¹L_θ − λ·G·L_θ + 2λ·r·L_u, with G·L_θ = R̄ᵀ·(d ⊙ R̄·L_θ).
-    for j in 0..k {
-        for c in 0..=u {
-            let mut gl = T::ZERO;
-            if c < k {
+    grad.tril = zeros();
+    for j in 0..=u {
+        // Row j of E_q[H]·L, entries c ≤ j (the lower triangle is all the chain rule needs):
+        // θ rows −T⁻¹L_θ − λ·G·L_θ + 2λ·r·L_u with G·L_θ = R̄ᵀ·(d ⊙ R̄·L_θ); the u row
+        // 2λ·rᵀL_θ + H_uu·L_u.
+        let mut row: Latent<T, P> = Latent::splat(T::ZERO);
+        for c in 0..=j {
+            let h = if j < k {
+                let mut gl = T::ZERO;
                 for i in 0..=j {
                     gl += rbar(stats, i, j) * stats.d[i] * entry(&mo.rl, i, c, p);
                 }
-            }
-            *entry_mut(&mut hl, j, c, p) = -mc.prec[j] * entry(l, j, c, p) - mo.lam * gl
-                + two * mo.lam * mo.r[j] * entry(l, u, c, p);
+                -mc.prec[j] * l.l(j, c) - mo.lam * gl + two * mo.lam * mo.r[j] * l.l(u, c)
+            } else {
+                let mut v = T::ZERO;
+                for i in c.min(k)..k {
+                    v += mo.r[i] * l.l(i, c);
+                }
+                two * mo.lam * v + huu * l.l(u, c)
+            };
+            *row.get_mut(c, p) = h;
         }
+        *grad.loc.get_mut(j, p) = -*eg.at(j, p);
+        to_params(guide, p, j, &row, grad);
     }
-    // u row: 2λ·rᵀL_θ + H_uu·L_u.
-    for c in 0..=u {
-        let mut v = T::ZERO;
-        for j in c.min(k)..k {
-            v += mo.r[j] * entry(l, j, c, p);
-        }
-        *entry_mut(&mut hl, u, c, p) = two * mo.lam * v + huu * entry(l, u, c, p);
-    }
-    (eg, hl)
 }
 
-/// The gradient of the loss with respect to (m, ρ, T's strictly-lower entries) from the ELBO's
-/// gradient with respect to m (`gm`) and to L's lower triangle (`gl`, the entropy's 1/s not
-/// included), into `grad`.
-fn chain<T: Real, const P: usize>(
+/// Row i of the chain rule through L = diag(s)·T: from ∂ELBO/∂L_ij (j ≤ i, `gl`; the entropy's
+/// 1/s_i not included) to the loss's gradient with respect to ρ_i and T_ij (j < i), into `grad`
+/// (whose tril row i is otherwise left as it is).
+#[inline]
+fn to_params<T: Real, const P: usize>(
     guide: &FullGuide<T, P>,
     p: usize,
-    gm: &Latent<T, P>,
-    gl: &Square<T, P>,
+    i: usize,
+    gl: &Latent<T, P>,
     grad: &mut FullGuide<T, P>,
 ) {
-    let mut tr = zeros::<T, P>();
-    for i in 0..p + 2 {
-        let (s, sig) = softplus_sigmoid(*guide.rho.at(i, p));
-        // ∂/∂s_i = Σ_{j ≤ i} ∂/∂L_ij·T_ij + 1/s_i; ∂/∂T_ij = ∂/∂L_ij·s_i (j < i).
-        let mut ds = entry(gl, i, i, p) + T::ONE / s;
-        for j in 0..i {
-            let g = entry(gl, i, j, p);
-            ds += g * entry(&guide.tril, i, j, p);
-            *entry_mut(&mut tr, i, j, p) = -g * s;
-        }
-        *grad.loc.get_mut(i, p) = -*gm.at(i, p);
-        *grad.rho.get_mut(i, p) = -ds * sig;
+    let (s, sig) = softplus_sigmoid(*guide.rho.at(i, p));
+    // ∂/∂s_i = Σ_{j ≤ i} ∂/∂L_ij·T_ij + 1/s_i; ∂/∂T_ij = ∂/∂L_ij·s_i (j < i).
+    let mut ds = *gl.at(i, p) + T::ONE / s;
+    for j in 0..i {
+        let g = *gl.at(j, p);
+        ds += g * entry(&guide.tril, i, j, p);
+        *entry_mut(&mut grad.tril, i, j, p) = -g * s;
     }
-    grad.tril = tr;
+    *grad.rho.get_mut(i, p) = -ds * sig;
 }
 
-/// Σ ln s_d over the p + 2 scales.
-fn sum_ln_scale<T: Real, const P: usize>(guide: &FullGuide<T, P>, p: usize) -> T {
+/// Σ ln s_d over the p + 2 scales `s`.
+fn sum_ln_scale<T: Real, const P: usize>(s: &Latent<T, P>, p: usize) -> T {
     let mut lns = T::ZERO;
     for i in 0..p + 2 {
-        lns += softplus_sigmoid(*guide.rho.at(i, p)).0.ln();
+        lns += s.at(i, p).ln();
     }
     lns
+}
+
+/// The guide's factor L, read on the fly.
+fn of_guide<T: Real, const P: usize>(guide: &FullGuide<T, P>, p: usize) -> OfGuide<'_, T, P> {
+    let mut s = guide.rho;
+    for i in 0..p + 2 {
+        let r = s.get_mut(i, p);
+        *r = softplus_sigmoid(*r).0;
+    }
+    OfGuide {
+        s,
+        tril: &guide.tril,
+        p,
+    }
 }
 
 /// The exact loss (−ELBO) of the full-rank guide, from the data summary (docs/full-rank.md,
@@ -216,12 +267,11 @@ pub(crate) fn analytic_with<T: Real, const P: usize>(
     grad: Option<&mut FullGuide<T, P>>,
 ) -> T {
     let p = stats.features();
-    let l = guide.cholesky(p);
+    let l = of_guide(guide, p);
     let mo = moments(stats, mc, &guide.loc, &l);
-    let elbo = mo.elbo_no_lns + sum_ln_scale(guide, p);
+    let elbo = mo.elbo_no_lns + sum_ln_scale(&l.s, p);
     if let Some(grad) = grad {
-        let (eg, hl) = expected_grad(stats, mc, &guide.loc, &l, &mo);
-        chain(guide, p, &eg, &hl, grad);
+        analytic_grad(stats, mc, guide, &l, &mo, grad);
     }
     -elbo
 }
@@ -254,16 +304,26 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
 ) -> T {
     let p = stats.features();
     let u = p + 1;
-    let l = guide.cholesky(p);
-    let lns = sum_ln_scale(guide, p);
+    let l = of_guide(guide, p);
+    let lns = sum_ln_scale(&l.s, p);
     let kk = particles.max(1);
     let half = T::c(0.5);
-    let (mut gm, mut gl) = (Latent::splat(T::ZERO), zeros::<T, P>());
+    // The particles' sums of g and of g·εᵀ (lower triangle, diagonal included) accumulate in
+    // `grad` itself: no (P+2)² temporary.
+    grad.loc = Latent::splat(T::ZERO);
+    grad.tril = zeros();
     let mut loss = T::ZERO;
     for k in 0..kk {
         let mut e = Latent::splat(T::ZERO);
         eps(k, &mut e);
-        let z = draw_with(&guide.loc, &l, p, &e);
+        let mut z = guide.loc;
+        for i in 0..=u {
+            let mut v = *guide.loc.at(i, p);
+            for j in 0..=i {
+                v += l.l(i, j) * *e.at(j, p);
+            }
+            *z.get_mut(i, p) = v;
+        }
         let mut gth = Coefs::splat(T::ZERO);
         let (lp, gu) = log_joint_grad(stats, mc, &z.theta, z.u, &mut gth);
         let mut ee = T::ZERO;
@@ -271,9 +331,9 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
             let ei = *e.at(i, p);
             ee += ei * ei;
             let gi = if i == u { gu } else { gth[i] };
-            *gm.get_mut(i, p) += gi;
+            *grad.loc.get_mut(i, p) += gi;
             for j in 0..=i {
-                *entry_mut(&mut gl, i, j, p) += gi * *e.at(j, p);
+                *entry_mut(&mut grad.tril, i, j, p) += gi * *e.at(j, p);
             }
         }
         let log_q = -lns - T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI) - half * ee;
@@ -281,11 +341,15 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
     }
     let inv = T::ONE / T::from_i32(kk as i32);
     for i in 0..=u {
-        *gm.get_mut(i, p) *= inv;
+        let gm = grad.loc.get_mut(i, p);
+        *gm = -*gm * inv;
+        let mut row: Latent<T, P> = Latent::splat(T::ZERO);
         for j in 0..=i {
-            *entry_mut(&mut gl, i, j, p) *= inv;
+            let x = entry_mut(&mut grad.tril, i, j, p);
+            *row.get_mut(j, p) = *x * inv;
+            *x = T::ZERO;
         }
+        to_params(guide, p, i, &row, grad);
     }
-    chain(guide, p, &gm, &gl, grad);
     loss * inv
 }

@@ -7,7 +7,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::elbo::{expected_g, moments, rbar, Moments};
+use super::elbo::{expected_g, moments, rbar, Moments, Stored};
 use super::guide::covariance_of;
 use super::{cholesky, entry, entry_mut, zeros, FullGuide, Square};
 use crate::error::{Error, Result};
@@ -127,7 +127,7 @@ fn elbo_at<T: Real, const P: usize>(
     l: &Square<T, P>,
 ) -> (T, Moments<T, P>) {
     let p = stats.features();
-    let mo = moments(stats, mc, m, l);
+    let mo = moments(stats, mc, m, &Stored(l, p));
     let mut lns = T::ZERO;
     for i in 0..p + 2 {
         lns += entry(l, i, i, p).ln();
