@@ -452,7 +452,14 @@ fn compact_cfg() {
 /// `make install` names the installed file and its links after the same version.
 fn soname() {
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let elf = ["linux", "android", "freebsd", "netbsd", "openbsd", "dragonfly"];
+    let elf = [
+        "linux",
+        "android",
+        "freebsd",
+        "netbsd",
+        "openbsd",
+        "dragonfly",
+    ];
     if !elf.contains(&os.as_str()) {
         return;
     }
