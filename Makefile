@@ -62,9 +62,10 @@ header:
 
 # ---------------------------------------------------------------------------------------------
 # Installing for C and C++: `make install PREFIX=DIR` (default /usr/local; DESTDIR honoured, for
-# staging a package), `make uninstall` with the same variables. Installs the header of the
-# build's capacity (VIREG_MAX_FEATURES in the environment, default 16), libvireg.a, libvireg.so
-# with its soname links, vireg.pc and the CMake package (find_package(vireg) -> vireg::vireg).
+# staging a package; also INCLUDEDIR, LIBDIR, PKGCONFIGDIR, CMAKEDIR), `make uninstall` with
+# the same variables. Installs the header of the build's capacity (VIREG_MAX_FEATURES in the
+# environment, default 16), libvireg.a, libvireg.so with its soname links, vireg.pc and the
+# CMake package (find_package(vireg) -> vireg::vireg).
 # ---------------------------------------------------------------------------------------------
 
 PREFIX       ?= /usr/local
@@ -116,16 +117,18 @@ dist:
 	    --message-format json-render-diagnostics > $(DIST_DIR)/cdylib.json
 	$(CARGO) rustc --profile dist --lib --crate-type staticlib \
 	    --message-format json-render-diagnostics > $(DIST_DIR)/staticlib.json
-	cp "$$($(call artifact,libvireg\.so,cdylib))" $(DIST_DIR)/lib/libvireg.so
-	cp "$$($(call artifact,libvireg\.a,staticlib))" $(DIST_DIR)/lib/libvireg.a
-	strip --strip-debug $(DIST_DIR)/lib/libvireg.a
+	cp -p "$$($(call artifact,libvireg\.so,cdylib))" $(DIST_DIR)/lib/libvireg.so
+	cp -p "$$($(call artifact,libvireg\.a,staticlib))" $(DIST_DIR)/lib/libvireg.a
+	strip -p --strip-debug $(DIST_DIR)/lib/libvireg.a
 	out=$$(sed -n 's/^{"reason":"build-script-executed","package_id":"[^"]*#vireg@.*"out_dir":"\([^"]*\)".*/\1/p' \
-	    $(DIST_DIR)/staticlib.json) && cp "$$out/vireg.h" $(DIST_DIR)/include/vireg.h
+	    $(DIST_DIR)/staticlib.json) && cp -p "$$out/vireg.h" $(DIST_DIR)/include/vireg.h
 
 # The path of the file $(1) cargo reported in $(DIST_DIR)/$(2).json.
 artifact = sed -n 's/.*"filenames":\["\([^"]*\/$(1)\)"\].*/\1/p' $(DIST_DIR)/$(2).json
 
-install: dist
+# NO_BUILD=1: install what an earlier `make dist` built (`make dist && sudo make install
+# NO_BUILD=1`, where root has no cargo).
+install: $(if $(NO_BUILD),,dist)
 	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 	    $(DESTDIR)$(CMAKEDIR)
 	$(INSTALL) -m 644 $(DIST_DIR)/include/vireg.h $(DESTDIR)$(INCLUDEDIR)/vireg.h
