@@ -447,8 +447,35 @@ fn compact_cfg() {
     }
 }
 
+/// The shared library's soname on ELF systems: `libvireg.so.MAJOR`, or `libvireg.so.0.MINOR`
+/// while the major version is 0 (Cargo's compatibility rule: 0.1 and 0.2 may differ in ABI).
+/// `make install` names the installed file and its links after the same version.
+fn soname() {
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let elf = [
+        "linux",
+        "android",
+        "freebsd",
+        "netbsd",
+        "openbsd",
+        "dragonfly",
+    ];
+    if !elf.contains(&os.as_str()) {
+        return;
+    }
+    let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("CARGO_PKG_VERSION_MAJOR");
+    let minor = env::var("CARGO_PKG_VERSION_MINOR").expect("CARGO_PKG_VERSION_MINOR");
+    let version = if major == "0" {
+        format!("0.{minor}")
+    } else {
+        major
+    };
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libvireg.so.{version}");
+}
+
 fn main() {
     compact_cfg();
+    soname();
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     fs::write(out.join("zig_tables.rs"), zig_tables()).expect("write zig tables");
     c_abi(&out);
