@@ -3,8 +3,11 @@
 //! then 300 steps with 100 particles, then the exact optimum; then the full-rank guide (Pyro's
 //! AutoMultivariateNormal) by SVI and exactly, beside the mean-field answer.
 //!
-//! Run: `cargo run --release --example seed`
+//! Run: `cargo run --release --example seed`. It also writes the loss plots of the two SVI runs
+//! (the whole run and its last 1000 steps, as the seed's matplotlib figures) as SVG files in
+//! `target/seed/`.
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vireg::full::entry;
 use vireg::{Config, Estimator, Fit, FullFit, Posterior, Synth};
@@ -13,6 +16,21 @@ const N: usize = 2500;
 const P: usize = 8;
 const SEED: u64 = 42;
 const NUM_SAMPLES: usize = 3000;
+
+// The CSV fitter's plot (plotters' SVG backend): one drawing for both programs.
+#[path = "../tools/src/plot.rs"]
+#[allow(dead_code)]
+mod plot;
+
+/// Writes the SVG of a run's losses to `target/seed/NAME.svg`; returns its path.
+fn write_plot(losses: &[f64], title: &str, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("seed");
+    std::fs::create_dir_all(&dir).expect("cannot create target/seed");
+    let path = dir.join(format!("{name}.svg"));
+    let svg = plot::svg(losses, title).expect("cannot draw the loss plot");
+    std::fs::write(&path, svg).expect("cannot write the loss plot");
+    path
+}
 
 fn print_vec(name: &str, v: &[f64]) {
     let s: Vec<String> = v.iter().map(|x| format!("{x:.4}")).collect();
@@ -60,11 +78,16 @@ fn main() {
 
     // 1. SVI, 1 particle, 30 000 steps (Pyro's loop, printing every 5000 steps and the last).
     let start = Instant::now();
+    // Every step's loss is kept for the plots, as Pyro's loop keeps them.
     let mut fit: Fit<f64, P> = Fit::new(P, Config::default()).unwrap();
     fit.observe_rows(&xs, P, &ys).unwrap();
+    let mut losses = Vec::with_capacity(30_000);
     let rep = fit
-        .run(30_000, 5000, |step, loss| {
-            println!("step: {step:>5}, ELBO loss: {loss:.2}");
+        .run(30_000, 1, |step, loss| {
+            losses.push(loss);
+            if step % 5000 == 0 || step + 1 == 30_000 {
+                println!("step: {step:>5}, ELBO loss: {loss:.2}");
+            }
             true
         })
         .unwrap();
@@ -96,12 +119,19 @@ fn main() {
     let mut fit2: Fit<f64, P> = Fit::new(P, cfg).unwrap();
     fit2.observe_rows(&xs, P, &ys).unwrap();
     let start = Instant::now();
-    fit2.run(300, 50, |step, loss| {
-        println!("step: {step:>5}, ELBO loss: {loss:.2}");
+    let mut losses2 = Vec::with_capacity(300);
+    fit2.run(300, 1, |step, loss| {
+        losses2.push(loss);
+        if step % 50 == 0 || step + 1 == 300 {
+            println!("step: {step:>5}, ELBO loss: {loss:.2}");
+        }
         true
     })
     .unwrap();
     println!("\nfinished in {:.4} seconds", start.elapsed().as_secs_f64());
+    let a = write_plot(&losses, "seed, 1 particle", "elbo");
+    let b = write_plot(&losses2, "seed, 100 particles", "elbo-100-particles");
+    println!("loss plots: {} and {}", a.display(), b.display());
 
     // 3. The exact mean-field optimum: no learning rate, no steps.
     let mut exact: Fit<f64, P> = Fit::new(P, Config::default()).unwrap();
