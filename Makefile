@@ -34,7 +34,7 @@ rust-test:
 # and Python programs and the firmware are left out: the first link the same Rust code through
 # the C ABI, the firmware is built compact in `rust-test` already.
 COMPACT_TESTS := normal gradients exact exact_global stats svi_quality posterior checkpoint \
-    divergence overflow hard_data
+    divergence overflow hard_data full_rank full_fit
 rust-test-compact:
 	$(CARGO) test --release --features compact --lib $(addprefix --test ,$(COMPACT_TESTS))
 
