@@ -24,7 +24,9 @@ mod plot;
 
 /// Writes the SVG of a run's losses to `target/seed/NAME.svg`; returns its path.
 fn write_plot(losses: &[f64], title: &str, name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("seed");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("seed");
     std::fs::create_dir_all(&dir).expect("cannot create target/seed");
     let path = dir.join(format!("{name}.svg"));
     let svg = plot::svg(losses, title).expect("cannot draw the loss plot");

@@ -112,22 +112,21 @@ impl<T: Normal, const P: usize> Ops<T, P> for Guide<T, P> {
         m: &mut Self,
         v: &mut Self,
         p: usize,
-        mut f: F,
+        f: F,
     ) {
-        // loc, then rho, by one loop: `f` is compiled once (code size).
-        for (x, g, m, v) in [
-            (&mut x.loc, &g.loc, &mut m.loc, &mut v.loc),
-            (&mut x.rho, &g.rho, &mut m.rho, &mut v.rho),
-        ] {
-            Latent::zip4(x, g, m, v, p, &mut f);
-        }
+        zip4_blocks(
+            [
+                (&mut x.loc, &g.loc, &mut m.loc, &mut v.loc),
+                (&mut x.rho, &g.rho, &mut m.rho, &mut v.rho),
+            ],
+            p,
+            f,
+        );
     }
 
     #[inline(always)]
-    fn zip_mut<F: FnMut(&mut T, T)>(a: &mut Self, b: &Self, p: usize, mut f: F) {
-        for (a, b) in [(&mut a.loc, &b.loc), (&mut a.rho, &b.rho)] {
-            a.zip_mut(b, p, &mut f);
-        }
+    fn zip_mut<F: FnMut(&mut T, T)>(a: &mut Self, b: &Self, p: usize, f: F) {
+        zip_blocks([(&mut a.loc, &b.loc), (&mut a.rho, &b.rho)], p, f);
     }
 
     #[inline(always)]
@@ -156,4 +155,40 @@ impl<T: Normal, const P: usize> Ops<T, P> for Guide<T, P> {
         let gd = stats.gram_diag();
         analytic_loss_grad(stats, mc, &gd, self, None)
     }
+}
+
+/// Four latent vectors of one parameter block (x, g, m, v) for [`zip4_blocks`].
+pub(crate) type Block4<'a, T, const P: usize> = (
+    &'a mut Latent<T, P>,
+    &'a Latent<T, P>,
+    &'a mut Latent<T, P>,
+    &'a mut Latent<T, P>,
+);
+
+/// [`Ops::zip4`] over the locations, then the ρs, of four guides, by one loop: `f` is compiled
+/// once (code size). Shared by both families (the full-rank one goes on to its `tril` with the
+/// `f` returned).
+#[inline(always)]
+pub(crate) fn zip4_blocks<T: Normal, const P: usize, F: FnMut(&mut T, T, &mut T, &mut T)>(
+    blocks: [Block4<'_, T, P>; 2],
+    p: usize,
+    mut f: F,
+) -> F {
+    for (x, g, m, v) in blocks {
+        Latent::zip4(x, g, m, v, p, &mut f);
+    }
+    f
+}
+
+/// [`Ops::zip_mut`] over the locations, then the ρs, of two guides; returns `f`.
+#[inline(always)]
+pub(crate) fn zip_blocks<T: Normal, const P: usize, F: FnMut(&mut T, T)>(
+    blocks: [(&mut Latent<T, P>, &Latent<T, P>); 2],
+    p: usize,
+    mut f: F,
+) -> F {
+    for (a, b) in blocks {
+        a.zip_mut(b, p, &mut f);
+    }
+    f
 }

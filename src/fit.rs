@@ -440,17 +440,34 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
         if !g.all_finite(self.features()) {
             return Err(Error::NonFinite);
         }
-        self.guide = g;
-        self.adam = Adam::new(&self.cfg.adam);
-        self.prev_guide = self.guide;
-        self.prev_adam = self.adam;
-        self.avg = Average::empty();
-        self.fitted = 1;
+        self.set_solved(g);
         Ok(())
     }
 
-    /// Sets the guide to a solver's answer: the optimiser and the average restart, the fit is
-    /// fitted.
+    /// `out.len() / (p + 2)` draws, one after the other in `out`, each by `draw` from the
+    /// posterior `posterior` gives (computed once); returns how many. [`Error::Dimension`]
+    /// (nothing drawn) if `out.len()` is not a multiple of p + 2, and `posterior`'s error.
+    #[inline(always)]
+    pub(crate) fn draws_with<Q>(
+        &mut self,
+        out: &mut [T],
+        posterior: impl FnOnce(&Self) -> Result<Q>,
+        draw: impl Fn(&Q, &mut SeededRng, &mut [T]) -> Result<()>,
+    ) -> Result<usize> {
+        let d = self.features() + 2;
+        if out.len() % d != 0 {
+            return Err(Error::Dimension);
+        }
+        let post = posterior(self)?;
+        for row in out.chunks_exact_mut(d) {
+            draw(&post, &mut self.rng, row)?;
+        }
+        Ok(out.len() / d)
+    }
+
+    /// Sets the guide to `g` (a solver's answer, or the user's): the optimiser and the average
+    /// restart, the fit is fitted.
+    #[inline]
     pub(crate) fn set_solved(&mut self, g: G) {
         self.guide = g;
         self.adam = Adam::new(&self.cfg.adam);
@@ -757,12 +774,7 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     pub fn solve_exact(&mut self) -> Result<ExactReport<T>> {
         let mut g = self.guide;
         let rep = exact::solve(&self.stats, &self.cfg.prior, &mut g)?;
-        self.guide = g;
-        self.adam = Adam::new(&self.cfg.adam);
-        self.prev_guide = self.guide;
-        self.prev_adam = self.adam;
-        self.avg = Average::empty();
-        self.fitted = 1;
+        self.set_solved(g);
         Ok(rep)
     }
 
@@ -779,14 +791,6 @@ impl<T: Normal, const P: usize> Fit<T, P> {
     /// [`Error::Dimension`] (nothing drawn) if `out.len()` is not a multiple of p + 2,
     /// [`Error::NotFitted`] before any fit.
     pub fn draws(&mut self, out: &mut [T]) -> Result<usize> {
-        let d = self.features() + 2;
-        if out.len() % d != 0 {
-            return Err(Error::Dimension);
-        }
-        let post = self.posterior()?;
-        for row in out.chunks_exact_mut(d) {
-            post.draw(&mut self.rng, row)?;
-        }
-        Ok(out.len() / d)
+        self.draws_with(out, Self::posterior, |q, rng, row| q.draw(rng, row))
     }
 }

@@ -13,6 +13,8 @@
 //! A missing tool (make, gcc, g++, clang, clang++, valgrind, python3) fails the tests: install
 //! them with `scripts/host-deps.sh`.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -132,38 +134,34 @@ fn without_timings(text: &str) -> String {
     out
 }
 
-/// The Rust seed example's output (built by `cargo test` with the other examples).
+/// The Rust seed example's output (built by `cargo test` with the other examples), as far as
+/// seed.c reproduces it: the mean-field runs, not the paths of the loss plots nor the full-rank
+/// section that follows.
 fn rust_seed_output() -> &'static str {
     static OUT: OnceLock<String> = OnceLock::new();
     OUT.get_or_init(|| {
         let exe = profile_dir().join("examples").join("seed");
         let out = run(&mut Command::new(&exe));
-        without_timings(&String::from_utf8(out.stdout).expect("utf-8"))
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        let mut kept: Vec<&str> = text
+            .lines()
+            .take_while(|l| !l.starts_with("full-rank guide:"))
+            .filter(|l| !l.starts_with("loss plots: "))
+            .collect();
+        assert!(kept.len() < text.lines().count(), "no full-rank section");
+        // The blank line before the full-rank section.
+        if kept.last() == Some(&"") {
+            kept.pop();
+        }
+        without_timings(&(kept.join("\n") + "\n"))
     })
 }
 
 /// What `stream` must print last for `gen_csv 3 300 7`, computed through the Rust API.
 fn rust_stream_final() -> String {
     let (p, n) = (3, 300);
-    let mut synth: Synth<f64, MAX_FEATURES> = Synth::new(p, 7).unwrap();
-    let mut fit: Fit<f64, MAX_FEATURES> = Fit::new(p, Config::default()).unwrap();
-    let mut x = [0.0; MAX_FEATURES];
-    for _ in 0..n {
-        let y = synth.next_row(&mut x[..p]).unwrap();
-        fit.observe(&x[..p], y).unwrap();
-    }
-    fit.solve_exact().unwrap();
-    let post = fit.posterior().unwrap();
     let mut s = format!("final posterior ({n} rows):\n");
-    for i in 0..p + 2 {
-        let sm = post.summary(i).unwrap();
-        let name = match i {
-            0 => "alpha".to_string(),
-            i if i <= p => format!("beta[{}]", i - 1),
-            _ => "sigma".to_string(),
-        };
-        writeln!(s, "{name:<8} mean {:.6} sd {:.6}", sm.mean, sm.sd).unwrap();
-    }
+    s.push_str(&common::synth_posterior_table::<MAX_FEATURES>(p, n, 7));
     s
 }
 

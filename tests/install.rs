@@ -13,11 +13,11 @@
 //! finds the libraries built. A missing tool (make, cc, cmake, pkg-config, readelf) fails the
 //! tests: install them with `scripts/host-deps.sh`.
 
-use std::fmt::Write as _;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use vireg::ffi::MAX_FEATURES;
-use vireg::{Config, Fit, Synth};
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -101,25 +101,8 @@ fn make_vireg(target: &str, vars: &[(&str, &Path)]) {
 /// What `examples-c/installed/demo.c` prints (P = 3, N = 300, seed 7), through the Rust API.
 fn demo_output() -> String {
     let (p, n) = (3, 300);
-    let mut synth: Synth<f64, MAX_FEATURES> = Synth::new(p, 7).unwrap();
-    let mut fit: Fit<f64, MAX_FEATURES> = Fit::new(p, Config::default()).unwrap();
-    let mut x = [0.0; MAX_FEATURES];
-    for _ in 0..n {
-        let y = synth.next_row(&mut x[..p]).unwrap();
-        fit.observe(&x[..p], y).unwrap();
-    }
-    fit.solve_exact().unwrap();
-    let post = fit.posterior().unwrap();
     let mut s = format!("capacity {MAX_FEATURES}\nposterior ({n} rows):\n");
-    for i in 0..p + 2 {
-        let sm = post.summary(i).unwrap();
-        let name = match i {
-            0 => "alpha".to_string(),
-            i if i <= p => format!("beta[{}]", i - 1),
-            _ => "sigma".to_string(),
-        };
-        writeln!(s, "{name:<8} mean {:.6} sd {:.6}", sm.mean, sm.sd).unwrap();
-    }
+    s.push_str(&common::synth_posterior_table::<MAX_FEATURES>(p, n, 7));
     s
 }
 

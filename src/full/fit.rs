@@ -11,7 +11,7 @@ use super::posterior::FullPosterior;
 use super::{entry, entry_mut, zeros, FullGuide};
 use crate::error::{Error, Result};
 use crate::estimator::Estimator;
-use crate::family::{Family, Ops};
+use crate::family::{zip4_blocks, zip_blocks, Family, Ops};
 use crate::fit::Fit;
 use crate::guide::Guide;
 use crate::model::{ModelConsts, Prior};
@@ -78,14 +78,16 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
         m: &mut Self,
         v: &mut Self,
         p: usize,
-        mut f: F,
+        f: F,
     ) {
-        for (x, g, m, v) in [
-            (&mut x.loc, &g.loc, &mut m.loc, &mut v.loc),
-            (&mut x.rho, &g.rho, &mut m.rho, &mut v.rho),
-        ] {
-            Latent::zip4(x, g, m, v, p, &mut f);
-        }
+        let mut f = zip4_blocks(
+            [
+                (&mut x.loc, &g.loc, &mut m.loc, &mut v.loc),
+                (&mut x.rho, &g.rho, &mut m.rho, &mut v.rho),
+            ],
+            p,
+            f,
+        );
         // The strictly-lower entries of tril, row by row: its diagonal and upper triangle are
         // not parameters.
         for i in 1..p + 2 {
@@ -100,10 +102,8 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
         }
     }
 
-    fn zip_mut<F: FnMut(&mut T, T)>(a: &mut Self, b: &Self, p: usize, mut f: F) {
-        for (a, b) in [(&mut a.loc, &b.loc), (&mut a.rho, &b.rho)] {
-            a.zip_mut(b, p, &mut f);
-        }
+    fn zip_mut<F: FnMut(&mut T, T)>(a: &mut Self, b: &Self, p: usize, f: F) {
+        let mut f = zip_blocks([(&mut a.loc, &b.loc), (&mut a.rho, &b.rho)], p, f);
         for i in 1..p + 2 {
             for j in 0..i {
                 f(entry_mut(&mut a.tril, i, j, p), entry(&b.tril, i, j, p));
@@ -185,14 +185,6 @@ impl<T: Normal, const P: usize> Fit<T, P, FullGuide<T, P>> {
     /// of [`Fit::draw`]); returns how many. [`Error::Dimension`] (nothing drawn) if `out.len()`
     /// is not a multiple of p + 2, [`Error::NotFitted`] before any fit.
     pub fn draws(&mut self, out: &mut [T]) -> Result<usize> {
-        let d = self.features() + 2;
-        if out.len() % d != 0 {
-            return Err(Error::Dimension);
-        }
-        let post = self.posterior()?;
-        for row in out.chunks_exact_mut(d) {
-            post.draw(&mut self.rng, row)?;
-        }
-        Ok(out.len() / d)
+        self.draws_with(out, Self::posterior, |q, rng, row| q.draw(rng, row))
     }
 }

@@ -111,3 +111,30 @@ pub fn noise_block_reference(n: f64, erss: f64, tau_s: f64) -> (f64, f64) {
     let s2 = (0.5 * (l0 + l1)).exp();
     (0.5 * z_of((2.0 * s2).exp()).ln(), s2.sqrt())
 }
+
+/// The exact posterior's table ("NAME mean M sd S" per latent, six decimals) of `n` rows of the
+/// seed's synthetic data with `p` features and `seed`, through the Rust API: what the C
+/// programs that fit the same rows print.
+pub fn synth_posterior_table<const P: usize>(p: usize, n: usize, seed: u64) -> String {
+    use std::fmt::Write as _;
+    let mut synth: Synth<f64, P> = Synth::new(p, seed).unwrap();
+    let mut fit: Fit<f64, P> = Fit::new(p, Config::default()).unwrap();
+    let mut x = [0.0; P];
+    for _ in 0..n {
+        let y = synth.next_row(&mut x[..p]).unwrap();
+        fit.observe(&x[..p], y).unwrap();
+    }
+    fit.solve_exact().unwrap();
+    let post = fit.posterior().unwrap();
+    let mut s = String::new();
+    for i in 0..p + 2 {
+        let sm = post.summary(i).unwrap();
+        let name = match i {
+            0 => "alpha".to_string(),
+            i if i <= p => format!("beta[{}]", i - 1),
+            _ => "sigma".to_string(),
+        };
+        writeln!(s, "{name:<8} mean {:.6} sd {:.6}", sm.mean, sm.sd).unwrap();
+    }
+    s
+}
