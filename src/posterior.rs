@@ -161,6 +161,22 @@ impl<T: Normal, const P: usize> Posterior<T, P> {
         self.scale.copy_to(self.p, out)
     }
 
+    /// The latent covariance, diagonal for this family (sᵢ² on the diagonal, zeros off it),
+    /// written row by row, (p+2)×(p+2) in the latent order (α, β₁ … β_p, u), into
+    /// `out[..(p+2)²]` (the layout of the full-rank posterior's); returns how many were
+    /// written. [`Error::Dimension`] (nothing written) if `out` is shorter.
+    pub fn covariance_to(&self, out: &mut [T]) -> Result<usize> {
+        let d = self.p + 2;
+        let out = out.get_mut(..d * d).ok_or(Error::Dimension)?;
+        for (i, row) in out.chunks_exact_mut(d).enumerate() {
+            for (j, o) in row.iter_mut().enumerate() {
+                let s = self.scale.get(i, self.p);
+                *o = if i == j { s * s } else { T::ZERO };
+            }
+        }
+        Ok(d * d)
+    }
+
     /// The guide's locations.
     pub fn loc_latent(&self) -> &Latent<T, P> {
         &self.loc

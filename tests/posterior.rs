@@ -107,6 +107,31 @@ fn many_draws_at_once_are_the_single_draws() {
     assert_eq!(a.draws(&mut []), Ok(0));
 }
 
+/// The mean-field covariance is diag(s²) in the full-rank posterior's row-major layout, and
+/// it equals the full-rank posterior's for the same guide with T = I.
+#[test]
+fn covariance_is_diagonal_in_the_full_rank_layout() {
+    let f = fitted();
+    let post = f.posterior().unwrap();
+    let mut cov = [f64::NAN; 16];
+    assert_eq!(post.covariance_to(&mut cov), Ok(16));
+    let mut scale = [0.0; 4];
+    post.scale(&mut scale);
+    for i in 0..4 {
+        for j in 0..4 {
+            let want = if i == j { scale[i] * scale[i] } else { 0.0 };
+            assert_eq!(cov[i * 4 + j], want);
+        }
+    }
+    let full = vireg::FullPosterior::of(&vireg::FullGuide::from_mean_field(f.guide()), 2).unwrap();
+    let mut fc = [0.0; 16];
+    full.covariance_to(&mut fc).unwrap();
+    for (a, b) in cov.iter().zip(&fc) {
+        assert!((a - b).abs() <= 1e-15 * a.abs().max(1e-300));
+    }
+    assert_eq!(post.covariance_to(&mut [0.0; 15]), Err(Error::Dimension));
+}
+
 #[test]
 fn prediction_adds_coefficient_and_noise_variance() {
     let f = fitted();
