@@ -114,7 +114,7 @@ const fn payload_bytes(w: usize, p: usize, guide: usize) -> usize {
 
 /// How a family's parameters are written: every scalar of the value, in memory order (unused
 /// feature slots included, and for the full-rank guide the whole `tril` square), so that a
-/// loaded fit equals the saved one field for field. A supertrait of [`Family`], nameable only
+/// loaded value equals the saved one byte for byte. A supertrait of [`Family`], nameable only
 /// inside the crate (sealed, as `Ops` is).
 #[allow(private_interfaces)]
 pub trait Stored<T: Normal, const P: usize>: Sized {
