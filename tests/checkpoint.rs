@@ -17,7 +17,7 @@ mod robust;
 use common::seed_data;
 use robust::*;
 use vireg::ffi::*;
-use vireg::{Config, Error, Fit, Normal};
+use vireg::{Config, Error, Fit, FullFit, Normal};
 
 fn cfg<T: Normal>() -> Config<T> {
     // A convergence check that never fires, so a run leaves a convergence window to save.
@@ -204,8 +204,10 @@ fn c_abi_save_load_is_exact() {
 fn flip_status(i: usize, b: u32) -> Error {
     match i {
         0..=5 => Error::BadCheckpoint, // magic, version
-        // flags: bit 0 (fitted) is a valid flag, caught by the checksum; the others are unknown
+        // flags: bit 0 (fitted) is a valid flag, caught by the checksum; bit 1 names the other
+        // guide family; the others are unknown
         7 if b == 0 => Error::Checksum,
+        7 if b == 1 => Error::Incompatible,
         7 => Error::BadCheckpoint,
         6 | 8..=11 => Error::Incompatible, // scalar width, capacity
         12..=15 => Error::BadCheckpoint,   // total length
@@ -416,12 +418,19 @@ fn hostile_content<T: Normal, const Q: usize>() -> usize {
     // header fields with a valid CRC
     hostile(&ck, &mut target, bad, "version 3", |b| b[4] = 3);
     hostile(&ck, &mut target, bad, "version 0", |b| b[4] = 0);
-    hostile(&ck, &mut target, bad, "unknown flag", |b| b[7] = 2);
+    hostile(&ck, &mut target, bad, "unknown flag", |b| b[7] = 4);
+    hostile(
+        &ck,
+        &mut target,
+        Error::Incompatible,
+        "full-rank flag",
+        |b| b[7] |= 2,
+    );
     hostile(&ck, &mut target, bad, "unknown flags", |b| b[7] = 0x81);
     hostile(&ck, &mut target, bad, "total length", |b| {
         put_u32(b, 12, l.len as u32 + 4)
     });
-    n += 5;
+    n += 6;
 
     // every scalar, in turn, NaN, +inf, -inf
     for fld in l.fields().iter().filter(|f| f.kind == Kind::Real) {
@@ -802,4 +811,433 @@ fn version_1_checkpoints_still_load() {
         Fit::<f64, 8>::from_checkpoint(&v).unwrap_err(),
         Error::BadCheckpoint
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The full-rank fit (FullFit): the same format, flag bit 1 set, the guide-shaped values with
+// their whole `tril` square
+// ---------------------------------------------------------------------------------------------
+
+/// Byte offsets of a full-rank checkpoint, from the format table in src/checkpoint.rs: the
+/// mean-field layout with every guide-shaped value (guide, Adam's m and v, the average's mean,
+/// the last good guide, its Adam's m and v) grown by the (P+2)×(P+2) `tril` square.
+struct FullLayout {
+    w: usize,
+    cap: usize,
+    /// Start of each guide-shaped value, and whether it holds second moments (Adam's v).
+    guides: Vec<(&'static str, usize, bool)>,
+    len: usize,
+    crc: usize,
+}
+
+impl FullLayout {
+    fn new(w: usize, cap: usize) -> Self {
+        let d = cap + 2;
+        let guide = w * (2 * d + d * d);
+        let adam = 8 + 3 * w + 2 * guide;
+        let stats_len = 4 + 8 + 2 * w * (1 + cap) + w * cap * cap + w;
+        let g = 16 + 13 * w + 20 + stats_len;
+        let a = g + guide;
+        let rng = a + adam;
+        let avg = rng + 16;
+        let prev = avg + 8 + guide;
+        let prev_adam = prev + guide;
+        let history = prev_adam + adam;
+        let crc = history + 4 + w * vireg::CONVERGENCE_WINDOW + w;
+        let m = |a: usize| a + 8 + 3 * w;
+        FullLayout {
+            w,
+            cap,
+            guides: vec![
+                ("guide", g, false),
+                ("adam.m", m(a), false),
+                ("adam.v", m(a) + guide, true),
+                ("avg.mean", avg + 8, false),
+                ("prev.guide", prev, false),
+                ("prev.adam.m", m(prev_adam), false),
+                ("prev.adam.v", m(prev_adam) + guide, true),
+            ],
+            len: crc + 4,
+            crc,
+        }
+    }
+    /// Offset of `tril`'s stored entry (row, column), memory order, in the value at `start`.
+    fn tril(&self, start: usize, row: usize, col: usize) -> usize {
+        let d = self.cap + 2;
+        start + self.w * (2 * d + row * d + col)
+    }
+    fn reseal(&self, ck: &mut [u8]) {
+        let crc = vireg::crc32(&ck[..self.crc]);
+        ck[self.crc..self.crc + 4].copy_from_slice(&crc.to_le_bytes());
+    }
+}
+
+fn full_fit<T: Normal, const Q: usize>(p: usize, seed: u64, c: Config<T>) -> FullFit<T, Q> {
+    let (xs, ys) = data::<T>(200, p, seed);
+    let mut f = FullFit::new(p, c).unwrap();
+    f.observe_rows(&xs, p, &ys).unwrap();
+    f
+}
+
+fn save_full<T: Normal, const Q: usize>(f: &FullFit<T, Q>) -> Vec<u8> {
+    let mut ck = vec![0u8; FullFit::<T, Q>::CHECKPOINT_BYTES];
+    assert_eq!(f.save(&mut ck), Ok(ck.len()));
+    ck
+}
+
+fn full_losses<T: Normal, const Q: usize>(f: &mut FullFit<T, Q>, n: usize) -> Vec<u64> {
+    (0..n).map(|_| bits(f.step().unwrap())).collect()
+}
+
+fn full_draws<T: Normal, const Q: usize>(f: &mut FullFit<T, Q>, n: usize) -> Vec<u64> {
+    let mut out = vec![T::c(0.0); n * (f.features() + 2)];
+    assert_eq!(f.draws(&mut out), Ok(n));
+    out.iter().map(|v| bits(*v)).collect()
+}
+
+/// Every entry of the posterior's covariance and location, as bits.
+fn full_posterior_bits<T: Normal, const Q: usize>(f: &FullFit<T, Q>) -> Vec<u64> {
+    let post = f.posterior().unwrap();
+    let d = f.features() + 2;
+    let mut loc = vec![T::c(0.0); d];
+    let mut cov = vec![T::c(0.0); d * d];
+    post.loc(&mut loc);
+    post.covariance_to(&mut cov).unwrap();
+    loc.iter().chain(&cov).map(|v| bits(*v)).collect()
+}
+
+fn full_round_trip<T: Normal, const Q: usize>(p: usize, c: Config<T>) {
+    let l = FullLayout::new(T::BYTES, Q);
+    assert_eq!(FullFit::<T, Q>::CHECKPOINT_BYTES, l.len);
+    // The mean-field layout plus the seven guide-shaped values' squares.
+    let grown = Layout::new(T::BYTES, Q).len + 7 * T::BYTES * (Q + 2) * (Q + 2);
+    assert_eq!(l.len, grown);
+
+    // after a run: iterate average and convergence window are non-trivial
+    let mut a: FullFit<T, Q> = full_fit(p, 1, c);
+    let r = a.run(300, 0, |_, _| true).unwrap();
+    assert!(r.averaged > 0);
+    let ck = save_full(&a);
+    assert_eq!(&ck[..4], b"VIRG");
+    assert_eq!(u16::from_le_bytes([ck[4], ck[5]]), 2);
+    // fitted and full-rank: an older reader (version 2: no flag but bit 0) refuses it
+    assert_eq!(ck[7], 0b11);
+    let mut b = FullFit::<T, Q>::from_checkpoint(&ck).unwrap();
+    // (not `b == a`: the convergence window is saved oldest first, and a window that has
+    // wrapped around is restored with its values at other slots of the ring)
+    assert_eq!(b.guide(), a.guide());
+    assert_eq!(b.adam(), a.adam());
+    assert_eq!(b.reported_guide(), a.reported_guide());
+    assert_eq!(save_full(&b), ck, "the loaded fit saves to other bytes");
+    assert_eq!(full_posterior_bits(&b), full_posterior_bits(&a));
+    assert_eq!(bits(b.elbo()), bits(a.elbo()));
+    assert_eq!(full_draws(&mut b, 7), full_draws(&mut a, 7));
+    assert_eq!(full_losses(&mut b, 50), full_losses(&mut a, 50));
+    let (ra, rb) = (a.run(200, 0, |_, _| true), b.run(200, 0, |_, _| true));
+    assert_eq!(ra, rb);
+    assert_eq!(save_full(&a), save_full(&b));
+
+    // k steps, save, load into another fit, m steps == k + m uninterrupted steps
+    let (k, m) = (37, 41);
+    let mut whole: FullFit<T, Q> = full_fit(p, 2, c);
+    let all = full_losses(&mut whole, k + m);
+    let mut first: FullFit<T, Q> = full_fit(p, 2, c);
+    assert_eq!(full_losses(&mut first, k), all[..k]);
+    let ck = save_full(&first);
+    let mut resumed: FullFit<T, Q> = full_fit(1, 3, cfg()); // replaced by the load
+    resumed.load(&ck).unwrap();
+    assert_eq!(full_losses(&mut resumed, m), all[k..]);
+    assert_eq!(full_losses(&mut first, m), all[k..]);
+    assert_eq!(save_full(&resumed), save_full(&whole));
+    assert_eq!(resumed, whole);
+    assert_eq!(full_draws(&mut resumed, 5), full_draws(&mut whole, 5));
+
+    // the exact optimum round-trips too (its guide's unused cells are not the starting
+    // guess's: the whole square is saved)
+    let mut s: FullFit<T, Q> = full_fit(p, 4, c);
+    s.solve_exact().unwrap();
+    let t = FullFit::<T, Q>::from_checkpoint(&save_full(&s)).unwrap();
+    assert_eq!(t, s);
+    assert_eq!(full_posterior_bits(&t), full_posterior_bits(&s));
+}
+
+#[test]
+fn full_rank_save_load_is_exact() {
+    fn analytic<T: Normal>() -> Config<T> {
+        Config {
+            estimator: vireg::Estimator::Analytic,
+            ..cfg()
+        }
+    }
+    full_round_trip::<f64, 8>(8, cfg());
+    full_round_trip::<f32, 8>(8, cfg());
+    full_round_trip::<f64, 16>(3, cfg());
+    full_round_trip::<f32, 2>(1, cfg());
+    full_round_trip::<f64, 4>(4, analytic());
+    full_round_trip::<f32, 4>(2, analytic());
+    let two = Config {
+        estimator: vireg::Estimator::MonteCarlo { particles: 2 },
+        ..cfg::<f32>()
+    };
+    full_round_trip::<f32, 6>(3, two);
+}
+
+fn full_fitted_round_trips<T: Normal, const Q: usize>() {
+    let mut f: FullFit<T, Q> = full_fit(2, 3, cfg());
+    let reload = |f: &FullFit<T, Q>| FullFit::<T, Q>::from_checkpoint(&save_full(f)).unwrap();
+    assert!(!f.is_fitted() && !reload(&f).is_fitted());
+    assert_eq!(save_full(&f)[7], 0b10);
+    assert_eq!(reload(&f).posterior().unwrap_err(), Error::NotFitted);
+    f.steps(2).unwrap();
+    assert!(f.is_fitted() && reload(&f).is_fitted());
+    assert_eq!(save_full(&f)[7], 0b11);
+    f.reset_guide();
+    assert!(!f.is_fitted() && !reload(&f).is_fitted());
+    f.solve_exact().unwrap();
+    assert!(reload(&f).is_fitted());
+    f.reset_guide();
+    let g = *f.guide();
+    f.set_guide(g).unwrap();
+    assert!(reload(&f).is_fitted());
+    assert_eq!(reload(&f), f);
+}
+
+#[test]
+fn full_rank_fitted_flag_round_trips() {
+    full_fitted_round_trips::<f64, 8>();
+    full_fitted_round_trips::<f32, 2>();
+}
+
+/// A checkpoint of one family is refused by the other's loader as incompatible, whatever its
+/// precision, capacity and version; the target is unchanged.
+#[test]
+fn the_other_family_is_incompatible() {
+    fn check<T: Normal, const Q: usize>() {
+        let mut mf: Fit<T, Q> = fit(2, 1);
+        mf.steps(3).unwrap();
+        let mut fr: FullFit<T, Q> = full_fit(2, 1, cfg());
+        fr.steps(3).unwrap();
+        let (ck_mf, ck_fr) = (save(&mf), save_full(&fr));
+        let mut tm: Fit<T, Q> = fit(1, 2);
+        let mut tf: FullFit<T, Q> = full_fit(1, 2, cfg());
+        let (bm, bf) = (save(&tm), save_full(&tf));
+        assert_eq!(tm.load(&ck_fr), Err(Error::Incompatible));
+        assert_eq!(tf.load(&ck_mf), Err(Error::Incompatible));
+        assert_eq!(
+            Fit::<T, Q>::from_checkpoint(&ck_fr).unwrap_err(),
+            Error::Incompatible
+        );
+        assert_eq!(
+            FullFit::<T, Q>::from_checkpoint(&ck_mf).unwrap_err(),
+            Error::Incompatible
+        );
+        // not fitted (flags 2 and 0) too
+        let (n_mf, n_fr) = (
+            save(&fit::<T, Q>(2, 1)),
+            save_full(&full_fit::<T, Q>(2, 1, cfg())),
+        );
+        assert_eq!(tm.load(&n_fr), Err(Error::Incompatible));
+        assert_eq!(tf.load(&n_mf), Err(Error::Incompatible));
+        // a truncated checkpoint of the other family: its header already says incompatible
+        assert_eq!(tm.load(&ck_fr[..ck_mf.len() / 2]), Err(Error::Incompatible));
+        assert_eq!(save(&tm), bm);
+        assert_eq!(save_full(&tf), bf);
+    }
+    check::<f64, 8>();
+    check::<f32, 8>();
+    check::<f32, 16>();
+    // the other precision or capacity of the same family
+    let mut t: FullFit<f64, 8> = full_fit(2, 2, cfg());
+    let before = save_full(&t);
+    assert_eq!(
+        t.load(&save_full(&full_fit::<f32, 8>(2, 1, cfg()))),
+        Err(Error::Incompatible)
+    );
+    assert_eq!(
+        t.load(&save_full(&full_fit::<f64, 9>(2, 1, cfg()))),
+        Err(Error::Incompatible)
+    );
+    assert_eq!(save_full(&t), before);
+    // version-1 checkpoints are mean-field
+    for (name, ok) in [("v1_f64_p8_solved.bin", true), ("v1_f32_p8_run.bin", false)] {
+        let v1 = v1_fixture(name);
+        assert_eq!(Fit::<f64, 8>::from_checkpoint(&v1).is_ok(), ok, "{name}");
+        assert_eq!(
+            FullFit::<f64, 8>::from_checkpoint(&v1).unwrap_err(),
+            Error::Incompatible,
+            "{name}"
+        );
+    }
+}
+
+fn full_bit_flips<T: Normal, const Q: usize>() -> usize {
+    let mut src: FullFit<T, Q> = full_fit(Q.min(5), 5, cfg());
+    src.run(100, 0, |_, _| true).unwrap();
+    let ck = save_full(&src);
+    let mut target: FullFit<T, Q> = full_fit(1, 6, cfg());
+    target.steps(3).unwrap();
+    let before = save_full(&target);
+    let mut buf = ck.clone();
+    for i in 0..ck.len() {
+        for b in 0..8 {
+            buf[i] ^= 1 << b;
+            assert_eq!(
+                target.load(&buf),
+                Err(flip_status(i, b)),
+                "bit {b} of byte {i}"
+            );
+            buf[i] ^= 1 << b;
+        }
+        if i % 64 == 0 {
+            assert_eq!(save_full(&target), before, "byte {i}");
+        }
+    }
+    assert_eq!(save_full(&target), before);
+    8 * ck.len()
+}
+
+#[test]
+fn full_rank_every_bit_flip_is_refused() {
+    let n = full_bit_flips::<f64, 4>() + full_bit_flips::<f32, 8>();
+    println!("{n} single-bit flips of full-rank checkpoints refused");
+}
+
+#[test]
+fn full_rank_every_truncation_is_refused() {
+    fn check<T: Normal, const Q: usize>() -> usize {
+        let mut src: FullFit<T, Q> = full_fit(Q.min(4), 10, cfg());
+        src.steps(5).unwrap();
+        let ck = save_full(&src);
+        let mut target: FullFit<T, Q> = full_fit(1, 11, cfg());
+        let before = save_full(&target);
+        for len in 0..ck.len() {
+            assert_eq!(
+                target.load(&ck[..len]),
+                Err(Error::Truncated),
+                "length {len}"
+            );
+        }
+        assert_eq!(save_full(&target), before);
+        // a longer buffer is accepted (only the checkpoint's length is read)
+        let mut longer = ck.clone();
+        longer.extend_from_slice(&[0xA5; 32]);
+        target.load(&longer).unwrap();
+        assert_eq!(save_full(&target), ck);
+        ck.len()
+    }
+    let n = check::<f64, 8>() + check::<f32, 8>() + check::<f32, 2>();
+    println!("{n} truncations of full-rank checkpoints refused");
+}
+
+/// Every scalar of every guide-shaped value (the `tril` squares included: parameters, diagonal,
+/// upper triangle, unused feature slots) NaN or ±∞ with a valid checksum is refused, but +∞ in
+/// a second moment; a negative second moment is refused; the target is unchanged.
+fn full_hostile<T: Normal, const Q: usize>() -> usize {
+    let l = FullLayout::new(T::BYTES, Q);
+    let w = T::BYTES;
+    let d = Q + 2;
+    let mut src: FullFit<T, Q> = full_fit(Q.min(3), 20, cfg());
+    src.run(50, 0, |_, _| true).unwrap();
+    let ck = save_full(&src);
+    let mut target: FullFit<T, Q> = full_fit(1, 21, cfg());
+    target.steps(2).unwrap();
+    let before = save_full(&target);
+    let mut ok = ck.clone();
+    l.reseal(&mut ok);
+    assert_eq!(ok, ck);
+    let mut n = 0;
+    let mut load = |e: &[u8]| {
+        let r = target.load(e);
+        assert_eq!(save_full(&target), before);
+        r
+    };
+    for (name, start, moment) in &l.guides {
+        for k in 0..2 * d + d * d {
+            let off = start + w * k;
+            for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e-3] {
+                if v == -1e-3 && !*moment {
+                    continue;
+                }
+                let mut e = ck.clone();
+                put_real(&mut e, off, w, v);
+                assert_ne!(e, ck);
+                l.reseal(&mut e);
+                if v == f64::INFINITY && *moment {
+                    let f = FullFit::<T, Q>::from_checkpoint(&e).unwrap();
+                    assert_eq!(save_full(&f), e, "{name}[{k}] = +inf");
+                } else {
+                    assert_eq!(load(&e), Err(Error::BadCheckpoint), "{name}[{k}] = {v}");
+                }
+                n += 1;
+            }
+        }
+        // the tril part is where the layout says: its stored diagonal, as saved
+        let diag = get_real(&ck, l.tril(*start, 0, 0), w);
+        assert!(diag == 0.0 || diag == 1.0, "{name}: tril(0, 0) = {diag}");
+    }
+    // the guide's tril(1, 0) is a parameter the steps moved
+    assert_ne!(get_real(&ck, l.tril(l.guides[0].1, 1, 0), w), 0.0);
+    n
+}
+
+#[test]
+fn full_rank_hostile_checkpoints_are_refused() {
+    let n = full_hostile::<f64, 4>() + full_hostile::<f32, 8>();
+    println!("{n} hostile full-rank checkpoints refused");
+}
+
+/// A full-rank checkpoint written by this format (tests/fixtures/v2_full_*.bin, from
+/// `write_full_rank_fixtures`): it loads, is fitted, and the same calls today give the same
+/// bytes (on the hosts' kernels; the compact ones round differently, see
+/// `version_1_checkpoints_still_load`) and the same next losses.
+fn full_fixture_calls<T: Normal>() -> FullFit<T, 8> {
+    let mut f: FullFit<T, 8> = full_fit(3, 40, cfg());
+    f.run(120, 0, |_, _| true).unwrap();
+    f.steps(7).unwrap();
+    f
+}
+
+#[test]
+fn full_rank_fixtures_still_load() {
+    fn check<T: Normal>(name: &str) {
+        let ck = v1_fixture(name);
+        let mut f = FullFit::<T, 8>::from_checkpoint(&ck).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(f.is_fitted());
+        assert_eq!(ck[7], 0b11);
+        assert_eq!(
+            Fit::<T, 8>::from_checkpoint(&ck).unwrap_err(),
+            Error::Incompatible
+        );
+        let mut same = full_fixture_calls::<T>();
+        if cfg!(feature = "compact") {
+            assert_eq!(same.stats(), f.stats());
+            let (a, b) = (full_losses(&mut f, 3), full_losses(&mut same, 3));
+            for (x, y) in a.into_iter().zip(b) {
+                let (x, y) = (f64::from_bits(x), f64::from_bits(y));
+                assert!(((x - y) / y).abs() <= 1e-4, "{name}: loss {x} vs {y}");
+            }
+        } else {
+            assert_eq!(save_full(&same), ck, "{name}");
+            assert_eq!(full_losses(&mut f, 5), full_losses(&mut same, 5));
+        }
+    }
+    check::<f32>("v2_full_f32_p8.bin");
+    check::<f64>("v2_full_f64_p8.bin");
+}
+
+/// Writes the full-rank fixtures (run once when the format is made; the files are committed).
+#[test]
+#[ignore]
+fn write_full_rank_fixtures() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    std::fs::write(
+        dir.join("v2_full_f32_p8.bin"),
+        save_full(&full_fixture_calls::<f32>()),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("v2_full_f64_p8.bin"),
+        save_full(&full_fixture_calls::<f64>()),
+    )
+    .unwrap();
 }
