@@ -60,12 +60,17 @@ pub(super) enum Matrix {
     Cholesky,
 }
 
-/// Writes the (p+2)×(p+2) matrix whose entry (i, j) is `at(i, j)` into `out`, row-major.
+/// Writes the d×d matrix whose entry (i, j) is `at(i, j)` into `out`, row-major, as far as
+/// `out` reaches (by an iterator: no index or chunk size the compiler could not prove valid,
+/// so no panic path on microcontrollers).
 #[inline]
 fn write_matrix<T: Copy>(d: usize, out: &mut [T], at: impl Fn(usize, usize) -> T) {
-    for (i, row) in out.chunks_exact_mut(d).enumerate() {
-        for (j, o) in row.iter_mut().enumerate() {
-            *o = at(i, j);
+    let mut it = out.iter_mut();
+    for i in 0..d {
+        for j in 0..d {
+            if let Some(o) = it.next() {
+                *o = at(i, j);
+            }
         }
     }
 }

@@ -34,6 +34,9 @@ pub struct vireg_fit_f64 {
 /// VIREG_FULL_F32_SIZE bytes (fixed by VIREG_MAX_FEATURES, 8-byte aligned). Opaque: use it only
 /// through the vireg_full_*_f32 functions. Like vireg_fit_f32, it may be declared anywhere,
 /// must be zero-filled or passed to vireg_full_init_f32() first, owns nothing and may be copied.
+/// The vireg_full_* functions are in libraries built with the Cargo feature ffi-full (on by
+/// default; a firmware that uses only the mean-field fit builds without it, to keep the
+/// mean-field functions as small as they are alone).
 #[repr(C)]
 pub struct vireg_full_f32 {
     _opaque: [u64; VIREG_FULL_F32_WORDS],
