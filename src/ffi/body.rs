@@ -56,7 +56,8 @@ pub(super) trait CFit: Opaque<Inner = Fit<Self::T, MAX_FEATURES, Self::G>> {
 pub(super) enum Matrix {
     /// The latent covariance S.
     Covariance,
-    /// Its lower Cholesky factor L (S = L·Lᵀ).
+    /// Its lower Cholesky factor L (S = L·Lᵀ): exported for the full-rank fit only.
+    #[cfg_attr(not(feature = "ffi-full"), allow(dead_code))]
     Cholesky,
 }
 
