@@ -149,11 +149,15 @@ const SYNTH_RESERVE: usize = 16;
 /// `Fit<T, P>` holds P² scalars (the Givens factor), 16 scalars per feature (the factor's
 /// diagonal and response, and fourteen guide-sized vectors: the guide, Adam's two moments, the
 /// iterate average, and the last good guide and moments), and a fixed part (configuration,
-/// counters, the PCG32 generator, the convergence window).
+/// counters, the PCG32 generator, the convergence window). The full-rank fit's guide has a
+/// (P+2)×(P+2) factor besides its two vectors, in each of its seven copies: 7·(P+2)² scalars
+/// more.
 #[derive(Clone, Copy, Debug)]
 struct FfiSizes {
     fit_f32: usize,
     fit_f64: usize,
+    full_f32: usize,
+    full_f64: usize,
     synth_f32: usize,
     synth_f64: usize,
 }
@@ -167,6 +171,12 @@ fn ffi_sizes(n: usize) -> FfiSizes {
     FfiSizes {
         fit_f32: marker + round8(4 * n * n + 64 * n + 360) + FIT_RESERVE,
         fit_f64: marker + round8(8 * n * n + 128 * n + 584) + FIT_RESERVE,
+        full_f32: marker
+            + round8(4 * n * n + 64 * n + 360 + 7 * 4 * (n + 2) * (n + 2))
+            + FIT_RESERVE,
+        full_f64: marker
+            + round8(8 * n * n + 128 * n + 584 + 7 * 8 * (n + 2) * (n + 2))
+            + FIT_RESERVE,
         synth_f32: marker + round8(4 * n + 56) + SYNTH_RESERVE,
         synth_f64: marker + round8(8 * n + 64) + SYNTH_RESERVE,
     }
@@ -198,6 +208,10 @@ fn ffi_capacity_rs(n: usize, z: FfiSizes) -> String {
          pub const VIREG_FIT_F32_WORDS: usize = {};\n\
          /// Length in 64-bit words of `vireg_fit_f64`.\n\
          pub const VIREG_FIT_F64_WORDS: usize = {};\n\
+         /// Length in 64-bit words of `vireg_full_f32`.\n\
+         pub const VIREG_FULL_F32_WORDS: usize = {};\n\
+         /// Length in 64-bit words of `vireg_full_f64`.\n\
+         pub const VIREG_FULL_F64_WORDS: usize = {};\n\
          /// Length in 64-bit words of `vireg_synth_f32`.\n\
          pub const VIREG_SYNTH_F32_WORDS: usize = {};\n\
          /// Length in 64-bit words of `vireg_synth_f64`.\n\
@@ -208,19 +222,25 @@ fn ffi_capacity_rs(n: usize, z: FfiSizes) -> String {
          const SYNTH_RESERVE: usize = {SYNTH_RESERVE};\n",
         z.fit_f32 / 8,
         z.fit_f64 / 8,
+        z.full_f32 / 8,
+        z.full_f64 / 8,
         z.synth_f32 / 8,
         z.synth_f64 / 8,
     )
 }
 
 /// The header's `#define`s whose values depend on the capacity `n`: (name, value).
-fn ffi_header_values(n: usize, z: FfiSizes) -> [(&'static str, usize); 9] {
+fn ffi_header_values(n: usize, z: FfiSizes) -> [(&'static str, usize); 13] {
     [
         ("VIREG_MAX_FEATURES", n),
         ("VIREG_FIT_F32_SIZE", z.fit_f32),
         ("VIREG_FIT_F32_WORDS", z.fit_f32 / 8),
         ("VIREG_FIT_F64_SIZE", z.fit_f64),
         ("VIREG_FIT_F64_WORDS", z.fit_f64 / 8),
+        ("VIREG_FULL_F32_SIZE", z.full_f32),
+        ("VIREG_FULL_F32_WORDS", z.full_f32 / 8),
+        ("VIREG_FULL_F64_SIZE", z.full_f64),
+        ("VIREG_FULL_F64_WORDS", z.full_f64 / 8),
         ("VIREG_SYNTH_F32_SIZE", z.synth_f32),
         ("VIREG_SYNTH_F32_WORDS", z.synth_f32 / 8),
         ("VIREG_SYNTH_F64_SIZE", z.synth_f64),
@@ -265,6 +285,8 @@ fn ffi_header_defines(n: usize, z: FfiSizes) -> String {
     for (name, what) in [
         ("VIREG_FIT_F32", "vireg_fit_f32"),
         ("VIREG_FIT_F64", "vireg_fit_f64"),
+        ("VIREG_FULL_F32", "vireg_full_f32"),
+        ("VIREG_FULL_F64", "vireg_full_f64"),
         ("VIREG_SYNTH_F32", "vireg_synth_f32"),
         ("VIREG_SYNTH_F64", "vireg_synth_f64"),
     ] {
@@ -285,17 +307,33 @@ fn ffi_header_defines(n: usize, z: FfiSizes) -> String {
     // another capacity than the library's is refused (VIREG_ERR_STATE_SIZE) instead of writing
     // past the caller's state; these macros pass it, so the common call stays short.
     for t in ["f32", "f64"] {
-        for (name, args, kind, rest) in [
+        // (function, macro arguments, the state argument, its type's kind, the other arguments)
+        for (name, args, arg, kind, rest) in [
             (
                 "init",
                 "fit, n_features, config",
                 "fit",
+                "fit",
                 "(n_features), (config)",
             ),
-            ("load", "fit, buf, buf_len", "fit", "(buf), (buf_len)"),
+            (
+                "load",
+                "fit, buf, buf_len",
+                "fit",
+                "fit",
+                "(buf), (buf_len)",
+            ),
+            (
+                "full_init",
+                "fit, n_features, config",
+                "fit",
+                "full",
+                "(n_features), (config)",
+            ),
             (
                 "synth_init",
                 "synth, n_features, seed",
+                "synth",
                 "synth",
                 "(n_features), (seed)",
             ),
@@ -303,11 +341,11 @@ fn ffi_header_defines(n: usize, z: FfiSizes) -> String {
             def(
                 &format!(
                     "vireg_{name}_sized_{t}() with the size of the caller's state type \
-                     (sizeof *({kind}), a vireg_{kind}_{t} of this header's capacity): the \
+                     (sizeof *({arg}), a vireg_{kind}_{t} of this header's capacity): the \
                      library refuses a state of another size with VIREG_ERR_STATE_SIZE."
                 ),
                 &format!("vireg_{name}_{t}({args})"),
-                format!("vireg_{name}_sized_{t}(({kind}), sizeof *({kind}), {rest})"),
+                format!("vireg_{name}_sized_{t}(({arg}), sizeof *({arg}), {rest})"),
             );
         }
     }
@@ -347,11 +385,12 @@ fn ffi_header_for(text: &str, n: usize) -> String {
     out
 }
 
-/// The f64 family of the C ABI, written from the text of the f32 family (`src/ffi/family.rs`,
-/// the one text of both): its leading comment (about the file) dropped, then f32 → f64,
-/// F32 → F64 and the word float → double. The f32 text must not name the other precision:
-/// that name would stay as it is, and the families would differ by more than the renaming.
-fn ffi_family_f64(src: &str) -> String {
+/// An f64 family of the C ABI, written from the text of its f32 family (`file`: the mean-field
+/// functions' `src/ffi/family.rs` or the full-rank ones' `src/ffi/full.rs`, each the one text of
+/// both precisions): its leading comment (about the file) dropped, then f32 → f64, F32 → F64
+/// and the word float → double. The f32 text must not name the other precision: that name
+/// would stay as it is, and the families would differ by more than the renaming.
+fn ffi_family_f64(src: &str, file: &str) -> String {
     let start: usize = src
         .split_inclusive('\n')
         .take_while(|l| l.starts_with("//"))
@@ -361,13 +400,12 @@ fn ffi_family_f64(src: &str) -> String {
     for name in ["f64", "F64", "double"] {
         if let Some(i) = body.find(name) {
             let line = src[..start + i].matches('\n').count() + 1;
-            panic!("src/ffi/family.rs:{line}: `{name}` in the f32 family (see its first comment)");
+            panic!("{file}:{line}: `{name}` in the f32 family (see its first comment)");
         }
     }
     let renamed = body.replace("f32", "f64").replace("F32", "F64");
-    let mut out = String::from(
-        "// Generated by build.rs from src/ffi/family.rs (the f32 family, renamed). Do not edit.\n",
-    );
+    let mut out =
+        format!("// Generated by build.rs from {file} (the f32 family, renamed). Do not edit.\n");
     // `float` as a whole word only.
     let mut rest = renamed.as_str();
     while let Some(i) = rest.find("float") {
@@ -396,7 +434,8 @@ fn write_if_changed(path: &Path, contents: &str) {
 
 /// Writes `OUT_DIR/ffi_capacity.rs` and, with the `ffi` feature:
 ///
-/// * `OUT_DIR/ffi_family_f64.rs`, the f64 family ([`ffi_family_f64`]);
+/// * `OUT_DIR/ffi_family_f64.rs` and `OUT_DIR/ffi_full_f64.rs`, the f64 families of the
+///   mean-field and the full-rank functions ([`ffi_family_f64`]);
 /// * `OUT_DIR/vireg.h`, the header for this build's capacity, and `OUT_DIR/mismatch/vireg.h`,
 ///   one for another capacity (for the test of the refusal of a mismatched header), both from
 ///   the committed `include/vireg.h` ([`ffi_header_for`]);
@@ -415,8 +454,16 @@ fn c_abi(out: &Path) {
         println!("cargo:rerun-if-changed={file}");
         fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
     };
-    let family = read("src/ffi/family.rs");
-    write_if_changed(&out.join("ffi_family_f64.rs"), &ffi_family_f64(&family));
+    for (template, generated) in [
+        ("family.rs", "ffi_family_f64.rs"),
+        ("full.rs", "ffi_full_f64.rs"),
+    ] {
+        let text = read(&format!("src/ffi/{template}"));
+        write_if_changed(
+            &out.join(generated),
+            &ffi_family_f64(&text, &format!("src/ffi/{template}")),
+        );
+    }
     let committed = read("include/vireg.h");
     // Another capacity than this build's (8, or 16 when this build's is 8), for tests/c_api.rs:
     // a program built with its header must be refused (VIREG_ERR_STATE_SIZE), not corrupt memory.

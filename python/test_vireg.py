@@ -96,6 +96,7 @@ def test_basics():
         # a zero-filled state is "not initialised"
         zero = vireg.Fit.__new__(vireg.Fit)
         zero._f, zero.precision = fit._f, precision
+        zero.guide, zero._g = "diagonal", ""
         zero._state = fit._f.state(len(before))
         raises(vireg.ERR_UNINITIALISED, lambda: zero.rows)
         raises(vireg.ERR_UNINITIALISED, zero.solve_exact)
@@ -133,6 +134,104 @@ def test_basics():
         except KeyError:
             pass
         check(fit.rows == 2, "usable after a callback exception")
+
+
+def test_full_basics():
+    """The full-rank guide: every error path, the state unchanged on error, the covariances."""
+    cap = vireg.max_features()
+    for precision in ("f32", "f64"):
+        tag = "[full %s] " % precision
+        raises(vireg.ERR_FEATURES, vireg.Fit, 0, precision, "full")
+        raises(vireg.ERR_FEATURES, vireg.Fit, cap + 1, precision, guide="full")
+        raises(vireg.ERR_CONFIG, vireg.Fit, 2, precision, "full", prior_coef=-1.0)
+        try:
+            vireg.Fit(2, precision, guide="lowrank")
+            check(False, tag + "an unknown guide was accepted")
+        except ValueError:
+            pass
+        fit = vireg.Fit(3, precision, guide="full", seed=9)
+        check(fit.guide == "full" and fit.features == 3 and fit.rows == 0, tag + "fresh fit")
+        check(fit.config()["seed"] == 9, tag + "config")
+        check(len(fit.state_bytes()) == fit._f.full_size() > fit._f.fit_size(), tag + "size")
+        synth = vireg.Synth(3, 5, precision)
+        rows, ys = [], []
+        for _ in range(60):
+            x, y = synth.next()
+            rows.append(x)
+            ys.append(y)
+        fit.observe(rows[0], ys[0])
+        fit.observe_rows(rows[1:], ys[1:])
+        check(fit.rows == 60, tag + "rows")
+        before = fit.state_bytes()
+        raises(vireg.ERR_DIMENSION, fit.observe, [1.0, 2.0], 1.0)
+        raises(vireg.ERR_NON_FINITE, fit.observe, [1.0, float("nan"), 2.0], 1.0)
+        e = raises(vireg.ERR_NON_FINITE, fit.observe_rows, [[1, 2, 3], [4, float("inf"), 6]],
+                   [1, 2])
+        check(e is not None and e.bad_row == 1 and "vireg_full_" in e.call, tag + "bad_row")
+        raises(vireg.ERR_INVALID_ARGUMENT, fit.step, 0)
+        raises(vireg.ERR_NOT_FITTED, fit.loc)
+        raises(vireg.ERR_NOT_FITTED, fit.sd)
+        raises(vireg.ERR_NOT_FITTED, fit.cov)
+        raises(vireg.ERR_NOT_FITTED, fit.cholesky)
+        raises(vireg.ERR_NOT_FITTED, fit.summary, 0)
+        raises(vireg.ERR_NOT_FITTED, fit.draw)
+        raises(vireg.ERR_NOT_FITTED, fit.predict, [1.0, 2.0, 3.0])
+        raises(vireg.ERR_MISMATCH, fit.merge, vireg.Fit(2, precision, "full"))
+        for wrong in (lambda: fit.merge(vireg.Fit(3, precision)), fit.scale, fit.save):
+            try:
+                wrong()
+                check(False, tag + "a mean-field-only call was accepted")
+            except (TypeError, ValueError):
+                pass
+        check(fit.state_bytes() == before, tag + "state unchanged after errors")
+
+        rep = fit.solve_exact()
+        check(set(rep) == {"elbo", "mean_field_elbo", "iterations"}, tag + "report %r" % rep)
+        check(rep["elbo"] >= rep["mean_field_elbo"] - 1e-3 * abs(rep["mean_field_elbo"]),
+              tag + "the full-rank optimum is at least the mean-field one")
+        check(fit.elbo() == rep["elbo"], tag + "elbo")
+        d = 5
+        cov, chol, sd = fit.cov(), fit.cholesky(), fit.sd()
+        check(len(cov) == d and all(len(r) == d for r in cov), tag + "cov shape")
+        tol = 1e-4 if precision == "f32" else 1e-12
+        for i in range(d):
+            check(math.isclose(cov[i][i], sd[i] * sd[i], rel_tol=tol), tag + "cov diagonal")
+            for j in range(d):
+                check(cov[i][j] == cov[j][i], tag + "cov symmetric")
+                check(j <= i or chol[i][j] == 0, tag + "cholesky lower")
+                llt = sum(chol[i][k] * chol[j][k] for k in range(d))
+                check(math.isclose(llt, cov[i][j], rel_tol=tol, abs_tol=tol * cov[i][i]),
+                      tag + "L L^T = S")
+        check(any(cov[i][j] != 0 for i in range(d) for j in range(d) if i != j),
+              tag + "correlated")
+        raises(vireg.ERR_DIMENSION, fit.summary, d)
+        raises(vireg.ERR_INVALID_ARGUMENT, fit.quantile, 0, 0.0)
+        q03, q97 = fit.quantile(1, 0.03), fit.quantile(1, 0.97)
+        check(q03 < fit.summary(1)["median"] < q97, tag + "quantiles")
+        copy = fit.copy()
+        check(copy.draw(2) == fit.draw(2), tag + "a copy draws the same")
+        seen = []
+        rep = fit.run(30, 10, lambda step, loss: seen.append(step) is None)
+        check(seen == [0, 10, 20, 29] and rep["steps"] == 30, tag + "callback %r" % seen)
+        m, s = fit.predict([0.5, 0.5, 0.5])
+        check(math.isfinite(m) and s > 0, tag + "predict")
+
+        # the mean-field guide's covariance: diagonal, its scales squared
+        mf = vireg.Fit(3, precision)
+        mf.observe_rows(rows, ys)
+        raises(vireg.ERR_NOT_FITTED, mf.cov)
+        mf.solve_exact()
+        sc = mf.scale()
+        check(mf.sd() == sc, tag + "mean-field sd")
+        # (the square rounded to the precision: exact in a double, then rounded once)
+        sq = [mf._f.real(v * v).value for v in sc]
+        check(mf.cov() == [[sq[i] if i == j else 0.0 for j in range(d)] for i in range(d)],
+              tag + "mean-field cov")
+        try:
+            mf.cholesky()
+            check(False, tag + "mean-field cholesky accepted")
+        except TypeError:
+            pass
 
 
 def rust_reference():
@@ -184,6 +283,31 @@ def test_matches_rust(ref, precision):
     m, s = exact.predict(r["predict_x"])
     check(m == r["predict_mean"] and s == r["predict_sd"], tag + "predict")
 
+    flat = lambda m: [v for row in m for v in row]  # noqa: E731
+    check(flat(exact.cov()) == r["exact_cov"], tag + "mean-field cov")
+
+    # the full-rank guide, exact and by SVI
+    full = vireg.Fit(p, precision, guide="full")
+    full.observe_rows(xs, ys)
+    fr = full.solve_exact()
+    check(fr["elbo"] == r["full_exact_elbo"] and fr["mean_field_elbo"] == r["full_exact_mf_elbo"]
+          and fr["iterations"] == r["full_exact_iterations"], tag + "full exact report %r" % fr)
+    check(fr["mean_field_elbo"] == er["elbo"], tag + "full solve starts at the mean-field optimum")
+    check(full.loc() == r["full_exact_loc"], tag + "full exact loc")
+    check(full.sd() == r["full_exact_sd"], tag + "full exact sd")
+    check(flat(full.cov()) == r["full_exact_cov"], tag + "full exact cov")
+    m, s = full.predict(r["predict_x"])
+    check(m == r["full_predict_mean"] and s == r["full_predict_sd"], tag + "full predict")
+    fsvi = vireg.Fit(p, precision, guide="full")
+    fsvi.observe_rows(xs, ys)
+    rep = fsvi.run(steps)
+    check(rep["loss"] == r["full_svi_loss"] and rep["elbo"] == r["full_svi_elbo"]
+          and rep["averaged"] == r["full_svi_averaged"], tag + "full svi report")
+    check(fsvi.loc() == r["full_svi_loc"], tag + "full svi loc")
+    check(fsvi.sd() == r["full_svi_sd"], tag + "full svi sd")
+    check(flat(fsvi.cov()) == r["full_svi_cov"], tag + "full svi cov")
+    check([v for row in fsvi.draw(3) for v in row] == r["full_draws"], tag + "full draws")
+
     # merging two halves recovers the whole data's posterior
     a, b = vireg.Fit(p, precision), vireg.Fit(p, precision)
     a.observe_rows(xs[: n // 2], ys[: n // 2])
@@ -198,12 +322,14 @@ def test_matches_rust(ref, precision):
 def main():
     vireg.load_library()
     test_basics()
+    test_full_basics()
     ref = rust_reference()
     ok_before = failures
     for precision in ("f64", "f32"):
         test_matches_rust(ref, precision)
     if failures == ok_before:
-        print("test_vireg: the Python fit matches the Rust reference (f64, f32) bit for bit")
+        print("test_vireg: the Python fit matches the Rust reference (f64, f32; both guides) "
+              "bit for bit")
     print("test_vireg: %d checks, %d passed, %d failed" % (checks, checks - failures, failures))
     return 0 if failures == 0 else 1
 

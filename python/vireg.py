@@ -13,10 +13,12 @@ shared library ``target/release/libvireg.so`` of the repository (build it with
     >>> report = fit.solve_exact()
     >>> fit.summary(1)["mean"]            # beta_1; 0 = alpha, p + 1 = sigma
     >>> fit.predict([0.5, -1.0])          # predictive (mean, sd) of y
+    >>> fit.cov()                         # latent covariance, (p + 2) x (p + 2)
 
 Everything the C API offers is here, in both precisions (``precision="f64"``, the default, or
-``"f32"``, bit for bit what a microcontroller computes). Errors raise :class:`Error`, whose
-``status`` is the C status code; on error nothing changed.
+``"f32"``, bit for bit what a microcontroller computes) and both guides (``guide="diagonal"``,
+the default mean-field one, or ``"full"``, the full-rank one with the whole covariance). Errors
+raise :class:`Error`, whose ``status`` is the C status code; on error nothing changed.
 """
 
 import ctypes
@@ -49,6 +51,7 @@ __all__ = [
     "version",
     "ESTIMATOR_MONTE_CARLO",
     "ESTIMATOR_ANALYTIC",
+    "GUIDES",
 ]
 
 # Status codes (vireg_status): the values are stable.
@@ -78,6 +81,10 @@ ERR_STATE_SIZE = 106
 
 ESTIMATOR_MONTE_CARLO = 0
 ESTIMATOR_ANALYTIC = 1
+
+# The guide families: mean-field (Pyro's AutoDiagonalNormal, the vireg_* fit functions) and
+# full-rank (AutoMultivariateNormal, the vireg_full_* functions).
+GUIDES = ("diagonal", "full")
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _DEFAULT_LIB = os.path.join(_HERE, os.pardir, "target", "release", "libvireg.so")
@@ -132,10 +139,13 @@ def _structs(real):
     class ExactReport(Structure):
         _fields_ = [("elbo", real), ("iterations", c_uint32)]
 
+    class FullReport(Structure):
+        _fields_ = [("elbo", real), ("mean_field_elbo", real), ("iterations", c_uint32)]
+
     class Summary(Structure):
         _fields_ = [("mean", real), ("sd", real), ("median", real)]
 
-    return _config_struct(real), RunReport, ExactReport, Summary
+    return _config_struct(real), RunReport, ExactReport, FullReport, Summary
 
 
 class _Family:
@@ -144,7 +154,13 @@ class _Family:
     def __init__(self, lib, suffix, real):
         self.suffix = suffix
         self.real = real
-        self.Config, self.RunReport, self.ExactReport, self.Summary = _structs(real)
+        (
+            self.Config,
+            self.RunReport,
+            self.ExactReport,
+            self.FullReport,
+            self.Summary,
+        ) = _structs(real)
         self.Progress = CFUNCTYPE(c_int, c_void_p, c_uint64, real)
         P, R, S = POINTER, real, c_size_t
         st = c_void_p  # states are passed as pointers to their buffers
@@ -170,6 +186,7 @@ class _Family:
             "condition": (c_int32, [st, P(R)]),
             "posterior_loc": (c_int32, [st, P(R), S]),
             "posterior_scale": (c_int32, [st, P(R), S]),
+            "posterior_cov": (c_int32, [st, P(R), S]),
             "posterior_summary": (c_int32, [st, S, P(self.Summary)]),
             "posterior_quantile": (c_int32, [st, S, R, P(R)]),
             "draw": (c_int32, [st, P(R), S, S]),
@@ -180,6 +197,22 @@ class _Family:
             "synth_next": (c_int32, [st, P(R), S, P(R)]),
             "synth_truth": (c_int32, [st, P(R), S]),
         }
+        # The full-rank fit's functions (vireg_full_<name>), as attributes full_<name>: those of
+        # the mean-field fit with the same signature, and its own.
+        same = [
+            "init_sized", "get_config", "set_learning_rate", "features", "rows", "observe",
+            "observe_rows", "merge", "step", "run", "elbo", "condition", "posterior_loc",
+            "posterior_summary", "posterior_quantile", "draw", "predict",
+        ]
+        for name in same:
+            sigs["full_" + name] = sigs[name]
+        sigs.update({
+            "full_size": (c_size_t, []),
+            "full_solve_exact": (c_int32, [st, P(self.FullReport)]),
+            "full_posterior_sd": (c_int32, [st, P(R), S]),
+            "full_posterior_cov": (c_int32, [st, P(R), S]),
+            "full_posterior_chol": (c_int32, [st, P(R), S]),
+        })
         for name, (restype, argtypes) in sigs.items():
             f = getattr(lib, "vireg_%s_%s" % (name, suffix))
             f.restype = restype
@@ -257,42 +290,72 @@ def _summary(s):
     return {"mean": s.mean, "sd": s.sd, "median": s.median}
 
 
+def _guide_prefix(guide):
+    """The C functions' prefix for a guide: "" (vireg_<name>) or "full_" (vireg_full_<name>)."""
+    if guide == "diagonal":
+        return ""
+    if guide == "full":
+        return "full_"
+    raise ValueError("guide must be one of %r, not %r" % (GUIDES, guide))
+
+
 class Fit:
     """A Bayesian linear regression fit (α ~ N(0, 100), βⱼ ~ N(0, 10), σ ~ HalfNormal(10),
-    y ~ N(α + x·β, σ)) with a mean-field Gaussian posterior.
+    y ~ N(α + x·β, σ)) with a Gaussian posterior over the latent vector (α, β₁..β_p, ln σ).
 
-    ``Fit(features, precision="f64", **config)``: config keywords are the fields of the C
-    vireg_config (seed, prior_intercept, prior_coef, prior_noise, init_scale, lr, beta1, beta2,
-    eps, clip, lrd, estimator, particles, tol_rel_obj, eval_every, average_fraction,
-    final_lr_scale); unspecified ones take the defaults. Parameters are indexed in the latent
-    order: 0 = α, 1..p = β, p + 1 = σ.
+    ``Fit(features, precision="f64", guide="diagonal", **config)``: ``guide`` is "diagonal"
+    (mean-field, Pyro's AutoDiagonalNormal) or "full" (full-rank, AutoMultivariateNormal: the
+    whole covariance); config keywords are the fields of the C vireg_config (seed,
+    prior_intercept, prior_coef, prior_noise, init_scale, lr, beta1, beta2, eps, clip, lrd,
+    estimator, particles, tol_rel_obj, eval_every, average_fraction, final_lr_scale);
+    unspecified ones take the defaults. Parameters are indexed in the latent order: 0 = α,
+    1..p = β, p + 1 = σ (ln σ in :meth:`loc`, :meth:`sd` and :meth:`cov`).
     """
 
-    def __init__(self, features, precision="f64", **config):
+    def __init__(self, features, precision="f64", guide="diagonal", **config):
         self._f = _family(precision)
         self.precision = precision
-        self._state = self._f.state(self._f.fit_size())
+        self.guide = guide
+        self._g = _guide_prefix(guide)
+        self._state = self._f.state(self._size())
         cfg = self._f.Config()
         self._f.call("config_default", byref(cfg))
         for k, v in config.items():
             if k not in dict(self._f.Config._fields_):
                 raise TypeError("unknown configuration field %r" % (k,))
             setattr(cfg, k, v)
-        self._f.call("init_sized", self._state, ctypes.sizeof(self._state), features, byref(cfg))
+        self._call("init_sized", self._state, ctypes.sizeof(self._state), features, byref(cfg))
+
+    def _size(self):
+        return self._f.full_size() if self._g else self._f.fit_size()
+
+    def _fn(self, name):
+        return getattr(self._f, self._g + name)
+
+    def _call(self, name, *args):
+        """Calls this guide's vireg_[full_]<name>_<suffix>; raises Error unless it returns OK."""
+        self._f.call(self._g + name, *args)
+
+    def _mean_field_only(self, what):
+        if self._g:
+            raise TypeError("%s: the C API offers it for the mean-field guide only" % what)
 
     @classmethod
     def load(cls, checkpoint, precision="f64"):
-        """A fit restored from the bytes of :meth:`save`."""
+        """A mean-field fit restored from the bytes of :meth:`save`."""
         self = cls.__new__(cls)
         self._f = _family(precision)
         self.precision = precision
+        self.guide, self._g = "diagonal", ""
         self._state = self._f.state(self._f.fit_size())
         buf = (c_uint8 * len(checkpoint)).from_buffer_copy(checkpoint)
         self._f.call("load_sized", self._state, ctypes.sizeof(self._state), buf, len(checkpoint))
         return self
 
     def save(self):
-        """A checkpoint of the whole fit (versioned, checksummed, little-endian) as bytes."""
+        """A checkpoint of the whole fit (versioned, checksummed, little-endian) as bytes
+        (mean-field fits)."""
+        self._mean_field_only("save")
         n = self._f.checkpoint_size()
         buf = (c_uint8 * n)()
         written = c_size_t()
@@ -303,6 +366,7 @@ class Fit:
         """An independent copy (the state is plain bytes)."""
         other = Fit.__new__(Fit)
         other._f, other.precision = self._f, self.precision
+        other.guide, other._g = self.guide, self._g
         other._state = self._f.state(ctypes.sizeof(self._state))
         ctypes.memmove(other._state, self._state, ctypes.sizeof(self._state))
         return other
@@ -314,28 +378,28 @@ class Fit:
     @property
     def features(self):
         n = c_size_t()
-        self._f.call("features", self._state, byref(n))
+        self._call("features", self._state, byref(n))
         return n.value
 
     @property
     def rows(self):
         n = c_uint64()
-        self._f.call("rows", self._state, byref(n))
+        self._call("rows", self._state, byref(n))
         return n.value
 
     def config(self):
         """The configuration, as a dict."""
         cfg = self._f.Config()
-        self._f.call("get_config", self._state, byref(cfg))
+        self._call("get_config", self._state, byref(cfg))
         return {name: getattr(cfg, name) for name, _ in cfg._fields_}
 
     def set_learning_rate(self, lr):
-        self._f.call("set_learning_rate", self._state, lr)
+        self._call("set_learning_rate", self._state, lr)
 
     def observe(self, x, y):
         """Folds one row (x: p numbers, y: the response) in."""
         xa = self._f.array(x)
-        self._f.call("observe", self._state, xa, len(xa), y)
+        self._call("observe", self._state, xa, len(xa), y)
 
     def observe_rows(self, xs, ys):
         """Folds many rows in, all or nothing (xs: rows of p numbers; ys: responses). On a bad
@@ -344,24 +408,24 @@ class Fit:
         ys = list(ys)
         p = len(xs[0]) if xs else self.features
         if any(len(r) != p for r in xs) or len(xs) != len(ys):
-            raise Error(ERR_DIMENSION, "vireg_observe_rows_" + self._f.suffix)
+            raise Error(ERR_DIMENSION, "vireg_%sobserve_rows_%s" % (self._g, self._f.suffix))
         flat = self._f.array(v for r in xs for v in r)
         ya = self._f.array(ys)
         bad = c_size_t()
-        s = self._f.observe_rows(self._state, flat, len(ys), p, p, ya, byref(bad))
+        s = self._fn("observe_rows")(self._state, flat, len(ys), p, p, ya, byref(bad))
         if s != OK:
-            raise Error(s, "vireg_observe_rows_" + self._f.suffix, bad.value)
+            raise Error(s, "vireg_%sobserve_rows_%s" % (self._g, self._f.suffix), bad.value)
 
     def merge(self, other):
         """Adds the data of another fit (same precision and number of features)."""
-        if other._f is not self._f:
-            raise ValueError("cannot merge fits of different precisions")
-        self._f.call("merge", self._state, other._state)
+        if other._f is not self._f or other._g != self._g:
+            raise ValueError("cannot merge fits of different precisions or guides")
+        self._call("merge", self._state, other._state)
 
     def step(self, n=1):
         """n SVI steps; returns the loss (-ELBO) of the last."""
         loss = self._f.real()
-        self._f.call("step", self._state, n, byref(loss))
+        self._call("step", self._state, n, byref(loss))
         return loss.value
 
     def run(self, max_steps, report_every=0, callback=None):
@@ -378,68 +442,93 @@ class Fit:
 
         cb = self._f.Progress(trampoline) if callback is not None else self._f.Progress()
         rep = self._f.RunReport()
-        s = self._f.run(self._state, max_steps, report_every, cb, None, byref(rep))
+        s = self._fn("run")(self._state, max_steps, report_every, cb, None, byref(rep))
         if errors:
             raise errors[0]
         if s != OK:
-            raise Error(s, "vireg_run_" + self._f.suffix)
+            raise Error(s, "vireg_%srun_%s" % (self._g, self._f.suffix))
         return {name: getattr(rep, name) for name, _ in rep._fields_}
 
     def solve_exact(self):
-        """Sets the posterior to the exact mean-field optimum; returns {elbo, iterations}."""
-        rep = self._f.ExactReport()
-        self._f.call("solve_exact", self._state, byref(rep))
-        return {"elbo": rep.elbo, "iterations": rep.iterations}
+        """Sets the posterior to the guide's exact optimum; returns {elbo, iterations} and, for
+        the full-rank guide, mean_field_elbo (the mean-field optimum's, where it started)."""
+        rep = self._f.FullReport() if self._g else self._f.ExactReport()
+        self._call("solve_exact", self._state, byref(rep))
+        return {name: getattr(rep, name) for name, _ in rep._fields_}
 
     def elbo(self):
         e = self._f.real()
-        self._f.call("elbo", self._state, byref(e))
+        self._call("elbo", self._state, byref(e))
         return e.value
 
     def condition(self):
         """The condition estimate S = n·ε·κ of the data (README, "Numerical limits"):
         solve_exact refuses above 1/4; check it before trusting an SVI result."""
         c = self._f.real()
-        self._f.call("condition", self._state, byref(c))
+        self._call("condition", self._state, byref(c))
         return c.value
 
     def _vector(self, name):
         d = self.features + 2
         out = (self._f.real * d)()
-        self._f.call(name, self._state, out, d)
+        self._call(name, self._state, out, d)
         return list(out)
 
+    def _matrix(self, name):
+        d = self.features + 2
+        out = (self._f.real * (d * d))()
+        self._call(name, self._state, out, d * d)
+        return [list(out[i * d : (i + 1) * d]) for i in range(d)]
+
     def loc(self):
-        """Pyro's auto_loc: the guide's locations (α, β₁..β_p, ln σ)."""
+        """The guide's locations (Pyro's loc) in the latent order (α, β₁..β_p, ln σ)."""
         return self._vector("posterior_loc")
 
     def scale(self):
-        """Pyro's auto_scale: the guide's scales."""
+        """Pyro's auto_scale: the mean-field guide's scales (for both guides, :meth:`sd`)."""
+        self._mean_field_only("scale")
         return self._vector("posterior_scale")
+
+    def sd(self):
+        """The latents' marginal sds (α, β₁..β_p, ln σ): the mean-field guide's scales, the
+        square roots of the full-rank covariance's diagonal."""
+        return self._vector("posterior_sd" if self._g else "posterior_scale")
+
+    def cov(self):
+        """The latent covariance, (p + 2) x (p + 2) nested lists (rows), in the order
+        α, β₁..β_p, ln σ: diagonal for the mean-field guide."""
+        return self._matrix("posterior_cov")
+
+    def cholesky(self):
+        """The full-rank guide's lower Cholesky factor L of :meth:`cov` (Pyro's scale_tril),
+        nested lists, zeros above the diagonal."""
+        if not self._g:
+            raise TypeError("cholesky: the C API offers it for the full-rank guide only")
+        return self._matrix("posterior_chol")
 
     def summary(self, i):
         """{mean, sd, median} of parameter i (0 = α, 1..p = β, p + 1 = σ)."""
         s = self._f.Summary()
-        self._f.call("posterior_summary", self._state, i, byref(s))
+        self._call("posterior_summary", self._state, i, byref(s))
         return _summary(s)
 
     def quantile(self, i, q):
         out = self._f.real()
-        self._f.call("posterior_quantile", self._state, i, q, byref(out))
+        self._call("posterior_quantile", self._state, i, q, byref(out))
         return out.value
 
     def draw(self, n=1):
         """n posterior draws, each [α, β₁..β_p, σ]."""
         d = self.features + 2
         out = (self._f.real * (n * d))()
-        self._f.call("draw", self._state, out, n, n * d)
+        self._call("draw", self._state, out, n, n * d)
         return [list(out[i * d : (i + 1) * d]) for i in range(n)]
 
     def predict(self, x):
         """Predictive (mean, sd) of y at a new row x."""
         xa = self._f.array(x)
         m, s = self._f.real(), self._f.real()
-        self._f.call("predict", self._state, xa, len(xa), byref(m), byref(s))
+        self._call("predict", self._state, xa, len(xa), byref(m), byref(s))
         return m.value, s.value
 
 

@@ -2,9 +2,11 @@
 //!
 //! * `examples-c/` is built with its Makefile against this build's static library and header,
 //!   with gcc and clang, and run plain, under AddressSanitizer + UndefinedBehaviorSanitizer, and
-//!   under valgrind: `test_api` (every function, every error path), `seed` (whose output must be
-//!   the Rust seed example's, timings aside), `stream` (checked against the Rust API on the same
-//!   rows), `gen_csv` and the C++17 `cpp_demo`.
+//!   under valgrind: `test_api` (every function, every error path), `test_full` (the full-rank
+//!   functions and the covariances: every error path, and results whose bits must be those of
+//!   the Rust API on the same rows), `seed` (whose output must be the Rust seed example's,
+//!   timings aside), `stream` (checked against the Rust API on the same rows), `gen_csv` and the
+//!   C++17 `cpp_demo`.
 //! * `python/test_vireg.py` runs over this build's shared library and must reproduce, to the
 //!   last bit, reference numbers computed here through the Rust API.
 //! * Rust calls the exported functions directly for what C cannot express without undefined
@@ -20,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use vireg::ffi::*;
-use vireg::{Config, Fit, Synth};
+use vireg::{Config, Fit, FullFit, Synth};
 
 // ---------------------------------------------------------------------------------------------
 // Locations
@@ -165,10 +167,171 @@ fn rust_stream_final() -> String {
     s
 }
 
+/// A value's bits in hexadecimal, as test_full.c prints them (8 digits for f32, 16 for f64).
+trait Hex: vireg::Normal {
+    fn hex(self) -> String;
+}
+
+impl Hex for f32 {
+    fn hex(self) -> String {
+        format!("{:08x}", self.to_bits())
+    }
+}
+
+impl Hex for f64 {
+    fn hex(self) -> String {
+        format!("{:016x}", self.to_bits())
+    }
+}
+
+/// The values section test_full.c must print: the same calls through the Rust API (see
+/// examples-c/test_full_family.h, which lists them in this order).
+fn full_rank_values() -> String {
+    fn family<T: Hex>(name: &str) -> String {
+        const NP: usize = 3;
+        const NR: usize = 200;
+        const ND: usize = NP + 2;
+        let mut out = String::new();
+        let mut put = |what: &str, v: &[T]| {
+            let hex: Vec<String> = v.iter().map(|x| x.hex()).collect();
+            writeln!(out, "{name} {what} {}", hex.join(" ")).unwrap();
+        };
+        let mut synth: Synth<T, MAX_FEATURES> = Synth::new(NP, 11).unwrap();
+        let mut xs = vec![T::ZERO; NR * NP];
+        let mut ys = vec![T::ZERO; NR];
+        for i in 0..NR {
+            ys[i] = synth.next_row(&mut xs[i * NP..(i + 1) * NP]).unwrap();
+        }
+
+        let mut f: FullFit<T, MAX_FEATURES> = FullFit::new(NP, Config::default()).unwrap();
+        f.observe_rows(&xs, NP, &ys).unwrap();
+        let rep = f.solve_exact().unwrap();
+        put(
+            "exact_report",
+            &[
+                rep.elbo,
+                rep.mean_field_elbo,
+                T::from_u64(rep.iterations.into()),
+            ],
+        );
+        put(
+            "exact_elbo_condition",
+            &[f.elbo_of(&f.reported_guide()), f.condition().unwrap()],
+        );
+        let post = f.posterior().unwrap();
+        let (mut loc, mut sd) = ([T::ZERO; ND], [T::ZERO; ND]);
+        post.loc(&mut loc);
+        post.sd(&mut sd);
+        let mut cov = [T::ZERO; ND * ND];
+        post.covariance_to(&mut cov).unwrap();
+        let chol: Vec<T> = (0..ND * ND)
+            .map(|k| {
+                let (i, j) = (k / ND, k % ND);
+                if j <= i {
+                    vireg::full::entry(post.cholesky(), i, j, NP)
+                } else {
+                    T::ZERO
+                }
+            })
+            .collect();
+        put("exact_loc", &loc);
+        put("exact_sd", &sd);
+        put("exact_cov", &cov);
+        put("exact_chol", &chol);
+        for i in 0..ND {
+            let sm = post.summary(i).unwrap();
+            let q03 = post.quantile(i, T::c(0.03)).unwrap();
+            let q97 = post.quantile(i, T::c(0.97)).unwrap();
+            put("exact_summary_q03", &[sm.mean, sm.sd, sm.median, q03]);
+            put("exact_q97", &[q97]);
+        }
+        let x = [T::c(0.5), T::c(-1.0), T::c(2.0)];
+        let (m, s) = post.predict(&x).unwrap();
+        put("exact_predict", &[m, s]);
+        let mut draws = [T::ZERO; 3 * ND];
+        f.draws(&mut draws).unwrap();
+        put("exact_draws", &draws);
+
+        let cfg = Config {
+            seed: 7,
+            adam: vireg::AdamConfig {
+                lr: T::c(0.02),
+                ..Config::default().adam
+            },
+            ..Config::default()
+        };
+        let mut f: FullFit<T, MAX_FEATURES> = FullFit::new(NP, cfg).unwrap();
+        for i in 0..NR / 2 {
+            f.observe(&xs[i * NP..(i + 1) * NP], ys[i]).unwrap();
+        }
+        f.observe_rows(&xs[NR / 2 * NP..], NP, &ys[NR / 2..])
+            .unwrap();
+        put("svi_step_loss", &[f.steps(50).unwrap()]);
+        let rr = f.run(300, 100, |_, _| true).unwrap();
+        put(
+            "svi_run_report",
+            &[
+                rr.loss,
+                rr.elbo,
+                T::from_u64(rr.steps),
+                T::from_u64(rr.averaged),
+            ],
+        );
+        let post = f.posterior().unwrap();
+        post.loc(&mut loc);
+        post.sd(&mut sd);
+        post.covariance_to(&mut cov).unwrap();
+        put("svi_loc", &loc);
+        put("svi_sd", &sd);
+        put("svi_cov", &cov);
+        let mut draws = [T::ZERO; 2 * ND];
+        f.draws(&mut draws).unwrap();
+        put("svi_draws", &draws);
+
+        let mut mf: Fit<T, MAX_FEATURES> = Fit::new(NP, Config::default()).unwrap();
+        mf.observe_rows(&xs, NP, &ys).unwrap();
+        mf.solve_exact().unwrap();
+        let mut scale = [T::ZERO; ND];
+        mf.posterior().unwrap().scale(&mut scale);
+        let diag: Vec<T> = (0..ND * ND)
+            .map(|k| {
+                if k / ND == k % ND {
+                    scale[k / ND] * scale[k / ND]
+                } else {
+                    T::ZERO
+                }
+            })
+            .collect();
+        put("mean_field_cov", &diag);
+        out
+    }
+    format!("values\n{}{}", family::<f32>("f32"), family::<f64>("f64"))
+}
+
 /// Checks what the programs printed into `build`.
 fn check_outputs(build: &Path) {
     let api = read(&build.join("test_api.out"));
     assert!(api.contains(" 0 failed"), "test_api: {api}");
+    let full = read(&build.join("test_full.out"));
+    let (head, values) = full
+        .split_once('\n')
+        .unwrap_or_else(|| panic!("test_full printed one line: {full}"));
+    assert!(head.ends_with(" 0 failed"), "test_full: {head}");
+    let want = full_rank_values();
+    if values != want {
+        let diff: Vec<String> = want
+            .lines()
+            .zip(values.lines())
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| format!("  rust: {a}\n     c: {b}"))
+            .collect();
+        panic!(
+            "test_full's values differ from Rust's ({} vs {} lines):\n{}",
+            values.lines().count(),
+            want.lines().count(),
+            diff.join("\n")
+        );
+    }
     let cap = read(&build.join("test_capacity.out"));
     assert_eq!(cap, "test_capacity: 0 failed\n");
 
@@ -254,7 +417,8 @@ fn arr(v: impl IntoIterator<Item = f64>) -> String {
 }
 
 /// The numbers `python/test_vireg.py` must reproduce: the seed's data (P = 8, seed 42, here
-/// N = 1000 rows) fitted exactly and by SVI, in both precisions, with draws and a prediction.
+/// N = 1000 rows) fitted exactly and by SVI with both guides, in both precisions, with draws,
+/// predictions and the latent covariances.
 /// f32 values are given as the f64 of the same value.
 fn python_reference() -> String {
     const P: usize = 8;
@@ -289,13 +453,64 @@ fn python_reference() -> String {
         let (pm, ps) = exact.posterior().unwrap().predict(&xnew).unwrap();
         let truth = synth.truth();
         let f = |v: &[T]| arr(v.iter().map(|x| (*x).into()));
+
+        // The mean-field covariance (diagonal), and the full-rank guide, exact and by SVI.
+        let mut exact_cov = vec![T::ZERO; d * d];
+        for i in 0..d {
+            exact_cov[i * d + i] = scale[i] * scale[i];
+        }
+        let mut full: FullFit<T, MAX_FEATURES> = FullFit::new(P, Config::default()).unwrap();
+        full.observe_rows(&xs, P, &ys).unwrap();
+        let fr = full.solve_exact().unwrap();
+        let post = full.posterior().unwrap();
+        let (mut floc, mut fsd, mut fcov) =
+            (vec![T::ZERO; d], vec![T::ZERO; d], vec![T::ZERO; d * d]);
+        post.loc(&mut floc);
+        post.sd(&mut fsd);
+        post.covariance_to(&mut fcov).unwrap();
+        let (fpm, fps) = post.predict(&xnew).unwrap();
+        let mut fsvi: FullFit<T, MAX_FEATURES> = FullFit::new(P, Config::default()).unwrap();
+        fsvi.observe_rows(&xs, P, &ys).unwrap();
+        let frr = fsvi.run(steps, 0, |_, _| true).unwrap();
+        let post = fsvi.posterior().unwrap();
+        let (mut sfloc, mut sfsd, mut sfcov) =
+            (vec![T::ZERO; d], vec![T::ZERO; d], vec![T::ZERO; d * d]);
+        post.loc(&mut sfloc);
+        post.sd(&mut sfsd);
+        post.covariance_to(&mut sfcov).unwrap();
+        let mut fdraws = vec![T::ZERO; 3 * d];
+        fsvi.draws(&mut fdraws).unwrap();
+        let full_json = format!(
+            "\"exact_cov\": {}, \"full_exact_loc\": {}, \"full_exact_sd\": {}, \
+             \"full_exact_cov\": {}, \"full_exact_elbo\": {}, \"full_exact_mf_elbo\": {}, \
+             \"full_exact_iterations\": {}, \"full_predict_mean\": {}, \"full_predict_sd\": {}, \
+             \"full_svi_loc\": {}, \"full_svi_sd\": {}, \"full_svi_cov\": {}, \
+             \"full_svi_loss\": {}, \"full_svi_elbo\": {}, \"full_svi_averaged\": {}, \
+             \"full_draws\": {}",
+            f(&exact_cov),
+            f(&floc),
+            f(&fsd),
+            f(&fcov),
+            num(fr.elbo.into()),
+            num(fr.mean_field_elbo.into()),
+            fr.iterations,
+            num(fpm.into()),
+            num(fps.into()),
+            f(&sfloc),
+            f(&sfsd),
+            f(&sfcov),
+            num(frr.loss.into()),
+            num(frr.elbo.into()),
+            frr.averaged,
+            f(&fdraws),
+        );
         format!(
             "{{\"rows\": {N}, \"features\": {P}, \"seed\": 42, \"svi_steps\": {steps}, \
              \"truth_alpha\": {}, \"truth_sigma\": {}, \"y_last\": {}, \
              \"exact_loc\": {}, \"exact_scale\": {}, \"exact_elbo\": {}, \
              \"exact_iterations\": {}, \"svi_loc\": {}, \"svi_scale\": {}, \"svi_loss\": {}, \
              \"svi_elbo\": {}, \"svi_averaged\": {}, \"draws\": {}, \"predict_x\": {}, \
-             \"predict_mean\": {}, \"predict_sd\": {}}}",
+             \"predict_mean\": {}, \"predict_sd\": {}, {full_json}}}",
             num(truth.alpha.into()),
             num(synth.sigma().into()),
             num(ys[N - 1].into()),
@@ -478,4 +693,106 @@ fn a_fit_works_from_rust_through_the_c_api() {
         assert_eq!(report.elbo.to_bits(), rr.elbo.to_bits());
     }
     assert_eq!(got, want);
+}
+
+#[test]
+fn full_rank_misaligned_pointers_are_refused() {
+    // As misaligned_pointers_are_refused, for the full-rank fit and the covariance functions.
+    let mut words = vec![0u64; VIREG_FULL_F64_WORDS + 2];
+    let base = words.as_mut_ptr().cast::<u8>();
+    // SAFETY (all the calls below): every pointer is valid for the bytes the function may touch;
+    // the misaligned ones are refused before any access.
+    unsafe {
+        let bad_fit = base.add(1).cast::<vireg_full_f64>();
+        assert_eq!(
+            vireg_full_init_sized_f64(bad_fit, size_of::<vireg_full_f64>(), 2, core::ptr::null()),
+            VIREG_ERR_MISALIGNED
+        );
+        let bad_fit32 = base.add(4).cast::<vireg_full_f32>();
+        assert_eq!(
+            vireg_full_init_sized_f32(bad_fit32, size_of::<vireg_full_f32>(), 2, core::ptr::null()),
+            VIREG_ERR_MISALIGNED
+        );
+        assert!(words.iter().all(|w| *w == 0), "a refused init wrote");
+
+        let mut state = Box::new(core::mem::MaybeUninit::<vireg_full_f64>::zeroed());
+        let fit = state.as_mut_ptr();
+        assert_eq!(
+            vireg_full_init_sized_f64(fit, size_of::<vireg_full_f64>(), 2, core::ptr::null()),
+            VIREG_OK
+        );
+        let xs = [1.0, 2.0, 2.0, -1.0, 0.5, 0.5, -1.0, 3.0, 2.0, 2.5];
+        let ys = [1.0, 0.0, 2.0, -1.0, 3.0];
+        assert_eq!(
+            vireg_full_observe_rows_f64(
+                fit,
+                xs.as_ptr(),
+                5,
+                2,
+                2,
+                ys.as_ptr(),
+                core::ptr::null_mut()
+            ),
+            VIREG_OK
+        );
+        assert_eq!(vireg_full_step_f64(fit, 5, core::ptr::null_mut()), VIREG_OK);
+        let before: Vec<u8> =
+            core::slice::from_raw_parts(fit.cast::<u8>(), size_of::<vireg_full_f64>()).to_vec();
+        let mut out = [0u64; 20];
+        let bad_out = out.as_mut_ptr().cast::<u8>().add(1).cast::<f64>();
+        assert_eq!(
+            vireg_full_posterior_cov_f64(fit, bad_out, 16),
+            VIREG_ERR_MISALIGNED
+        );
+        assert_eq!(
+            vireg_full_posterior_chol_f64(fit, bad_out, 16),
+            VIREG_ERR_MISALIGNED
+        );
+        assert_eq!(
+            vireg_full_posterior_sd_f64(fit, bad_out, 4),
+            VIREG_ERR_MISALIGNED
+        );
+        assert_eq!(
+            vireg_full_draw_f64(fit, bad_out, 1, 4),
+            VIREG_ERR_MISALIGNED
+        );
+        assert_eq!(vireg_full_step_f64(fit, 1, bad_out), VIREG_ERR_MISALIGNED);
+        let bad_rep = out
+            .as_mut_ptr()
+            .cast::<u8>()
+            .add(4)
+            .cast::<vireg_full_report_f64>();
+        assert_eq!(
+            vireg_full_solve_exact_f64(fit, bad_rep),
+            VIREG_ERR_MISALIGNED
+        );
+        assert!(
+            out.iter().all(|w| *w == 0),
+            "a refused call wrote its output"
+        );
+        let after = core::slice::from_raw_parts(fit.cast::<u8>(), size_of::<vireg_full_f64>());
+        assert!(after == before.as_slice(), "a refused call changed the fit");
+
+        let mut mf = core::mem::MaybeUninit::<vireg_fit_f64>::zeroed();
+        let mf = mf.as_mut_ptr();
+        assert_eq!(
+            vireg_init_sized_f64(mf, size_of::<vireg_fit_f64>(), 2, core::ptr::null()),
+            VIREG_OK
+        );
+        assert_eq!(vireg_step_f64(mf, 3, core::ptr::null_mut()), VIREG_OK);
+        assert_eq!(
+            vireg_posterior_cov_f64(mf, bad_out, 16),
+            VIREG_ERR_MISALIGNED
+        );
+        assert!(
+            out.iter().all(|w| *w == 0),
+            "a refused call wrote its output"
+        );
+        let misaligned_mf = base.add(1).cast::<vireg_fit_f64>();
+        let mut cov = [0f64; 16];
+        assert_eq!(
+            vireg_posterior_cov_f64(misaligned_mf, cov.as_mut_ptr(), 16),
+            VIREG_ERR_MISALIGNED
+        );
+    }
 }

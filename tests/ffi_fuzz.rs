@@ -16,7 +16,9 @@
 //! * NULL, misaligned, uninitialised and wrong-kind states give the documented status;
 //! * with valid arguments, statuses, outputs and the resulting state (its checkpoint bytes)
 //!   equal those of a shadow `vireg::Fit` driven through the Rust API;
-//! * a progress callback that calls back into the fit being run gets VIREG_ERR_BUSY.
+//! * a progress callback that calls back into the fit being run gets VIREG_ERR_BUSY;
+//! * the full-rank fit (`vireg_full_*`, with the covariance and its factor) against a shadow
+//!   `vireg::FullFit`: statuses, outputs' bits, guards, the state unchanged when refused.
 //!
 //! Case counts: see `CASES` (in debug builds a fortieth of them, so `cargo test` stays quick).
 
@@ -1884,4 +1886,584 @@ fn row_count_overflow<T: Prec>() {
 fn row_count_cannot_wrap() {
     row_count_overflow::<f32>();
     row_count_overflow::<f64>();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The full-rank fit (vireg_full_*) and the covariance functions
+// ---------------------------------------------------------------------------------------------
+
+type RFull<T> = vireg::FullFit<T, CAP>;
+
+/// The full-rank C functions of one precision.
+trait FullC: Normal + core::fmt::Debug {
+    type State;
+    type Report: Copy;
+    type Run: Copy;
+    type Summary: Copy;
+    const WORDS: usize;
+    fn report_bits(r: &Self::Report) -> [u64; 3];
+    fn run_bits(r: &Self::Run) -> [u64; 6];
+    fn summary_bits(s: &Self::Summary) -> [u64; 3];
+    unsafe fn init(f: *mut Self::State, size: usize, p: usize) -> i32;
+    unsafe fn observe(f: *mut Self::State, x: *const Self, n: usize, y: Self) -> i32;
+    unsafe fn observe_rows(
+        f: *mut Self::State,
+        x: *const Self,
+        rows: usize,
+        p: usize,
+        y: *const Self,
+        bad: *mut usize,
+    ) -> i32;
+    unsafe fn step(f: *mut Self::State, n: u64, loss: *mut Self) -> i32;
+    unsafe fn run(f: *mut Self::State, max: u64, every: u64, rep: *mut Self::Run) -> i32;
+    unsafe fn solve(f: *mut Self::State, rep: *mut Self::Report) -> i32;
+    unsafe fn elbo(f: *const Self::State, out: *mut Self) -> i32;
+    /// 0 loc, 1 sd, 2 covariance, 3 Cholesky factor.
+    unsafe fn vector(f: *const Self::State, which: usize, out: *mut Self, len: usize) -> i32;
+    unsafe fn summary(f: *const Self::State, i: usize, out: *mut Self::Summary) -> i32;
+    unsafe fn quantile(f: *const Self::State, i: usize, q: Self, out: *mut Self) -> i32;
+    unsafe fn draw(f: *mut Self::State, out: *mut Self, n: usize, len: usize) -> i32;
+    unsafe fn predict(
+        f: *const Self::State,
+        x: *const Self,
+        n: usize,
+        m: *mut Self,
+        s: *mut Self,
+    ) -> i32;
+    unsafe fn merge(d: *mut Self::State, s: *const Self::State) -> i32;
+}
+
+macro_rules! full_c {
+    ($t:ty, $state:ty, $words:expr, $rep:ty, $run:ty, $sum:ty, $($f:ident),+) => {
+        impl FullC for $t {
+            type State = $state;
+            type Report = $rep;
+            type Run = $run;
+            type Summary = $sum;
+            const WORDS: usize = $words;
+            fn report_bits(r: &$rep) -> [u64; 3] {
+                [bits(r.elbo), bits(r.mean_field_elbo), r.iterations.into()]
+            }
+            fn run_bits(r: &$run) -> [u64; 6] {
+                [r.steps, r.averaged, bits(r.loss), bits(r.elbo), r.converged.into(),
+                 r.stopped.into()]
+            }
+            fn summary_bits(s: &$sum) -> [u64; 3] {
+                [bits(s.mean), bits(s.sd), bits(s.median)]
+            }
+            full_c!(@fns $t, $state, $rep, $run, $sum, $($f),+);
+        }
+    };
+    (@fns $t:ty, $state:ty, $rep:ty, $run:ty, $sum:ty, $init:ident, $obs:ident, $rows:ident,
+     $step:ident, $runf:ident, $solve:ident, $elbo:ident, $loc:ident, $sd:ident, $cov:ident,
+     $chol:ident, $summ:ident, $quant:ident, $draw:ident, $pred:ident, $merge:ident) => {
+        unsafe fn init(f: *mut $state, size: usize, p: usize) -> i32 {
+            unsafe { $init(f, size, p, ptr::null()) }
+        }
+        unsafe fn observe(f: *mut $state, x: *const $t, n: usize, y: $t) -> i32 {
+            unsafe { $obs(f, x, n, y) }
+        }
+        unsafe fn observe_rows(f: *mut $state, x: *const $t, rows: usize, p: usize,
+                               y: *const $t, bad: *mut usize) -> i32 {
+            unsafe { $rows(f, x, rows, p, p, y, bad) }
+        }
+        unsafe fn step(f: *mut $state, n: u64, loss: *mut $t) -> i32 {
+            unsafe { $step(f, n, loss) }
+        }
+        unsafe fn run(f: *mut $state, max: u64, every: u64, rep: *mut $run) -> i32 {
+            unsafe { $runf(f, max, every, None, ptr::null_mut(), rep) }
+        }
+        unsafe fn solve(f: *mut $state, rep: *mut $rep) -> i32 {
+            unsafe { $solve(f, rep) }
+        }
+        unsafe fn elbo(f: *const $state, out: *mut $t) -> i32 {
+            unsafe { $elbo(f, out) }
+        }
+        unsafe fn vector(f: *const $state, which: usize, out: *mut $t, len: usize) -> i32 {
+            match which {
+                0 => unsafe { $loc(f, out, len) },
+                1 => unsafe { $sd(f, out, len) },
+                2 => unsafe { $cov(f, out, len) },
+                _ => unsafe { $chol(f, out, len) },
+            }
+        }
+        unsafe fn summary(f: *const $state, i: usize, out: *mut $sum) -> i32 {
+            unsafe { $summ(f, i, out) }
+        }
+        unsafe fn quantile(f: *const $state, i: usize, q: $t, out: *mut $t) -> i32 {
+            unsafe { $quant(f, i, q, out) }
+        }
+        unsafe fn draw(f: *mut $state, out: *mut $t, n: usize, len: usize) -> i32 {
+            unsafe { $draw(f, out, n, len) }
+        }
+        unsafe fn predict(f: *const $state, x: *const $t, n: usize, m: *mut $t, s: *mut $t)
+            -> i32 {
+            unsafe { $pred(f, x, n, m, s) }
+        }
+        unsafe fn merge(d: *mut $state, s: *const $state) -> i32 {
+            unsafe { $merge(d, s) }
+        }
+    };
+}
+
+full_c!(
+    f32,
+    vireg_full_f32,
+    VIREG_FULL_F32_WORDS,
+    vireg_full_report_f32,
+    vireg_run_report_f32,
+    vireg_summary_f32,
+    vireg_full_init_sized_f32,
+    vireg_full_observe_f32,
+    vireg_full_observe_rows_f32,
+    vireg_full_step_f32,
+    vireg_full_run_f32,
+    vireg_full_solve_exact_f32,
+    vireg_full_elbo_f32,
+    vireg_full_posterior_loc_f32,
+    vireg_full_posterior_sd_f32,
+    vireg_full_posterior_cov_f32,
+    vireg_full_posterior_chol_f32,
+    vireg_full_posterior_summary_f32,
+    vireg_full_posterior_quantile_f32,
+    vireg_full_draw_f32,
+    vireg_full_predict_f32,
+    vireg_full_merge_f32
+);
+full_c!(
+    f64,
+    vireg_full_f64,
+    VIREG_FULL_F64_WORDS,
+    vireg_full_report_f64,
+    vireg_run_report_f64,
+    vireg_summary_f64,
+    vireg_full_init_sized_f64,
+    vireg_full_observe_f64,
+    vireg_full_observe_rows_f64,
+    vireg_full_step_f64,
+    vireg_full_run_f64,
+    vireg_full_solve_exact_f64,
+    vireg_full_elbo_f64,
+    vireg_full_posterior_loc_f64,
+    vireg_full_posterior_sd_f64,
+    vireg_full_posterior_cov_f64,
+    vireg_full_posterior_chol_f64,
+    vireg_full_posterior_summary_f64,
+    vireg_full_posterior_quantile_f64,
+    vireg_full_draw_f64,
+    vireg_full_predict_f64,
+    vireg_full_merge_f64
+);
+
+#[derive(Clone, Debug)]
+enum FOp {
+    Init { p: Dim },
+    Observe { n: Dim, x: Fill, y: Val },
+    ObserveRows { rows: usize, x: Fill, y: Fill },
+    Step { n: u64 },
+    Run { max: u64, every: u64 },
+    Solve,
+    Vector { which: usize, len: Len },
+    Summary { index: usize },
+    Quantile { index: usize, q: Val },
+    Draw { n: usize, len: Len },
+    Predict { n: Dim, x: Fill },
+    Merge,
+}
+
+fn fop() -> impl Strategy<Value = FOp> {
+    let index = || prop_oneof![0..CAP + 4, Just(usize::MAX)];
+    prop_oneof![
+        2 => dim().prop_map(|p| FOp::Init { p }),
+        4 => (dim(), fill(), val()).prop_map(|(n, x, y)| FOp::Observe { n, x, y }),
+        4 => (0..40usize, fill(), fill()).prop_map(|(rows, x, y)| FOp::ObserveRows { rows, x, y }),
+        3 => prop_oneof![Just(0u64), 1..30u64].prop_map(|n| FOp::Step { n }),
+        2 => (prop_oneof![Just(0u64), 1..200u64], prop_oneof![Just(0u64), Just(7)])
+            .prop_map(|(max, every)| FOp::Run { max, every }),
+        3 => Just(FOp::Solve),
+        4 => (0..4usize, len()).prop_map(|(which, len)| FOp::Vector { which, len }),
+        1 => index().prop_map(|index| FOp::Summary { index }),
+        2 => (index(), prop_oneof![2 => val(), 3 => (0.0..1.0f64).prop_map(Val::Ord)])
+            .prop_map(|(index, q)| FOp::Quantile { index, q }),
+        2 => (prop_oneof![0..4usize, Just(usize::MAX / 2), Just(usize::MAX)], len())
+            .prop_map(|(n, len)| FOp::Draw { n, len }),
+        2 => (dim(), fill()).prop_map(|(n, x)| FOp::Predict { n, x }),
+        1 => Just(FOp::Merge),
+    ]
+}
+
+/// Output elements after each buffer that no call may write.
+const FULL_GUARD: usize = 3;
+
+/// Successful posterior reads (vector, covariance, factor, draws, summaries) of the full-rank
+/// runs: the success path must be exercised, not only the refusals.
+static FULL_POSTERIOR_OK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A buffer of `len` elements plus the guard, all a sentinel.
+fn sentinel_buf<T: Normal>(len: usize) -> Vec<T> {
+    vec![T::c(-12345.0); len + FULL_GUARD]
+}
+
+/// Runs `op` on the C state and on the shadow; checks the status, the outputs (bits, guards,
+/// untouched on error) and that a refused call left the state byte for byte as it was.
+fn full_exec<T: FullC>(c: &mut [u64], shadow: &mut Option<RFull<T>>, op: &FOp) {
+    let st = c.as_mut_ptr().cast::<T::State>();
+    let before = c.to_vec();
+    let sent = bits(T::c(-12345.0));
+    let untouched = |v: &[T]| v.iter().all(|x| bits(*x) == sent);
+    let p = shadow.as_ref().map_or(3, |f| f.features());
+    let d = p + 2;
+    let mut next = shadow.clone();
+    // SAFETY (every C call below): the state holds WORDS words; every buffer is valid for
+    // the length passed.
+    let (got, want): (i32, i32) = unsafe {
+        match op {
+            FOp::Init { p } => {
+                let n = p.get(3);
+                let r = RFull::<T>::new(n, vireg::Config::default());
+                let want = status_of(&r);
+                if let Ok(f) = r {
+                    next = Some(f);
+                }
+                (T::init(st, T::WORDS * 8, n), want)
+            }
+            FOp::Observe { n, x, y } => {
+                let n = n.get(p);
+                let xs = x.make::<T>(n.min(CAP + 4));
+                let y = T::c(y.get());
+                let want = match next.as_mut() {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(_) if n != p => VIREG_ERR_DIMENSION,
+                    Some(f) => status_of(&f.observe(&xs, y)),
+                };
+                let got = if n > xs.len() {
+                    // Only the dimension check can be exercised with a length past the buffer.
+                    if want == VIREG_ERR_UNINITIALISED || want == VIREG_ERR_DIMENSION {
+                        T::observe(st, xs.as_ptr(), n, y)
+                    } else {
+                        want
+                    }
+                } else {
+                    T::observe(st, xs.as_ptr(), n, y)
+                };
+                (got, want)
+            }
+            FOp::ObserveRows { rows, x, y } => {
+                let xs = x.make::<T>(rows * p);
+                let ys = y.make::<T>(*rows);
+                let mut bad = usize::MAX;
+                let want = match next.as_mut() {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(f) => match f.observe_rows(&xs, p, &ys) {
+                        Ok(()) => VIREG_OK,
+                        Err((_, e)) => e as i32,
+                    },
+                };
+                (
+                    T::observe_rows(st, xs.as_ptr(), *rows, p, ys.as_ptr(), &mut bad),
+                    want,
+                )
+            }
+            FOp::Step { n } => {
+                let mut loss = sentinel_buf::<T>(0);
+                let r = next.as_mut().map(|f| {
+                    if *n == 0 {
+                        Err(vireg::Error::Dimension)
+                    } else {
+                        f.steps(*n)
+                    }
+                });
+                let want = match (&r, n) {
+                    (None, _) => VIREG_ERR_UNINITIALISED,
+                    (Some(_), 0) => VIREG_ERR_INVALID_ARGUMENT,
+                    (Some(r), _) => status_of(r),
+                };
+                let got = T::step(st, *n, loss.as_mut_ptr());
+                if got == VIREG_OK && want == VIREG_OK {
+                    let l = r.and_then(|r| r.ok()).unwrap();
+                    assert_eq!(bits(loss[0]), bits(l), "step loss");
+                } else {
+                    assert!(untouched(&loss), "a failed step wrote its loss");
+                }
+                (got, want)
+            }
+            FOp::Run { max, every } => {
+                let mut rep = core::mem::MaybeUninit::<T::Run>::zeroed();
+                let r = next
+                    .as_mut()
+                    .filter(|_| *max > 0)
+                    .map(|f| f.run(*max, *every, |_, _| true));
+                let want = match (&next, &r) {
+                    (None, _) => VIREG_ERR_UNINITIALISED,
+                    (Some(_), None) => VIREG_ERR_INVALID_ARGUMENT,
+                    (Some(_), Some(r)) => status_of(r),
+                };
+                let got = T::run(st, *max, *every, rep.as_mut_ptr());
+                if let (VIREG_OK, Some(Ok(r))) = (got, r) {
+                    let c = T::run_bits(&rep.assume_init());
+                    let w = [
+                        r.steps,
+                        r.averaged,
+                        bits(r.loss),
+                        bits(r.elbo),
+                        r.converged.into(),
+                        r.stopped.into(),
+                    ];
+                    assert_eq!(c, w, "run report");
+                }
+                (got, want)
+            }
+            FOp::Solve => {
+                let mut rep = core::mem::MaybeUninit::<T::Report>::zeroed();
+                let r = next.as_mut().map(|f| f.solve_exact());
+                let want = r.as_ref().map_or(VIREG_ERR_UNINITIALISED, status_of);
+                let got = T::solve(st, rep.as_mut_ptr());
+                if let (VIREG_OK, Some(Ok(r))) = (got, r) {
+                    let w = [bits(r.elbo), bits(r.mean_field_elbo), r.iterations.into()];
+                    assert_eq!(T::report_bits(&rep.assume_init()), w, "solve report");
+                }
+                (got, want)
+            }
+            FOp::Vector { which, len } => {
+                let need = if *which < 2 { d } else { d * d };
+                let n = len.get(need);
+                let mut out = sentinel_buf::<T>(n);
+                let mut expect = vec![T::ZERO; need];
+                let want = match next.as_ref() {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(_) if n < need => VIREG_ERR_DIMENSION,
+                    Some(f) => match f.posterior() {
+                        Err(e) => e as i32,
+                        Ok(post) => {
+                            match which {
+                                0 => _ = post.loc(&mut expect),
+                                1 => _ = post.sd(&mut expect),
+                                2 => _ = post.covariance_to(&mut expect).unwrap(),
+                                _ => {
+                                    for (k, e) in expect.iter_mut().enumerate() {
+                                        let (i, j) = (k / d, k % d);
+                                        if j <= i {
+                                            *e = vireg::full::entry(post.cholesky(), i, j, p);
+                                        }
+                                    }
+                                }
+                            }
+                            VIREG_OK
+                        }
+                    },
+                };
+                let got = T::vector(st, *which, out.as_mut_ptr(), n);
+                if got == VIREG_OK {
+                    assert_eq!(
+                        bits_vec(&out[..need]),
+                        bits_vec(&expect),
+                        "posterior {which}"
+                    );
+                    assert!(untouched(&out[need..]), "written past the matrix");
+                } else {
+                    assert!(untouched(&out), "a failed call wrote its output");
+                }
+                (got, want)
+            }
+            FOp::Summary { index } => {
+                let mut out = core::mem::MaybeUninit::<T::Summary>::zeroed();
+                let r = next.as_ref().map(|f| {
+                    if *index > p + 1 {
+                        return Err(VIREG_ERR_DIMENSION);
+                    }
+                    f.posterior()
+                        .map_err(|e| e as i32)
+                        .map(|post| post.summary(*index).unwrap())
+                });
+                let want = match &r {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(Err(e)) => *e,
+                    Some(Ok(_)) => VIREG_OK,
+                };
+                let got = T::summary(st, *index, out.as_mut_ptr());
+                if let (VIREG_OK, Some(Ok(s))) = (got, r) {
+                    assert_eq!(
+                        T::summary_bits(&out.assume_init()),
+                        [bits(s.mean), bits(s.sd), bits(s.median)],
+                        "summary"
+                    );
+                }
+                (got, want)
+            }
+            FOp::Quantile { index, q } => {
+                let q = T::c(q.get());
+                let mut out = sentinel_buf::<T>(0);
+                let r = next.as_ref().map(|f| {
+                    if *index > p + 1 {
+                        return Err(VIREG_ERR_DIMENSION);
+                    }
+                    if !q.is_finite() {
+                        return Err(VIREG_ERR_NON_FINITE);
+                    }
+                    if !(q > T::ZERO && q < T::ONE) {
+                        return Err(VIREG_ERR_INVALID_ARGUMENT);
+                    }
+                    let post = f.posterior().map_err(|e| e as i32)?;
+                    post.quantile(*index, q).map_err(|e| e as i32)
+                });
+                let want = match &r {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(Err(e)) => *e,
+                    Some(Ok(_)) => VIREG_OK,
+                };
+                let got = T::quantile(st, *index, q, out.as_mut_ptr());
+                if let (VIREG_OK, Some(Ok(v))) = (got, r) {
+                    assert_eq!(bits(out[0]), bits(v), "quantile");
+                } else {
+                    assert!(untouched(&out), "a failed quantile wrote");
+                }
+                (got, want)
+            }
+            FOp::Draw { n, len } => {
+                let need = n.checked_mul(d);
+                let l = need.map_or(8, |k| len.get(k).min(4096));
+                let mut out = sentinel_buf::<T>(l);
+                let mut expect = vec![T::ZERO; need.unwrap_or(0).min(4096)];
+                let want = match next.as_mut() {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(_) if need.is_none_or(|k| l < k) => VIREG_ERR_DIMENSION,
+                    Some(f) => status_of(&f.draws(&mut expect)),
+                };
+                let got = T::draw(st, out.as_mut_ptr(), *n, l);
+                if got == VIREG_OK {
+                    let k = expect.len();
+                    assert_eq!(bits_vec(&out[..k]), bits_vec(&expect), "draws");
+                    assert!(untouched(&out[k..]), "written past the draws");
+                } else {
+                    assert!(untouched(&out), "a failed draw wrote");
+                }
+                (got, want)
+            }
+            FOp::Predict { n, x } => {
+                let n = n.get(p);
+                let xs = x.make::<T>(n.min(CAP + 4));
+                let mut ms = sentinel_buf::<T>(1);
+                let r = next.as_ref().map(|f| {
+                    if n != p {
+                        return Err(VIREG_ERR_DIMENSION);
+                    }
+                    let post = f.posterior().map_err(|e| e as i32)?;
+                    post.predict(&xs).map_err(|e| e as i32)
+                });
+                let want = match &r {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(Err(e)) => *e,
+                    Some(Ok(_)) => VIREG_OK,
+                };
+                let got = if n > xs.len()
+                    && want != VIREG_ERR_DIMENSION
+                    && want != VIREG_ERR_UNINITIALISED
+                {
+                    want
+                } else {
+                    let (m, s) = ms.split_at_mut(1);
+                    T::predict(st, xs.as_ptr(), n, m.as_mut_ptr(), s.as_mut_ptr())
+                };
+                if let (VIREG_OK, Some(Ok((m, s)))) = (got, r) {
+                    assert_eq!([bits(ms[0]), bits(ms[1])], [bits(m), bits(s)], "predict");
+                } else {
+                    assert!(untouched(&ms), "a failed predict wrote");
+                }
+                (got, want)
+            }
+            FOp::Merge => {
+                let want = match next.as_mut() {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(f) => {
+                        let s = *f.stats();
+                        status_of(&f.merge(&s))
+                    }
+                };
+                (T::merge(st, st), want)
+            }
+        }
+    };
+    assert_eq!(got, want, "{} {op:?}: status", core::any::type_name::<T>());
+    assert_ne!(got, VIREG_ERR_PANIC);
+    let read = matches!(
+        op,
+        FOp::Vector { .. } | FOp::Draw { .. } | FOp::Summary { .. } | FOp::Quantile { .. }
+    );
+    if read && got == VIREG_OK {
+        FULL_POSTERIOR_OK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    if got == VIREG_OK || got == VIREG_ERR_DIVERGED {
+        *shadow = next;
+    } else {
+        assert!(*c == *before, "{op:?}: refused, but the state changed");
+    }
+    // The reported ELBO agrees after every call.
+    if let Some(f) = shadow.as_ref() {
+        let mut e = T::ZERO;
+        // SAFETY: as above.
+        assert_eq!(unsafe { T::elbo(st, &mut e) }, VIREG_OK);
+        assert_eq!(
+            bits(e),
+            bits(f.elbo_of(&f.reported_guide())),
+            "elbo after {op:?}"
+        );
+    }
+}
+
+#[test]
+fn full_rank_call_sequences() {
+    let n = cases(0) / 10;
+    let mut r = runner(n);
+    // Half the sequences start from a fit of 3 features with data, so that the posterior's
+    // functions are reached after a few calls.
+    let prepared = [
+        FOp::Init { p: Dim::Match },
+        FOp::ObserveRows {
+            rows: 30,
+            x: Fill {
+                seed: 7,
+                scale: 1.0,
+                specials: vec![],
+            },
+            y: Fill {
+                seed: 9,
+                scale: 1.0,
+                specials: vec![],
+            },
+        },
+    ];
+    fn go<T: FullC>(ops: &[FOp]) {
+        let mut c = vec![0u64; T::WORDS];
+        let mut shadow = None;
+        for op in ops {
+            full_exec::<T>(&mut c, &mut shadow, op);
+        }
+    }
+    r.run(
+        &(
+            any::<bool>(),
+            any::<bool>(),
+            prop::collection::vec(fop(), 1..16),
+        ),
+        |(f64, prepare, ops)| {
+            let ops: Vec<FOp> = if prepare {
+                prepared.iter().cloned().chain(ops).collect()
+            } else {
+                ops
+            };
+            if f64 {
+                go::<f64>(&ops);
+            } else {
+                go::<f32>(&ops);
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    let ok = FULL_POSTERIOR_OK.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        ok as u32 > n / 8,
+        "only {ok} successful posterior reads in {n} sequences"
+    );
+    eprintln!("full_rank_call_sequences: {n} cases, {ok} successful posterior reads");
 }

@@ -36,20 +36,25 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The files of `src/ffi/` that cbindgen reads, in the order of the header's items; then comes
-/// the f64 family build.rs writes from `family.rs`. Each is read alone: `mod.rs`, which holds
-/// no C item, would lead cbindgen through its `mod`s, in the order rustfmt gives them (by name).
-const FFI_SOURCES: [&str; 6] = [
+/// The files of `src/ffi/` that cbindgen reads, in the order of the header's items; then come
+/// the f64 families build.rs writes ([`GENERATED_SOURCES`]). Each is read alone: `mod.rs`, which
+/// holds no C item, would lead cbindgen through its `mod`s, in the order rustfmt gives them (by
+/// name).
+const FFI_SOURCES: [&str; 7] = [
     "status.rs",
     "types.rs",
     "state.rs",
     "boundary.rs",
     "body.rs",
     "family.rs",
+    "full.rs",
 ];
 
+/// The f64 families build.rs writes (from `family.rs` and `full.rs`), after [`FFI_SOURCES`].
+const GENERATED_SOURCES: [&str; 2] = ["ffi_family_f64.rs", "ffi_full_f64.rs"];
+
 /// The header cbindgen writes, with `cbindgen.toml`, for the capacity `cap`: the items of
-/// [`FFI_SOURCES`] and of the f64 family, after the capacity's `#define`s
+/// [`FFI_SOURCES`] and of the f64 families, after the capacity's `#define`s
 /// (OUT_DIR/header/defines_<cap>.h, from build.rs, which has the sizes' formulas).
 fn cbindgen_header(cap: usize) -> String {
     let out = Path::new(env!("OUT_DIR"));
@@ -61,8 +66,10 @@ fn cbindgen_header(cap: usize) -> String {
     for file in FFI_SOURCES {
         builder = builder.with_src(ffi.join(file));
     }
+    for file in GENERATED_SOURCES {
+        builder = builder.with_src(out.join(file));
+    }
     let bindings = builder
-        .with_src(out.join("ffi_family_f64.rs"))
         .generate()
         .unwrap_or_else(|e| panic!("cbindgen: {e}"));
     let mut bytes = Vec::new();
@@ -186,6 +193,16 @@ fn header_states_the_library_sizes() {
             ffi::vireg_fit_size_f64(),
         ),
         (
+            "VIREG_FULL_F32",
+            size_of::<ffi::vireg_full_f32>(),
+            ffi::vireg_full_size_f32(),
+        ),
+        (
+            "VIREG_FULL_F64",
+            size_of::<ffi::vireg_full_f64>(),
+            ffi::vireg_full_size_f64(),
+        ),
+        (
             "VIREG_SYNTH_F32",
             size_of::<ffi::vireg_synth_f32>(),
             ffi::vireg_synth_size_f32(),
@@ -209,11 +226,13 @@ fn header_states_the_library_sizes() {
     assert_eq!(ffi::vireg_max_features(), ffi::MAX_FEATURES);
     // The figures the README quotes, for this build's capacity.
     println!(
-        "capacity {}: vireg_fit_f32 {} B, vireg_fit_f64 {} B, vireg_synth_f32 {} B, \
-         vireg_synth_f64 {} B",
+        "capacity {}: vireg_fit_f32 {} B, vireg_fit_f64 {} B, vireg_full_f32 {} B, \
+         vireg_full_f64 {} B, vireg_synth_f32 {} B, vireg_synth_f64 {} B",
         ffi::MAX_FEATURES,
         size_of::<ffi::vireg_fit_f32>(),
         size_of::<ffi::vireg_fit_f64>(),
+        size_of::<ffi::vireg_full_f32>(),
+        size_of::<ffi::vireg_full_f64>(),
         size_of::<ffi::vireg_synth_f32>(),
         size_of::<ffi::vireg_synth_f64>()
     );

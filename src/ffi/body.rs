@@ -1,16 +1,198 @@
-//! The generic body of each exported function (the same name without the `vireg_` prefix and
-//! the precision suffix): written once for both precisions through [`Prec`]. Each has the
-//! safety contract of its exported wrappers.
+//! The generic body of each exported function (the same name without the `vireg_` prefix, the
+//! `full_` of the full-rank family and the precision suffix): written once for both precisions
+//! through [`Prec`] and, where the two fit types share a function, once for both guide families
+//! through [`CFit`]. Each has the safety contract of its exported wrappers.
 
 use super::boundary::*;
 use super::state::{busy, Opaque, State, MAX_FEATURES};
 use super::status::*;
 use super::types::{Prec, Progress};
-use crate::{AdamConfig, Config, Fit, Synth};
+use crate::full::entry;
+use crate::{
+    AdamConfig, Config, Error, Family, Fit, FullPosterior, Posterior, Real, Summary, Synth,
+};
 use core::ffi::c_void;
 use core::ptr;
 
 type FitOf<T> = Fit<T, MAX_FEATURES>;
+
+/// A C fit state type, mean-field (`vireg_fit_*`) or full-rank (`vireg_full_*`): its precision,
+/// its guide family, and what that family's exact solve and posterior give, so that the bodies
+/// of the functions both fit types offer are written once. Each method is the kernel's own
+/// (inlined: the mean-field functions compile to what direct calls would).
+pub(super) trait CFit: Opaque<Inner = Fit<Self::T, MAX_FEATURES, Self::G>> {
+    /// The precision.
+    type T: Prec;
+    /// The guide family.
+    type G: Family<Self::T, MAX_FEATURES>;
+    /// The family's posterior.
+    type Post;
+    /// The C report of the exact solve.
+    type CExact;
+    /// Sets the fit to the family's exact optimum.
+    fn solve_exact(f: &mut Self::Inner) -> Result<Self::CExact, Error>;
+    /// The condition estimate of the data.
+    fn condition(f: &Self::Inner) -> Result<Self::T, Error>;
+    /// The posterior (NotFitted before any fit).
+    fn posterior(f: &Self::Inner) -> Result<Self::Post, Error>;
+    /// `out.len() / (p + 2)` draws from the fit's stream.
+    fn draws(f: &mut Self::Inner, out: &mut [Self::T]) -> Result<usize, Error>;
+    /// The latent locations into `out[..p + 2]`.
+    fn loc(post: &Self::Post, out: &mut [Self::T]);
+    /// The latent marginal sds into `out[..p + 2]` (the mean-field guide's scales).
+    fn sd(post: &Self::Post, out: &mut [Self::T]);
+    /// The summary of constrained parameter `i`.
+    fn summary(post: &Self::Post, i: usize) -> Option<Summary<Self::T>>;
+    /// The quantile `q` of constrained parameter `i`.
+    fn quantile(post: &Self::Post, i: usize, q: Self::T) -> Result<Self::T, Error>;
+    /// The predictive mean and sd at `x`.
+    fn predict(post: &Self::Post, x: &[Self::T]) -> Result<(Self::T, Self::T), Error>;
+    /// The latent covariance (or its Cholesky factor) into `out[..(p + 2)²]`, row-major.
+    fn matrix(post: &Self::Post, which: Matrix, out: &mut [Self::T]);
+}
+
+/// Which matrix of the posterior to copy out.
+#[derive(Clone, Copy)]
+pub(super) enum Matrix {
+    /// The latent covariance S.
+    Covariance,
+    /// Its lower Cholesky factor L (S = L·Lᵀ): exported for the full-rank fit only.
+    #[cfg_attr(not(feature = "ffi-full"), allow(dead_code))]
+    Cholesky,
+}
+
+/// Writes the d×d matrix whose entry (i, j) is `at(i, j)` into `out`, row-major, as far as
+/// `out` reaches (by an iterator: no index or chunk size the compiler could not prove valid,
+/// so no panic path on microcontrollers).
+#[inline]
+fn write_matrix<T: Copy>(d: usize, out: &mut [T], at: impl Fn(usize, usize) -> T) {
+    let mut it = out.iter_mut();
+    for i in 0..d {
+        for j in 0..d {
+            if let Some(o) = it.next() {
+                *o = at(i, j);
+            }
+        }
+    }
+}
+
+macro_rules! c_fit {
+    ($t:ty, $fit:ty, $full:ty) => {
+        impl CFit for $fit {
+            type T = $t;
+            type G = crate::Guide<$t, MAX_FEATURES>;
+            type Post = Posterior<$t, MAX_FEATURES>;
+            type CExact = <$t as Prec>::CExactReport;
+            #[inline(always)]
+            fn solve_exact(f: &mut Self::Inner) -> Result<Self::CExact, Error> {
+                f.solve_exact().map(Into::into)
+            }
+            #[inline(always)]
+            fn condition(f: &Self::Inner) -> Result<$t, Error> {
+                f.condition()
+            }
+            #[inline(always)]
+            fn posterior(f: &Self::Inner) -> Result<Self::Post, Error> {
+                f.posterior()
+            }
+            #[inline(always)]
+            fn draws(f: &mut Self::Inner, out: &mut [$t]) -> Result<usize, Error> {
+                f.draws(out)
+            }
+            #[inline(always)]
+            fn loc(post: &Self::Post, out: &mut [$t]) {
+                post.loc(out);
+            }
+            #[inline(always)]
+            fn sd(post: &Self::Post, out: &mut [$t]) {
+                post.scale(out);
+            }
+            #[inline(always)]
+            fn summary(post: &Self::Post, i: usize) -> Option<Summary<$t>> {
+                post.summary(i)
+            }
+            #[inline(always)]
+            fn quantile(post: &Self::Post, i: usize, q: $t) -> Result<$t, Error> {
+                post.quantile(i, q)
+            }
+            #[inline(always)]
+            fn predict(post: &Self::Post, x: &[$t]) -> Result<($t, $t), Error> {
+                post.predict(x)
+            }
+            fn matrix(post: &Self::Post, which: Matrix, out: &mut [$t]) {
+                // Independent latents: S = diag(scale²), L = diag(scale).
+                let d = post.p + 2;
+                let scale = |i: usize| *post.scale.at(i, post.p);
+                write_matrix(d, out, |i, j| match (i == j, which) {
+                    (false, _) => 0.0,
+                    (true, Matrix::Covariance) => scale(i) * scale(i),
+                    (true, Matrix::Cholesky) => scale(i),
+                });
+            }
+        }
+
+        impl CFit for $full {
+            type T = $t;
+            type G = crate::FullGuide<$t, MAX_FEATURES>;
+            type Post = FullPosterior<$t, MAX_FEATURES>;
+            type CExact = <$t as Prec>::CFullReport;
+            fn solve_exact(f: &mut Self::Inner) -> Result<Self::CExact, Error> {
+                f.solve_exact().map(Into::into)
+            }
+            fn condition(f: &Self::Inner) -> Result<$t, Error> {
+                f.condition()
+            }
+            fn posterior(f: &Self::Inner) -> Result<Self::Post, Error> {
+                f.posterior()
+            }
+            fn draws(f: &mut Self::Inner, out: &mut [$t]) -> Result<usize, Error> {
+                f.draws(out)
+            }
+            fn loc(post: &Self::Post, out: &mut [$t]) {
+                post.loc(out);
+            }
+            fn sd(post: &Self::Post, out: &mut [$t]) {
+                post.sd(out);
+            }
+            fn summary(post: &Self::Post, i: usize) -> Option<Summary<$t>> {
+                post.summary(i)
+            }
+            fn quantile(post: &Self::Post, i: usize, q: $t) -> Result<$t, Error> {
+                post.quantile(i, q)
+            }
+            fn predict(post: &Self::Post, x: &[$t]) -> Result<($t, $t), Error> {
+                post.predict(x)
+            }
+            fn matrix(post: &Self::Post, which: Matrix, out: &mut [$t]) {
+                let (p, d) = (post.features(), post.features() + 2);
+                match which {
+                    Matrix::Covariance => {
+                        let s = post.covariance();
+                        write_matrix(d, out, |i, j| entry(&s, i, j, p));
+                    }
+                    Matrix::Cholesky => {
+                        let l = post.cholesky();
+                        write_matrix(d, out, |i, j| if j <= i { entry(l, i, j, p) } else { 0.0 });
+                    }
+                }
+            }
+        }
+    };
+}
+
+c_fit!(
+    f32,
+    super::state::vireg_fit_f32,
+    super::state::vireg_full_f32
+);
+c_fit!(
+    f64,
+    super::state::vireg_fit_f64,
+    super::state::vireg_full_f64
+);
+
+/// The C configuration of the precision of `S`.
+type CConfigOf<S> = <<S as CFit>::T as Prec>::CConfig;
 
 pub(super) unsafe fn config_default<T: Prec>(out: *mut T::CConfig) -> vireg_status {
     boundary(|| {
@@ -21,52 +203,49 @@ pub(super) unsafe fn config_default<T: Prec>(out: *mut T::CConfig) -> vireg_stat
     })
 }
 
-pub(super) unsafe fn init<T: Prec>(
-    fit: *mut T::CFit,
+pub(super) unsafe fn init<S: CFit>(
+    fit: *mut S,
     fit_size: usize,
     n_features: usize,
-    config: *const T::CConfig,
+    config: *const CConfigOf<S>,
 ) -> vireg_status {
     boundary(|| {
         check_ptr(fit)?;
-        check_size::<T::CFit>(fit_size)?;
+        check_size::<S>(fit_size)?;
         check_opt(config)?;
         let cfg = if config.is_null() {
             Config::default()
         } else {
             // SAFETY: non-NULL, aligned (checked), valid for a read (caller).
-            T::config_in(unsafe { &*config })?
+            S::T::config_in(unsafe { &*config })?
         };
-        let st = fit.cast::<State<FitOf<T>>>();
+        let st = fit.cast::<State<S::Inner>>();
         // Built in place (a fit built on the stack and then copied would need twice its
         // size of stack). The marker is written last: on error, the state is untouched.
         // SAFETY: checked non-NULL and aligned, valid for writes and not borrowed (caller),
         // large enough and aligned for `State` (compile-time checks); a `MaybeUninit` may
         // refer to memory in any state.
         let slot = unsafe {
-            &mut *ptr::addr_of_mut!((*st).value).cast::<core::mem::MaybeUninit<FitOf<T>>>()
+            &mut *ptr::addr_of_mut!((*st).value).cast::<core::mem::MaybeUninit<S::Inner>>()
         };
-        FitOf::<T>::init_into(slot, n_features, cfg).map_err(status)?;
+        S::Inner::init_into(slot, n_features, cfg).map_err(status)?;
         // SAFETY: as above; `slot` is no longer used, the value is initialised.
         unsafe {
             tidy(st);
             zero_reserve(fit);
-            ptr::addr_of_mut!((*st).marker).write(<T::CFit as Opaque>::MARKER);
+            ptr::addr_of_mut!((*st).marker).write(<S as Opaque>::MARKER);
         }
         Ok(())
     })
 }
 
-pub(super) unsafe fn config_get<T: Prec>(
-    fit: *const T::CFit,
-    out: *mut T::CConfig,
-) -> vireg_status {
+pub(super) unsafe fn config_get<S: CFit>(fit: *const S, out: *mut CConfigOf<S>) -> vireg_status {
     // SAFETY: forwarded from the caller.
-    unsafe { read_out(fit, out, |f| Ok(T::config_out(&f.config()))) }
+    unsafe { read_out(fit, out, |f| Ok(S::T::config_out(&f.config()))) }
 }
 
-pub(super) unsafe fn set_learning_rate<T: Prec>(fit: *mut T::CFit, lr: T) -> vireg_status {
-    let op = |f: &mut FitOf<T>| {
+pub(super) unsafe fn set_learning_rate<S: CFit>(fit: *mut S, lr: S::T) -> vireg_status {
+    let op = |f: &mut S::Inner| {
         let adam = AdamConfig {
             lr,
             ..f.config().adam
@@ -77,26 +256,26 @@ pub(super) unsafe fn set_learning_rate<T: Prec>(fit: *mut T::CFit, lr: T) -> vir
     unsafe { with_mut(fit, op) }
 }
 
-pub(super) unsafe fn features<T: Prec>(fit: *const T::CFit, out: *mut usize) -> vireg_status {
+pub(super) unsafe fn features<S: CFit>(fit: *const S, out: *mut usize) -> vireg_status {
     // SAFETY: forwarded from the caller.
     unsafe { read_out(fit, out, |f| Ok(f.features())) }
 }
 
-pub(super) unsafe fn rows<T: Prec>(fit: *const T::CFit, out: *mut u64) -> vireg_status {
+pub(super) unsafe fn rows<S: CFit>(fit: *const S, out: *mut u64) -> vireg_status {
     // SAFETY: forwarded from the caller.
     unsafe { read_out(fit, out, |f| Ok(f.stats().rows())) }
 }
 
-pub(super) unsafe fn observe<T: Prec>(
-    fit: *mut T::CFit,
-    x: *const T,
+pub(super) unsafe fn observe<S: CFit>(
+    fit: *mut S,
+    x: *const S::T,
     n_features: usize,
-    y: T,
+    y: S::T,
 ) -> vireg_status {
     if x.is_null() {
         return VIREG_ERR_NULL;
     }
-    let op = |f: &mut FitOf<T>| {
+    let op = |f: &mut S::Inner| {
         if n_features != f.features() {
             return Err(VIREG_ERR_DIMENSION);
         }
@@ -109,13 +288,13 @@ pub(super) unsafe fn observe<T: Prec>(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn observe_rows<T: Prec>(
-    fit: *mut T::CFit,
-    x: *const T,
+pub(super) unsafe fn observe_rows<S: CFit>(
+    fit: *mut S,
+    x: *const S::T,
     n_rows: usize,
     n_features: usize,
     row_stride: usize,
-    y: *const T,
+    y: *const S::T,
     bad_row_out: *mut usize,
 ) -> vireg_status {
     if let Err(e) = check_opt(bad_row_out) {
@@ -125,7 +304,7 @@ pub(super) unsafe fn observe_rows<T: Prec>(
     let s = if x.is_null() || y.is_null() {
         VIREG_ERR_NULL
     } else {
-        let op = |f: &mut FitOf<T>| {
+        let op = |f: &mut S::Inner| {
             if n_features != f.features() || row_stride < n_features {
                 return Err(VIREG_ERR_DIMENSION);
             }
@@ -159,7 +338,7 @@ pub(super) unsafe fn observe_rows<T: Prec>(
     s
 }
 
-pub(super) unsafe fn merge<T: Prec>(dst: *mut T::CFit, src: *const T::CFit) -> vireg_status {
+pub(super) unsafe fn merge<S: CFit>(dst: *mut S, src: *const S) -> vireg_status {
     if dst.is_null() || src.is_null() {
         return VIREG_ERR_NULL;
     }
@@ -173,17 +352,13 @@ pub(super) unsafe fn merge<T: Prec>(dst: *mut T::CFit, src: *const T::CFit) -> v
         })
     };
     let Some(stats) = stats else { return s };
-    let op = |f: &mut FitOf<T>| f.merge(&stats).map_err(status);
+    let op = |f: &mut S::Inner| f.merge(&stats).map_err(status);
     // SAFETY: forwarded from the caller; no reference into `src` is live.
     unsafe { with_mut(dst, op) }
 }
 
-pub(super) unsafe fn step<T: Prec>(
-    fit: *mut T::CFit,
-    n_steps: u64,
-    loss_out: *mut T,
-) -> vireg_status {
-    let op = |f: &mut FitOf<T>| {
+pub(super) unsafe fn step<S: CFit>(fit: *mut S, n_steps: u64, loss_out: *mut S::T) -> vireg_status {
+    let op = |f: &mut S::Inner| {
         check_opt(loss_out)?;
         if n_steps == 0 {
             return Err(VIREG_ERR_INVALID_ARGUMENT);
@@ -198,13 +373,13 @@ pub(super) unsafe fn step<T: Prec>(
     unsafe { with_mut(fit, op) }
 }
 
-pub(super) unsafe fn run<T: Prec>(
-    fit: *mut T::CFit,
+pub(super) unsafe fn run<S: CFit>(
+    fit: *mut S,
     max_steps: u64,
     report_every: u64,
-    callback: Progress<T>,
+    callback: Progress<S::T>,
     user: *mut c_void,
-    report_out: *mut T::CRunReport,
+    report_out: *mut <S::T as Prec>::CRunReport,
 ) -> vireg_status {
     // SAFETY: forwarded from the caller.
     let st = match unsafe { checked(fit) } {
@@ -217,7 +392,7 @@ pub(super) unsafe fn run<T: Prec>(
     if max_steps == 0 {
         return VIREG_ERR_INVALID_ARGUMENT;
     }
-    let marker = <T::CFit as Opaque>::MARKER;
+    let marker = <S as Opaque>::MARKER;
     // The callback may call vireg with this very fit: mark it busy for the run, so those
     // calls are refused before they could touch the value borrowed here.
     // SAFETY: valid for writes (caller); no reference to the state is live.
@@ -226,7 +401,7 @@ pub(super) unsafe fn run<T: Prec>(
         // SAFETY: a valid fit (the marker was checked); exclusively ours until the marker
         // is restored: every other entry point refuses a busy state.
         let f = unsafe { &mut (*st).value };
-        let hook = |step: u64, loss: T| match callback {
+        let hook = |step: u64, loss: S::T| match callback {
             // SAFETY: a C function of this signature (caller's contract), given the
             // caller's `user` pointer untouched.
             Some(cb) => unsafe { cb(user, step, loss) != 0 },
@@ -246,27 +421,24 @@ pub(super) unsafe fn run<T: Prec>(
     s
 }
 
-pub(super) unsafe fn solve_exact<T: Prec>(
-    fit: *mut T::CFit,
-    report_out: *mut T::CExactReport,
-) -> vireg_status {
-    let op = |f: &mut FitOf<T>| {
+pub(super) unsafe fn solve_exact<S: CFit>(fit: *mut S, report_out: *mut S::CExact) -> vireg_status {
+    let op = |f: &mut S::Inner| {
         check_opt(report_out)?;
-        let r = f.solve_exact().map_err(status)?;
+        let r = S::solve_exact(f).map_err(status)?;
         // SAFETY: NULL or checked; valid for a write (caller).
-        unsafe { write_opt(report_out, r.into()) };
+        unsafe { write_opt(report_out, r) };
         Ok(())
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_mut(fit, op) }
 }
 
-pub(super) unsafe fn condition<T: Prec>(fit: *const T::CFit, out: *mut T) -> vireg_status {
+pub(super) unsafe fn condition<S: CFit>(fit: *const S, out: *mut S::T) -> vireg_status {
     // SAFETY: forwarded from the caller.
-    unsafe { read_out(fit, out, |f| f.condition().map_err(status)) }
+    unsafe { read_out(fit, out, |f| S::condition(f).map_err(status)) }
 }
 
-pub(super) unsafe fn elbo<T: Prec>(fit: *const T::CFit, out: *mut T) -> vireg_status {
+pub(super) unsafe fn elbo<S: CFit>(fit: *const S, out: *mut S::T) -> vireg_status {
     // SAFETY: forwarded from the caller.
     unsafe { read_out(fit, out, |f| Ok(f.elbo_of(f.reported()))) }
 }
@@ -278,83 +450,107 @@ pub(super) enum Vector {
     Scale,
 }
 
-pub(super) unsafe fn posterior_vector<T: Prec>(
-    fit: *const T::CFit,
+pub(super) unsafe fn posterior_vector<S: CFit>(
+    fit: *const S,
     which: Vector,
-    out: *mut T,
+    out: *mut S::T,
     out_len: usize,
 ) -> vireg_status {
     if out.is_null() {
         return VIREG_ERR_NULL;
     }
-    let op = |f: &FitOf<T>| {
+    let op = |f: &S::Inner| {
         let d = f.features() + 2;
         if out_len < d {
             return Err(VIREG_ERR_DIMENSION);
         }
         // SAFETY: valid for out_len ≥ d writes (caller).
         let out = unsafe { slice_mut(out, d) }?;
-        let post = f.posterior().map_err(status)?;
+        let post = S::posterior(f).map_err(status)?;
         match which {
-            Vector::Loc => post.loc(out),
-            Vector::Scale => post.scale(out),
-        };
+            Vector::Loc => S::loc(&post, out),
+            Vector::Scale => S::sd(&post, out),
+        }
         Ok(())
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_ref(fit, op) }
 }
 
-pub(super) unsafe fn posterior_summary<T: Prec>(
-    fit: *const T::CFit,
-    index: usize,
-    out: *mut T::CSummary,
+pub(super) unsafe fn posterior_matrix<S: CFit>(
+    fit: *const S,
+    which: Matrix,
+    out: *mut S::T,
+    out_len: usize,
 ) -> vireg_status {
-    let op = |f: &FitOf<T>| {
+    if out.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    let op = |f: &S::Inner| {
+        let d = f.features() + 2;
+        if out_len < d * d {
+            return Err(VIREG_ERR_DIMENSION);
+        }
+        // SAFETY: valid for out_len ≥ d² writes (caller).
+        let out = unsafe { slice_mut(out, d * d) }?;
+        let post = S::posterior(f).map_err(status)?;
+        S::matrix(&post, which, out);
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_ref(fit, op) }
+}
+
+pub(super) unsafe fn posterior_summary<S: CFit>(
+    fit: *const S,
+    index: usize,
+    out: *mut <S::T as Prec>::CSummary,
+) -> vireg_status {
+    let op = |f: &S::Inner| {
         if index > f.features() + 1 {
             return Err(VIREG_ERR_DIMENSION);
         }
-        let post = f.posterior().map_err(status)?;
-        let s = post.summary(index).ok_or(VIREG_ERR_DIMENSION)?;
+        let post = S::posterior(f).map_err(status)?;
+        let s = S::summary(&post, index).ok_or(VIREG_ERR_DIMENSION)?;
         Ok(s.into())
     };
     // SAFETY: forwarded from the caller.
     unsafe { read_out(fit, out, op) }
 }
 
-pub(super) unsafe fn posterior_quantile<T: Prec>(
-    fit: *const T::CFit,
+pub(super) unsafe fn posterior_quantile<S: CFit>(
+    fit: *const S,
     index: usize,
-    q: T,
-    out: *mut T,
+    q: S::T,
+    out: *mut S::T,
 ) -> vireg_status {
-    let op = |f: &FitOf<T>| {
+    let op = |f: &S::Inner| {
         if index > f.features() + 1 {
             return Err(VIREG_ERR_DIMENSION);
         }
         if !q.is_finite() {
             return Err(VIREG_ERR_NON_FINITE);
         }
-        if !(q > T::ZERO && q < T::ONE) {
+        if !(q > <S::T as Real>::ZERO && q < <S::T as Real>::ONE) {
             return Err(VIREG_ERR_INVALID_ARGUMENT);
         }
-        let post = f.posterior().map_err(status)?;
-        post.quantile(index, q).map_err(status)
+        let post = S::posterior(f).map_err(status)?;
+        S::quantile(&post, index, q).map_err(status)
     };
     // SAFETY: forwarded from the caller.
     unsafe { read_out(fit, out, op) }
 }
 
-pub(super) unsafe fn draw<T: Prec>(
-    fit: *mut T::CFit,
-    out: *mut T,
+pub(super) unsafe fn draw<S: CFit>(
+    fit: *mut S,
+    out: *mut S::T,
     n_draws: usize,
     out_len: usize,
 ) -> vireg_status {
     if out.is_null() {
         return VIREG_ERR_NULL;
     }
-    let op = |f: &mut FitOf<T>| {
+    let op = |f: &mut S::Inner| {
         let d = f.features() + 2;
         let need = n_draws.checked_mul(d).ok_or(VIREG_ERR_DIMENSION)?;
         if out_len < need {
@@ -362,24 +558,24 @@ pub(super) unsafe fn draw<T: Prec>(
         }
         // SAFETY: valid for out_len ≥ need writes, disjoint from the state (caller).
         let out = unsafe { slice_mut(out, need) }?;
-        f.draws(out).map_err(status)?;
+        S::draws(f, out).map_err(status)?;
         Ok(())
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_mut(fit, op) }
 }
 
-pub(super) unsafe fn predict<T: Prec>(
-    fit: *const T::CFit,
-    x: *const T,
+pub(super) unsafe fn predict<S: CFit>(
+    fit: *const S,
+    x: *const S::T,
     n_features: usize,
-    mean_out: *mut T,
-    sd_out: *mut T,
+    mean_out: *mut S::T,
+    sd_out: *mut S::T,
 ) -> vireg_status {
     if x.is_null() || mean_out.is_null() || sd_out.is_null() {
         return VIREG_ERR_NULL;
     }
-    let op = |f: &FitOf<T>| {
+    let op = |f: &S::Inner| {
         check_ptr(mean_out)?;
         check_ptr(sd_out)?;
         if n_features != f.features() {
@@ -387,8 +583,8 @@ pub(super) unsafe fn predict<T: Prec>(
         }
         // SAFETY: valid for n_features reads (caller).
         let x = unsafe { slice(x, n_features) }?;
-        let post = f.posterior().map_err(status)?;
-        let (m, s) = post.predict(x).map_err(status)?;
+        let post = S::posterior(f).map_err(status)?;
+        let (m, s) = S::predict(&post, x).map_err(status)?;
         // SAFETY: checked; valid for writes (caller).
         unsafe {
             mean_out.write(m);

@@ -68,7 +68,7 @@ pub unsafe extern "C" fn vireg_init_sized_f32(
     config: *const vireg_config_f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::init::<f32>(fit, fit_size, n_features, config) }
+    unsafe { imp::init(fit, fit_size, n_features, config) }
 }
 
 /// Reads a fit's configuration (as given to vireg_init_f32, with a learning rate changed by
@@ -88,7 +88,7 @@ pub unsafe extern "C" fn vireg_get_config_f32(
     config: *mut vireg_config_f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::config_get::<f32>(fit, config) }
+    unsafe { imp::config_get(fit, config) }
 }
 
 /// Changes Adam's learning rate (e.g. after VIREG_ERR_DIVERGED); the optimiser's moments are
@@ -109,7 +109,7 @@ pub unsafe extern "C" fn vireg_set_learning_rate_f32(
     lr: f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::set_learning_rate::<f32>(fit, lr) }
+    unsafe { imp::set_learning_rate(fit, lr) }
 }
 
 /// The number of features of a fit.
@@ -128,7 +128,7 @@ pub unsafe extern "C" fn vireg_features_f32(
     n_features: *mut usize,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::features::<f32>(fit, n_features) }
+    unsafe { imp::features(fit, n_features) }
 }
 
 /// The number of rows folded into a fit (by observe, observe_rows and merge).
@@ -144,7 +144,7 @@ pub unsafe extern "C" fn vireg_features_f32(
 #[no_mangle]
 pub unsafe extern "C" fn vireg_rows_f32(fit: *const vireg_fit_f32, rows: *mut u64) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::rows::<f32>(fit, rows) }
+    unsafe { imp::rows(fit, rows) }
 }
 
 /// Folds one observation into the fit's data summary (O(p^2) work, no memory kept per row).
@@ -171,7 +171,7 @@ pub unsafe extern "C" fn vireg_observe_f32(
     y: f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::observe::<f32>(fit, x, n_features, y) }
+    unsafe { imp::observe(fit, x, n_features, y) }
 }
 
 /// Folds many observations in at once, all or nothing. Row i is
@@ -208,7 +208,7 @@ pub unsafe extern "C" fn vireg_observe_rows_f32(
     bad_row_out: *mut usize,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::observe_rows::<f32>(fit, x, n_rows, n_features, row_stride, y, bad_row_out) }
+    unsafe { imp::observe_rows(fit, x, n_rows, n_features, row_stride, y, bad_row_out) }
 }
 
 /// Adds the data of `src` to `dst` exactly, as if dst had also observed src's rows (split a
@@ -232,7 +232,7 @@ pub unsafe extern "C" fn vireg_merge_f32(
     src: *const vireg_fit_f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::merge::<f32>(dst, src) }
+    unsafe { imp::merge(dst, src) }
 }
 
 /// Takes `n_steps` SVI steps (Pyro's svi.step): Adam on the ELBO's gradient, estimated as
@@ -261,7 +261,7 @@ pub unsafe extern "C" fn vireg_step_f32(
     loss_out: *mut f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::step::<f32>(fit, n_steps, loss_out) }
+    unsafe { imp::step(fit, n_steps, loss_out) }
 }
 
 /// Runs up to `max_steps` SVI steps with progress reports and convergence detection. The final
@@ -294,7 +294,7 @@ pub unsafe extern "C" fn vireg_run_f32(
     report_out: *mut vireg_run_report_f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::run::<f32>(fit, max_steps, report_every, callback, user, report_out) }
+    unsafe { imp::run(fit, max_steps, report_every, callback, user, report_out) }
 }
 
 /// Sets the posterior to the exact mean-field optimum (coordinate ascent: no learning rate, no
@@ -314,7 +314,7 @@ pub unsafe extern "C" fn vireg_solve_exact_f32(
     report_out: *mut vireg_exact_report_f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::solve_exact::<f32>(fit, report_out) }
+    unsafe { imp::solve_exact(fit, report_out) }
 }
 
 /// The condition estimate S = n * eps * kappa of the fit's data (README, "Numerical limits"):
@@ -338,7 +338,7 @@ pub unsafe extern "C" fn vireg_condition_f32(
     condition_out: *mut f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::condition::<f32>(fit, condition_out) }
+    unsafe { imp::condition(fit, condition_out) }
 }
 
 /// The exact ELBO (nats) of the reported posterior (the last run's averaged iterate, or the
@@ -358,7 +358,7 @@ pub unsafe extern "C" fn vireg_elbo_f32(
     elbo_out: *mut f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::elbo::<f32>(fit, elbo_out) }
+    unsafe { imp::elbo(fit, elbo_out) }
 }
 
 /// The guide's locations (Pyro's auto_loc) in the latent order: alpha, beta_1 .. beta_p,
@@ -382,7 +382,7 @@ pub unsafe extern "C" fn vireg_posterior_loc_f32(
     out_len: usize,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::posterior_vector::<f32>(fit, imp::Vector::Loc, out, out_len) }
+    unsafe { imp::posterior_vector(fit, imp::Vector::Loc, out, out_len) }
 }
 
 /// The guide's scales (Pyro's auto_scale, standard deviations) in the latent order: alpha,
@@ -402,7 +402,7 @@ pub unsafe extern "C" fn vireg_posterior_scale_f32(
     out_len: usize,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::posterior_vector::<f32>(fit, imp::Vector::Scale, out, out_len) }
+    unsafe { imp::posterior_vector(fit, imp::Vector::Scale, out, out_len) }
 }
 
 /// Posterior mean, sd and median of one constrained parameter: alpha and the beta_j are normal;
@@ -425,7 +425,7 @@ pub unsafe extern "C" fn vireg_posterior_summary_f32(
     out: *mut vireg_summary_f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::posterior_summary::<f32>(fit, index, out) }
+    unsafe { imp::posterior_summary(fit, index, out) }
 }
 
 /// Posterior quantile of one constrained parameter (e.g. q = 0.03 and 0.97 for a 94% interval).
@@ -450,7 +450,7 @@ pub unsafe extern "C" fn vireg_posterior_quantile_f32(
     out: *mut f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::posterior_quantile::<f32>(fit, index, q, out) }
+    unsafe { imp::posterior_quantile(fit, index, q, out) }
 }
 
 /// Draws from the posterior, from the fit's seeded random stream (which it advances).
@@ -476,7 +476,7 @@ pub unsafe extern "C" fn vireg_draw_f32(
     out_len: usize,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::draw::<f32>(fit, out, n_draws, out_len) }
+    unsafe { imp::draw(fit, out, n_draws, out_len) }
 }
 
 /// Posterior predictive mean and sd of the response at a new row: mean a.m, variance
@@ -504,7 +504,34 @@ pub unsafe extern "C" fn vireg_predict_f32(
     sd_out: *mut f32,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::predict::<f32>(fit, x, n_features, mean_out, sd_out) }
+    unsafe { imp::predict(fit, x, n_features, mean_out, sd_out) }
+}
+
+/// The latent covariance of the posterior, (p + 2) x (p + 2), row-major, rows and columns in
+/// the latent order alpha, beta_1 .. beta_p, u = ln(sigma): entry (i, j) is at
+/// out[i * (p + 2) + j]. The mean-field guide's latents are independent: the matrix is
+/// diagonal, its diagonal the squares of vireg_posterior_scale_f32's values (the layout of
+/// vireg_full_posterior_cov_f32, so both guides give the same matrix shape).
+///
+/// @param fit An initialised fit (read only).
+/// @param out Receives (p + 2)^2 values.
+/// @param out_len Capacity of `out` in elements, >= (p + 2)^2
+///   ((VIREG_MAX_FEATURES + 2)^2 always is).
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if `out_len` < (p + 2)^2; VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f32. On error nothing is written.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `out` is NULL or valid for `out_len` writes.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_posterior_cov_f32(
+    fit: *const vireg_fit_f32,
+    out: *mut f32,
+    out_len: usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::posterior_matrix(fit, imp::Matrix::Covariance, out, out_len) }
 }
 
 /// The size in bytes of a checkpoint of a vireg_fit_f32 (for any number of features up to

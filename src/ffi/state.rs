@@ -3,7 +3,7 @@
 //! value), the zeroing of the value's padding, and the compile-time checks that tie the sizes
 //! to the kernel's types.
 
-use crate::{Fit, Normal, Synth};
+use crate::{Family, Fit, FullFit, Normal, Synth};
 use core::mem::{align_of, size_of};
 use core::ptr;
 
@@ -27,6 +27,25 @@ pub struct vireg_fit_f32 {
 #[repr(C)]
 pub struct vireg_fit_f64 {
     _opaque: [u64; VIREG_FIT_F64_WORDS],
+}
+
+/// A Bayesian linear regression fit with the full-rank Gaussian guide (Pyro's
+/// AutoMultivariateNormal: the whole covariance of the latent vector) in single precision, in
+/// VIREG_FULL_F32_SIZE bytes (fixed by VIREG_MAX_FEATURES, 8-byte aligned). Opaque: use it only
+/// through the vireg_full_*_f32 functions. Like vireg_fit_f32, it may be declared anywhere,
+/// must be zero-filled or passed to vireg_full_init_f32() first, owns nothing and may be copied.
+/// The vireg_full_* functions are in libraries built with the Cargo feature ffi-full (on by
+/// default; a firmware that uses only the mean-field fit builds without it, to keep the
+/// mean-field functions as small as they are alone).
+#[repr(C)]
+pub struct vireg_full_f32 {
+    _opaque: [u64; VIREG_FULL_F32_WORDS],
+}
+
+/// A full-rank fit in double precision, VIREG_FULL_F64_SIZE bytes; see vireg_full_f32.
+#[repr(C)]
+pub struct vireg_full_f64 {
+    _opaque: [u64; VIREG_FULL_F64_WORDS],
 }
 
 /// A generator of the seed's synthetic data in single precision (alpha ~ N(42, 10),
@@ -127,8 +146,9 @@ macro_rules! zero_padding {
     }};
 }
 
-impl<T: Normal> Padded for Fit<T, MAX_FEATURES> {
-    // Not inlined: one copy for every call that writes a fit (flash on microcontrollers).
+impl<T: Normal, G: Family<T, MAX_FEATURES>> Padded for Fit<T, MAX_FEATURES, G> {
+    // Not inlined: one copy for every call that writes a fit of a family (flash on
+    // microcontrollers).
     #[inline(never)]
     unsafe fn zero_padding(v: *mut Self) {
         // The fit has no padding outside its data summary (checked by `Fit` at compile time).
@@ -208,6 +228,18 @@ opaque!(
     vireg_fit_f64,
     Fit<f64, MAX_FEATURES>,
     u64::from_le_bytes(*b"vireg.F8"),
+    FIT_RESERVE
+);
+opaque!(
+    vireg_full_f32,
+    FullFit<f32, MAX_FEATURES>,
+    u64::from_le_bytes(*b"vireg.R4"),
+    FIT_RESERVE
+);
+opaque!(
+    vireg_full_f64,
+    FullFit<f64, MAX_FEATURES>,
+    u64::from_le_bytes(*b"vireg.R8"),
     FIT_RESERVE
 );
 opaque!(

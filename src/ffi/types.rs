@@ -2,11 +2,13 @@
 //! and their conversions to and from the kernel's, tied to each precision by [`Prec`].
 
 use super::state::{
-    vireg_fit_f32, vireg_fit_f64, vireg_synth_f32, vireg_synth_f64, Opaque, MAX_FEATURES,
+    vireg_fit_f32, vireg_fit_f64, vireg_full_f32, vireg_full_f64, vireg_synth_f32, vireg_synth_f64,
+    Opaque, MAX_FEATURES,
 };
 use super::status::{status, vireg_status, VIREG_ERR_CONFIG};
 use crate::{
-    AdamConfig, Config, Estimator, ExactReport, Fit, Normal, Prior, RunReport, Summary, Synth,
+    AdamConfig, Config, Estimator, ExactReport, Fit, FullFit, FullReport, Normal, Prior, RunReport,
+    Summary, Synth,
 };
 use core::ffi::{c_int, c_void};
 
@@ -162,6 +164,32 @@ pub struct vireg_exact_report_f64 {
     pub iterations: u32,
 }
 
+/// What vireg_full_solve_exact_f32() did.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct vireg_full_report_f32 {
+    /// The ELBO (nats) at the full-rank optimum.
+    pub elbo: f32,
+    /// The ELBO (nats) at the mean-field optimum the solve started from (never above `elbo`
+    /// by more than rounding: the full-rank family contains the mean-field one).
+    pub mean_field_elbo: f32,
+    /// Iterations of the fixed-point map after the mean-field solve.
+    pub iterations: u32,
+}
+
+/// What vireg_full_solve_exact_f64() did.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct vireg_full_report_f64 {
+    /// The ELBO (nats) at the full-rank optimum.
+    pub elbo: f64,
+    /// The ELBO (nats) at the mean-field optimum the solve started from (never above `elbo`
+    /// by more than rounding: the full-rank family contains the mean-field one).
+    pub mean_field_elbo: f64,
+    /// Iterations of the fixed-point map after the mean-field solve.
+    pub iterations: u32,
+}
+
 /// Posterior summary of one constrained parameter (alpha, a beta_j, or sigma), in its units.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -211,6 +239,8 @@ pub type vireg_progress_f64 =
 pub(super) trait Prec: Normal {
     /// The fit state type.
     type CFit: Opaque<Inner = Fit<Self, MAX_FEATURES>>;
+    /// The full-rank fit state type.
+    type CFull: Opaque<Inner = FullFit<Self, MAX_FEATURES>>;
     /// The generator state type.
     type CSynth: Opaque<Inner = Synth<Self, MAX_FEATURES>>;
     /// The configuration.
@@ -219,6 +249,8 @@ pub(super) trait Prec: Normal {
     type CRunReport: From<RunReport<Self>>;
     /// What the exact solve did.
     type CExactReport: From<ExactReport<Self>>;
+    /// What the exact full-rank solve did.
+    type CFullReport: From<FullReport<Self>>;
     /// A parameter's posterior summary.
     type CSummary: From<Summary<Self>>;
     /// Checks a C configuration and converts it.
@@ -231,13 +263,25 @@ pub(super) trait Prec: Normal {
 pub(super) type Progress<T> = Option<unsafe extern "C" fn(*mut c_void, u64, T) -> c_int>;
 
 macro_rules! prec {
-    ($t:ty, $fit:ty, $synth:ty, $cfg:ident, $run:ident, $exact:ident, $summary:ident) => {
+    (
+        $t:ty,
+        $fit:ty,
+        $full:ty,
+        $synth:ty,
+        $cfg:ident,
+        $run:ident,
+        $exact:ident,
+        $full_report:ident,
+        $summary:ident
+    ) => {
         impl Prec for $t {
             type CFit = $fit;
+            type CFull = $full;
             type CSynth = $synth;
             type CConfig = $cfg;
             type CRunReport = $run;
             type CExactReport = $exact;
+            type CFullReport = $full_report;
             type CSummary = $summary;
 
             fn config_in(c: &$cfg) -> Result<Config<$t>, vireg_status> {
@@ -327,6 +371,16 @@ macro_rules! prec {
             }
         }
 
+        impl From<FullReport<$t>> for $full_report {
+            fn from(r: FullReport<$t>) -> Self {
+                $full_report {
+                    elbo: r.elbo,
+                    mean_field_elbo: r.mean_field_elbo,
+                    iterations: r.iterations,
+                }
+            }
+        }
+
         impl From<Summary<$t>> for $summary {
             fn from(s: Summary<$t>) -> Self {
                 $summary {
@@ -342,18 +396,22 @@ macro_rules! prec {
 prec!(
     f32,
     vireg_fit_f32,
+    vireg_full_f32,
     vireg_synth_f32,
     vireg_config_f32,
     vireg_run_report_f32,
     vireg_exact_report_f32,
+    vireg_full_report_f32,
     vireg_summary_f32
 );
 prec!(
     f64,
     vireg_fit_f64,
+    vireg_full_f64,
     vireg_synth_f64,
     vireg_config_f64,
     vireg_run_report_f64,
     vireg_exact_report_f64,
+    vireg_full_report_f64,
     vireg_summary_f64
 );

@@ -133,7 +133,9 @@ impl<T: Normal, const P: usize> FullPosterior<T, P> {
     /// One draw of the constrained parameters (α, β₁ … β_p, σ) into `out[..p + 2]`: z = m + L·ε
     /// with ε standard normal from `rng` in the latent order, σ = e^u.
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [T]) -> Result<()> {
-        let p = self.p;
+        // Clamped (p ≤ P always): the compiler then sees that `out[p + 1]` cannot overflow,
+        // and the C ABI's draw has no panic path.
+        let p = self.p.min(P);
         if out.len() < p + 2 {
             return Err(Error::Dimension);
         }
