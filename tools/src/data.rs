@@ -3,67 +3,69 @@
 use crate::records::{ReadError, Records};
 use crate::{quote, Failure, Res, CAP};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, Read};
 use vireg::{Config, Fit};
 
 /// Read buffer: large enough that a refill is rare next to the parsing of what it holds.
 const BUF_BYTES: usize = 256 * 1024;
 
 /// The data: a fit with every row folded in, and the column names.
-pub struct Data {
-    pub fit: Box<Fit<f64, CAP>>,
+pub struct Data<const P: usize> {
+    pub fit: Box<Fit<f64, P>>,
     pub y_name: String,
     pub features: Vec<String>,
 }
 
-/// Reads the CSV at `path` (`-`: standard input), called `name` in messages, row by row into a
-/// fit configured by `cfg`, with y the column named `y` or else the last.
-pub fn read(path: &str, name: &str, y: Option<&str>, cfg: Config<f64>) -> Res<Data> {
-    let input: Box<dyn BufRead> = if path == "-" {
-        Box::new(BufReader::with_capacity(BUF_BYTES, io::stdin().lock()))
+/// A data file whose header has been read, its rows not yet.
+pub struct Header {
+    rec: Records<Box<dyn Read>>,
+    /// The file as messages name it.
+    name: String,
+    /// The column names, trimmed.
+    names: Vec<String>,
+    y_col: usize,
+    /// The header's line.
+    line: u64,
+}
+
+/// An error of the reader as the program reports it.
+fn read_failure(name: &str, (line, e): (u64, ReadError)) -> Failure {
+    let msg = match e {
+        ReadError::Io(e) => format!("cannot read: {e}"),
+        ReadError::Unterminated { field } => format!(
+            "field {field} has an unterminated quote (line breaks inside quotes are not supported)"
+        ),
+    };
+    Failure::Input(format!("{name}:{line}: {msg}"))
+}
+
+/// Opens the CSV at `path` (`-`: standard input), called `name` in messages, and reads its
+/// header, with y the column named `y` or else the last.
+pub fn open(path: &str, name: &str, y: Option<&str>) -> Res<Header> {
+    let input: Box<dyn Read> = if path == "-" {
+        Box::new(io::stdin().lock())
     } else {
         match File::open(path) {
-            Ok(f) => Box::new(BufReader::with_capacity(BUF_BYTES, f)),
+            Ok(f) => Box::new(f),
             Err(e) => return Err(Failure::Input(format!("{name}: cannot open: {e}"))),
         }
     };
-    read_rows(Records::new(input), name, y, cfg)
-}
-
-fn read_rows(
-    mut rec: Records<impl BufRead>,
-    name: &str,
-    y: Option<&str>,
-    cfg: Config<f64>,
-) -> Res<Data> {
+    let mut rec = Records::new(input, BUF_BYTES);
     let at = |line: u64, msg: String| Failure::Input(format!("{name}:{line}: {msg}"));
-    let next = |rec: &mut Records<_>| {
-        rec.next_record().map_err(|(line, e)| match e {
-            ReadError::Io(e) => at(line, format!("cannot read: {e}")),
-            ReadError::Unterminated { field } => at(
-                line,
-                format!(
-                    "field {field} has an unterminated quote \
-                     (line breaks inside quotes are not supported)"
-                ),
-            ),
-        })
-    };
-
-    // The header.
-    let Some(header_line) = next(&mut rec)? else {
+    let Some(line) = rec.next_record().map_err(|e| read_failure(name, e))? else {
         return Err(Failure::Input(format!(
             "{name}: empty file (expected a header row)"
         )));
     };
-    let names = (0..rec.len())
-        .map(|k| std::str::from_utf8(rec.field(k)).map(|s| s.trim().to_string()))
+    let fields = rec.fields();
+    let names = (0..fields.len())
+        .map(|k| std::str::from_utf8(fields.get(k)).map(|s| s.trim().to_string()))
         .collect::<Result<Vec<String>, _>>()
-        .map_err(|_| at(header_line, "not valid UTF-8".into()))?;
+        .map_err(|_| at(line, "not valid UTF-8".into()))?;
     let cols = names.len();
     if cols < 2 {
         return Err(at(
-            header_line,
+            line,
             format!("the header has {cols} column; need at least 2 (features and y)"),
         ));
     }
@@ -75,14 +77,14 @@ fn read_rows(
                 [j] => j,
                 [] => {
                     return Err(at(
-                        header_line,
+                        line,
                         format!("--y: no column named {} in the header", quote(want)),
                     ))
                 }
                 _ => {
                     let numbers: Vec<String> = hits.iter().map(|j| (j + 1).to_string()).collect();
                     return Err(at(
-                        header_line,
+                        line,
                         format!(
                             "--y: {} names {} columns (numbers {})",
                             quote(want),
@@ -97,67 +99,149 @@ fn read_rows(
     let p = cols - 1;
     if p > CAP {
         return Err(at(
-            header_line,
+            line,
             format!("{p} feature columns, more than the capacity of {CAP}"),
         ));
     }
-    let features: Vec<String> = (0..cols)
-        .filter(|&j| j != y_col)
-        .map(|j| names[j].clone())
-        .collect();
-    let mut fit = match Fit::<f64, CAP>::new(p, cfg) {
-        Ok(f) => Box::new(f),
-        Err(e) => return Err(Failure::Input(format!("invalid settings: {e}"))),
-    };
+    Ok(Header {
+        rec,
+        name: name.to_string(),
+        names,
+        y_col,
+        line,
+    })
+}
 
-    // The rows, folded in by batches. A row refused by the fit is reported before any fault
-    // found further on, as if the rows were folded one at a time.
-    let mut batch = Batch::new(p);
-    let row = |rec: &Records<_>, line: u64, batch: &mut Batch| -> Res<()> {
-        if rec.len() != cols {
-            return Err(at(
-                line,
-                format!("expected {cols} fields, found {}", rec.len()),
-            ));
-        }
-        let mut y = 0.0;
-        for (j, name) in names.iter().enumerate() {
-            let v = number(rec.field(j))
-                .map_err(|why| at(line, format!("column {} ({}){why}", j + 1, quote(name))))?;
-            if j == y_col {
-                y = v;
-            } else {
-                batch.xs.push(v);
+impl Header {
+    /// The number of features (columns other than y).
+    pub fn features(&self) -> usize {
+        self.names.len() - 1
+    }
+
+    /// Reads every row into a fit of capacity `P` (at least the number of features)
+    /// configured by `cfg`.
+    pub fn read<const P: usize>(self, cfg: Config<f64>) -> Res<Data<P>> {
+        let Header {
+            mut rec,
+            name,
+            names,
+            y_col,
+            line: header_line,
+        } = self;
+        let name = &name[..];
+        let at = |line: u64, msg: String| Failure::Input(format!("{name}:{line}: {msg}"));
+        let cols = names.len();
+        let p = cols - 1;
+        let features: Vec<String> = (0..cols)
+            .filter(|&j| j != y_col)
+            .map(|j| names[j].clone())
+            .collect();
+        let mut fit = match Fit::<f64, P>::new(p, cfg) {
+            Ok(f) => Box::new(f),
+            Err(e) => return Err(Failure::Input(format!("invalid settings: {e}"))),
+        };
+
+        // The rows, folded in by batches. A row refused by the fit is reported before any
+        // fault found further on, as if the rows were folded one at a time.
+        let mut batch = Batch::new(p);
+        let row = |rec: &mut Records<_>, line: u64, batch: &mut Batch| -> Res<()> {
+            if let Some(y) = rec
+                .plain()
+                .and_then(|l| plain_row(l, cols, y_col, &mut batch.xs))
+            {
+                batch.ys.push(y);
+                batch.lines.push(line);
+                return Ok(());
+            }
+            let fields = rec.fields();
+            if fields.len() != cols {
+                return Err(at(
+                    line,
+                    format!("expected {cols} fields, found {}", fields.len()),
+                ));
+            }
+            let mut y = 0.0;
+            for (j, name) in names.iter().enumerate() {
+                let v = number(fields.get(j))
+                    .map_err(|why| at(line, format!("column {} ({}){why}", j + 1, quote(name))))?;
+                if j == y_col {
+                    y = v;
+                } else {
+                    batch.xs.push(v);
+                }
+            }
+            batch.ys.push(y);
+            batch.lines.push(line);
+            Ok(())
+        };
+        let refused = |(line, e): (u64, vireg::Error)| at(line, format!("row refused: {e}"));
+        loop {
+            let read = match rec.next_record() {
+                Ok(Some(line)) => row(&mut rec, line, &mut batch),
+                Ok(None) => break,
+                Err(e) => Err(read_failure(name, e)),
+            };
+            if let Err(e) = read {
+                batch.fold_into(&mut fit).map_err(refused)?;
+                return Err(e);
+            }
+            if batch.ys.len() == Batch::ROWS {
+                batch.fold_into(&mut fit).map_err(refused)?;
             }
         }
-        batch.ys.push(y);
-        batch.lines.push(line);
-        Ok(())
-    };
-    let refused = |(line, e): (u64, vireg::Error)| at(line, format!("row refused: {e}"));
-    loop {
-        let read = match next(&mut rec) {
-            Ok(Some(line)) => row(&rec, line, &mut batch),
-            Ok(None) => break,
-            Err(e) => Err(e),
+        batch.fold_into(&mut fit).map_err(refused)?;
+        if fit.stats().rows() == 0 {
+            return Err(at(header_line, "no data rows after the header".into()));
+        }
+        Ok(Data {
+            fit,
+            y_name: names[y_col].clone(),
+            features,
+        })
+    }
+}
+
+/// A plain line's row when every field is a finite number written without surrounding space,
+/// as most files are: its y, its features appended to `xs`. `None`, with `xs` as it was, for
+/// anything else, which the general path then reads (and reports) field by field. The number
+/// at the start of each field is read by the parser `number` uses, and the field is taken
+/// only if the number ends where the field does, so the value is `number`'s.
+#[inline]
+fn plain_row(line: &[u8], cols: usize, y_col: usize, xs: &mut Vec<f64>) -> Option<f64> {
+    let before = xs.len();
+    let mut rest = line;
+    let mut y = 0.0;
+    for j in 0..cols {
+        let parsed = fast_float2::parse_partial::<f64, _>(rest)
+            .ok()
+            .filter(|(v, _)| v.is_finite());
+        let Some((v, n)) = parsed else {
+            xs.truncate(before);
+            return None;
         };
-        if let Err(e) = read {
-            batch.fold_into(&mut fit).map_err(refused)?;
-            return Err(e);
+        rest = &rest[n..];
+        let ends_right = if j + 1 < cols {
+            match rest.split_first() {
+                Some((b',', tail)) => {
+                    rest = tail;
+                    true
+                }
+                _ => false,
+            }
+        } else {
+            rest.is_empty()
+        };
+        if !ends_right {
+            xs.truncate(before);
+            return None;
         }
-        if batch.ys.len() == Batch::ROWS {
-            batch.fold_into(&mut fit).map_err(refused)?;
+        if j == y_col {
+            y = v;
+        } else {
+            xs.push(v);
         }
     }
-    batch.fold_into(&mut fit).map_err(refused)?;
-    if fit.stats().rows() == 0 {
-        return Err(at(header_line, "no data rows after the header".into()));
-    }
-    Ok(Data {
-        fit,
-        y_name: names[y_col].clone(),
-        features,
-    })
+    Some(y)
 }
 
 /// Rows read but not yet folded into the fit.
@@ -184,7 +268,10 @@ impl Batch {
 
     /// Folds the rows into `fit` (the same operations, so the same bits, as `Fit::observe` row
     /// by row) and empties the batch; on a refused row, its line and the fit's error.
-    fn fold_into(&mut self, fit: &mut Fit<f64, CAP>) -> Result<(), (u64, vireg::Error)> {
+    fn fold_into<const P: usize>(
+        &mut self,
+        fit: &mut Fit<f64, P>,
+    ) -> Result<(), (u64, vireg::Error)> {
         if self.ys.is_empty() {
             return Ok(());
         }
