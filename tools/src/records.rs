@@ -55,7 +55,9 @@ pub struct Records<R> {
     /// Bytes of the current plain line (its line end included), consumed at the next record.
     pending: usize,
     held: Held,
-    core: csv_core::Reader,
+    /// Made when first needed: most files have no line that is not plain, and making one
+    /// costs more than a plain line (a reader per chunk of a file).
+    core: Option<Box<csv_core::Reader>>,
     /// The current record's field bytes, back to back (csv-core's output).
     out: Vec<u8>,
     /// The end of each of the current record's fields in `out` (or, split plain lines, from
@@ -96,6 +98,54 @@ impl<'a> Fields<'a> {
     }
 }
 
+impl Records<io::Empty> {
+    /// Records of `bytes`, which start at the start of line `line`: whole lines, but for the
+    /// last, which may lack its line break; nothing more is read.
+    pub fn of_bytes(bytes: Vec<u8>, line: u64) -> Self {
+        let mut r = Records::new(io::empty(), 0);
+        r.end = bytes.len();
+        r.buf = bytes;
+        r.input_done = true;
+        r.line = line;
+        r
+    }
+
+    /// The bytes given to [`Records::of_bytes`], for reuse.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+}
+
+impl<R: Read> Records<R> {
+    /// Records of `bytes` followed by the rest of `input`, from the start of line `line` on,
+    /// read `buf_bytes` at a time (the buffer grows to hold `bytes`).
+    pub fn resume(input: R, bytes: Vec<u8>, line: u64, buf_bytes: usize) -> Self {
+        let mut r = Records::new(input, 0);
+        r.end = bytes.len();
+        r.buf = bytes;
+        if r.buf.len() < buf_bytes {
+            r.buf.resize(buf_bytes, 0);
+        }
+        r.line = line;
+        r
+    }
+}
+
+impl<R> Records<R> {
+    /// The input, the bytes read from it but not parsed, and the number of the line they
+    /// start, if the record last read ended its line: the rest of the input is then whole
+    /// lines, which may be parsed apart from this reader. Otherwise the reader itself.
+    pub fn into_rest(mut self: Box<Self>) -> Result<(R, Vec<u8>, u64), Box<Self>> {
+        if self.mid_line || self.eof {
+            return Err(self);
+        }
+        self.pos += std::mem::take(&mut self.pending);
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.buf.truncate(self.end - self.pos);
+        Ok((self.input, self.buf, self.line))
+    }
+}
+
 impl<R: Read> Records<R> {
     /// Records from `input`, from its first line on, read `buf_bytes` at a time (at least the
     /// byte-order mark's 3, so the buffer can hold it).
@@ -109,7 +159,7 @@ impl<R: Read> Records<R> {
             input_done: false,
             pending: 0,
             held: Held::Out,
-            core: csv_core::Reader::new(),
+            core: None,
             out: vec![0; 1024],
             ends: vec![0; 16],
             fields: 0,
@@ -287,9 +337,9 @@ impl<R: Read> Records<R> {
             };
             let len = memchr::memchr(b'\n', buf).map_or(buf.len(), |i| i + 1);
             let piece = &buf[..len];
+            let core = self.core.get_or_insert_with(Box::default);
             let (res, nin, n_out, n_end) =
-                self.core
-                    .read_record(piece, &mut self.out[nout..], &mut self.ends[nend..]);
+                core.read_record(piece, &mut self.out[nout..], &mut self.ends[nend..]);
             let ends_line = nin > 0 && nin == len && piece[len - 1] == b'\n';
             if nin > 0 {
                 self.mid_line = !ends_line;
