@@ -337,7 +337,9 @@ impl<R: Read> Records<R> {
             };
             let len = memchr::memchr(b'\n', buf).map_or(buf.len(), |i| i + 1);
             let piece = &buf[..len];
-            let core = self.core.get_or_insert_with(Box::default);
+            let core = self
+                .core
+                .get_or_insert_with(|| Box::new(csv_core::Reader::new()));
             let (res, nin, n_out, n_end) =
                 core.read_record(piece, &mut self.out[nout..], &mut self.ends[nend..]);
             let ends_line = nin > 0 && nin == len && piece[len - 1] == b'\n';
