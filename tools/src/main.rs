@@ -5,11 +5,12 @@
 //! ```
 //!
 //! DATA.csv has a header row; the last column is y unless `--y NAME` names another, and every
-//! other column is a feature (at most 64). Rows are streamed into the fit's summary
-//! (`Fit::observe_rows`, 256 rows at a time), so the file is never held in memory (`-` reads
-//! standard input;
-//! fields may be quoted as in RFC 4180 but not span lines; CRLF line ends and a UTF-8 BOM are
-//! accepted; blank lines are skipped). The default is the exact mean-field optimum
+//! other column is a feature (at most 64). Rows are streamed into the fit's summary, so the file
+//! is never held in memory: chunks of whole lines are parsed on every core and folded in, in the
+//! file's order (`Fit::observe_rows`), by a fit whose capacity is the smallest of 8, 16, 32 and
+//! 64 that holds the features (its cost follows its capacity; its numbers do not). `-` reads
+//! standard input. Fields may be quoted as in RFC 4180 but not span lines; CRLF line ends and a
+//! UTF-8 BOM are accepted; blank lines are skipped. The default is the exact mean-field optimum
 //! (`--method exact`, coordinate ascent, nothing to tune); `--method svi` runs `Fit::run` (Adam,
 //! Monte Carlo ELBO, the seed's settings by default). The output is an ArviZ-like table (mean,
 //! sd, 94% HDI of α, each βⱼ and σ) or, with `--json`, one JSON object whose numbers round-trip
