@@ -3,67 +3,75 @@
 use crate::records::{ReadError, Records};
 use crate::{quote, Failure, Res, CAP};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, Read};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use vireg::{Config, Fit};
 
 /// Read buffer: large enough that a refill is rare next to the parsing of what it holds.
 const BUF_BYTES: usize = 256 * 1024;
 
 /// The data: a fit with every row folded in, and the column names.
-pub struct Data {
-    pub fit: Box<Fit<f64, CAP>>,
+pub struct Data<const P: usize> {
+    pub fit: Box<Fit<f64, P>>,
     pub y_name: String,
     pub features: Vec<String>,
 }
 
-/// Reads the CSV at `path` (`-`: standard input), called `name` in messages, row by row into a
-/// fit configured by `cfg`, with y the column named `y` or else the last.
-pub fn read(path: &str, name: &str, y: Option<&str>, cfg: Config<f64>) -> Res<Data> {
-    let input: Box<dyn BufRead> = if path == "-" {
-        Box::new(BufReader::with_capacity(BUF_BYTES, io::stdin().lock()))
+/// A data file whose header has been read, its rows not yet.
+pub struct Header {
+    rec: Records<Box<dyn Read + Send>>,
+    /// The file as messages name it.
+    name: String,
+    /// The column names, trimmed.
+    names: Vec<String>,
+    y_col: usize,
+    /// The header's line.
+    line: u64,
+}
+
+/// An error of the reader as the program reports it.
+fn read_failure(name: &str, (line, e): (u64, ReadError)) -> Failure {
+    let msg = match e {
+        ReadError::Io(e) => format!("cannot read: {e}"),
+        ReadError::Unterminated { field } => format!(
+            "field {field} has an unterminated quote (line breaks inside quotes are not supported)"
+        ),
+    };
+    Failure::Input(format!("{name}:{line}: {msg}"))
+}
+
+/// Opens the CSV at `path` (`-`: standard input), called `name` in messages, and reads its
+/// header, with y the column named `y` or else the last.
+pub fn open(path: &str, name: &str, y: Option<&str>) -> Res<Header> {
+    let input: Box<dyn Read + Send> = if path == "-" {
+        Box::new(io::stdin())
     } else {
         match File::open(path) {
-            Ok(f) => Box::new(BufReader::with_capacity(BUF_BYTES, f)),
+            Ok(f) => Box::new(f),
             Err(e) => return Err(Failure::Input(format!("{name}: cannot open: {e}"))),
         }
     };
-    read_rows(Records::new(input), name, y, cfg)
+    header(input, name, y)
 }
 
-fn read_rows(
-    mut rec: Records<impl BufRead>,
-    name: &str,
-    y: Option<&str>,
-    cfg: Config<f64>,
-) -> Res<Data> {
+/// Reads the header of the CSV `input`, called `name` in messages; see [`open`].
+fn header(input: Box<dyn Read + Send>, name: &str, y: Option<&str>) -> Res<Header> {
+    let mut rec = Records::new(input, BUF_BYTES);
     let at = |line: u64, msg: String| Failure::Input(format!("{name}:{line}: {msg}"));
-    let next = |rec: &mut Records<_>| {
-        rec.next_record().map_err(|(line, e)| match e {
-            ReadError::Io(e) => at(line, format!("cannot read: {e}")),
-            ReadError::Unterminated { field } => at(
-                line,
-                format!(
-                    "field {field} has an unterminated quote \
-                     (line breaks inside quotes are not supported)"
-                ),
-            ),
-        })
-    };
-
-    // The header.
-    let Some(header_line) = next(&mut rec)? else {
+    let Some(line) = rec.next_record().map_err(|e| read_failure(name, e))? else {
         return Err(Failure::Input(format!(
             "{name}: empty file (expected a header row)"
         )));
     };
-    let names = (0..rec.len())
-        .map(|k| std::str::from_utf8(rec.field(k)).map(|s| s.trim().to_string()))
+    let fields = rec.fields();
+    let names = (0..fields.len())
+        .map(|k| std::str::from_utf8(fields.get(k)).map(|s| s.trim().to_string()))
         .collect::<Result<Vec<String>, _>>()
-        .map_err(|_| at(header_line, "not valid UTF-8".into()))?;
+        .map_err(|_| at(line, "not valid UTF-8".into()))?;
     let cols = names.len();
     if cols < 2 {
         return Err(at(
-            header_line,
+            line,
             format!("the header has {cols} column; need at least 2 (features and y)"),
         ));
     }
@@ -75,14 +83,14 @@ fn read_rows(
                 [j] => j,
                 [] => {
                     return Err(at(
-                        header_line,
+                        line,
                         format!("--y: no column named {} in the header", quote(want)),
                     ))
                 }
                 _ => {
                     let numbers: Vec<String> = hits.iter().map(|j| (j + 1).to_string()).collect();
                     return Err(at(
-                        header_line,
+                        line,
                         format!(
                             "--y: {} names {} columns (numbers {})",
                             quote(want),
@@ -97,32 +105,243 @@ fn read_rows(
     let p = cols - 1;
     if p > CAP {
         return Err(at(
-            header_line,
+            line,
             format!("{p} feature columns, more than the capacity of {CAP}"),
         ));
     }
-    let features: Vec<String> = (0..cols)
-        .filter(|&j| j != y_col)
-        .map(|j| names[j].clone())
-        .collect();
-    let mut fit = match Fit::<f64, CAP>::new(p, cfg) {
-        Ok(f) => Box::new(f),
-        Err(e) => return Err(Failure::Input(format!("invalid settings: {e}"))),
-    };
+    Ok(Header {
+        rec,
+        name: name.to_string(),
+        names,
+        y_col,
+        line,
+    })
+}
 
-    // The rows, folded in by batches. A row refused by the fit is reported before any fault
-    // found further on, as if the rows were folded one at a time.
-    let mut batch = Batch::new(p);
-    let row = |rec: &Records<_>, line: u64, batch: &mut Batch| -> Res<()> {
-        if rec.len() != cols {
+impl Header {
+    /// The number of features (columns other than y).
+    pub fn features(&self) -> usize {
+        self.names.len() - 1
+    }
+
+    /// Reads every row into a fit of capacity `P` (at least the number of features)
+    /// configured by `cfg`. One thread cuts the text into chunks of whole lines, one per core
+    /// parses them, and this one folds their rows in, in the file's order (so the fit is the
+    /// one of a single thread, bit for bit).
+    pub fn read<const P: usize>(self, cfg: Config<f64>) -> Res<Data<P>> {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+        let cut = Cut {
+            chunk: CHUNK_BYTES,
+            long_line: LONG_LINE,
+        };
+        self.read_with::<P>(cfg, workers, cut)
+    }
+
+    /// [`Header::read`] with `workers` parsing threads and chunks cut as `cut` says.
+    fn read_with<const P: usize>(self, cfg: Config<f64>, workers: usize, cut: Cut) -> Res<Data<P>> {
+        let Header {
+            rec,
+            name,
+            names,
+            y_col,
+            line: header_line,
+        } = self;
+        let at = |line: u64, msg: String| Failure::Input(format!("{name}:{line}: {msg}"));
+        let cols = names.len();
+        let p = cols - 1;
+        let features: Vec<String> = (0..cols)
+            .filter(|&j| j != y_col)
+            .map(|j| names[j].clone())
+            .collect();
+        let mut fit = match Fit::<f64, P>::new(p, cfg) {
+            Ok(f) => Box::new(f),
+            Err(e) => return Err(Failure::Input(format!("invalid settings: {e}"))),
+        };
+        // A row refused by the fit is reported before any fault found further on, as if the
+        // rows were folded one at a time: each job's rows come before its fault, and jobs are
+        // folded in the file's order.
+        let refused = |(line, e): (u64, vireg::Error)| at(line, format!("row refused: {e}"));
+        std::thread::scope(|s| {
+            let (name, names) = (&name[..], &names[..]);
+            let (spare_tx, spare_rx) = mpsc::channel();
+            let mut jobs = Vec::new();
+            let mut results = Vec::new();
+            for _ in 0..workers {
+                let (job_tx, job_rx) = mpsc::sync_channel::<Job>(1);
+                let (res_tx, res_rx) = mpsc::sync_channel(2);
+                let spare_tx = spare_tx.clone();
+                s.spawn(move || {
+                    for job in job_rx {
+                        let go_on = match job {
+                            Job::Chunk { bytes, line } => {
+                                let mut rec = Records::of_bytes(bytes, line);
+                                let go_on = parse_rows(&mut rec, name, names, y_col, &res_tx);
+                                let _ = spare_tx.send(rec.into_bytes());
+                                go_on
+                            }
+                            Job::Rest(mut rec) => parse_rows(&mut rec, name, names, y_col, &res_tx),
+                        };
+                        if !go_on || res_tx.send(Parsed::Done).is_err() {
+                            return;
+                        }
+                    }
+                });
+                jobs.push(job_tx);
+                results.push(res_rx);
+            }
+            drop(spare_tx);
+            s.spawn(move || split(Box::new(rec), cut, &jobs, &spare_rx));
+            // Job k went to worker k mod workers; a worker whose channel closes has no job k.
+            for k in 0.. {
+                loop {
+                    match results[k % workers].recv() {
+                        Ok(Parsed::Rows(mut batch)) => {
+                            batch.fold_into(&mut fit).map_err(refused)?
+                        }
+                        Ok(Parsed::Fault(f)) => return Err(f),
+                        Ok(Parsed::Done) => break,
+                        Err(_) => return Ok(()),
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        if fit.stats().rows() == 0 {
+            return Err(at(header_line, "no data rows after the header".into()));
+        }
+        Ok(Data {
+            fit,
+            y_name: names[y_col].clone(),
+            features,
+        })
+    }
+}
+
+/// Text to parse: whole lines from line `line` on, or a reader to parse to its end.
+enum Job {
+    Chunk { bytes: Vec<u8>, line: u64 },
+    Rest(Box<Records<Box<dyn Read + Send>>>),
+}
+
+/// What a parsing thread sends for a job: rows, then the fault that stopped it or `Done`.
+enum Parsed {
+    Rows(Batch),
+    Fault(Failure),
+    Done,
+}
+
+/// Chunks of text to parse: about this many bytes of whole lines.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// A line longer than this (e.g. in a file whose lines end in bare carriage returns) stops the
+/// cutting into chunks: the rest of the file is parsed as one job, by one reader that holds
+/// a line piece by piece.
+const LONG_LINE: usize = 4 * 1024 * 1024;
+
+/// How the text is cut into chunks.
+#[derive(Clone, Copy)]
+struct Cut {
+    /// The least length of a chunk but the last (it ends at the first line end from there).
+    chunk: usize,
+    /// The length at which a chunk with no line end gives up cutting (see [`LONG_LINE`]).
+    long_line: usize,
+}
+
+/// Cuts the rest of `rec`'s input into chunks of whole lines sent to the workers in turn (job
+/// k to worker k mod n), with the number of each chunk's first line; or, if `rec` stopped
+/// inside a line or a line is too long, sends what is left as one job. Chunk buffers come
+/// back through `spare`.
+fn split(
+    rec: Box<Records<Box<dyn Read + Send>>>,
+    cut: Cut,
+    jobs: &[SyncSender<Job>],
+    spare: &Receiver<Vec<u8>>,
+) {
+    let (mut input, mut carry, mut line) = match rec.into_rest() {
+        Ok(rest) => rest,
+        Err(rec) => {
+            let _ = jobs[0].send(Job::Rest(rec));
+            return;
+        }
+    };
+    let mut eof = false;
+    for k in 0.. {
+        let job = &jobs[k % jobs.len()];
+        let mut buf = spare.try_recv().unwrap_or_default();
+        buf.clear();
+        buf.append(&mut carry);
+        // Whole lines, at least `cut.chunk` bytes of them unless the input ends first.
+        let end = loop {
+            if eof {
+                break buf.len();
+            }
+            if buf.len() >= cut.chunk {
+                if let Some(i) = memchr::memrchr(b'\n', &buf) {
+                    break i + 1;
+                }
+                if buf.len() >= cut.long_line {
+                    let rec = Records::resume(input, buf, line, cut.chunk);
+                    let _ = job.send(Job::Rest(Box::new(rec)));
+                    return;
+                }
+            }
+            let want = cut.chunk.max(buf.len() / 2) as u64;
+            match (&mut input).take(want).read_to_end(&mut buf) {
+                Ok(0) => eof = true,
+                Ok(_) => {}
+                Err(_) => {
+                    // The reader reports the error at the line where it happens.
+                    let rec = Records::resume(input, buf, line, cut.chunk);
+                    let _ = job.send(Job::Rest(Box::new(rec)));
+                    return;
+                }
+            }
+        };
+        if buf.is_empty() {
+            return;
+        }
+        carry.extend_from_slice(&buf[end..]);
+        buf.truncate(end);
+        let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+        if job.send(Job::Chunk { bytes: buf, line }).is_err() {
+            return;
+        }
+        line += lines;
+    }
+}
+
+/// Reads and parses the rows of `rec` into batches sent to `out`, the last one possibly
+/// partial, followed by the first fault if there is one. Whether to go on: no fault, and the
+/// receiver is still there.
+fn parse_rows<R: Read>(
+    rec: &mut Records<R>,
+    name: &str,
+    names: &[String],
+    y_col: usize,
+    out: &SyncSender<Parsed>,
+) -> bool {
+    let cols = names.len();
+    let p = cols - 1;
+    let at = |line: u64, msg: String| Failure::Input(format!("{name}:{line}: {msg}"));
+    let row = |rec: &mut Records<R>, line: u64, batch: &mut Batch| -> Res<()> {
+        if let Some(y) = rec
+            .plain()
+            .and_then(|l| plain_row(l, cols, y_col, &mut batch.xs))
+        {
+            batch.ys.push(y);
+            batch.lines.push(line);
+            return Ok(());
+        }
+        let fields = rec.fields();
+        if fields.len() != cols {
             return Err(at(
                 line,
-                format!("expected {cols} fields, found {}", rec.len()),
+                format!("expected {cols} fields, found {}", fields.len()),
             ));
         }
         let mut y = 0.0;
         for (j, name) in names.iter().enumerate() {
-            let v = number(rec.field(j))
+            let v = number(fields.get(j))
                 .map_err(|why| at(line, format!("column {} ({}){why}", j + 1, quote(name))))?;
             if j == y_col {
                 y = v;
@@ -134,30 +353,70 @@ fn read_rows(
         batch.lines.push(line);
         Ok(())
     };
-    let refused = |(line, e): (u64, vireg::Error)| at(line, format!("row refused: {e}"));
+    let mut batch = Batch::new(p);
     loop {
-        let read = match next(&mut rec) {
-            Ok(Some(line)) => row(&rec, line, &mut batch),
+        let read = match rec.next_record() {
+            Ok(Some(line)) => row(rec, line, &mut batch),
             Ok(None) => break,
-            Err(e) => Err(e),
+            Err(e) => Err(read_failure(name, e)),
         };
         if let Err(e) = read {
-            batch.fold_into(&mut fit).map_err(refused)?;
-            return Err(e);
+            if out.send(Parsed::Rows(batch)).is_ok() {
+                let _ = out.send(Parsed::Fault(e));
+            }
+            return false;
         }
         if batch.ys.len() == Batch::ROWS {
-            batch.fold_into(&mut fit).map_err(refused)?;
+            let full = std::mem::replace(&mut batch, Batch::new(p));
+            if out.send(Parsed::Rows(full)).is_err() {
+                return false;
+            }
         }
     }
-    batch.fold_into(&mut fit).map_err(refused)?;
-    if fit.stats().rows() == 0 {
-        return Err(at(header_line, "no data rows after the header".into()));
+    out.send(Parsed::Rows(batch)).is_ok()
+}
+
+/// A plain line's row when every field is a finite number written without surrounding space,
+/// as most files are: its y, its features appended to `xs`. `None`, with `xs` as it was, for
+/// anything else, which the general path then reads (and reports) field by field. The number
+/// at the start of each field is read by the parser `number` uses, and the field is taken
+/// only if the number ends where the field does, so the value is `number`'s.
+#[inline]
+fn plain_row(line: &[u8], cols: usize, y_col: usize, xs: &mut Vec<f64>) -> Option<f64> {
+    let before = xs.len();
+    let mut rest = line;
+    let mut y = 0.0;
+    for j in 0..cols {
+        let parsed = fast_float2::parse_partial::<f64, _>(rest)
+            .ok()
+            .filter(|(v, _)| v.is_finite());
+        let Some((v, n)) = parsed else {
+            xs.truncate(before);
+            return None;
+        };
+        rest = &rest[n..];
+        let ends_right = if j + 1 < cols {
+            match rest.split_first() {
+                Some((b',', tail)) => {
+                    rest = tail;
+                    true
+                }
+                _ => false,
+            }
+        } else {
+            rest.is_empty()
+        };
+        if !ends_right {
+            xs.truncate(before);
+            return None;
+        }
+        if j == y_col {
+            y = v;
+        } else {
+            xs.push(v);
+        }
     }
-    Ok(Data {
-        fit,
-        y_name: names[y_col].clone(),
-        features,
-    })
+    Some(y)
 }
 
 /// Rows read but not yet folded into the fit.
@@ -171,8 +430,8 @@ struct Batch {
 
 impl Batch {
     /// Rows per batch: enough that the fit's all-or-nothing copy of its summary, made once per
-    /// batch, costs little per row.
-    const ROWS: usize = 256;
+    /// batch, and the handing of a batch from one thread to the other cost little per row.
+    const ROWS: usize = 1024;
 
     fn new(p: usize) -> Self {
         Batch {
@@ -184,7 +443,10 @@ impl Batch {
 
     /// Folds the rows into `fit` (the same operations, so the same bits, as `Fit::observe` row
     /// by row) and empties the batch; on a refused row, its line and the fit's error.
-    fn fold_into(&mut self, fit: &mut Fit<f64, CAP>) -> Result<(), (u64, vireg::Error)> {
+    fn fold_into<const P: usize>(
+        &mut self,
+        fit: &mut Fit<f64, P>,
+    ) -> Result<(), (u64, vireg::Error)> {
         if self.ys.is_empty() {
             return Ok(());
         }
@@ -223,7 +485,150 @@ fn number(field: &[u8]) -> Result<f64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::number;
+    use super::*;
+    use vireg::Synth;
+
+    fn message(f: Failure) -> String {
+        match f {
+            Failure::Input(m) | Failure::Run(m) => m,
+        }
+    }
+
+    /// The fit of `text` read with `workers` threads, cut as `cut` says, or the error message.
+    fn read_text(text: &[u8], workers: usize, cut: Cut) -> Result<Data<8>, String> {
+        let input = Box::new(io::Cursor::new(text.to_vec()));
+        header(input, "t.csv", None)
+            .and_then(|h| h.read_with::<8>(Config::default(), workers, cut))
+            .map_err(message)
+    }
+
+    /// Every way of reading `text` that the tests try: one to three workers, chunks of one
+    /// line to the whole file, and a line-length limit that gives up cutting at once or never.
+    fn each_reading(text: &[u8]) -> Vec<(String, Result<Data<8>, String>)> {
+        let mut all = Vec::new();
+        for workers in [1, 2, 3] {
+            for chunk in [1, 7, 64, 1000, 1 << 20] {
+                for long_line in [1, 1 << 20] {
+                    let cut = Cut { chunk, long_line };
+                    let how = format!("{workers} workers, chunks {chunk}, long lines {long_line}");
+                    all.push((how, read_text(text, workers, cut)));
+                }
+            }
+        }
+        all
+    }
+
+    /// `rows` rows of 3 features, the text of each in shortest round-trip form.
+    fn rows(n: usize) -> Vec<[String; 4]> {
+        let mut s: Synth<f64, 8> = Synth::new(3, 5).unwrap();
+        (0..n)
+            .map(|_| {
+                let mut x = [0.0; 3];
+                let y = s.next_row(&mut x).unwrap();
+                [x[0], x[1], x[2], y].map(|v| format!("{v:?}"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plain_rows_are_only_what_number_reads_alike() {
+        let mut xs = vec![9.0];
+        assert_eq!(plain_row(b"1.5,-2e3,+.5", 3, 1, &mut xs), Some(-2000.0));
+        assert_eq!(xs, [9.0, 1.5, 0.5]);
+        for bad in [
+            &b"1,2"[..],
+            b"1,2,3,4",
+            b"1,2,3,",
+            b"1, 2,3",
+            b"1,2 ,3",
+            b"1,,3",
+            b"1,2e,3",
+            b"1,0x1,3",
+            b"1,inf,3",
+            b"1,nan,3",
+            b"1,1e999,3",
+        ] {
+            let text = String::from_utf8_lossy(bad);
+            assert_eq!(plain_row(bad, 3, 1, &mut xs), None, "{text}");
+            assert_eq!(xs, [9.0, 1.5, 0.5], "{text}");
+        }
+    }
+
+    #[test]
+    fn chunks_are_folded_as_one_reader_folds_the_rows() {
+        let rows = rows(300);
+        let mut want: Fit<f64, 8> = Fit::new(3, Config::default()).unwrap();
+        let mut text = b"x0,x1,x2,y\n".to_vec();
+        for (i, r) in rows.iter().enumerate() {
+            let v: Vec<f64> = r.iter().map(|f| f.parse().unwrap()).collect();
+            want.observe(&v[..3], v[3]).unwrap();
+            // Lines that csv-core reads, blank lines and CRLF among the plain ones.
+            let line = match i % 7 {
+                0 => format!("\"{}\",{},{},{}\n", r[0], r[1], r[2], r[3]),
+                1 => format!("{},{},{},{}\r\n", r[0], r[1], r[2], r[3]),
+                2 => format!(" {} ,{},{},{}\n\n  \n", r[0], r[1], r[2], r[3]),
+                _ => format!("{},{},{},{}\n", r[0], r[1], r[2], r[3]),
+            };
+            text.extend_from_slice(line.as_bytes());
+        }
+        // No line break at the end.
+        text.pop();
+        for (how, got) in each_reading(&text) {
+            let got = got.unwrap_or_else(|e| panic!("{how}: {e}"));
+            assert!(got.fit.stats() == want.stats(), "{how}");
+            assert_eq!(got.fit.stats().rows(), 300, "{how}");
+        }
+    }
+
+    #[test]
+    fn faults_name_their_line_in_any_chunk() {
+        let rows = rows(200);
+        let mut text = b"x0,x1,x2,y\r\n\n".to_vec();
+        for (i, r) in rows.iter().enumerate() {
+            let x1 = if i == 150 { "abc" } else { &r[1] };
+            let blank = if i % 10 == 0 { "\n" } else { "" };
+            let line = format!("{},{x1},{},{}\n{blank}", r[0], r[2], r[3]);
+            text.extend_from_slice(line.as_bytes());
+        }
+        // Line 1 the header, line 2 blank, row i on line 3 + i + ceil(i / 10).
+        let want = "t.csv:168: column 2 (\"x1\"): \"abc\" is not a number";
+        for (how, got) in each_reading(&text) {
+            assert_eq!(got.err().as_deref(), Some(want), "{how}");
+        }
+        // A row refused by the fit is reported before a fault further on.
+        let bad = text.len() / 2 + memchr::memchr(b'\n', &text[text.len() / 2..]).unwrap() + 1;
+        let text = [&text[..bad], b"1,2,3,1e300\n", &text[bad..]].concat();
+        let line = 1 + text[..bad].iter().filter(|&&b| b == b'\n').count();
+        for (how, got) in each_reading(&text) {
+            let e = got.err().unwrap_or_default();
+            assert!(
+                e.starts_with(&format!("t.csv:{line}: row refused")),
+                "{how}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_ended_by_carriage_returns_are_read_whole() {
+        let rows = rows(50);
+        let mut want: Fit<f64, 8> = Fit::new(3, Config::default()).unwrap();
+        let mut text = b"x0,x1,x2,y\r".to_vec();
+        for r in &rows {
+            let v: Vec<f64> = r.iter().map(|f| f.parse().unwrap()).collect();
+            want.observe(&v[..3], v[3]).unwrap();
+            text.extend_from_slice(format!("{}\r", r.join(",")).as_bytes());
+        }
+        for (how, got) in each_reading(&text) {
+            let got = got.unwrap_or_else(|e| panic!("{how}: {e}"));
+            assert!(got.fit.stats() == want.stats(), "{how}");
+        }
+        // Every record is on line 1.
+        text.extend_from_slice(b"1,2\r");
+        for (how, got) in each_reading(&text) {
+            let e = got.err().unwrap_or_default();
+            assert_eq!(e, "t.csv:1: expected 4 fields, found 2", "{how}");
+        }
+    }
 
     #[test]
     fn numbers_parse_as_rust_does() {

@@ -5,11 +5,12 @@
 //! ```
 //!
 //! DATA.csv has a header row; the last column is y unless `--y NAME` names another, and every
-//! other column is a feature (at most 64). Rows are streamed into the fit's summary
-//! (`Fit::observe_rows`, 256 rows at a time), so the file is never held in memory (`-` reads
-//! standard input;
-//! fields may be quoted as in RFC 4180 but not span lines; CRLF line ends and a UTF-8 BOM are
-//! accepted; blank lines are skipped). The default is the exact mean-field optimum
+//! other column is a feature (at most 64). Rows are streamed into the fit's summary, so the file
+//! is never held in memory: chunks of whole lines are parsed on every core and folded in, in the
+//! file's order (`Fit::observe_rows`), by a fit whose capacity is the smallest of 8, 16, 32 and
+//! 64 that holds the features (its cost follows its capacity; its numbers do not). `-` reads
+//! standard input. Fields may be quoted as in RFC 4180 but not span lines; CRLF line ends and a
+//! UTF-8 BOM are accepted; blank lines are skipped. The default is the exact mean-field optimum
 //! (`--method exact`, coordinate ascent, nothing to tune); `--method svi` runs `Fit::run` (Adam,
 //! Monte Carlo ELBO, the seed's settings by default). The output is an ArviZ-like table (mean,
 //! sd, 94% HDI of α, each βⱼ and σ) or, with `--json`, one JSON object whose numbers round-trip
@@ -43,7 +44,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use vireg::{Config, Estimator, Prior};
 
-/// Feature capacity of the fit.
+/// The largest feature capacity of the fit (files with fewer features use a smaller one).
 const CAP: usize = 64;
 
 /// Why the program stops early.
@@ -275,7 +276,7 @@ fn fit_main(o: &Opts) -> Res<String> {
         return Err(Failure::Input(format!("invalid settings: {e}")));
     }
     // Outputs are created before the (possibly long) fit, so a bad path fails at once.
-    let mut trace = match &o.trace {
+    let trace = match &o.trace {
         Some(path) => Some((create(path, "--trace")?, path)),
         None => None,
     };
@@ -284,14 +285,48 @@ fn fit_main(o: &Opts) -> Res<String> {
         None => None,
     };
     let name = if o.path == "-" { "<stdin>" } else { &o.path };
-    let mut d = data::read(&o.path, name, o.y.as_deref(), cfg)?;
+    let header = data::open(&o.path, name, o.y.as_deref())?;
+    // The fit's cost per row and per step follows its capacity, not the features in use: the
+    // smallest capacity that holds the file's features is the fastest, and gives the same
+    // numbers (the library's results do not depend on the capacity).
+    let outputs = Outputs {
+        trace,
+        plot: plot_out,
+    };
+    match header.features() {
+        0..=8 => fit_at::<8>(o, cfg, name, header, outputs),
+        9..=16 => fit_at::<16>(o, cfg, name, header, outputs),
+        17..=32 => fit_at::<32>(o, cfg, name, header, outputs),
+        _ => fit_at::<CAP>(o, cfg, name, header, outputs),
+    }
+}
+
+/// The optional outputs of an SVI run, created before the data are read.
+struct Outputs<'a> {
+    trace: Option<(BufWriter<File>, &'a String)>,
+    plot: Option<(BufWriter<File>, &'a String)>,
+}
+
+/// Reads the rows into a fit of capacity `P`, fits, and returns the report's text.
+fn fit_at<const P: usize>(
+    o: &Opts,
+    cfg: Config<f64>,
+    name: &str,
+    header: data::Header,
+    outputs: Outputs,
+) -> Res<String> {
+    let Outputs {
+        mut trace,
+        plot: plot_out,
+    } = outputs;
+    let mut d = header.read::<P>(cfg)?;
     let report = match o.method {
         Method::Exact => {
             let rep = d
                 .fit
                 .solve_exact()
                 .map_err(|e| Failure::Run(format!("{name}: the exact solver failed: {e}")))?;
-            report::Report::new(&d.fit, rep.elbo, rep.iterations as u64, None)?
+            report::Report::new(&*d.fit, rep.elbo, rep.iterations as u64, None)?
         }
         Method::Svi => {
             let mut losses = Vec::new();
@@ -333,7 +368,7 @@ fn fit_main(o: &Opts) -> Res<String> {
                     .and_then(|_| w.flush())
                     .map_err(|e| write_failed(path, e))?;
             }
-            report::Report::new(&d.fit, rep.elbo, rep.steps, Some(rep.averaged))?
+            report::Report::new(&*d.fit, rep.elbo, rep.steps, Some(rep.averaged))?
         }
     };
     Ok(if o.json {

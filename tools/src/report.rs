@@ -2,7 +2,7 @@
 //! one JSON object.
 
 use crate::data::Data;
-use crate::{Failure, Method, Opts, Res, CAP};
+use crate::{Failure, Method, Opts, Res};
 use serde::Serialize;
 use std::fmt::Write as _;
 use vireg::{normal_quantile, Fit};
@@ -55,7 +55,12 @@ pub struct Report {
 
 impl Report {
     /// The report of `fit`, whose fit ended with `elbo` after `steps`.
-    pub fn new(fit: &Fit<f64, CAP>, elbo: f64, steps: u64, averaged: Option<u64>) -> Res<Report> {
+    pub fn new<const P: usize>(
+        fit: &Fit<f64, P>,
+        elbo: f64,
+        steps: u64,
+        averaged: Option<u64>,
+    ) -> Res<Report> {
         let post = fit
             .posterior()
             .map_err(|e| Failure::Run(format!("no posterior: {e}")))?;
@@ -155,7 +160,7 @@ impl<'a> Params<'a> {
 }
 
 /// The report as one line of JSON.
-pub fn json(o: &Opts, d: &Data, r: &Report) -> String {
+pub fn json<const P: usize>(o: &Opts, d: &Data<P>, r: &Report) -> String {
     let svi = r.averaged.is_some();
     let lo: Vec<f64> = r.hdi.iter().map(|h| h.0).collect();
     let hi: Vec<f64> = r.hdi.iter().map(|h| h.1).collect();
@@ -213,7 +218,7 @@ fn sig6(v: f64) -> String {
 
 /// The report as an ArviZ-like table: the run's settings, then the mean, sd and 94% HDI of
 /// each parameter.
-pub fn table(o: &Opts, d: &Data, r: &Report) -> String {
+pub fn table<const P: usize>(o: &Opts, d: &Data<P>, r: &Report) -> String {
     let p = d.features.len();
     let n = d.fit.stats().rows();
     let mut s = String::new();
