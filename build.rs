@@ -149,9 +149,9 @@ const SYNTH_RESERVE: usize = 16;
 /// `Fit<T, P>` holds P² scalars (the Givens factor), 16 scalars per feature (the factor's
 /// diagonal and response, and fourteen guide-sized vectors: the guide, Adam's two moments, the
 /// iterate average, and the last good guide and moments), and a fixed part (configuration,
-/// counters, the PCG32 generator, the convergence window). The full-rank fit's guide has a
-/// (P+2)×(P+2) factor besides its two vectors, in each of its seven copies: 7·(P+2)² scalars
-/// more.
+/// counters, the PCG32 generator, the convergence window). The full-rank fit's guide has the
+/// strictly-lower triangle of a (P+2)×(P+2) factor, stored as (P+2) rows of P+1, besides its
+/// two vectors, in each of its seven copies: 7·(P+2)·(P+1) scalars more.
 #[derive(Clone, Copy, Debug)]
 struct FfiSizes {
     fit_f32: usize,
@@ -172,10 +172,10 @@ fn ffi_sizes(n: usize) -> FfiSizes {
         fit_f32: marker + round8(4 * n * n + 64 * n + 360) + FIT_RESERVE,
         fit_f64: marker + round8(8 * n * n + 128 * n + 584) + FIT_RESERVE,
         full_f32: marker
-            + round8(4 * n * n + 64 * n + 360 + 7 * 4 * (n + 2) * (n + 2))
+            + round8(4 * n * n + 64 * n + 360 + 7 * 4 * (n + 2) * (n + 1))
             + FIT_RESERVE,
         full_f64: marker
-            + round8(8 * n * n + 128 * n + 584 + 7 * 8 * (n + 2) * (n + 2))
+            + round8(8 * n * n + 128 * n + 584 + 7 * 8 * (n + 2) * (n + 1))
             + FIT_RESERVE,
         synth_f32: marker + round8(4 * n + 56) + SYNTH_RESERVE,
         synth_f64: marker + round8(8 * n + 64) + SYNTH_RESERVE,

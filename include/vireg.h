@@ -59,22 +59,22 @@
 /**
  * Size of ::vireg_full_f32 in bytes (for capacity VIREG_MAX_FEATURES).
  */
-#define VIREG_FULL_F32_SIZE 11552
+#define VIREG_FULL_F32_SIZE 11048
 
 /**
  * Length of ::vireg_full_f32 in 64-bit words.
  */
-#define VIREG_FULL_F32_WORDS 1444
+#define VIREG_FULL_F32_WORDS 1381
 
 /**
  * Size of ::vireg_full_f64 in bytes (for capacity VIREG_MAX_FEATURES).
  */
-#define VIREG_FULL_F64_SIZE 22896
+#define VIREG_FULL_F64_SIZE 21888
 
 /**
  * Length of ::vireg_full_f64 in 64-bit words.
  */
-#define VIREG_FULL_F64_WORDS 2862
+#define VIREG_FULL_F64_WORDS 2736
 
 /**
  * Size of ::vireg_synth_f32 in bytes (for capacity VIREG_MAX_FEATURES).

@@ -23,15 +23,14 @@
 //! in memory order:
 //!
 //! * mean-field: `loc` then `rho`, each the P + 2 latents (α, β₁ … β_P, u);
-//! * full-rank: `loc`, `rho`, then `tril`'s P + 2 rows in the same order, each of P + 2
-//!   entries: the whole (P+2)×(P+2) square, not only its strictly-lower entries (the
-//!   parameters). The cells that are not parameters hold what the fit holds, which depends on
-//!   how the guide was reached (1 on the diagonal from the starting guess, 0 in unused slots
-//!   after the exact solve, 0 in Adam's moments and the average, anything finite from
-//!   `set_guide`): saving them is what makes a loaded fit's guide and optimiser equal to the
-//!   saved ones byte for byte, as the mean-field guide's unused feature slots are saved. The
-//!   price is (P+2)(P+3)/2 scalars per value (f32, P = 8: 3 900 bytes instead of 2 360), the
-//!   size of the state itself.
+//! * full-rank: `loc`, `rho`, then `tril`'s P + 2 rows in the same order, each of P + 1
+//!   entries (α, β₁ … β_P): every stored slot, not only the strictly-lower entries (the
+//!   parameters). The slots beyond the triangle hold what the fit holds, which depends on how
+//!   the guide was reached (0 from the starting guess, the exact solve, Adam's moments and the
+//!   average; anything finite from `set_guide`): saving them is what makes a loaded fit's guide
+//!   and optimiser equal to the saved ones byte for byte, as the mean-field guide's unused
+//!   feature slots are saved. The price is (P+2)·(P+1)/2 scalars per value beyond the
+//!   triangle (f32, P = 8: 3 620 bytes instead of 2 360), the size of the state itself.
 //!
 //! The length depends only on the family, the precision and the capacity (unused feature slots
 //! are saved too), so a device can reserve [`Fit::CHECKPOINT_BYTES`] once.
@@ -64,7 +63,7 @@
 //! ([`Error::Truncated`] when shorter than recorded), the checksum ([`Error::Checksum`]), then
 //! every decoded value (finite, in range, a valid configuration, Adam's second moments ≥ 0 or
 //! +∞, step/draw counters below 2^63: [`Error::BadCheckpoint`]); for the full-rank guide every
-//! scalar of the `tril` squares is held to the rule of its value (finite; ≥ 0 or +∞ in v). The
+//! scalar of the `tril` triangles is held to the rule of its value (finite; ≥ 0 or +∞ in v). The
 //! fit is replaced only when all of them pass.
 
 #![forbid(unsafe_code)]
@@ -73,7 +72,7 @@ use crate::error::{Error, Result};
 use crate::estimator::Estimator;
 use crate::family::Family;
 use crate::fit::{Average, Config, Fit, CONVERGENCE_WINDOW};
-use crate::full::{FullGuide, Square};
+use crate::full::{FullGuide, Tril};
 use crate::guide::Guide;
 use crate::model::Prior;
 use crate::optim::{Adam, AdamConfig};
@@ -113,7 +112,7 @@ const fn payload_bytes(w: usize, p: usize, guide: usize) -> usize {
 }
 
 /// How a family's parameters are written: every scalar of the value, in memory order (unused
-/// feature slots included, and for the full-rank guide the whole `tril` square), so that a
+/// feature slots included, and for the full-rank guide every slot of `tril`), so that a
 /// loaded value equals the saved one byte for byte. A supertrait of [`Family`], nameable only
 /// inside the crate (sealed, as `Ops` is).
 #[allow(private_interfaces)]
@@ -149,15 +148,15 @@ impl<T: Normal, const P: usize> Stored<T, P> for FullGuide<T, P> {
         w.latent(&self.rho);
         // Rows in memory order (`at(i, P)` is the i-th stored row whatever p is).
         for i in 0..P + 2 {
-            w.latent(self.tril.at(i, P));
+            w.coefs(self.tril.at(i, P));
         }
     }
     fn read(r: &mut Reader<'_>) -> Result<Self> {
         let loc = r.latent()?;
         let rho = r.latent()?;
-        let mut tril: Square<T, P> = Latent::splat(Latent::splat(T::ZERO));
+        let mut tril: Tril<T, P> = Latent::splat(Coefs::splat(T::ZERO));
         for i in 0..P + 2 {
-            *tril.get_mut(i, P) = r.latent()?;
+            *tril.get_mut(i, P) = r.coefs()?;
         }
         Ok(FullGuide { loc, rho, tril })
     }

@@ -250,7 +250,7 @@ pub struct RunReport<T> {
 /// in state and code only for the family it uses.
 ///
 /// Fixed size, no heap: `size_of::<Fit<f32, 8>>()` is under 1.2 KiB; a full-rank fit adds
-/// about 7·(P+2)² scalars.
+/// 7·(P+2)·(P+1) scalars (the factor's triangle in each of the guide's seven copies).
 ///
 /// Every byte of a fit except those of its data summary (last, see `Stats`) belongs to a field:
 /// the layout is `repr(C)` and each part is free of padding (checked at compile time, for every

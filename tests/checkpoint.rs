@@ -815,12 +815,12 @@ fn version_1_checkpoints_still_load() {
 
 // ---------------------------------------------------------------------------------------------
 // The full-rank fit (FullFit): the same format, flag bit 1 set, the guide-shaped values with
-// their whole `tril` square
+// their whole `tril` triangle (P + 2 rows of P + 1)
 // ---------------------------------------------------------------------------------------------
 
 /// Byte offsets of a full-rank checkpoint, from the format table in src/checkpoint.rs: the
 /// mean-field layout with every guide-shaped value (guide, Adam's m and v, the average's mean,
-/// the last good guide, its Adam's m and v) grown by the (P+2)×(P+2) `tril` square.
+/// the last good guide, its Adam's m and v) grown by the `tril` triangle's (P+2)·(P+1).
 struct FullLayout {
     w: usize,
     cap: usize,
@@ -833,7 +833,7 @@ struct FullLayout {
 impl FullLayout {
     fn new(w: usize, cap: usize) -> Self {
         let d = cap + 2;
-        let guide = w * (2 * d + d * d);
+        let guide = w * (2 * d + d * (d - 1));
         let adam = 8 + 3 * w + 2 * guide;
         let stats_len = 4 + 8 + 2 * w * (1 + cap) + w * cap * cap + w;
         let g = 16 + 13 * w + 20 + stats_len;
@@ -864,7 +864,7 @@ impl FullLayout {
     /// Offset of `tril`'s stored entry (row, column), memory order, in the value at `start`.
     fn tril(&self, start: usize, row: usize, col: usize) -> usize {
         let d = self.cap + 2;
-        start + self.w * (2 * d + row * d + col)
+        start + self.w * (2 * d + row * (d - 1) + col)
     }
     fn reseal(&self, ck: &mut [u8]) {
         let crc = vireg::crc32(&ck[..self.crc]);
@@ -909,8 +909,8 @@ fn full_posterior_bits<T: Normal, const Q: usize>(f: &FullFit<T, Q>) -> Vec<u64>
 fn full_round_trip<T: Normal, const Q: usize>(p: usize, c: Config<T>) {
     let l = FullLayout::new(T::BYTES, Q);
     assert_eq!(FullFit::<T, Q>::CHECKPOINT_BYTES, l.len);
-    // The mean-field layout plus the seven guide-shaped values' squares.
-    let grown = Layout::new(T::BYTES, Q).len + 7 * T::BYTES * (Q + 2) * (Q + 2);
+    // The mean-field layout plus the seven guide-shaped values' triangles.
+    let grown = Layout::new(T::BYTES, Q).len + 7 * T::BYTES * (Q + 2) * (Q + 1);
     assert_eq!(l.len, grown);
 
     // after a run: iterate average and convergence window are non-trivial
@@ -1129,8 +1129,8 @@ fn full_rank_every_truncation_is_refused() {
     println!("{n} truncations of full-rank checkpoints refused");
 }
 
-/// Every scalar of every guide-shaped value (the `tril` squares included: parameters, diagonal,
-/// upper triangle, unused feature slots) NaN or ±∞ with a valid checksum is refused, but +∞ in
+/// Every scalar of every guide-shaped value (the `tril` triangles included: parameters, the
+/// slots beyond the triangle, unused feature slots) NaN or ±∞ with a valid checksum is refused, but +∞ in
 /// a second moment; a negative second moment is refused; the target is unchanged.
 fn full_hostile<T: Normal, const Q: usize>() -> usize {
     let l = FullLayout::new(T::BYTES, Q);
@@ -1152,7 +1152,7 @@ fn full_hostile<T: Normal, const Q: usize>() -> usize {
         r
     };
     for (name, start, moment) in &l.guides {
-        for k in 0..2 * d + d * d {
+        for k in 0..2 * d + d * (d - 1) {
             let off = start + w * k;
             for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e-3] {
                 if v == -1e-3 && !*moment {
@@ -1171,9 +1171,9 @@ fn full_hostile<T: Normal, const Q: usize>() -> usize {
                 n += 1;
             }
         }
-        // the tril part is where the layout says: its stored diagonal, as saved
-        let diag = get_real(&ck, l.tril(*start, 0, 0), w);
-        assert!(diag == 0.0 || diag == 1.0, "{name}: tril(0, 0) = {diag}");
+        // the tril part is where the layout says: row 0 holds no entry of the triangle
+        let unused = get_real(&ck, l.tril(*start, 0, 0), w);
+        assert!(unused == 0.0, "{name}: tril row 0 = {unused}");
     }
     // the guide's tril(1, 0) is a parameter the steps moved
     assert_ne!(get_real(&ck, l.tril(l.guides[0].1, 1, 0), w), 0.0);

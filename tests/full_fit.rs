@@ -232,7 +232,7 @@ fn divergence_rolls_back_and_refusals_change_nothing() {
     assert!(diverged, "lr 1e6 should diverge");
     let before = f.clone();
     let mut bad = *f.guide();
-    *bad.tril.u.get_mut(1, 3) = f64::NAN;
+    *vireg::full::tril_entry_mut(&mut bad.tril, 4, 1, 3) = f64::NAN;
     assert_eq!(f.set_guide(bad), Err(Error::NonFinite));
     assert_eq!(f, before);
 }
@@ -287,4 +287,27 @@ fn reset_and_initial_elbo() {
     let init =
         FullGuide::<f64, P>::from_mean_field(&Guide::init(&Default::default(), 0.1).unwrap());
     assert_eq!(f.guide(), &init);
+}
+
+/// Every capacity builds and fits in f32, odd ones included (the guide's values hold an even
+/// number of scalars, so the fit has no padding), and the state is the mean-field fit's plus
+/// seven (P+2)·(P+1) triangles.
+#[test]
+fn odd_capacities_in_f32() {
+    fn solve<const Q: usize>() {
+        let (xs, ys) = rows(60, 19, 0.0);
+        let mut f: FullFit<f32, Q> = FullFit::new(3, Config::default()).unwrap();
+        for (x, y) in xs.iter().zip(&ys) {
+            let x: Vec<f32> = x.iter().map(|v| *v as f32).collect();
+            f.observe(&x, *y as f32).unwrap();
+        }
+        f.solve_exact().unwrap();
+        f.steps(10).unwrap();
+        assert!(f.posterior().unwrap().sigma().mean > 0.0);
+        let extra = core::mem::size_of::<FullFit<f32, Q>>() - core::mem::size_of::<Fit<f32, Q>>();
+        assert_eq!(extra, 7 * 4 * (Q + 2) * (Q + 1));
+    }
+    solve::<3>();
+    solve::<5>();
+    solve::<8>();
 }

@@ -4,7 +4,9 @@
 
 #![forbid(unsafe_code)]
 
-use super::{entry, entry_mut, zeros, FullGuide, Square};
+use super::{
+    entry, entry_mut, tril_entry, tril_entry_mut, tril_zeros, zeros, FullGuide, Square, Tril,
+};
 use crate::math::softplus::softplus_sigmoid;
 use crate::model::{log_joint_grad, ModelConsts, Prior};
 use crate::real::{Real, LN_2PI};
@@ -44,7 +46,7 @@ impl<T: Real, const P: usize> Lower<T> for Stored<'_, T, P> {
 /// The guide's factor L = diag(s)·T: s = softplus(ρ) kept, T read from the guide.
 pub(crate) struct OfGuide<'a, T, const P: usize> {
     pub s: Latent<T, P>,
-    pub tril: &'a Square<T, P>,
+    pub tril: &'a Tril<T, P>,
     pub p: usize,
 }
 
@@ -55,7 +57,7 @@ impl<T: Real, const P: usize> Lower<T> for OfGuide<'_, T, P> {
         if i == j {
             si
         } else {
-            si * entry(self.tril, i, j, self.p)
+            si * tril_entry(self.tril, i, j, self.p)
         }
     }
 }
@@ -174,7 +176,7 @@ fn analytic_grad<T: Real, const P: usize>(
     let two = T::c(2.0);
     let eg = expected_g(stats, mc, &guide.loc, mo);
     let huu = -two * mo.kap * mc.inv_ts2 - two * mo.lam * mo.erss;
-    grad.tril = zeros();
+    grad.tril = tril_zeros();
     for j in 0..=u {
         // Row j of E_q[H]·L, entries c ≤ j (the lower triangle is all the chain rule needs):
         // θ rows −T⁻¹L_θ − λ·G·L_θ + 2λ·r·L_u with G·L_θ = R̄ᵀ·(d ⊙ R̄·L_θ); the u row
@@ -217,8 +219,8 @@ fn to_params<T: Real, const P: usize>(
     let mut ds = *gl.at(i, p) + T::ONE / s;
     for j in 0..i {
         let g = *gl.at(j, p);
-        ds += g * entry(&guide.tril, i, j, p);
-        *entry_mut(&mut grad.tril, i, j, p) = -g * s;
+        ds += g * tril_entry(&guide.tril, i, j, p);
+        *tril_entry_mut(&mut grad.tril, i, j, p) = -g * s;
     }
     *grad.rho.get_mut(i, p) = -ds * sig;
 }
@@ -308,10 +310,11 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
     let lns = sum_ln_scale(&l.s, p);
     let kk = particles.max(1);
     let half = T::c(0.5);
-    // The particles' sums of g and of g·εᵀ (lower triangle, diagonal included) accumulate in
-    // `grad` itself: no (P+2)² temporary.
+    // The particles' sums of g and of g·εᵀ (strictly-lower triangle; its diagonal apart)
+    // accumulate in `grad` itself: no (P+2)² temporary.
     grad.loc = Latent::splat(T::ZERO);
-    grad.tril = zeros();
+    grad.tril = tril_zeros();
+    let mut diag: Latent<T, P> = Latent::splat(T::ZERO);
     let mut loss = T::ZERO;
     for k in 0..kk {
         let mut e = Latent::splat(T::ZERO);
@@ -332,9 +335,10 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
             ee += ei * ei;
             let gi = if i == u { gu } else { gth[i] };
             *grad.loc.get_mut(i, p) += gi;
-            for j in 0..=i {
-                *entry_mut(&mut grad.tril, i, j, p) += gi * *e.at(j, p);
+            for j in 0..i {
+                *tril_entry_mut(&mut grad.tril, i, j, p) += gi * *e.at(j, p);
             }
+            *diag.get_mut(i, p) += gi * ei;
         }
         let log_q = -lns - T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI) - half * ee;
         loss -= lp - log_q;
@@ -344,11 +348,10 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
         let gm = grad.loc.get_mut(i, p);
         *gm = -*gm * inv;
         let mut row: Latent<T, P> = Latent::splat(T::ZERO);
-        for j in 0..=i {
-            let x = entry_mut(&mut grad.tril, i, j, p);
-            *row.get_mut(j, p) = *x * inv;
-            *x = T::ZERO;
+        for j in 0..i {
+            *row.get_mut(j, p) = tril_entry(&grad.tril, i, j, p) * inv;
         }
+        *row.get_mut(i, p) = *diag.at(i, p) * inv;
         to_params(guide, p, i, &row, grad);
     }
     loss * inv

@@ -8,7 +8,7 @@
 use super::elbo::{analytic_with, mc_with};
 use super::exact::{solve, FullReport};
 use super::posterior::FullPosterior;
-use super::{entry, entry_mut, zeros, FullGuide};
+use super::{tril_entry, tril_entry_mut, tril_zeros, FullGuide};
 use crate::error::{Error, Result};
 use crate::estimator::Estimator;
 use crate::family::{zip4_blocks, zip_blocks, Family, Ops};
@@ -49,7 +49,7 @@ impl<T: Normal, const P: usize> Family<T, P> for FullGuide<T, P> {}
 
 #[allow(private_interfaces)]
 impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
-    const FIELDS: usize = (2 * (P + 2) + (P + 2) * (P + 2)) * size_of::<T>();
+    const FIELDS: usize = (2 * (P + 2) + (P + 2) * (P + 1)) * size_of::<T>();
 
     fn init(prior: &Prior<T>, init_scale: T) -> Result<Self> {
         FullGuide::init(prior, init_scale)
@@ -60,7 +60,7 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
         FullGuide {
             loc: z,
             rho: z,
-            tril: zeros(),
+            tril: tril_zeros(),
         }
     }
 
@@ -88,15 +88,14 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
             p,
             f,
         );
-        // The strictly-lower entries of tril, row by row: its diagonal and upper triangle are
-        // not parameters.
+        // T's strictly-lower entries, row by row.
         for i in 1..p + 2 {
             for j in 0..i {
                 f(
-                    entry_mut(&mut x.tril, i, j, p),
-                    entry(&g.tril, i, j, p),
-                    entry_mut(&mut m.tril, i, j, p),
-                    entry_mut(&mut v.tril, i, j, p),
+                    tril_entry_mut(&mut x.tril, i, j, p),
+                    tril_entry(&g.tril, i, j, p),
+                    tril_entry_mut(&mut m.tril, i, j, p),
+                    tril_entry_mut(&mut v.tril, i, j, p),
                 );
             }
         }
@@ -106,7 +105,10 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
         let mut f = zip_blocks([(&mut a.loc, &b.loc), (&mut a.rho, &b.rho)], p, f);
         for i in 1..p + 2 {
             for j in 0..i {
-                f(entry_mut(&mut a.tril, i, j, p), entry(&b.tril, i, j, p));
+                f(
+                    tril_entry_mut(&mut a.tril, i, j, p),
+                    tril_entry(&b.tril, i, j, p),
+                );
             }
         }
     }

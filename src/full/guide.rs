@@ -3,7 +3,9 @@
 
 #![forbid(unsafe_code)]
 
-use super::{cholesky, entry, entry_mut, zeros, Square};
+use super::{
+    cholesky, entry, entry_mut, tril_entry, tril_entry_mut, tril_zeros, zeros, Square, Tril,
+};
 use crate::error::{Error, Result};
 use crate::guide::Guide;
 use crate::math::softplus::{softplus, softplus_inv};
@@ -15,9 +17,8 @@ use crate::vector::Latent;
 /// `loc` (m), the unconstrained scales `rho` (`scale` = softplus(ρ)) and `tril` (`scale_tril`,
 /// T, unit lower-triangular). The covariance is S = L·Lᵀ with L = diag(scale)·T.
 ///
-/// Only the strictly-lower entries of `tril` (row i > column j) are parameters: its diagonal
-/// counts as 1 and its upper triangle as 0 whatever they hold ([`FullGuide::init`] stores
-/// exactly that). A gradient is a `FullGuide` too, with zeros on and above the diagonal.
+/// `tril` holds T's strictly-lower entries (row i > column j), the parameters; its diagonal
+/// is 1 and its upper triangle 0, not stored. A gradient is a `FullGuide` too.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
 pub struct FullGuide<T, const P: usize> {
@@ -25,8 +26,9 @@ pub struct FullGuide<T, const P: usize> {
     pub loc: Latent<T, P>,
     /// Unconstrained scale parameter of each latent: scale = softplus(rho).
     pub rho: Latent<T, P>,
-    /// The unit lower-triangular factor T, row by row in the latent order.
-    pub tril: Square<T, P>,
+    /// The strictly-lower entries of the unit lower-triangular factor T, row by row in the
+    /// latent order ([`tril_entry`](super::tril_entry)).
+    pub tril: Tril<T, P>,
 }
 
 impl<T: Real, const P: usize> FullGuide<T, P> {
@@ -39,14 +41,10 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
     /// The full-rank guide with the mean-field guide's locations and scales and T = I: the same
     /// distribution.
     pub fn from_mean_field(g: &Guide<T, P>) -> Self {
-        let mut tril = zeros::<T, P>();
-        for i in 0..P + 2 {
-            *entry_mut(&mut tril, i, i, P) = T::ONE;
-        }
         FullGuide {
             loc: g.loc,
             rho: g.rho,
-            tril,
+            tril: tril_zeros(),
         }
     }
 
@@ -61,7 +59,7 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
         let mut g = FullGuide {
             loc: *loc,
             rho: Latent::splat(T::ZERO),
-            tril: zeros::<T, P>(),
+            tril: tril_zeros(),
         };
         for i in 0..p + 2 {
             let s = entry(chol, i, i, p);
@@ -73,9 +71,8 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
                 return Err(Error::Config);
             }
             *g.rho.get_mut(i, p) = r;
-            *entry_mut(&mut g.tril, i, i, p) = T::ONE;
             for j in 0..i {
-                *entry_mut(&mut g.tril, i, j, p) = entry(chol, i, j, p) / s;
+                *tril_entry_mut(&mut g.tril, i, j, p) = entry(chol, i, j, p) / s;
             }
         }
         if !g.all_finite(p) {
@@ -114,7 +111,7 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
             let si = *s.at(i, p);
             *entry_mut(&mut l, i, i, p) = si;
             for j in 0..i {
-                *entry_mut(&mut l, i, j, p) = si * entry(&self.tril, i, j, p);
+                *entry_mut(&mut l, i, j, p) = si * tril_entry(&self.tril, i, j, p);
             }
         }
         l
@@ -130,7 +127,7 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
         let mut ok = self.loc.all_finite(p) && self.rho.all_finite(p);
         for i in 0..p + 2 {
             for j in 0..i {
-                ok &= entry(&self.tril, i, j, p).is_finite();
+                ok &= tril_entry(&self.tril, i, j, p).is_finite();
             }
         }
         ok
@@ -216,14 +213,14 @@ mod tests {
     fn covariance_round_trip() {
         let p = 2;
         let mut g: FullGuide<f64, 4> = FullGuide::init(&Prior::default(), 0.5).unwrap();
-        *entry_mut(&mut g.tril, 1, 0, p) = 0.7;
-        *entry_mut(&mut g.tril, 3, 1, p) = -1.3;
-        *entry_mut(&mut g.tril, 3, 2, p) = 0.4;
+        *tril_entry_mut(&mut g.tril, 1, 0, p) = 0.7;
+        *tril_entry_mut(&mut g.tril, 3, 1, p) = -1.3;
+        *tril_entry_mut(&mut g.tril, 3, 2, p) = 0.4;
         let s = g.covariance(p);
         let h = FullGuide::from_loc_cov(p, &g.loc, &s).unwrap();
         for i in 0..p + 2 {
             for j in 0..i {
-                let (a, b) = (entry(&g.tril, i, j, p), entry(&h.tril, i, j, p));
+                let (a, b) = (tril_entry(&g.tril, i, j, p), tril_entry(&h.tril, i, j, p));
                 assert!((a - b).abs() < 1e-12, "({i}, {j}): {a} vs {b}");
             }
             let (a, b) = (*g.rho.at(i, p), *h.rho.at(i, p));

@@ -2,16 +2,18 @@
 //! latent vector z = (α, β₁ … β_p, u), S = L·Lᵀ, L = diag(softplus ρ)·T with T unit
 //! lower-triangular (docs/full-rank.md).
 //!
-//! * [`FullGuide`]: the parameters, the covariance and its Cholesky factor, draws and the
-//!   posterior predictive;
+//! * [`FullGuide`]: the parameters, the covariance and its Cholesky factor, draws;
+//! * [`FullFit`]: the guide in a fit (SVI, the exact solve, checkpoints), and
+//!   [`FullPosterior`]: marginals, covariance, draws and the posterior predictive;
 //! * [`analytic_loss_grad`] and [`mc_loss_grad`]: the loss (−ELBO), exact or Pyro's sampled
 //!   one, and its gradient with respect to (m, ρ, T's strictly-lower entries);
-//! * [`solve`]: the exact full-rank optimum, from the exact mean-field optimum, with no
-//!   learning rate.
+//! * [`solve`] and [`solve_from`]: the exact full-rank optimum, from the exact mean-field
+//!   optimum (or a given mean-field guide), with no learning rate.
 //!
 //! Matrices are [`Square`]s: a [`Latent`] of rows, each a [`Latent`], so that rows and columns
 //! follow the latent order of the vectors they multiply (the u row and column are the last of
-//! the p + 2 meaningful ones whatever the capacity P).
+//! the p + 2 meaningful ones whatever the capacity P). T's free entries are a [`Tril`], the
+//! strictly-lower triangle alone.
 
 #![forbid(unsafe_code)]
 
@@ -28,7 +30,7 @@ pub use guide::FullGuide;
 pub use posterior::FullPosterior;
 
 use crate::real::Real;
-use crate::vector::Latent;
+use crate::vector::{Coefs, Latent};
 
 /// A (P+2)×(P+2) matrix indexed in the latent order on both sides: row `i` is the `Latent`
 /// at latent index `i`, entry (i, j) is that row's latent entry `j` ([`entry`]). Const
@@ -36,6 +38,37 @@ use crate::vector::Latent;
 /// (`repr(C)`, (P+2)² contiguous entries, row-major, with the rows and columns of unused
 /// features between β_p and u when p < P).
 pub type Square<T, const P: usize> = Latent<Latent<T, P>, P>;
+
+/// The strictly-lower triangle of a (P+2)×(P+2) matrix in the latent order (the unit
+/// lower-triangular factor's free entries): row `i` is the [`Coefs`] at latent index `i`, its
+/// entry `j` the matrix's entry (i, j) for j < i ([`tril_entry`]). The columns below the
+/// diagonal are coefficient indices (u is the last latent, so no entry of its column lies
+/// below the diagonal), so each row is a `Coefs`: (P+2)·(P+1) entries, an even number, where a
+/// [`Square`] holds (P+2)². The entries j ≥ i of row i are not part of the triangle.
+pub type Tril<T, const P: usize> = Latent<Coefs<T, P>, P>;
+
+/// Entry (i, j), j < i ≤ p + 1, of a [`Tril`] for `p` features.
+#[inline]
+pub fn tril_entry<T: Copy, const P: usize>(t: &Tril<T, P>, i: usize, j: usize, p: usize) -> T {
+    t.at(i, p)[j]
+}
+
+/// Mutable entry (i, j), j < i ≤ p + 1, of a [`Tril`] (see [`tril_entry`]).
+#[inline]
+pub fn tril_entry_mut<T, const P: usize>(
+    t: &mut Tril<T, P>,
+    i: usize,
+    j: usize,
+    p: usize,
+) -> &mut T {
+    &mut t.get_mut(i, p)[j]
+}
+
+/// The zero triangle.
+#[inline]
+pub(crate) fn tril_zeros<T: Real, const P: usize>() -> Tril<T, P> {
+    Latent::splat(Coefs::splat(T::ZERO))
+}
 
 /// Entry (i, j) of a [`Square`] for `p` features: i, j in 0..p + 2, the latent order (0 = α,
 /// 1..=p = β, p + 1 = u).
