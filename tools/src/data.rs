@@ -5,14 +5,14 @@ use crate::{quote, Failure, Res, CAP};
 use std::fs::File;
 use std::io::{self, Read};
 use std::sync::mpsc::{self, Receiver, SyncSender};
-use vireg::{Config, Fit};
+use vireg::{Config, Family, Fit, Guide};
 
 /// Read buffer: large enough that a refill is rare next to the parsing of what it holds.
 const BUF_BYTES: usize = 256 * 1024;
 
-/// The data: a fit with every row folded in, and the column names.
-pub struct Data<const P: usize> {
-    pub fit: Box<Fit<f64, P>>,
+/// The data: a fit (guide family `G`) with every row folded in, and the column names.
+pub struct Data<const P: usize, G = Guide<f64, P>> {
+    pub fit: Box<Fit<f64, P, G>>,
     pub y_name: String,
     pub features: Vec<String>,
 }
@@ -128,17 +128,22 @@ impl Header {
     /// configured by `cfg`. One thread cuts the text into chunks of whole lines, one per core
     /// parses them, and this one folds their rows in, in the file's order (so the fit is the
     /// one of a single thread, bit for bit).
-    pub fn read<const P: usize>(self, cfg: Config<f64>) -> Res<Data<P>> {
+    pub fn read<const P: usize, G: Family<f64, P>>(self, cfg: Config<f64>) -> Res<Data<P, G>> {
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
         let cut = Cut {
             chunk: CHUNK_BYTES,
             long_line: LONG_LINE,
         };
-        self.read_with::<P>(cfg, workers, cut)
+        self.read_with::<P, G>(cfg, workers, cut)
     }
 
     /// [`Header::read`] with `workers` parsing threads and chunks cut as `cut` says.
-    fn read_with<const P: usize>(self, cfg: Config<f64>, workers: usize, cut: Cut) -> Res<Data<P>> {
+    fn read_with<const P: usize, G: Family<f64, P>>(
+        self,
+        cfg: Config<f64>,
+        workers: usize,
+        cut: Cut,
+    ) -> Res<Data<P, G>> {
         let Header {
             rec,
             name,
@@ -153,7 +158,7 @@ impl Header {
             .filter(|&j| j != y_col)
             .map(|j| names[j].clone())
             .collect();
-        let mut fit = match Fit::<f64, P>::new(p, cfg) {
+        let mut fit = match Fit::<f64, P, G>::new(p, cfg) {
             Ok(f) => Box::new(f),
             Err(e) => return Err(Failure::Input(format!("invalid settings: {e}"))),
         };
@@ -443,9 +448,9 @@ impl Batch {
 
     /// Folds the rows into `fit` (the same operations, so the same bits, as `Fit::observe` row
     /// by row) and empties the batch; on a refused row, its line and the fit's error.
-    fn fold_into<const P: usize>(
+    fn fold_into<const P: usize, G: Family<f64, P>>(
         &mut self,
-        fit: &mut Fit<f64, P>,
+        fit: &mut Fit<f64, P, G>,
     ) -> Result<(), (u64, vireg::Error)> {
         if self.ys.is_empty() {
             return Ok(());
@@ -498,7 +503,7 @@ mod tests {
     fn read_text(text: &[u8], workers: usize, cut: Cut) -> Result<Data<8>, String> {
         let input = Box::new(io::Cursor::new(text.to_vec()));
         header(input, "t.csv", None)
-            .and_then(|h| h.read_with::<8>(Config::default(), workers, cut))
+            .and_then(|h| h.read_with::<8, Guide<f64, 8>>(Config::default(), workers, cut))
             .map_err(message)
     }
 

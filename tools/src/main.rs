@@ -12,17 +12,22 @@
 //! standard input. Fields may be quoted as in RFC 4180 but not span lines; CRLF line ends and a
 //! UTF-8 BOM are accepted; blank lines are skipped. The default is the exact mean-field optimum
 //! (`--method exact`, coordinate ascent, nothing to tune); `--method svi` runs `Fit::run` (Adam,
-//! Monte Carlo ELBO, the seed's settings by default). The output is an ArviZ-like table (mean,
+//! Monte Carlo ELBO, the seed's settings by default). `--guide full` fits the full-rank guide
+//! (`FullFit`: Pyro's AutoMultivariateNormal, the whole covariance) instead of the mean-field
+//! one (`--guide diagonal`, the default), by either method. The output is an ArviZ-like table (mean,
 //! sd, 94% HDI of α, each βⱼ and σ) or, with `--json`, one JSON object whose numbers round-trip
 //! exactly. `--trace FILE.csv` writes `step,loss` for every SVI step and `--plot FILE.svg` draws
 //! the loss trace (the whole run and the last 1000 steps); both need `--method svi`, as the exact
 //! solver has no loss trace. Run with `--help` for every option.
 //!
 //! The JSON object has `file`, `n` (rows), `p`, `y`, `features` (column names, in β order),
-//! `method`, `steps` (SVI steps, or coordinate-ascent sweeps for exact), `prior`, `elbo`, `loc`
-//! and `scale` (the guide's, P + 2 each in the latent order α, β…, u = ln σ), and `mean`, `sd`,
-//! `hdi_3`, `hdi_97`, each `{"alpha": …, "beta": […], "sigma": …}`; SVI adds `particles`, `lr`,
-//! `seed` and `averaged` (iterates averaged into the reported posterior).
+//! `method`, `guide` (`diagonal` or `full`), `steps` (SVI steps, or the exact solver's sweeps or
+//! iterations), `prior`, `elbo`, `loc` and `scale` (the guide's, P + 2 each in the latent order
+//! α, β…, u = ln σ; `scale` is softplus ρ), `cov` (the (P+2)×(P+2) covariance of that latent
+//! vector, as P + 2 rows; diagonal for the mean-field guide), and `mean`, `sd`, `hdi_3`,
+//! `hdi_97`, each `{"alpha": …, "beta": […], "sigma": …}`, from each latent's marginal (its
+//! variance the diagonal of `cov`); SVI adds `particles`, `lr`, `seed` and `averaged` (iterates
+//! averaged into the reported posterior).
 //!
 //! The HDI of α and βⱼ (normal marginals) is the 3%–97% quantile interval; that of σ (log-normal)
 //! is the true highest-density interval, narrower than the equal-tailed one.
@@ -42,7 +47,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
-use vireg::{Config, Estimator, Prior};
+use vireg::{Config, Estimator, Family, Fit, FullGuide, Guide, Prior};
 
 /// The largest feature capacity of the fit (files with fewer features use a smaller one).
 const CAP: usize = 64;
@@ -64,7 +69,15 @@ fn quote(s: &str) -> String {
     format!("{short:?}{tail}")
 }
 
-/// The fitting method: the exact mean-field optimum by coordinate ascent, or SVI (Adam).
+/// The variational family: mean-field (Pyro's AutoDiagonalNormal) or full-rank
+/// (AutoMultivariateNormal).
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum GuideKind {
+    Diagonal,
+    Full,
+}
+
+/// The fitting method: the exact optimum (no learning rate), or SVI (Adam).
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum Method {
     Exact,
@@ -93,6 +106,10 @@ struct Cli {
     #[arg(long, value_enum, value_name = "exact|svi", default_value_t = Method::Exact,
           hide_possible_values = true)]
     method: Method,
+    /// The guide: mean-field (diagonal covariance) or full-rank (the whole covariance)
+    #[arg(long, value_enum, value_name = "diagonal|full", default_value_t = GuideKind::Diagonal,
+          hide_possible_values = true)]
+    guide: GuideKind,
     /// SVI steps
     #[arg(long, value_name = "N", default_value_t = 30_000, value_parser = steps,
           allow_negative_numbers = true)]
@@ -184,6 +201,7 @@ pub struct Opts {
     path: String,
     y: Option<String>,
     method: Method,
+    guide: GuideKind,
     steps: u64,
     particles: u32,
     lr: f64,
@@ -234,6 +252,7 @@ fn parse_args() -> Res<Option<Opts>> {
         path: cli.data,
         y: cli.y,
         method: cli.method,
+        guide: cli.guide,
         steps: cli.steps,
         particles: cli.particles,
         lr: cli.lr,
@@ -293,11 +312,18 @@ fn fit_main(o: &Opts) -> Res<String> {
         trace,
         plot: plot_out,
     };
+    type Mf<const P: usize> = Guide<f64, P>;
+    type Fr<const P: usize> = FullGuide<f64, P>;
+    let full = o.guide == GuideKind::Full;
     match header.features() {
-        0..=8 => fit_at::<8>(o, cfg, name, header, outputs),
-        9..=16 => fit_at::<16>(o, cfg, name, header, outputs),
-        17..=32 => fit_at::<32>(o, cfg, name, header, outputs),
-        _ => fit_at::<CAP>(o, cfg, name, header, outputs),
+        0..=8 if full => fit_at::<8, Fr<8>>(o, cfg, name, header, outputs),
+        0..=8 => fit_at::<8, Mf<8>>(o, cfg, name, header, outputs),
+        9..=16 if full => fit_at::<16, Fr<16>>(o, cfg, name, header, outputs),
+        9..=16 => fit_at::<16, Mf<16>>(o, cfg, name, header, outputs),
+        17..=32 if full => fit_at::<32, Fr<32>>(o, cfg, name, header, outputs),
+        17..=32 => fit_at::<32, Mf<32>>(o, cfg, name, header, outputs),
+        _ if full => fit_at::<CAP, Fr<CAP>>(o, cfg, name, header, outputs),
+        _ => fit_at::<CAP, Mf<CAP>>(o, cfg, name, header, outputs),
     }
 }
 
@@ -307,26 +333,27 @@ struct Outputs<'a> {
     plot: Option<(BufWriter<File>, &'a String)>,
 }
 
-/// Reads the rows into a fit of capacity `P`, fits, and returns the report's text.
-fn fit_at<const P: usize>(
+/// Reads the rows into a fit of capacity `P` and guide `G`, fits, and returns the report's text.
+fn fit_at<const P: usize, G: Family<f64, P>>(
     o: &Opts,
     cfg: Config<f64>,
     name: &str,
     header: data::Header,
     outputs: Outputs,
-) -> Res<String> {
+) -> Res<String>
+where
+    Fit<f64, P, G>: report::Fitted<P>,
+{
     let Outputs {
         mut trace,
         plot: plot_out,
     } = outputs;
-    let mut d = header.read::<P>(cfg)?;
+    let mut d = header.read::<P, G>(cfg)?;
     let report = match o.method {
         Method::Exact => {
-            let rep = d
-                .fit
-                .solve_exact()
+            let (elbo, iterations) = report::Fitted::solve(&mut *d.fit)
                 .map_err(|e| Failure::Run(format!("{name}: the exact solver failed: {e}")))?;
-            report::Report::new(&*d.fit, rep.elbo, rep.iterations as u64, None)?
+            report::Report::new(&*d.fit, elbo, iterations, None)?
         }
         Method::Svi => {
             let mut losses = Vec::new();

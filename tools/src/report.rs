@@ -5,7 +5,7 @@ use crate::data::Data;
 use crate::{Failure, Method, Opts, Res};
 use serde::Serialize;
 use std::fmt::Write as _;
-use vireg::{normal_quantile, Fit};
+use vireg::{normal_quantile, Family, Fit, FullFit, Posterior};
 
 /// Probability mass of the reported highest-density intervals (ArviZ's default).
 const HDI_MASS: f64 = 0.94;
@@ -38,11 +38,59 @@ fn lognormal_hdi(m: f64, s: f64) -> (f64, f64) {
     ((m + s * z1).exp(), (m + s * z2).exp())
 }
 
+/// What a report needs of a fit of either guide family.
+pub trait Fitted<const P: usize> {
+    /// The guide's name in the output: `diagonal` (mean-field) or `full` (full-rank).
+    const GUIDE: &'static str;
+    /// The exact optimum: its ELBO and the solver's iterations.
+    fn solve(&mut self) -> Result<(f64, u64), vireg::Error>;
+    /// The posterior's marginals, the guide's scales (softplus ρ) and the latent covariance,
+    /// (p+2)×(p+2) row-major, in the latent order α, β…, u = ln σ.
+    #[allow(clippy::type_complexity)]
+    fn parts(&self) -> Result<(Posterior<f64, P>, Vec<f64>, Vec<f64>), vireg::Error>;
+}
+
+impl<const P: usize> Fitted<P> for Fit<f64, P> {
+    const GUIDE: &'static str = "diagonal";
+    fn solve(&mut self) -> Result<(f64, u64), vireg::Error> {
+        self.solve_exact().map(|r| (r.elbo, r.iterations as u64))
+    }
+    fn parts(&self) -> Result<(Posterior<f64, P>, Vec<f64>, Vec<f64>), vireg::Error> {
+        let post = self.posterior()?;
+        let d = post.features() + 2;
+        let (mut scale, mut cov) = (vec![0.0; d], vec![0.0; d * d]);
+        post.scale(&mut scale);
+        post.covariance_to(&mut cov)?;
+        Ok((post, scale, cov))
+    }
+}
+
+impl<const P: usize> Fitted<P> for FullFit<f64, P> {
+    const GUIDE: &'static str = "full";
+    fn solve(&mut self) -> Result<(f64, u64), vireg::Error> {
+        self.solve_exact().map(|r| (r.elbo, r.iterations as u64))
+    }
+    fn parts(&self) -> Result<(Posterior<f64, P>, Vec<f64>, Vec<f64>), vireg::Error> {
+        let post = self.posterior()?;
+        let d = post.features() + 2;
+        let mut cov = vec![0.0; d * d];
+        post.covariance_to(&mut cov)?;
+        let mut scale = vec![0.0; d];
+        self.reported_guide()
+            .scale(d - 2)
+            .copy_to(d - 2, &mut scale);
+        Ok((*post.marginals(), scale, cov))
+    }
+}
+
 /// Everything reported about one fitted model; vectors in the latent order α, β…, σ (u = ln σ
 /// for `loc` and `scale`).
 pub struct Report {
+    guide: &'static str,
     loc: Vec<f64>,
     scale: Vec<f64>,
+    /// The latent covariance, row-major.
+    cov: Vec<f64>,
     mean: Vec<f64>,
     sd: Vec<f64>,
     hdi: Vec<(f64, f64)>,
@@ -54,42 +102,45 @@ pub struct Report {
 }
 
 impl Report {
-    /// The report of `fit`, whose fit ended with `elbo` after `steps`.
-    pub fn new<const P: usize>(
-        fit: &Fit<f64, P>,
+    /// The report of `fit`, whose fit ended with `elbo` after `steps`. Sds and intervals are
+    /// the marginals' (from the covariance's diagonal).
+    pub fn new<const P: usize, F: Fitted<P>>(
+        fit: &F,
         elbo: f64,
         steps: u64,
         averaged: Option<u64>,
     ) -> Res<Report> {
-        let post = fit
-            .posterior()
+        let (post, scale, cov) = fit
+            .parts()
             .map_err(|e| Failure::Run(format!("no posterior: {e}")))?;
         let p = post.features();
         let mut loc = vec![0.0; p + 2];
-        let mut scale = vec![0.0; p + 2];
+        let mut marginal_sd = vec![0.0; p + 2];
         post.loc(&mut loc);
-        post.scale(&mut scale);
+        post.scale(&mut marginal_sd);
         let (mut mean, mut sd, mut hdi) = (Vec::new(), Vec::new(), Vec::new());
         for i in 0..p + 2 {
             let s = post.summary(i).expect("i ≤ p + 1");
             mean.push(s.mean);
             sd.push(s.sd);
             hdi.push(if i == p + 1 {
-                lognormal_hdi(loc[i], scale[i])
+                lognormal_hdi(loc[i], marginal_sd[i])
             } else {
                 let q = |q: f64| post.quantile(i, q).expect("i ≤ p + 1, 0 < q < 1");
                 (q(0.03), q(0.97))
             });
         }
-        let all = loc.iter().chain(&scale).chain(&mean).chain(&sd);
+        let all = loc.iter().chain(&scale).chain(&mean).chain(&sd).chain(&cov);
         if !all.chain([&elbo]).all(|v| v.is_finite()) {
             return Err(Failure::Run(
                 "the posterior overflows f64 (rescale the data)".into(),
             ));
         }
         Ok(Report {
+            guide: F::GUIDE,
             loc,
             scale,
+            cov,
             mean,
             sd,
             hdi,
@@ -114,6 +165,7 @@ struct JsonReport<'a> {
     y: &'a str,
     features: &'a [String],
     method: &'static str,
+    guide: &'static str,
     steps: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     particles: Option<u32>,
@@ -127,6 +179,7 @@ struct JsonReport<'a> {
     elbo: f64,
     loc: &'a [f64],
     scale: &'a [f64],
+    cov: Vec<&'a [f64]>,
     mean: Params<'a>,
     sd: Params<'a>,
     hdi_3: Params<'a>,
@@ -160,7 +213,7 @@ impl<'a> Params<'a> {
 }
 
 /// The report as one line of JSON.
-pub fn json<const P: usize>(o: &Opts, d: &Data<P>, r: &Report) -> String {
+pub fn json<const P: usize, G: Family<f64, P>>(o: &Opts, d: &Data<P, G>, r: &Report) -> String {
     let svi = r.averaged.is_some();
     let lo: Vec<f64> = r.hdi.iter().map(|h| h.0).collect();
     let hi: Vec<f64> = r.hdi.iter().map(|h| h.1).collect();
@@ -174,6 +227,7 @@ pub fn json<const P: usize>(o: &Opts, d: &Data<P>, r: &Report) -> String {
             Method::Exact => "exact",
             Method::Svi => "svi",
         },
+        guide: r.guide,
         steps: r.steps,
         particles: svi.then_some(o.particles),
         lr: svi.then_some(o.lr),
@@ -187,6 +241,7 @@ pub fn json<const P: usize>(o: &Opts, d: &Data<P>, r: &Report) -> String {
         elbo: r.elbo,
         loc: &r.loc,
         scale: &r.scale,
+        cov: r.cov.chunks(r.loc.len()).collect(),
         mean: Params::of(&r.mean),
         sd: Params::of(&r.sd),
         hdi_3: Params::of(&lo),
@@ -218,7 +273,7 @@ fn sig6(v: f64) -> String {
 
 /// The report as an ArviZ-like table: the run's settings, then the mean, sd and 94% HDI of
 /// each parameter.
-pub fn table<const P: usize>(o: &Opts, d: &Data<P>, r: &Report) -> String {
+pub fn table<const P: usize, G: Family<f64, P>>(o: &Opts, d: &Data<P, G>, r: &Report) -> String {
     let p = d.features.len();
     let n = d.fit.stats().rows();
     let mut s = String::new();
@@ -237,6 +292,10 @@ pub fn table<const P: usize>(o: &Opts, d: &Data<P>, r: &Report) -> String {
     let _ = writeln!(s, "beta    {}", betas.join(", "));
     let _ = writeln!(s, "n       {n}");
     match o.method {
+        Method::Exact if r.guide == "full" => {
+            let _ = writeln!(s, "method  exact (full-rank optimum by its fixed point)");
+            let _ = writeln!(s, "steps   {} iterations", r.steps);
+        }
         Method::Exact => {
             let _ = writeln!(s, "method  exact (mean-field optimum by coordinate ascent)");
             let _ = writeln!(s, "steps   {} sweeps", r.steps);
@@ -258,6 +317,7 @@ pub fn table<const P: usize>(o: &Opts, d: &Data<P>, r: &Report) -> String {
             );
         }
     }
+    let _ = writeln!(s, "guide   {}", r.guide);
     let _ = writeln!(s, "ELBO    {:?}", r.elbo);
     let _ = writeln!(s);
     let mut rows: Vec<[String; 5]> = vec![[

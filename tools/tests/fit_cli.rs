@@ -8,7 +8,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use vireg::{normal_quantile, AdamConfig, Config, Estimator, Fit, Prior, Synth};
+use vireg::{normal_quantile, AdamConfig, Config, Estimator, Fit, FullFit, Prior, Synth};
 
 const CAP: usize = 64;
 
@@ -199,6 +199,134 @@ fn check_against(v: &Value, fit: &Fit<f64, CAP>, elbo: f64, steps: u64, n: usize
     assert_eq!(v["n"].as_u64(), Some(n as u64));
     assert_eq!(v["p"].as_u64(), Some(p as u64));
     assert_eq!(v["method"].as_str(), Some(method));
+}
+
+/// The full-rank fit of `rows` through the library.
+fn full_fit_of(rows: &[(Vec<f64>, f64)], cfg: Config<f64>) -> FullFit<f64, CAP> {
+    let mut f = FullFit::new(rows[0].0.len(), cfg).unwrap();
+    for (x, y) in rows {
+        f.observe(x, *y).unwrap();
+    }
+    f
+}
+
+/// `cov` of the JSON: (p+2) rows of p+2, flattened.
+fn cov_of(v: &Value) -> Vec<f64> {
+    v["cov"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no cov in {v}"))
+        .iter()
+        .flat_map(nums)
+        .collect()
+}
+
+/// Checks the program's JSON for `--guide full` against the full-rank fit's posterior: loc,
+/// the guide's scale (softplus ρ), the covariance, and the marginals' mean, sd and α/β
+/// intervals, bit for bit; σ's interval is the highest-density one of its log-normal marginal.
+fn check_full_against(v: &Value, fit: &FullFit<f64, CAP>, elbo: f64, steps: u64, method: &str) {
+    let post = fit.posterior().unwrap();
+    let p = fit.features();
+    let d = p + 2;
+    let mut loc = vec![0.0; d];
+    post.loc(&mut loc);
+    same_all("loc", &nums(&v["loc"]), &loc);
+    let mut scale = vec![0.0; d];
+    fit.reported_guide().scale(p).copy_to(p, &mut scale);
+    same_all("scale", &nums(&v["scale"]), &scale);
+    let mut cov = vec![0.0; d * d];
+    post.covariance_to(&mut cov).unwrap();
+    same_all("cov", &cov_of(v), &cov);
+    let s: Vec<_> = (0..d).map(|i| post.summary(i).unwrap()).collect();
+    same_all(
+        "mean",
+        &params(&v["mean"]),
+        &s.iter().map(|s| s.mean).collect::<Vec<_>>(),
+    );
+    same_all(
+        "sd",
+        &params(&v["sd"]),
+        &s.iter().map(|s| s.sd).collect::<Vec<_>>(),
+    );
+    let (lo, hi) = (params(&v["hdi_3"]), params(&v["hdi_97"]));
+    for i in 0..=p {
+        same(
+            &format!("hdi_3[{i}]"),
+            lo[i],
+            post.quantile(i, 0.03).unwrap(),
+        );
+        same(
+            &format!("hdi_97[{i}]"),
+            hi[i],
+            post.quantile(i, 0.97).unwrap(),
+        );
+    }
+    check_sigma_hdi(lo[p + 1], hi[p + 1], loc[p + 1], cov[d * d - 1].sqrt());
+    same("elbo", num(&v["elbo"]), elbo);
+    assert_eq!(v["steps"].as_u64(), Some(steps));
+    assert_eq!(v["method"].as_str(), Some(method));
+    assert_eq!(v["guide"].as_str(), Some("full"));
+}
+
+/// `--guide full` is `FullFit` on the same rows, bit for bit, exact and SVI; its covariance has
+/// the correlations the mean-field guide's diagonal `cov` lacks, and the table's sds are the
+/// covariance's.
+#[test]
+fn full_rank_guide_matches_fullfit() {
+    let dir = scratch("full");
+    // Correlated, uncentred features: x1 ≈ 25 ± 3, x2 = 0.8·x1 + noise.
+    let mut r = 0x9e37_79b9_7f4a_7c15u64;
+    let mut unif = || {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        (r >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let rows: Vec<(Vec<f64>, f64)> = (0..200)
+        .map(|_| {
+            let x1 = 25.0 + 10.0 * unif();
+            let x2 = 0.8 * x1 + 3.0 * unif();
+            (vec![x1, x2], 1.0 + 0.3 * x1 - 0.5 * x2 + 2.0 * unif())
+        })
+        .collect();
+    write(&dir, "d.csv", csv(&rows));
+    let mut fit = full_fit_of(&rows, Config::default());
+    let rep = fit.solve_exact().unwrap();
+    let v = json(&dir, &["d.csv", "--guide", "full"]);
+    check_full_against(&v, &fit, rep.elbo, rep.iterations as u64, "exact");
+    let cov = cov_of(&v);
+    let corr = |i: usize, j: usize| cov[i * 4 + j] / (cov[i * 5] * cov[j * 5]).sqrt();
+    let strongest = (0..3).flat_map(|i| (i + 1..3).map(move |j| (i, j)));
+    let strongest = strongest.map(|(i, j)| corr(i, j).abs()).fold(0.0, f64::max);
+    assert!(
+        strongest > 0.9,
+        "largest coefficient correlation {strongest}"
+    );
+    // The mean-field guide on the same file: a diagonal cov of its scales², smaller sds.
+    let m = json(&dir, &["d.csv"]);
+    assert_eq!(m["guide"].as_str(), Some("diagonal"));
+    let (mc, ms) = (cov_of(&m), nums(&m["scale"]));
+    for i in 0..4 {
+        for j in 0..4 {
+            let want = if i == j { ms[i] * ms[i] } else { 0.0 };
+            same(&format!("diagonal cov[{i}][{j}]"), mc[i * 4 + j], want);
+        }
+    }
+    assert!(num(&m["sd"]["alpha"]) < 0.5 * num(&v["sd"]["alpha"]));
+    // SVI with the full-rank guide.
+    let cfg = svi_config(1, 0.01, 42, Prior::default());
+    let mut sfit = full_fit_of(&rows, cfg);
+    let run = sfit.run(2000, 0, |_, _| true).unwrap();
+    let w = json(
+        &dir,
+        &[
+            "d.csv", "--guide", "full", "--method", "svi", "--steps", "2000",
+        ],
+    );
+    check_full_against(&w, &sfit, run.elbo, run.steps, "svi");
+    // The table shows the guide and the covariance's sds.
+    let t = ok(&dir, &["d.csv", "--guide", "full"]);
+    assert!(t.contains("guide   full"), "{t}");
+    assert!(t.contains("exact (full-rank optimum"), "{t}");
 }
 
 /// Standard normal density.
