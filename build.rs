@@ -331,6 +331,13 @@ fn ffi_header_defines(n: usize, z: FfiSizes) -> String {
                 "(n_features), (config)",
             ),
             (
+                "full_load",
+                "fit, buf, buf_len",
+                "fit",
+                "full",
+                "(buf), (buf_len)",
+            ),
+            (
                 "synth_init",
                 "synth, n_features, seed",
                 "synth",

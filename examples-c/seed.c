@@ -2,7 +2,8 @@
  * seed.c — the seed experiment through vireg's C API, printing what examples/seed.rs prints
  * (only the timings differ): Pyro's AutoDiagonalNormal on a synthetic Bayesian linear
  * regression, N = 2500, P = 8; 30 000 Adam steps at lr 1e-2 with 1 particle, then 300 steps with
- * 100 particles, then the exact optimum. No heap: every buffer is static.
+ * 100 particles, then the exact optimum; then the full-rank guide (Pyro's AutoMultivariateNormal)
+ * by the same SVI and exactly, beside the mean-field optimum. No heap: every buffer is static.
  *
  *   cargo build --release && make -C examples-c && examples-c/build/seed
  */
@@ -10,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "vireg.h"
@@ -25,6 +27,8 @@ static double ys[N];
 static double truth[D];
 static double draws[NUM_SAMPLES * D];
 static vireg_fit_f64 fit, fit2, exact;
+static vireg_full_f64 full, full_exact;
+static double cov[D * D];
 static vireg_synth_f64 synth;
 
 /* Exits with a message if a call failed. */
@@ -85,6 +89,9 @@ int main(void) {
     vireg_config_f64 cfg;
     vireg_run_report_f64 rep;
     vireg_exact_report_f64 r;
+    vireg_run_report_f64 frep;
+    vireg_full_report_f64 fr;
+    double t_svi, t_exact;
     double loc[D], scale[D], exact_loc[D], exact_scale[D], worst_mean = 0, worst_sd = 0;
     clock_t start;
     size_t i;
@@ -146,5 +153,50 @@ int main(void) {
     printf("\nSVI (1 particle) vs exact: means within %.3f posterior sd, sds within %.2f%%\n",
            worst_mean, 100.0 * worst_sd);
     printf("SVI ELBO %.4f, exact ELBO %.4f\n", rep.elbo, r.elbo);
+
+    /* 4. The full-rank guide: the same 30 000 one-particle steps, and its exact optimum. */
+    check(vireg_full_init_f64(&full, P, NULL), "full init");
+    check(vireg_full_observe_rows_f64(&full, xs, N, P, P, ys, NULL), "full observe rows");
+    start = clock();
+    check(vireg_full_run_f64(&full, 30000, 0, NULL, NULL, &frep), "full run");
+    t_svi = seconds_since(start);
+    memcpy(&full_exact, &full, sizeof full); /* the state is plain bytes */
+    start = clock();
+    check(vireg_full_solve_exact_f64(&full_exact, &fr), "full exact");
+    t_exact = seconds_since(start);
+    printf("\nfull-rank guide: SVI 30 000 steps in %.4f seconds (ELBO %.4f); exact optimum in "
+           "%.1f \xC2\xB5s (%u iterations), ELBO %.4f (mean-field optimum %.4f)\n",
+           t_svi, frep.elbo, t_exact * 1e6, (unsigned)fr.iterations, fr.elbo, fr.mean_field_elbo);
+    check(vireg_full_posterior_cov_f64(&full_exact, cov, D * D), "full cov");
+    printf("%10s %10s %9s %10s %9s %10s %9s %9s\n", "", "MF mean", "MF sd", "FR mean", "FR sd",
+           "FR-SVI", "FR-SVI sd", "max|corr|");
+    for (i = 0; i < D; i++) {
+        vireg_summary_f64 m, f, s;
+        double corr = 0;
+        size_t j;
+        char name[32];
+        check(vireg_posterior_summary_f64(&exact, i, &m), "summary");
+        check(vireg_full_posterior_summary_f64(&full_exact, i, &f), "full summary");
+        check(vireg_full_posterior_summary_f64(&full, i, &s), "full summary");
+        /* the largest correlation of latent i with another (cov[i * D + j]: row-major) */
+        for (j = 0; j < D; j++) {
+            double c;
+            if (j == i) continue;
+            c = fabs(cov[i * D + j] / sqrt(cov[i * D + i] * cov[j * D + j]));
+            if (c > corr) corr = c;
+        }
+        if (i == 0)
+            snprintf(name, sizeof name, "alpha");
+        else if (i <= P)
+            snprintf(name, sizeof name, "beta[%zu]", i - 1);
+        else
+            snprintf(name, sizeof name, "sigma");
+        printf("%10s %10.4f %9.4f %10.4f %9.4f %10.4f %9.4f %9.3f\n", name, m.mean, m.sd, f.mean,
+               f.sd, s.mean, s.sd, corr);
+    }
+    printf("(MF: the exact mean-field optimum; FR: the exact full-rank optimum; FR-SVI: full-rank "
+           "SVI; max|corr|: the largest posterior correlation of the latent with another. The "
+           "seed's features are independent and centred, so the two guides nearly agree here; on "
+           "correlated or uncentred features they do not: docs/full-rank.md.)\n");
     return 0;
 }

@@ -425,6 +425,119 @@ static void L(test_mean_field_cov)(void) {
     L(put)("mean_field_cov", cov, ND * ND);
 }
 
+/* Checkpoints: a round trip in the middle of a run continues bit for bit as the uninterrupted
+ * fit; bad arguments, the other guide family's checkpoint (both ways), truncated and corrupted
+ * bytes are refused with the state byte for byte as it was. */
+static void L(test_checkpoint)(void) {
+    static V(full) f, g, before;
+    static V(fit) mf, mf_before;
+    static uint8_t buf[1 << 16], mbuf[1 << 16], copy[1 << 16];
+    size_t size = F(checkpoint_size)(), w = 0, mw = 0, i;
+    size_t positions[8];
+    V(config) c;
+    V(run_report) ra, rb;
+    REAL la = 0, lb = 0, da[2 * ND], db[2 * ND], v[5];
+
+    CHECK(size > V(checkpoint_size)() && size <= sizeof buf);
+    if (size > sizeof buf) return;
+    EXPECT(V(config_default)(&c), VIREG_OK);
+    c.seed = 5;
+    c.lr = (REAL)0.02;
+    EXPECT(F(init)(&f, NP, &c), VIREG_OK);
+    EXPECT(F(observe_rows)(&f, L(fx), NR, NP, NP, L(fy), NULL), VIREG_OK);
+    EXPECT(F(step)(&f, 40, &la), VIREG_OK);
+
+    /* save: every argument checked first, nothing written on error */
+    memset(buf, 0xEE, sizeof buf);
+    EXPECT(F(save)(NULL, buf, size, &w), VIREG_ERR_NULL);
+    EXPECT(F(save)(&f, NULL, size, &w), VIREG_ERR_NULL);
+    EXPECT(F(save)(&f, buf, size - 1, &w), VIREG_ERR_BUFFER_TOO_SMALL);
+    EXPECT(F(save)(&f, buf, V(checkpoint_size)(), &w), VIREG_ERR_BUFFER_TOO_SMALL);
+    CHECK(w == 0);
+    for (i = 0; i < size; i++)
+        if (buf[i] != 0xEE) break;
+    CHECK(i == size);
+    {
+        static V(full) zero;
+        EXPECT(F(save)(&zero, buf, size, &w), VIREG_ERR_UNINITIALISED);
+    }
+    EXPECT(F(save)(&f, buf, size, NULL), VIREG_OK);
+    EXPECT(F(save)(&f, buf, sizeof buf, &w), VIREG_OK);
+    CHECK(w == size);
+
+    /* the uninterrupted fit: a run with averaging, then draws */
+    memcpy(&before, &f, sizeof f);
+    EXPECT(F(run)(&f, 150, 0, NULL, NULL, &ra), VIREG_OK);
+    EXPECT(F(step)(&f, 5, &la), VIREG_OK);
+    EXPECT(F(draw)(&f, da, 2, 2 * ND), VIREG_OK);
+
+    /* restored into memory full of garbage: the same results, bit for bit */
+    memset(&g, 0x5A, sizeof g);
+    EXPECT(F(load_sized)(NULL, sizeof g, buf, size), VIREG_ERR_NULL);
+    EXPECT(F(load)(&g, NULL, size), VIREG_ERR_NULL);
+    EXPECT(F(load_sized)(&g, sizeof(V(fit)), buf, size), VIREG_ERR_STATE_SIZE);
+    EXPECT(F(load)(&g, buf, w), VIREG_OK);
+    EXPECT(F(run)(&g, 150, 0, NULL, NULL, &rb), VIREG_OK);
+    EXPECT(F(step)(&g, 5, &lb), VIREG_OK);
+    EXPECT(F(draw)(&g, db, 2, 2 * ND), VIREG_OK);
+    CHECK(ra.steps == rb.steps && ra.averaged == rb.averaged && ra.converged == rb.converged &&
+          ra.stopped == rb.stopped);
+    CHECK(memcmp(&ra.loss, &rb.loss, sizeof ra.loss) == 0);
+    CHECK(memcmp(&ra.elbo, &rb.elbo, sizeof ra.elbo) == 0);
+    CHECK(memcmp(&la, &lb, sizeof la) == 0);
+    CHECK(memcmp(da, db, sizeof da) == 0);
+    v[0] = ra.loss;
+    v[1] = ra.elbo;
+    v[2] = (REAL)ra.steps;
+    v[3] = (REAL)ra.averaged;
+    v[4] = la;
+    L(put)("checkpoint_resumed", v, 5);
+    L(put)("checkpoint_draws", da, 2 * ND);
+    /* a longer buffer is fine; a copy saved again gives the same bytes */
+    EXPECT(F(load)(&g, buf, sizeof buf), VIREG_OK);
+    EXPECT(F(save)(&g, copy, size, &w), VIREG_OK);
+    CHECK(w == size && memcmp(copy, buf, size) == 0);
+
+    /* the other family's checkpoints are refused, both ways, with the state unchanged */
+    EXPECT(V(init)(&mf, NP, NULL), VIREG_OK);
+    EXPECT(V(observe_rows)(&mf, L(fx), NR, NP, NP, L(fy), NULL), VIREG_OK);
+    EXPECT(V(solve_exact)(&mf, NULL), VIREG_OK);
+    EXPECT(V(save)(&mf, mbuf, sizeof mbuf, &mw), VIREG_OK);
+    memcpy(&before, &g, sizeof g);
+    memcpy(&mf_before, &mf, sizeof mf);
+    EXPECT(F(load)(&g, mbuf, mw), VIREG_ERR_INCOMPATIBLE);
+    EXPECT(V(load)(&mf, buf, size), VIREG_ERR_INCOMPATIBLE);
+    CHECK(same_bytes(&g, &before, sizeof g));
+    CHECK(same_bytes(&mf, &mf_before, sizeof mf));
+    CHECK(strcmp(vireg_status_str(VIREG_ERR_INCOMPATIBLE),
+                 "checkpoint for another precision/capacity/guide") == 0);
+
+    /* truncated and corrupted bytes */
+    EXPECT(F(load)(&g, buf, 0), VIREG_ERR_TRUNCATED);
+    EXPECT(F(load)(&g, buf, 16), VIREG_ERR_TRUNCATED);
+    EXPECT(F(load)(&g, buf, size - 1), VIREG_ERR_TRUNCATED);
+    EXPECT(F(load)(&g, buf, size / 2), VIREG_ERR_TRUNCATED);
+    positions[0] = 0;
+    positions[1] = 8;
+    positions[2] = 16;
+    positions[3] = 100;
+    positions[4] = size / 2;
+    positions[5] = size - 100;
+    positions[6] = size - 5;
+    positions[7] = size - 1;
+    for (i = 0; i < 8; i++) {
+        vireg_status s;
+        memcpy(copy, buf, size);
+        copy[positions[i]] ^= 0x10;
+        s = F(load)(&g, copy, size);
+        CHECK(s == VIREG_ERR_CHECKSUM || s == VIREG_ERR_BAD_CHECKPOINT ||
+              s == VIREG_ERR_INCOMPATIBLE);
+    }
+    memset(copy, 0, size);
+    EXPECT(F(load)(&g, copy, size), VIREG_ERR_BAD_CHECKPOINT);
+    CHECK(same_bytes(&g, &before, sizeof g));
+}
+
 static void L(test_full)(void) {
     static V(synth) s;
     size_t i;
@@ -436,6 +549,7 @@ static void L(test_full)(void) {
     L(test_exact)();
     L(test_svi)();
     L(test_mean_field_cov)();
+    L(test_checkpoint)();
 }
 
 #undef NP

@@ -118,6 +118,13 @@
 #define vireg_full_init_f32(fit, n_features, config) vireg_full_init_sized_f32((fit), sizeof *(fit), (n_features), (config))
 
 /**
+ * vireg_full_load_sized_f32() with the size of the caller's state type (sizeof *(fit), a
+ * vireg_full_f32 of this header's capacity): the library refuses a state of another size with
+ * VIREG_ERR_STATE_SIZE.
+ */
+#define vireg_full_load_f32(fit, buf, buf_len) vireg_full_load_sized_f32((fit), sizeof *(fit), (buf), (buf_len))
+
+/**
  * vireg_synth_init_sized_f32() with the size of the caller's state type (sizeof *(synth), a
  * vireg_synth_f32 of this header's capacity): the library refuses a state of another size with
  * VIREG_ERR_STATE_SIZE.
@@ -144,6 +151,13 @@
  * VIREG_ERR_STATE_SIZE.
  */
 #define vireg_full_init_f64(fit, n_features, config) vireg_full_init_sized_f64((fit), sizeof *(fit), (n_features), (config))
+
+/**
+ * vireg_full_load_sized_f64() with the size of the caller's state type (sizeof *(fit), a
+ * vireg_full_f64 of this header's capacity): the library refuses a state of another size with
+ * VIREG_ERR_STATE_SIZE.
+ */
+#define vireg_full_load_f64(fit, buf, buf_len) vireg_full_load_sized_f64((fit), sizeof *(fit), (buf), (buf_len))
 
 /**
  * vireg_synth_init_sized_f64() with the size of the caller's state type (sizeof *(synth), a
@@ -643,7 +657,8 @@ typedef struct vireg_full_report_f64 {
 #define VIREG_ERR_CHECKSUM 11
 
 /**
- * A checkpoint was written for the other precision or for another capacity.
+ * A checkpoint was written for the other precision, for another capacity or for the other
+ * guide family (mean-field vireg_fit_* or full-rank vireg_full_*).
  */
 #define VIREG_ERR_INCOMPATIBLE 12
 
@@ -1201,9 +1216,10 @@ vireg_status vireg_save_f32(const struct vireg_fit_f32 *fit,
  * @return VIREG_OK; VIREG_ERR_NULL if `fit` or `buf` is NULL; VIREG_ERR_MISALIGNED;
  *   VIREG_ERR_STATE_SIZE as in vireg_init_sized_f32; VIREG_ERR_BAD_CHECKPOINT if the bytes are
  *   not a checkpoint of a version this library reads; VIREG_ERR_INCOMPATIBLE if it was written
- *   for the other precision or another capacity; VIREG_ERR_TRUNCATED if `buf_len` is shorter
- *   than the length its header records (or than a header); VIREG_ERR_CHECKSUM if the bytes
- *   were corrupted. On error `fit` is untouched; on success every byte of it is defined.
+ *   for the other precision, another capacity or the other guide family (a full-rank fit's,
+ *   from vireg_full_save_f32); VIREG_ERR_TRUNCATED if `buf_len` is shorter than the length its
+ *   header records (or than a header); VIREG_ERR_CHECKSUM if the bytes were corrupted. On
+ *   error `fit` is untouched; on success every byte of it is defined.
  *
  * # Safety
  * `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
@@ -1677,6 +1693,61 @@ vireg_status vireg_full_predict_f32(const struct vireg_full_f32 *fit,
                                     float *sd_out);
 
 /**
+ * The size in bytes of a checkpoint of a vireg_full_f32 (for any number of features up to
+ * VIREG_MAX_FEATURES): the buffer size vireg_full_save_f32() needs.
+ *
+ * @return The checkpoint size in bytes.
+ */
+size_t vireg_full_checkpoint_size_f32(void);
+
+/**
+ * Saves the whole full-rank fit (configuration, data summary, guide with its unit
+ * lower-triangular factor, optimiser, random stream) to a checkpoint; see vireg_save_f32 (the
+ * same format, marked as the full-rank family's).
+ *
+ * @param fit An initialised full-rank fit (read only).
+ * @param buf Receives the checkpoint.
+ * @param buf_len Capacity of `buf` in bytes, >= vireg_full_checkpoint_size_f32().
+ * @param written_out Optional (may be NULL). Receives the number of bytes written.
+ * @return As vireg_save_f32.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_full_f32 that is zero-filled or initialised;
+ * `buf` is NULL or valid for `buf_len` writes; `written_out` is NULL or valid for a write.
+ */
+vireg_status vireg_full_save_f32(const struct vireg_full_f32 *fit,
+                                 uint8_t *buf,
+                                 size_t buf_len,
+                                 size_t *written_out);
+
+/**
+ * Restores a full-rank fit from a checkpoint written by vireg_full_save_f32() (possibly by
+ * another process or machine of the same precision and capacity), replacing whatever `fit`
+ * held; everything continues exactly as if the saved fit had never stopped. A mean-field
+ * checkpoint (vireg_save_f32) is refused with VIREG_ERR_INCOMPATIBLE, as vireg_load_f32
+ * refuses this one. Call it through the macro vireg_full_load_f32(fit, buf, buf_len), which
+ * passes `sizeof *(fit)`.
+ *
+ * @param fit Caller-owned state to restore into (zero-filled, initialised, or uninitialised
+ *   memory).
+ * @param fit_size sizeof(vireg_full_f32) as the caller's header defines it.
+ * @param buf The checkpoint (read only).
+ * @param buf_len Length of `buf` in bytes.
+ * @return As vireg_load_sized_f32, with VIREG_ERR_STATE_SIZE if `fit_size` is not the
+ *   library's sizeof(vireg_full_f32). On error `fit` is untouched; on success every byte of it
+ *   is defined.
+ *
+ * # Safety
+ * `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+ * size, not in use by another call (in particular not the fit of a vireg_full_run_f32 in
+ * progress); `buf` is NULL or valid for `buf_len` reads.
+ */
+vireg_status vireg_full_load_sized_f32(struct vireg_full_f32 *fit,
+                                       size_t fit_size,
+                                       const uint8_t *buf,
+                                       size_t buf_len);
+
+/**
  * The size of ::vireg_fit_f64 in bytes, as the library was built (VIREG_FIT_F64_SIZE), for
  * bindings that cannot read the header.
  *
@@ -2142,9 +2213,10 @@ vireg_status vireg_save_f64(const struct vireg_fit_f64 *fit,
  * @return VIREG_OK; VIREG_ERR_NULL if `fit` or `buf` is NULL; VIREG_ERR_MISALIGNED;
  *   VIREG_ERR_STATE_SIZE as in vireg_init_sized_f64; VIREG_ERR_BAD_CHECKPOINT if the bytes are
  *   not a checkpoint of a version this library reads; VIREG_ERR_INCOMPATIBLE if it was written
- *   for the other precision or another capacity; VIREG_ERR_TRUNCATED if `buf_len` is shorter
- *   than the length its header records (or than a header); VIREG_ERR_CHECKSUM if the bytes
- *   were corrupted. On error `fit` is untouched; on success every byte of it is defined.
+ *   for the other precision, another capacity or the other guide family (a full-rank fit's,
+ *   from vireg_full_save_f64); VIREG_ERR_TRUNCATED if `buf_len` is shorter than the length its
+ *   header records (or than a header); VIREG_ERR_CHECKSUM if the bytes were corrupted. On
+ *   error `fit` is untouched; on success every byte of it is defined.
  *
  * # Safety
  * `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
@@ -2618,6 +2690,61 @@ vireg_status vireg_full_predict_f64(const struct vireg_full_f64 *fit,
                                     size_t n_features,
                                     double *mean_out,
                                     double *sd_out);
+
+/**
+ * The size in bytes of a checkpoint of a vireg_full_f64 (for any number of features up to
+ * VIREG_MAX_FEATURES): the buffer size vireg_full_save_f64() needs.
+ *
+ * @return The checkpoint size in bytes.
+ */
+size_t vireg_full_checkpoint_size_f64(void);
+
+/**
+ * Saves the whole full-rank fit (configuration, data summary, guide with its unit
+ * lower-triangular factor, optimiser, random stream) to a checkpoint; see vireg_save_f64 (the
+ * same format, marked as the full-rank family's).
+ *
+ * @param fit An initialised full-rank fit (read only).
+ * @param buf Receives the checkpoint.
+ * @param buf_len Capacity of `buf` in bytes, >= vireg_full_checkpoint_size_f64().
+ * @param written_out Optional (may be NULL). Receives the number of bytes written.
+ * @return As vireg_save_f64.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_full_f64 that is zero-filled or initialised;
+ * `buf` is NULL or valid for `buf_len` writes; `written_out` is NULL or valid for a write.
+ */
+vireg_status vireg_full_save_f64(const struct vireg_full_f64 *fit,
+                                 uint8_t *buf,
+                                 size_t buf_len,
+                                 size_t *written_out);
+
+/**
+ * Restores a full-rank fit from a checkpoint written by vireg_full_save_f64() (possibly by
+ * another process or machine of the same precision and capacity), replacing whatever `fit`
+ * held; everything continues exactly as if the saved fit had never stopped. A mean-field
+ * checkpoint (vireg_save_f64) is refused with VIREG_ERR_INCOMPATIBLE, as vireg_load_f64
+ * refuses this one. Call it through the macro vireg_full_load_f64(fit, buf, buf_len), which
+ * passes `sizeof *(fit)`.
+ *
+ * @param fit Caller-owned state to restore into (zero-filled, initialised, or uninitialised
+ *   memory).
+ * @param fit_size sizeof(vireg_full_f64) as the caller's header defines it.
+ * @param buf The checkpoint (read only).
+ * @param buf_len Length of `buf` in bytes.
+ * @return As vireg_load_sized_f64, with VIREG_ERR_STATE_SIZE if `fit_size` is not the
+ *   library's sizeof(vireg_full_f64). On error `fit` is untouched; on success every byte of it
+ *   is defined.
+ *
+ * # Safety
+ * `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+ * size, not in use by another call (in particular not the fit of a vireg_full_run_f64 in
+ * progress); `buf` is NULL or valid for `buf_len` reads.
+ */
+vireg_status vireg_full_load_sized_f64(struct vireg_full_f64 *fit,
+                                       size_t fit_size,
+                                       const uint8_t *buf,
+                                       size_t buf_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -177,7 +177,7 @@ def test_full_basics():
         raises(vireg.ERR_NOT_FITTED, fit.draw)
         raises(vireg.ERR_NOT_FITTED, fit.predict, [1.0, 2.0, 3.0])
         raises(vireg.ERR_MISMATCH, fit.merge, vireg.Fit(2, precision, "full"))
-        for wrong in (lambda: fit.merge(vireg.Fit(3, precision)), fit.scale, fit.save):
+        for wrong in (lambda: fit.merge(vireg.Fit(3, precision)), fit.scale):
             try:
                 wrong()
                 check(False, tag + "a mean-field-only call was accepted")
@@ -215,6 +215,27 @@ def test_full_basics():
         check(seen == [0, 10, 20, 29] and rep["steps"] == 30, tag + "callback %r" % seen)
         m, s = fit.predict([0.5, 0.5, 0.5])
         check(math.isfinite(m) and s > 0, tag + "predict")
+
+        # checkpoints: a round trip mid-run continues bit for bit; the other guide's, the
+        # other precision's, truncated and corrupted checkpoints are refused
+        blob = fit.save()
+        check(len(blob) == fit._f.full_checkpoint_size() > fit._f.checkpoint_size(),
+              tag + "checkpoint size")
+        restored = vireg.Fit.load(blob, precision, guide="full")
+        check(restored.guide == "full" and restored.state_bytes() == fit.state_bytes(),
+              tag + "restored state")
+        check(restored.step(20) == fit.step(20) and restored.draw(3) == fit.draw(3)
+              and restored.cov() == fit.cov(), tag + "resumed bit for bit")
+        check(restored.save() == fit.save(), tag + "saved again")
+        other = "f32" if precision == "f64" else "f64"
+        mf_blob = vireg.Fit(3, precision).save()
+        raises(vireg.ERR_INCOMPATIBLE, vireg.Fit.load, blob, precision)
+        raises(vireg.ERR_INCOMPATIBLE, vireg.Fit.load, blob, other, "full")
+        raises(vireg.ERR_INCOMPATIBLE, vireg.Fit.load, mf_blob, precision, "full")
+        raises(vireg.ERR_TRUNCATED, vireg.Fit.load, blob[:-1], precision, "full")
+        bad = bytearray(blob)
+        bad[len(bad) // 2] ^= 1
+        raises(vireg.ERR_CHECKSUM, vireg.Fit.load, bytes(bad), precision, "full")
 
         # the mean-field guide's covariance: diagonal, its scales squared
         mf = vireg.Fit(3, precision)

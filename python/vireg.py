@@ -202,7 +202,8 @@ class _Family:
         same = [
             "init_sized", "get_config", "set_learning_rate", "features", "rows", "observe",
             "observe_rows", "merge", "step", "run", "elbo", "condition", "posterior_loc",
-            "posterior_summary", "posterior_quantile", "draw", "predict",
+            "posterior_summary", "posterior_quantile", "draw", "predict", "checkpoint_size",
+            "save", "load_sized",
         ]
         for name in same:
             sigs["full_" + name] = sigs[name]
@@ -341,25 +342,25 @@ class Fit:
             raise TypeError("%s: the C API offers it for the mean-field guide only" % what)
 
     @classmethod
-    def load(cls, checkpoint, precision="f64"):
-        """A mean-field fit restored from the bytes of :meth:`save`."""
+    def load(cls, checkpoint, precision="f64", guide="diagonal"):
+        """A fit restored from the bytes of :meth:`save`, of the given precision and guide: a
+        checkpoint of the other precision or guide raises Error (ERR_INCOMPATIBLE)."""
         self = cls.__new__(cls)
         self._f = _family(precision)
         self.precision = precision
-        self.guide, self._g = "diagonal", ""
-        self._state = self._f.state(self._f.fit_size())
+        self.guide, self._g = guide, _guide_prefix(guide)
+        self._state = self._f.state(self._size())
         buf = (c_uint8 * len(checkpoint)).from_buffer_copy(checkpoint)
-        self._f.call("load_sized", self._state, ctypes.sizeof(self._state), buf, len(checkpoint))
+        self._call("load_sized", self._state, ctypes.sizeof(self._state), buf, len(checkpoint))
         return self
 
     def save(self):
-        """A checkpoint of the whole fit (versioned, checksummed, little-endian) as bytes
-        (mean-field fits)."""
-        self._mean_field_only("save")
-        n = self._f.checkpoint_size()
+        """A checkpoint of the whole fit (versioned, checksummed, little-endian) as bytes; it
+        records the guide, and loads only as a fit of the same guide and precision."""
+        n = self._fn("checkpoint_size")()
         buf = (c_uint8 * n)()
         written = c_size_t()
-        self._f.call("save", self._state, buf, n, byref(written))
+        self._call("save", self._state, buf, n, byref(written))
         return bytes(buf[: written.value])
 
     def copy(self):

@@ -35,7 +35,8 @@ pub enum Error {
     BadCheckpoint = 10,
     /// A checkpoint's checksum does not match: its bytes were corrupted.
     Checksum = 11,
-    /// A checkpoint was written for another precision or another feature capacity.
+    /// A checkpoint was written for another precision, another feature capacity or the other
+    /// guide family.
     Incompatible = 12,
     /// The answer is not trustworthy in this precision: the data are too ill-conditioned
     /// (see README, "Numerical limits"). Use f64, or centre and scale the features.
@@ -84,7 +85,7 @@ impl Error {
             Error::BufferTooSmall => c"buffer too small",
             Error::BadCheckpoint => c"not a vireg checkpoint of this version",
             Error::Checksum => c"checkpoint checksum mismatch (corrupted bytes)",
-            Error::Incompatible => c"checkpoint is for another precision or capacity",
+            Error::Incompatible => c"checkpoint for another precision/capacity/guide",
             Error::IllConditioned => c"data too ill-conditioned for this precision",
             Error::NotFitted => c"nothing fitted yet: solve, step or run first",
             Error::Truncated => c"checkpoint truncated: fewer bytes than its header records",

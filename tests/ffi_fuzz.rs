@@ -18,7 +18,10 @@
 //!   equal those of a shadow `vireg::Fit` driven through the Rust API;
 //! * a progress callback that calls back into the fit being run gets VIREG_ERR_BUSY;
 //! * the full-rank fit (`vireg_full_*`, with the covariance and its factor) against a shadow
-//!   `vireg::FullFit`: statuses, outputs' bits, guards, the state unchanged when refused.
+//!   `vireg::FullFit`: statuses, outputs' bits, guards, the state unchanged when refused;
+//!   its checkpoints: the bytes saved are the shadow's, a load of its own (possibly truncated or
+//!   changed) checkpoint or of a mean-field one gives the kernel's status, and the state after
+//!   a load depends only on the bytes.
 //!
 //! Case counts: see `CASES` (in debug builds a fortieth of them, so `cargo test` stays quick).
 
@@ -1931,6 +1934,11 @@ trait FullC: Normal + core::fmt::Debug {
         s: *mut Self,
     ) -> i32;
     unsafe fn merge(d: *mut Self::State, s: *const Self::State) -> i32;
+    fn checkpoint_size() -> usize;
+    unsafe fn save(f: *const Self::State, buf: *mut u8, len: usize, written: *mut usize) -> i32;
+    unsafe fn load(f: *mut Self::State, size: usize, buf: *const u8, len: usize) -> i32;
+    /// A checkpoint of a fitted mean-field fit of this precision (the other guide family).
+    fn mean_field_checkpoint() -> Vec<u8>;
 }
 
 macro_rules! full_c {
@@ -1956,7 +1964,8 @@ macro_rules! full_c {
     };
     (@fns $t:ty, $state:ty, $rep:ty, $run:ty, $sum:ty, $init:ident, $obs:ident, $rows:ident,
      $step:ident, $runf:ident, $solve:ident, $elbo:ident, $loc:ident, $sd:ident, $cov:ident,
-     $chol:ident, $summ:ident, $quant:ident, $draw:ident, $pred:ident, $merge:ident) => {
+     $chol:ident, $summ:ident, $quant:ident, $draw:ident, $pred:ident, $merge:ident,
+     $cksize:ident, $save:ident, $load:ident) => {
         unsafe fn init(f: *mut $state, size: usize, p: usize) -> i32 {
             unsafe { $init(f, size, p, ptr::null()) }
         }
@@ -2003,6 +2012,23 @@ macro_rules! full_c {
         unsafe fn merge(d: *mut $state, s: *const $state) -> i32 {
             unsafe { $merge(d, s) }
         }
+        fn checkpoint_size() -> usize {
+            $cksize()
+        }
+        unsafe fn save(f: *const $state, buf: *mut u8, len: usize, written: *mut usize) -> i32 {
+            unsafe { $save(f, buf, len, written) }
+        }
+        unsafe fn load(f: *mut $state, size: usize, buf: *const u8, len: usize) -> i32 {
+            unsafe { $load(f, size, buf, len) }
+        }
+        fn mean_field_checkpoint() -> Vec<u8> {
+            let mut f = RFit::<$t>::new(3, vireg::Config::default()).unwrap();
+            f.observe(&[1.0, 2.0, 3.0], 1.0).unwrap();
+            f.solve_exact().unwrap();
+            let mut buf = vec![0; RFit::<$t>::CHECKPOINT_BYTES];
+            f.save(&mut buf).unwrap();
+            buf
+        }
     };
 }
 
@@ -2028,7 +2054,10 @@ full_c!(
     vireg_full_posterior_quantile_f32,
     vireg_full_draw_f32,
     vireg_full_predict_f32,
-    vireg_full_merge_f32
+    vireg_full_merge_f32,
+    vireg_full_checkpoint_size_f32,
+    vireg_full_save_f32,
+    vireg_full_load_sized_f32
 );
 full_c!(
     f64,
@@ -2052,23 +2081,78 @@ full_c!(
     vireg_full_posterior_quantile_f64,
     vireg_full_draw_f64,
     vireg_full_predict_f64,
-    vireg_full_merge_f64
+    vireg_full_merge_f64,
+    vireg_full_checkpoint_size_f64,
+    vireg_full_save_f64,
+    vireg_full_load_sized_f64
 );
 
 #[derive(Clone, Debug)]
 enum FOp {
-    Init { p: Dim },
-    Observe { n: Dim, x: Fill, y: Val },
-    ObserveRows { rows: usize, x: Fill, y: Fill },
-    Step { n: u64 },
-    Run { max: u64, every: u64 },
+    Init {
+        p: Dim,
+    },
+    Observe {
+        n: Dim,
+        x: Fill,
+        y: Val,
+    },
+    ObserveRows {
+        rows: usize,
+        x: Fill,
+        y: Fill,
+    },
+    Step {
+        n: u64,
+    },
+    Run {
+        max: u64,
+        every: u64,
+    },
     Solve,
-    Vector { which: usize, len: Len },
-    Summary { index: usize },
-    Quantile { index: usize, q: Val },
-    Draw { n: usize, len: Len },
-    Predict { n: Dim, x: Fill },
+    Vector {
+        which: usize,
+        len: Len,
+    },
+    Summary {
+        index: usize,
+    },
+    Quantile {
+        index: usize,
+        q: Val,
+    },
+    Draw {
+        n: usize,
+        len: Len,
+    },
+    Predict {
+        n: Dim,
+        x: Fill,
+    },
     Merge,
+    /// vireg_full_save into a buffer of `len` (against the shadow's checkpoint bytes).
+    Save {
+        len: Len,
+    },
+    /// vireg_full_load of the shadow's own checkpoint (a fresh fit's if there is none),
+    /// changed as `src` says, into the state, with its size or `size_off` bytes less.
+    Load {
+        src: FullCk,
+        size_off: bool,
+    },
+}
+
+/// The bytes given to vireg_full_load.
+#[derive(Clone, Debug)]
+enum FullCk {
+    /// The checkpoint as saved.
+    Own,
+    /// A mean-field fit's checkpoint: the other guide family.
+    MeanField,
+    /// Cut to `cut` bytes (modulo its length).
+    Truncate { cut: usize },
+    /// One byte changed (position modulo the length).
+    Flip { pos: usize, xor: u8 },
 }
 
 fn fop() -> impl Strategy<Value = FOp> {
@@ -2089,7 +2173,25 @@ fn fop() -> impl Strategy<Value = FOp> {
             .prop_map(|(n, len)| FOp::Draw { n, len }),
         2 => (dim(), fill()).prop_map(|(n, x)| FOp::Predict { n, x }),
         1 => Just(FOp::Merge),
+        2 => len().prop_map(|len| FOp::Save { len }),
+        3 => (
+            prop_oneof![
+                3 => Just(FullCk::Own),
+                1 => Just(FullCk::MeanField),
+                1 => any::<usize>().prop_map(|cut| FullCk::Truncate { cut }),
+                2 => (any::<usize>(), 1..=255u8).prop_map(|(pos, xor)| FullCk::Flip { pos, xor }),
+            ],
+            prop::bool::weighted(0.1),
+        )
+            .prop_map(|(src, size_off)| FOp::Load { src, size_off }),
     ]
+}
+
+/// The checkpoint of a full-rank fit through the Rust API.
+fn full_ck<T: Normal>(f: &RFull<T>) -> Vec<u8> {
+    let mut buf = vec![0; RFull::<T>::CHECKPOINT_BYTES];
+    f.save(&mut buf).unwrap();
+    buf
 }
 
 /// Output elements after each buffer that no call may write.
@@ -2098,6 +2200,10 @@ const FULL_GUARD: usize = 3;
 /// Successful posterior reads (vector, covariance, factor, draws, summaries) of the full-rank
 /// runs: the success path must be exercised, not only the refusals.
 static FULL_POSTERIOR_OK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Successful checkpoint saves and loads of the full-rank runs (the round trip, not only the
+/// refusals, must be exercised).
+static FULL_CHECKPOINT_OK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// A buffer of `len` elements plus the guard, all a sentinel.
 fn sentinel_buf<T: Normal>(len: usize) -> Vec<T> {
@@ -2381,6 +2487,76 @@ fn full_exec<T: FullC>(c: &mut [u64], shadow: &mut Option<RFull<T>>, op: &FOp) {
                 };
                 (T::merge(st, st), want)
             }
+            FOp::Save { len } => {
+                let size = T::checkpoint_size();
+                assert_eq!(size, RFull::<T>::CHECKPOINT_BYTES);
+                let n = len.get(size).min(size + 64);
+                let mut buf = vec![0xEEu8; n + 8];
+                let mut written = usize::MAX;
+                let want = match next.as_ref() {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(_) if n < size => VIREG_ERR_BUFFER_TOO_SMALL,
+                    Some(_) => VIREG_OK,
+                };
+                let got = T::save(st, buf.as_mut_ptr(), n, &mut written);
+                match next.as_ref() {
+                    Some(f) if got == VIREG_OK => {
+                        assert_eq!(written, size, "bytes written");
+                        assert!(buf[..size] == full_ck(f)[..], "checkpoint bytes");
+                        assert!(buf[size..].iter().all(|b| *b == 0xEE), "written past");
+                    }
+                    _ => {
+                        assert_eq!(written, usize::MAX, "a failed save wrote its count");
+                        assert!(buf.iter().all(|b| *b == 0xEE), "a failed save wrote");
+                    }
+                }
+                (got, want)
+            }
+            FOp::Load { src, size_off } => {
+                let own = match next.as_ref() {
+                    Some(f) => full_ck(f),
+                    None => full_ck(&RFull::<T>::new(3, vireg::Config::default()).unwrap()),
+                };
+                let bytes = match src {
+                    FullCk::Own => own,
+                    FullCk::MeanField => T::mean_field_checkpoint(),
+                    FullCk::Truncate { cut } => own[..cut % own.len()].to_vec(),
+                    FullCk::Flip { pos, xor } => {
+                        let mut b = own;
+                        let n = b.len();
+                        b[pos % n] ^= xor;
+                        b
+                    }
+                };
+                let size = T::WORDS * 8 - if *size_off { 8 } else { 0 };
+                let want = if *size_off {
+                    VIREG_ERR_STATE_SIZE
+                } else {
+                    match RFull::<T>::from_checkpoint(&bytes) {
+                        Ok(f) => {
+                            next = Some(f);
+                            VIREG_OK
+                        }
+                        Err(e) => e as i32,
+                    }
+                };
+                if matches!(src, FullCk::MeanField) && !*size_off {
+                    assert_eq!(want, VIREG_ERR_INCOMPATIBLE, "a mean-field checkpoint");
+                }
+                if matches!(src, FullCk::Truncate { .. }) && !*size_off {
+                    assert_eq!(want, VIREG_ERR_TRUNCATED, "a checkpoint cut short");
+                }
+                let got = T::load(st, size, bytes.as_ptr(), bytes.len());
+                if got == VIREG_OK {
+                    // Every byte of a loaded state is determined by the checkpoint: the same
+                    // load into memory holding anything else gives the same bytes.
+                    let mut other = vec![0xA5A5_A5A5_A5A5_A5A5u64; T::WORDS];
+                    let o = other.as_mut_ptr().cast::<T::State>();
+                    assert_eq!(T::load(o, size, bytes.as_ptr(), bytes.len()), VIREG_OK);
+                    assert!(other[..] == c[..], "a loaded state depends on the memory");
+                }
+                (got, want)
+            }
         }
     };
     assert_eq!(got, want, "{} {op:?}: status", core::any::type_name::<T>());
@@ -2391,6 +2567,9 @@ fn full_exec<T: FullC>(c: &mut [u64], shadow: &mut Option<RFull<T>>, op: &FOp) {
     );
     if read && got == VIREG_OK {
         FULL_POSTERIOR_OK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    if matches!(op, FOp::Save { .. } | FOp::Load { .. }) && got == VIREG_OK {
+        FULL_CHECKPOINT_OK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     if got == VIREG_OK || got == VIREG_ERR_DIVERGED {
         *shadow = next;
@@ -2465,5 +2644,13 @@ fn full_rank_call_sequences() {
         ok as u32 > n / 8,
         "only {ok} successful posterior reads in {n} sequences"
     );
-    eprintln!("full_rank_call_sequences: {n} cases, {ok} successful posterior reads");
+    let ck = FULL_CHECKPOINT_OK.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        ck as u32 > n / 8,
+        "only {ck} successful checkpoint saves and loads in {n} sequences"
+    );
+    eprintln!(
+        "full_rank_call_sequences: {n} cases, {ok} successful posterior reads, {ck} successful \
+         checkpoint saves and loads"
+    );
 }

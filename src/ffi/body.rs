@@ -14,8 +14,6 @@ use crate::{
 use core::ffi::c_void;
 use core::ptr;
 
-type FitOf<T> = Fit<T, MAX_FEATURES>;
-
 /// A C fit state type, mean-field (`vireg_fit_*`) or full-rank (`vireg_full_*`): its precision,
 /// its guide family, and what that family's exact solve and posterior give, so that the bodies
 /// of the functions both fit types offer are written once. Each method is the kernel's own
@@ -596,12 +594,12 @@ pub(super) unsafe fn predict<S: CFit>(
     unsafe { with_ref(fit, op) }
 }
 
-pub(super) fn checkpoint_size<T: Prec>() -> usize {
-    FitOf::<T>::CHECKPOINT_BYTES
+pub(super) fn checkpoint_size<S: CFit>() -> usize {
+    S::Inner::CHECKPOINT_BYTES
 }
 
-pub(super) unsafe fn save<T: Prec>(
-    fit: *const T::CFit,
+pub(super) unsafe fn save<S: CFit>(
+    fit: *const S,
     buf: *mut u8,
     buf_len: usize,
     written_out: *mut usize,
@@ -609,10 +607,10 @@ pub(super) unsafe fn save<T: Prec>(
     if buf.is_null() {
         return VIREG_ERR_NULL;
     }
-    let op = |f: &FitOf<T>| {
+    let op = |f: &S::Inner| {
         check_opt(written_out)?;
         // Never address more than a checkpoint needs: buf_len may be a loose bound.
-        let len = buf_len.min(FitOf::<T>::CHECKPOINT_BYTES);
+        let len = buf_len.min(S::Inner::CHECKPOINT_BYTES);
         // SAFETY: valid for buf_len ≥ len writes, disjoint from the state (caller).
         let buf = unsafe { slice_mut(buf, len) }?;
         let n = f.save(buf).map_err(status)?;
@@ -624,20 +622,21 @@ pub(super) unsafe fn save<T: Prec>(
     unsafe { with_ref(fit, op) }
 }
 
-pub(super) unsafe fn load<T: Prec>(
-    fit: *mut T::CFit,
+pub(super) unsafe fn load<S: CFit>(
+    fit: *mut S,
     fit_size: usize,
     buf: *const u8,
     buf_len: usize,
 ) -> vireg_status {
     boundary(|| {
         check_ptr(fit)?;
-        check_size::<T::CFit>(fit_size)?;
+        check_size::<S>(fit_size)?;
         // SAFETY: valid for buf_len reads (caller).
         let buf = unsafe { slice(buf, buf_len) }?;
         // Load into a scratch fit, so the state is untouched unless everything succeeds
-        // (and may be uninitialised memory: nothing of it is read).
-        let value = FitOf::<T>::from_checkpoint(buf).map_err(status)?;
+        // (and may be uninitialised memory: nothing of it is read). A checkpoint of the other
+        // guide family is refused here (Incompatible).
+        let value = S::Inner::from_checkpoint(buf).map_err(status)?;
         // SAFETY: checked non-NULL and aligned; valid for writes and not borrowed (caller).
         unsafe { put(fit, value) };
         Ok(())

@@ -540,7 +540,7 @@ pub unsafe extern "C" fn vireg_posterior_cov_f32(
 /// @return The checkpoint size in bytes.
 #[no_mangle]
 pub extern "C" fn vireg_checkpoint_size_f32() -> usize {
-    imp::checkpoint_size::<f32>()
+    imp::checkpoint_size::<vireg_fit_f32>()
 }
 
 /// Saves the whole fit (configuration, data summary, posterior, optimiser, random stream) to a
@@ -566,7 +566,7 @@ pub unsafe extern "C" fn vireg_save_f32(
     written_out: *mut usize,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::save::<f32>(fit, buf, buf_len, written_out) }
+    unsafe { imp::save(fit, buf, buf_len, written_out) }
 }
 
 /// Restores a fit from a checkpoint written by vireg_save_f32() (possibly by another process or
@@ -582,9 +582,10 @@ pub unsafe extern "C" fn vireg_save_f32(
 /// @return VIREG_OK; VIREG_ERR_NULL if `fit` or `buf` is NULL; VIREG_ERR_MISALIGNED;
 ///   VIREG_ERR_STATE_SIZE as in vireg_init_sized_f32; VIREG_ERR_BAD_CHECKPOINT if the bytes are
 ///   not a checkpoint of a version this library reads; VIREG_ERR_INCOMPATIBLE if it was written
-///   for the other precision or another capacity; VIREG_ERR_TRUNCATED if `buf_len` is shorter
-///   than the length its header records (or than a header); VIREG_ERR_CHECKSUM if the bytes
-///   were corrupted. On error `fit` is untouched; on success every byte of it is defined.
+///   for the other precision, another capacity or the other guide family (a full-rank fit's,
+///   from vireg_full_save_f32); VIREG_ERR_TRUNCATED if `buf_len` is shorter than the length its
+///   header records (or than a header); VIREG_ERR_CHECKSUM if the bytes were corrupted. On
+///   error `fit` is untouched; on success every byte of it is defined.
 ///
 /// # Safety
 /// `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
@@ -598,7 +599,7 @@ pub unsafe extern "C" fn vireg_load_sized_f32(
     buf_len: usize,
 ) -> vireg_status {
     // SAFETY: forwarded contract.
-    unsafe { imp::load::<f32>(fit, fit_size, buf, buf_len) }
+    unsafe { imp::load(fit, fit_size, buf, buf_len) }
 }
 
 /// The size of ::vireg_synth_f32 in bytes, as the library was built (VIREG_SYNTH_F32_SIZE).

@@ -504,3 +504,67 @@ pub unsafe extern "C" fn vireg_full_predict_f32(
     // SAFETY: forwarded contract.
     unsafe { imp::predict(fit, x, n_features, mean_out, sd_out) }
 }
+
+/// The size in bytes of a checkpoint of a vireg_full_f32 (for any number of features up to
+/// VIREG_MAX_FEATURES): the buffer size vireg_full_save_f32() needs.
+///
+/// @return The checkpoint size in bytes.
+#[no_mangle]
+pub extern "C" fn vireg_full_checkpoint_size_f32() -> usize {
+    imp::checkpoint_size::<vireg_full_f32>()
+}
+
+/// Saves the whole full-rank fit (configuration, data summary, guide with its unit
+/// lower-triangular factor, optimiser, random stream) to a checkpoint; see vireg_save_f32 (the
+/// same format, marked as the full-rank family's).
+///
+/// @param fit An initialised full-rank fit (read only).
+/// @param buf Receives the checkpoint.
+/// @param buf_len Capacity of `buf` in bytes, >= vireg_full_checkpoint_size_f32().
+/// @param written_out Optional (may be NULL). Receives the number of bytes written.
+/// @return As vireg_save_f32.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_full_f32 that is zero-filled or initialised;
+/// `buf` is NULL or valid for `buf_len` writes; `written_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_full_save_f32(
+    fit: *const vireg_full_f32,
+    buf: *mut u8,
+    buf_len: usize,
+    written_out: *mut usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::save(fit, buf, buf_len, written_out) }
+}
+
+/// Restores a full-rank fit from a checkpoint written by vireg_full_save_f32() (possibly by
+/// another process or machine of the same precision and capacity), replacing whatever `fit`
+/// held; everything continues exactly as if the saved fit had never stopped. A mean-field
+/// checkpoint (vireg_save_f32) is refused with VIREG_ERR_INCOMPATIBLE, as vireg_load_f32
+/// refuses this one. Call it through the macro vireg_full_load_f32(fit, buf, buf_len), which
+/// passes `sizeof *(fit)`.
+///
+/// @param fit Caller-owned state to restore into (zero-filled, initialised, or uninitialised
+///   memory).
+/// @param fit_size sizeof(vireg_full_f32) as the caller's header defines it.
+/// @param buf The checkpoint (read only).
+/// @param buf_len Length of `buf` in bytes.
+/// @return As vireg_load_sized_f32, with VIREG_ERR_STATE_SIZE if `fit_size` is not the
+///   library's sizeof(vireg_full_f32). On error `fit` is untouched; on success every byte of it
+///   is defined.
+///
+/// # Safety
+/// `fit` is NULL or valid for writes of `fit_size` bytes and, if `fit_size` is the library's
+/// size, not in use by another call (in particular not the fit of a vireg_full_run_f32 in
+/// progress); `buf` is NULL or valid for `buf_len` reads.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_full_load_sized_f32(
+    fit: *mut vireg_full_f32,
+    fit_size: usize,
+    buf: *const u8,
+    buf_len: usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::load(fit, fit_size, buf, buf_len) }
+}

@@ -45,7 +45,8 @@ pub const VIREG_ERR_BUFFER_TOO_SMALL: vireg_status = 9;
 pub const VIREG_ERR_BAD_CHECKPOINT: vireg_status = 10;
 /// A checkpoint's checksum does not match: its bytes were corrupted.
 pub const VIREG_ERR_CHECKSUM: vireg_status = 11;
-/// A checkpoint was written for the other precision or for another capacity.
+/// A checkpoint was written for the other precision, for another capacity or for the other
+/// guide family (mean-field vireg_fit_* or full-rank vireg_full_*).
 pub const VIREG_ERR_INCOMPATIBLE: vireg_status = 12;
 /// The answer would not be trustworthy in this precision: the data are too ill-conditioned.
 /// Use the _f64 functions, or centre and scale the features.
