@@ -162,7 +162,7 @@ impl<T: Normal, const P: usize> Stored<T, P> for FullGuide<T, P> {
     }
 }
 
-impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
+impl<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>> Fit<T, P, G> {
     /// The size in bytes of a checkpoint of this fit type (fixed for a family, a precision and
     /// a capacity).
     pub const CHECKPOINT_BYTES: usize =
@@ -187,7 +187,7 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
     }
 }
 
-fn save<T: Normal, const P: usize, G: Family<T, P>>(
+fn save<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
     fit: &Fit<T, P, G>,
     buf: &mut [u8],
 ) -> Result<usize> {
@@ -210,7 +210,9 @@ fn save<T: Normal, const P: usize, G: Family<T, P>>(
     Ok(len)
 }
 
-fn from_checkpoint<T: Normal, const P: usize, G: Family<T, P>>(buf: &[u8]) -> Result<Fit<T, P, G>> {
+fn from_checkpoint<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
+    buf: &[u8],
+) -> Result<Fit<T, P, G>> {
     let len = Fit::<T, P, G>::CHECKPOINT_BYTES;
     if buf.len() < HEADER {
         // The start of a checkpoint (the empty buffer included) is one cut short.
@@ -270,7 +272,7 @@ fn from_checkpoint<T: Normal, const P: usize, G: Family<T, P>>(buf: &[u8]) -> Re
     Ok(fit)
 }
 
-fn write_payload<T: Normal, const P: usize, G: Family<T, P>>(
+fn write_payload<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
     fit: &Fit<T, P, G>,
     w: &mut Writer<'_>,
 ) {
@@ -326,7 +328,7 @@ fn write_payload<T: Normal, const P: usize, G: Family<T, P>>(
     w.real(fit.last_elbo);
 }
 
-fn read_payload<T: Normal, const P: usize, G: Family<T, P>>(
+fn read_payload<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
     r: &mut Reader<'_>,
 ) -> Result<Fit<T, P, G>> {
     let bad = Error::BadCheckpoint;

@@ -10,7 +10,6 @@
 
 #![forbid(unsafe_code)]
 
-use crate::checkpoint::Stored;
 use crate::error::Result;
 use crate::estimator::{analytic_loss_grad, mc_loss_grad, Estimator};
 use crate::guide::Guide;
@@ -23,7 +22,7 @@ use core::fmt::Debug;
 /// A variational family's parameters, as a [`Fit`](crate::Fit) stores, optimises and averages
 /// them: [`Guide`] (mean-field) or [`FullGuide`](crate::FullGuide) (full-rank). Sealed: the
 /// fit's layout checks and checkpoints know only these two.
-pub trait Family<T: Normal, const P: usize>: Ops<T, P> + Stored<T, P> {}
+pub trait Family<T: Normal, const P: usize>: Ops<T, P> {}
 
 impl<T: Normal, const P: usize> Family<T, P> for Guide<T, P> {}
 

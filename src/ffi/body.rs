@@ -7,6 +7,7 @@ use super::boundary::*;
 use super::state::{busy, Opaque, State, MAX_FEATURES};
 use super::status::*;
 use super::types::{Prec, Progress};
+use crate::checkpoint::Stored;
 use crate::full::entry;
 use crate::{
     AdamConfig, Config, Error, Family, Fit, FullPosterior, Posterior, Real, Summary, Synth,
@@ -22,7 +23,7 @@ pub(super) trait CFit: Opaque<Inner = Fit<Self::T, MAX_FEATURES, Self::G>> {
     /// The precision.
     type T: Prec;
     /// The guide family.
-    type G: Family<Self::T, MAX_FEATURES>;
+    type G: Family<Self::T, MAX_FEATURES> + Stored<Self::T, MAX_FEATURES>;
     /// The family's posterior.
     type Post;
     /// The C report of the exact solve.

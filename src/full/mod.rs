@@ -3,7 +3,7 @@
 //! lower-triangular (docs/full-rank.md).
 //!
 //! * [`FullGuide`]: the parameters, the covariance and its Cholesky factor, draws;
-//! * [`FullFit`]: the guide in a fit (SVI, the exact solve, checkpoints), and
+//! * [`FullFit`](crate::FullFit): the guide in a fit (SVI, the exact solve, checkpoints), and
 //!   [`FullPosterior`]: marginals, covariance, draws and the posterior predictive;
 //! * [`analytic_loss_grad`] and [`mc_loss_grad`]: the loss (−ELBO), exact or Pyro's sampled
 //!   one, and its gradient with respect to (m, ρ, T's strictly-lower entries);
@@ -25,7 +25,6 @@ mod posterior;
 
 pub use elbo::{analytic_loss_grad, mc_loss_grad};
 pub use exact::{solve, solve_from, FullReport};
-pub use fit::FullFit;
 pub use guide::FullGuide;
 pub use posterior::FullPosterior;
 
