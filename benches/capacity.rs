@@ -10,8 +10,12 @@
 //! Arguments (after `--`) select: `f32` or `f64` (default both); `ingest`, `batch`, `mc`,
 //! `analytic`, `exact`, `seed` (default all); `reps=N` (timed runs per figure, default 15).
 //! `count WHAT CAP` runs one fixed workload once, for an instruction count
-//! (`valgrind --tool=callgrind`): WHAT is `row` (2500 rows, one at a time) or `step` (2500
-//! rows, then 3000 one-particle steps), 8 features of f64 at capacity CAP (8 or 64).
+//! (`valgrind --tool=callgrind`): WHAT is `none` (the data and an empty fit: the baseline),
+//! `row` (2500 rows, one at a time), `batch` (2500 rows
+//! as one batch), `mc` or `analytic` (the batch, then 3000 steps) or `exact` (the batch, then
+//! 20 solves), 8 features of f64 at capacity CAP (8 or 64). The cost of one row, step or solve
+//! is the difference between two counts over the number of units (e.g. `row` minus `none`
+//! over 2500, `mc` minus `batch` over 3000; `exact` also copies the fit once per solve).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -149,15 +153,42 @@ fn seed<T: Normal>(name: &str, reps: usize) {
     println!("{name} seed workload (capacity 8) {:.2} ms", t * 1e3);
 }
 
-/// One fixed workload for an instruction count: 8 features of f64 at capacity P.
+/// One fixed workload for an instruction count: 8 features of f64 at capacity P. `none`: the
+/// data and an empty fit only (the baseline to subtract); `row`: 2500 rows one at a time; `batch`: 2500 rows as one batch; `mc`, `analytic`: the batch, then 3000
+/// steps; `exact`: the batch, then 20 exact solves.
 fn count<const P: usize>(what: &str) {
     let (xs, ys) = data::<f64>(8);
-    let mut f: Fit<f64, P> = Fit::new(8, Config::default()).unwrap();
-    for (x, y) in xs.chunks_exact(8).zip(&ys) {
-        f.observe(x, *y).unwrap();
+    let est = if what == "analytic" {
+        Estimator::Analytic
+    } else {
+        Estimator::MonteCarlo { particles: 1 }
+    };
+    let cfg = Config {
+        estimator: est,
+        ..Config::default()
+    };
+    let mut f: Fit<f64, P> = Fit::new(8, cfg).unwrap();
+    if what == "none" {
+        black_box(&f);
+        return;
     }
-    if what == "step" {
-        black_box(f.steps(3000).unwrap());
+    if what == "row" {
+        for (x, y) in xs.chunks_exact(8).zip(&ys) {
+            f.observe(x, *y).unwrap();
+        }
+    } else {
+        f.observe_rows(&xs, 8, &ys).unwrap();
+    }
+    match what {
+        "mc" | "analytic" => {
+            black_box(f.steps(3000).unwrap());
+        }
+        "exact" => {
+            for _ in 0..20 {
+                black_box(f.clone().solve_exact().unwrap());
+            }
+        }
+        _ => {}
     }
     black_box(&f);
 }
