@@ -17,12 +17,16 @@ use crate::math::softplus::wide::softplus_sigmoid_core;
 #[cfg(vireg_compact)]
 use crate::model::log_joint_grad;
 use crate::model::ModelConsts;
-use crate::real::{Real, LN_2PI};
+use crate::real::Real;
+#[cfg(vireg_compact)]
+use crate::real::LN_2PI;
 use crate::rng::Normal;
 use crate::stats::Stats;
 #[cfg(not(vireg_compact))]
 use crate::vector::width;
-use crate::vector::{Coefs, Latent};
+use crate::vector::Coefs;
+#[cfg(any(test, vireg_compact))]
+use crate::vector::Latent;
 use rand_core::Rng;
 
 /// How the ELBO and its gradient are estimated.
@@ -49,7 +53,8 @@ impl Default for Estimator {
 /// [`Real::RHO_MIN`]; the compact variant always returns it). (Outputs as arguments: a
 /// returned tuple is one more copy on the stack.) The build's variant: [`wide::scales`], or
 /// [`compact::scales`] with the `vireg_compact` cfg; the two agree within a few units of the
-/// last place (tested).
+/// last place (tested). Hosts call [`wide::scales`] from their narrowed kernels directly.
+#[cfg(vireg_compact)]
 #[inline(always)]
 pub(crate) fn scales<T: Real, const P: usize>(
     g: &Guide<T, P>,
@@ -78,6 +83,8 @@ pub(crate) mod wide {
     use crate::rng::Normal;
     #[cfg(not(vireg_compact))]
     use crate::stats::Stats;
+    #[cfg(not(vireg_compact))]
+    use crate::vector::Coefs;
     use crate::vector::{width, Latent};
     #[cfg(not(vireg_compact))]
     use rand_core::Rng;
@@ -162,6 +169,95 @@ pub(crate) mod wide {
         grad.loc.widen_from(&sl);
         grad.rho.widen_from(&sr);
         loss * inv_k
+    }
+
+    /// [`analytic_loss_grad`](super::analytic_loss_grad) on vectors of the first `Q`
+    /// (p ≤ Q ≤ P) entries of the guide: the same operations on the same numbers, at a cost
+    /// that follows the features in use. Writes the same entries of `grad` (those of the p
+    /// features). Not inlined: each width gets its own stack frame.
+    #[cfg(not(vireg_compact))]
+    #[inline(never)]
+    pub(crate) fn analytic_width<T: Real, const P: usize, const Q: usize>(
+        stats: &Stats<T, P>,
+        mc: &ModelConsts<T, P>,
+        gdiag: &Coefs<T, P>,
+        guide: &Guide<T, P>,
+        grad: Option<&mut Guide<T, P>>,
+    ) -> T {
+        let p = stats.features().min(Q);
+        let guide: Guide<T, Q> = Guide {
+            loc: guide.loc.narrow(),
+            rho: guide.rho.narrow(),
+        };
+        let n = mc.n;
+        let prec = &mc.prec;
+        let (mut s, mut sig) = (guide.rho, guide.rho);
+        let lns = scales(&guide, p, &mut s, &mut sig, true);
+        let m = &guide.loc;
+        let mut gth = Coefs::splat(T::ZERO);
+        let rss_m = stats.rss_grad_width::<Q, Q>(&m.theta, &mut gth); // gth = G m − b
+        let mut erss = rss_m;
+        let mut quad = T::ZERO;
+        // The intercept's entry, then the features' by slice index (no index arithmetic).
+        let mut acc = |sj: T, gj: T, mj: T, pj: T| {
+            let sj2 = sj * sj;
+            erss += sj2 * gj;
+            quad += (mj * mj + sj2) * pj;
+        };
+        let (st, mt) = (&s.theta, &m.theta);
+        acc(st.alpha, gdiag.alpha, mt.alpha, prec.alpha);
+        for j in 0..p {
+            acc(st.beta[j], gdiag.beta[j], mt.beta[j], prec.beta[j]);
+        }
+        let su = s.u;
+        let su2 = su * su;
+        let two = T::c(2.0);
+        let lam = (two * su2 - two * m.u).exp();
+        let kap = (two * su2 + two * m.u).exp();
+        let inv_ts2 = mc.inv_ts2;
+        let half = T::c(0.5);
+        let d = T::from_i32(p as i32 + 2);
+        let elbo =
+            mc.log_norm - half * quad - half * kap * inv_ts2 + m.u - n * m.u - half * lam * erss
+                + lns
+                + d * T::c(0.5 * (LN_2PI + 1.0));
+        if let Some(grad) = grad {
+            let g = |mj: T, pj: T, gtj: T, sj: T, gdj: T, sgj: T, loc: &mut T, rho: &mut T| {
+                let gm = -mj * pj - lam * gtj;
+                let gs = -sj * pj - lam * sj * gdj + T::ONE / sj;
+                *loc = -gm;
+                *rho = -gs * sgj;
+            };
+            let (mt, st, sgt) = (&m.theta, &s.theta, &sig.theta);
+            let (loc, rho) = (&mut grad.loc.theta, &mut grad.rho.theta);
+            g(
+                mt.alpha,
+                prec.alpha,
+                gth.alpha,
+                st.alpha,
+                gdiag.alpha,
+                sgt.alpha,
+                &mut loc.alpha,
+                &mut rho.alpha,
+            );
+            for j in 0..p {
+                g(
+                    mt.beta[j],
+                    prec.beta[j],
+                    gth.beta[j],
+                    st.beta[j],
+                    gdiag.beta[j],
+                    sgt.beta[j],
+                    &mut loc.beta[j],
+                    &mut rho.beta[j],
+                );
+            }
+            let gmu = -kap * inv_ts2 + T::ONE - n + lam * erss;
+            let gsu = -two * su * kap * inv_ts2 - two * su * lam * erss + T::ONE / su;
+            grad.loc.u = -gmu;
+            grad.rho.u = -gsu * sig.u;
+        }
+        -elbo
     }
 
     /// [`scales`](super::scales) by [`softplus_sigmoid_core`] (no branch or call) over whole
@@ -436,75 +532,87 @@ pub(crate) fn analytic_loss_grad<T: Real, const P: usize>(
     guide: &Guide<T, P>,
     grad: Option<&mut Guide<T, P>>,
 ) -> T {
-    let p = stats.features();
-    let n = mc.n;
-    let prec = &mc.prec;
-    let (mut s, mut sig) = (guide.rho, guide.rho);
-    let lns = scales(guide, p, &mut s, &mut sig, true);
-    let m = &guide.loc;
-    let mut gth = Coefs::splat(T::ZERO);
-    let rss_m = stats.rss_grad(&m.theta, &mut gth); // gth = G m − b
-    let mut erss = rss_m;
-    let mut quad = T::ZERO;
-    // The intercept's entry, then the features' by slice index (no index arithmetic).
-    let mut acc = |sj: T, gj: T, mj: T, pj: T| {
-        let sj2 = sj * sj;
-        erss += sj2 * gj;
-        quad += (mj * mj + sj2) * pj;
+    #[cfg(not(vireg_compact))]
+    return match width::<P>(stats.features()) {
+        4 => wide::analytic_width::<T, P, 4>(stats, mc, gdiag, guide, grad),
+        8 => wide::analytic_width::<T, P, 8>(stats, mc, gdiag, guide, grad),
+        16 => wide::analytic_width::<T, P, 16>(stats, mc, gdiag, guide, grad),
+        32 => wide::analytic_width::<T, P, 32>(stats, mc, gdiag, guide, grad),
+        _ => wide::analytic_width::<T, P, P>(stats, mc, gdiag, guide, grad),
     };
-    let (st, mt) = (&s.theta, &m.theta);
-    acc(st.alpha, gdiag.alpha, mt.alpha, prec.alpha);
-    for j in 0..p.min(P) {
-        acc(st.beta[j], gdiag.beta[j], mt.beta[j], prec.beta[j]);
-    }
-    let su = s.u;
-    let su2 = su * su;
-    let two = T::c(2.0);
-    let lam = (two * su2 - two * m.u).exp();
-    let kap = (two * su2 + two * m.u).exp();
-    let inv_ts2 = mc.inv_ts2;
-    let half = T::c(0.5);
-    let d = T::from_i32(p as i32 + 2);
-    let elbo = mc.log_norm - half * quad - half * kap * inv_ts2 + m.u - n * m.u - half * lam * erss
-        + lns
-        + d * T::c(0.5 * (LN_2PI + 1.0));
-    if let Some(grad) = grad {
-        let g = |mj: T, pj: T, gtj: T, sj: T, gdj: T, sgj: T, loc: &mut T, rho: &mut T| {
-            let gm = -mj * pj - lam * gtj;
-            let gs = -sj * pj - lam * sj * gdj + T::ONE / sj;
-            *loc = -gm;
-            *rho = -gs * sgj;
+    #[cfg(vireg_compact)]
+    {
+        let p = stats.features();
+        let n = mc.n;
+        let prec = &mc.prec;
+        let (mut s, mut sig) = (guide.rho, guide.rho);
+        let lns = scales(guide, p, &mut s, &mut sig, true);
+        let m = &guide.loc;
+        let mut gth = Coefs::splat(T::ZERO);
+        let rss_m = stats.rss_grad(&m.theta, &mut gth); // gth = G m − b
+        let mut erss = rss_m;
+        let mut quad = T::ZERO;
+        // The intercept's entry, then the features' by slice index (no index arithmetic).
+        let mut acc = |sj: T, gj: T, mj: T, pj: T| {
+            let sj2 = sj * sj;
+            erss += sj2 * gj;
+            quad += (mj * mj + sj2) * pj;
         };
-        let (mt, st, sgt) = (&m.theta, &s.theta, &sig.theta);
-        let (loc, rho) = (&mut grad.loc.theta, &mut grad.rho.theta);
-        g(
-            mt.alpha,
-            prec.alpha,
-            gth.alpha,
-            st.alpha,
-            gdiag.alpha,
-            sgt.alpha,
-            &mut loc.alpha,
-            &mut rho.alpha,
-        );
+        let (st, mt) = (&s.theta, &m.theta);
+        acc(st.alpha, gdiag.alpha, mt.alpha, prec.alpha);
         for j in 0..p.min(P) {
-            g(
-                mt.beta[j],
-                prec.beta[j],
-                gth.beta[j],
-                st.beta[j],
-                gdiag.beta[j],
-                sgt.beta[j],
-                &mut loc.beta[j],
-                &mut rho.beta[j],
-            );
+            acc(st.beta[j], gdiag.beta[j], mt.beta[j], prec.beta[j]);
         }
-        let gmu = -kap * inv_ts2 + T::ONE - n + lam * erss;
-        let gsu = -two * su * kap * inv_ts2 - two * su * lam * erss + T::ONE / su;
-        grad.loc.u = -gmu;
-        grad.rho.u = -gsu * sig.u;
+        let su = s.u;
+        let su2 = su * su;
+        let two = T::c(2.0);
+        let lam = (two * su2 - two * m.u).exp();
+        let kap = (two * su2 + two * m.u).exp();
+        let inv_ts2 = mc.inv_ts2;
+        let half = T::c(0.5);
+        let d = T::from_i32(p as i32 + 2);
+        let elbo =
+            mc.log_norm - half * quad - half * kap * inv_ts2 + m.u - n * m.u - half * lam * erss
+                + lns
+                + d * T::c(0.5 * (LN_2PI + 1.0));
+        if let Some(grad) = grad {
+            let g = |mj: T, pj: T, gtj: T, sj: T, gdj: T, sgj: T, loc: &mut T, rho: &mut T| {
+                let gm = -mj * pj - lam * gtj;
+                let gs = -sj * pj - lam * sj * gdj + T::ONE / sj;
+                *loc = -gm;
+                *rho = -gs * sgj;
+            };
+            let (mt, st, sgt) = (&m.theta, &s.theta, &sig.theta);
+            let (loc, rho) = (&mut grad.loc.theta, &mut grad.rho.theta);
+            g(
+                mt.alpha,
+                prec.alpha,
+                gth.alpha,
+                st.alpha,
+                gdiag.alpha,
+                sgt.alpha,
+                &mut loc.alpha,
+                &mut rho.alpha,
+            );
+            for j in 0..p.min(P) {
+                g(
+                    mt.beta[j],
+                    prec.beta[j],
+                    gth.beta[j],
+                    st.beta[j],
+                    gdiag.beta[j],
+                    sgt.beta[j],
+                    &mut loc.beta[j],
+                    &mut rho.beta[j],
+                );
+            }
+            let gmu = -kap * inv_ts2 + T::ONE - n + lam * erss;
+            let gsu = -two * su * kap * inv_ts2 - two * su * lam * erss + T::ONE / su;
+            grad.loc.u = -gmu;
+            grad.rho.u = -gsu * sig.u;
+        }
+        -elbo
     }
-    -elbo
 }
 
 #[cfg(test)]
