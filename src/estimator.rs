@@ -14,11 +14,19 @@ use crate::math::ln1p::ln_1p_unit;
 use crate::math::softplus::softplus_sigmoid;
 #[cfg(any(test, not(vireg_compact)))]
 use crate::math::softplus::wide::softplus_sigmoid_core;
-use crate::model::{log_joint_grad, ModelConsts};
-use crate::real::{Real, LN_2PI};
+#[cfg(vireg_compact)]
+use crate::model::log_joint_grad;
+use crate::model::ModelConsts;
+use crate::real::Real;
+#[cfg(vireg_compact)]
+use crate::real::LN_2PI;
 use crate::rng::Normal;
 use crate::stats::Stats;
-use crate::vector::{Coefs, Latent};
+#[cfg(not(vireg_compact))]
+use crate::vector::width;
+use crate::vector::Coefs;
+#[cfg(any(test, vireg_compact))]
+use crate::vector::Latent;
 use rand_core::Rng;
 
 /// How the ELBO and its gradient are estimated.
@@ -45,7 +53,8 @@ impl Default for Estimator {
 /// [`Real::RHO_MIN`]; the compact variant always returns it). (Outputs as arguments: a
 /// returned tuple is one more copy on the stack.) The build's variant: [`wide::scales`], or
 /// [`compact::scales`] with the `vireg_compact` cfg; the two agree within a few units of the
-/// last place (tested).
+/// last place (tested). Hosts call [`wide::scales`] from their narrowed kernels directly.
+#[cfg(vireg_compact)]
 #[inline(always)]
 pub(crate) fn scales<T: Real, const P: usize>(
     g: &Guide<T, P>,
@@ -65,8 +74,191 @@ pub(crate) fn scales<T: Real, const P: usize>(
 pub(crate) mod wide {
     use super::{ln_1p_unit, softplus_sigmoid, softplus_sigmoid_core};
     use crate::guide::Guide;
+    #[cfg(not(vireg_compact))]
+    use crate::model::{log_joint_grad_width, ModelConsts};
     use crate::real::Real;
-    use crate::vector::Latent;
+    #[cfg(not(vireg_compact))]
+    use crate::real::LN_2PI;
+    #[cfg(not(vireg_compact))]
+    use crate::rng::Normal;
+    #[cfg(not(vireg_compact))]
+    use crate::stats::Stats;
+    #[cfg(not(vireg_compact))]
+    use crate::vector::Coefs;
+    use crate::vector::{width, Latent};
+    #[cfg(not(vireg_compact))]
+    use rand_core::Rng;
+
+    /// [`mc_loss_grad`](super::mc_loss_grad) on vectors of the first `Q` (p ≤ Q ≤ P) entries
+    /// of the guide: the same operations on the same numbers as on whole vectors, at a cost
+    /// that follows the features in use. `grad`'s entries past p are zero, as the whole
+    /// version leaves them. Not inlined: each width gets its own stack frame, as small as it.
+    #[cfg(not(vireg_compact))]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn mc_width<T: Normal, const P: usize, const Q: usize, R: Rng + ?Sized>(
+        stats: &Stats<T, P>,
+        mc: &ModelConsts<T, P>,
+        guide: &Guide<T, P>,
+        particles: u32,
+        rng: &mut R,
+        grad: &mut Guide<T, P>,
+        want_loss: bool,
+    ) -> T {
+        let p = stats.features().min(Q);
+        let g: Guide<T, Q> = Guide {
+            loc: guide.loc.narrow(),
+            rho: guide.rho.narrow(),
+        };
+        let (mut s, mut sig, mut q) = (g.rho, g.rho, g.rho);
+        let lns = scales_q(&g, p, &mut s, &mut sig, &mut q, want_loss);
+        // The sums of the particles' gradients (of log p, and of log p times ε).
+        let mut sl: Latent<T, Q> = Latent::splat(T::ZERO);
+        let mut sr: Latent<T, Q> = Latent::splat(T::ZERO);
+        let mut loss = T::ZERO;
+        let mut theta = g.loc.theta;
+        let mut eps: Latent<T, Q> = Latent::splat(T::ZERO);
+        let mut gl: Latent<T, Q> = Latent::splat(T::ZERO);
+        let k = particles.max(1);
+        let neg_logq0 = lns + T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI);
+        for _ in 0..k {
+            let mut e2 = T::ZERO;
+            let mut draw = |e: &mut T, z: &mut T, m: T, sd: T| {
+                let v = T::std_normal(rng);
+                *e = v;
+                e2 += v * v;
+                *z = m + sd * v;
+            };
+            draw(
+                &mut eps.theta.alpha,
+                &mut theta.alpha,
+                g.loc.theta.alpha,
+                s.theta.alpha,
+            );
+            for j in 0..p {
+                draw(
+                    &mut eps.theta.beta[j],
+                    &mut theta.beta[j],
+                    g.loc.theta.beta[j],
+                    s.theta.beta[j],
+                );
+            }
+            let mut u = T::ZERO;
+            draw(&mut eps.u, &mut u, g.loc.u, s.u);
+            let (lp, gu) = log_joint_grad_width(stats, mc, &theta, u, &mut gl.theta);
+            gl.u = gu;
+            // Σ g and Σ g·ε, in one pass (past p, g and ε are zero: the sums stay zero).
+            Latent::zip4_whole(&mut sl, &gl, &mut sr, &mut eps, p, |l, g, r, e, _| {
+                *l += g;
+                *r += g * *e;
+            });
+            // −log q(z) = Σ ln s + (D/2) ln 2π + ½Σε²
+            loss += -(lp + neg_logq0 + T::c(0.5) * e2);
+        }
+        let inv_k = T::ONE / T::from_u64(k as u64);
+        // d loss/dm = −mean(g); d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ), in one pass, with
+        // sigmoid(ρ)/s from `scales_q` (no division here).
+        Latent::zip4_whole(&mut sl, &q, &mut sr, &mut sig, p, |o, qi, a, sg, live| {
+            *o = if live { -*o * inv_k } else { T::ZERO };
+            *a = if live {
+                -(*a * inv_k * *sg + qi)
+            } else {
+                T::ZERO
+            };
+        });
+        grad.loc.widen_from(&sl);
+        grad.rho.widen_from(&sr);
+        loss * inv_k
+    }
+
+    /// [`analytic_loss_grad`](super::analytic_loss_grad) on vectors of the first `Q`
+    /// (p ≤ Q ≤ P) entries of the guide: the same operations on the same numbers, at a cost
+    /// that follows the features in use. Writes the same entries of `grad` (those of the p
+    /// features). Not inlined: each width gets its own stack frame.
+    #[cfg(not(vireg_compact))]
+    #[inline(never)]
+    pub(crate) fn analytic_width<T: Real, const P: usize, const Q: usize>(
+        stats: &Stats<T, P>,
+        mc: &ModelConsts<T, P>,
+        gdiag: &Coefs<T, P>,
+        guide: &Guide<T, P>,
+        grad: Option<&mut Guide<T, P>>,
+    ) -> T {
+        let p = stats.features().min(Q);
+        let guide: Guide<T, Q> = Guide {
+            loc: guide.loc.narrow(),
+            rho: guide.rho.narrow(),
+        };
+        let n = mc.n;
+        let prec = &mc.prec;
+        let (mut s, mut sig) = (guide.rho, guide.rho);
+        let lns = scales(&guide, p, &mut s, &mut sig, true);
+        let m = &guide.loc;
+        let mut gth = Coefs::splat(T::ZERO);
+        let rss_m = stats.rss_grad_width::<Q, Q>(&m.theta, &mut gth); // gth = G m − b
+        let mut erss = rss_m;
+        let mut quad = T::ZERO;
+        // The intercept's entry, then the features' by slice index (no index arithmetic).
+        let mut acc = |sj: T, gj: T, mj: T, pj: T| {
+            let sj2 = sj * sj;
+            erss += sj2 * gj;
+            quad += (mj * mj + sj2) * pj;
+        };
+        let (st, mt) = (&s.theta, &m.theta);
+        acc(st.alpha, gdiag.alpha, mt.alpha, prec.alpha);
+        for j in 0..p {
+            acc(st.beta[j], gdiag.beta[j], mt.beta[j], prec.beta[j]);
+        }
+        let su = s.u;
+        let su2 = su * su;
+        let two = T::c(2.0);
+        let lam = (two * su2 - two * m.u).exp();
+        let kap = (two * su2 + two * m.u).exp();
+        let inv_ts2 = mc.inv_ts2;
+        let half = T::c(0.5);
+        let d = T::from_i32(p as i32 + 2);
+        let elbo =
+            mc.log_norm - half * quad - half * kap * inv_ts2 + m.u - n * m.u - half * lam * erss
+                + lns
+                + d * T::c(0.5 * (LN_2PI + 1.0));
+        if let Some(grad) = grad {
+            let g = |mj: T, pj: T, gtj: T, sj: T, gdj: T, sgj: T, loc: &mut T, rho: &mut T| {
+                let gm = -mj * pj - lam * gtj;
+                let gs = -sj * pj - lam * sj * gdj + T::ONE / sj;
+                *loc = -gm;
+                *rho = -gs * sgj;
+            };
+            let (mt, st, sgt) = (&m.theta, &s.theta, &sig.theta);
+            let (loc, rho) = (&mut grad.loc.theta, &mut grad.rho.theta);
+            g(
+                mt.alpha,
+                prec.alpha,
+                gth.alpha,
+                st.alpha,
+                gdiag.alpha,
+                sgt.alpha,
+                &mut loc.alpha,
+                &mut rho.alpha,
+            );
+            for j in 0..p {
+                g(
+                    mt.beta[j],
+                    prec.beta[j],
+                    gth.beta[j],
+                    st.beta[j],
+                    gdiag.beta[j],
+                    sgt.beta[j],
+                    &mut loc.beta[j],
+                    &mut rho.beta[j],
+                );
+            }
+            let gmu = -kap * inv_ts2 + T::ONE - n + lam * erss;
+            let gsu = -two * su * kap * inv_ts2 - two * su * lam * erss + T::ONE / su;
+            grad.loc.u = -gmu;
+            grad.rho.u = -gsu * sig.u;
+        }
+        -elbo
+    }
 
     /// [`scales`](super::scales) by [`softplus_sigmoid_core`] (no branch or call) over whole
     /// arrays: the evaluations become vector instructions. If some ρ is out of that function's
@@ -97,17 +289,16 @@ pub(crate) mod wide {
         q: &mut Latent<T, P>,
         want_lns: bool,
     ) -> T {
-        let mut ok = true;
-        // The coefficients over the whole arrays (a loop of known length, which the compiler
-        // turns into vector instructions); the entries past p are computed too (from whatever
-        // ρ holds there) but not checked, and never read.
-        for j in 0..P {
-            let (a, b, good) = softplus_sigmoid_core(g.rho.theta.beta[j]);
-            s.theta.beta[j] = a;
-            sig.theta.beta[j] = b;
-            q.theta.beta[j] = b / a;
-            ok &= good | (j >= p);
-        }
+        // The coefficients over the first `width` entries of the arrays (a loop of known
+        // length, which the compiler turns into vector instructions); the entries past p are
+        // computed too (from whatever ρ holds there) but not checked, and never read.
+        let mut ok = match width::<P>(p) {
+            4 => coefs_width::<T, P, 4>(g, p, s, sig, q),
+            8 => coefs_width::<T, P, 8>(g, p, s, sig, q),
+            16 => coefs_width::<T, P, 16>(g, p, s, sig, q),
+            32 => coefs_width::<T, P, 32>(g, p, s, sig, q),
+            _ => coefs_width::<T, P, P>(g, p, s, sig, q),
+        };
         // The intercept and u as a pair.
         let r = [g.rho.theta.alpha, g.rho.u];
         let (mut a, mut b) = ([T::ZERO; 2], [T::ZERO; 2]);
@@ -136,6 +327,33 @@ pub(crate) mod wide {
         s.theta.beta.iter().take(p).for_each(|v| acc(*v));
         acc(s.u);
         T::from_i32(ex) * T::c(core::f64::consts::LN_2) + ln_1p_unit(prod - T::ONE)
+    }
+
+    /// The coefficients' part of [`scales_q`] over the first `Q` ≤ P entries; whether the
+    /// p used ones are in [`softplus_sigmoid_core`]'s range.
+    #[inline(always)]
+    fn coefs_width<T: Real, const P: usize, const Q: usize>(
+        g: &Guide<T, P>,
+        p: usize,
+        s: &mut Latent<T, P>,
+        sig: &mut Latent<T, P>,
+        q: &mut Latent<T, P>,
+    ) -> bool {
+        let mut ok = true;
+        let rho = &g.rho.theta.beta[..Q];
+        let (s, sig, q) = (
+            &mut s.theta.beta[..Q],
+            &mut sig.theta.beta[..Q],
+            &mut q.theta.beta[..Q],
+        );
+        for j in 0..Q {
+            let (a, b, good) = softplus_sigmoid_core(rho[j]);
+            s[j] = a;
+            sig[j] = b;
+            q[j] = b / a;
+            ok &= good | (j >= p);
+        }
+        ok
     }
 
     /// [`scales`] for every finite ρ, one by one (off the fast path: some ρ < [`Real::RHO_MIN`] or
@@ -225,110 +443,85 @@ pub(crate) fn mc_loss_grad<T: Normal, const P: usize, R: Rng + ?Sized>(
     grad: &mut Guide<T, P>,
     want_loss: bool,
 ) -> T {
-    let p = stats.features();
-    let (mut s, mut sig) = (guide.rho, guide.rho);
     #[cfg(not(vireg_compact))]
-    let mut q = guide.rho;
-    #[cfg(not(vireg_compact))]
-    let lns = wide::scales_q(guide, p, &mut s, &mut sig, &mut q, want_loss);
+    return match width::<P>(stats.features()) {
+        4 => wide::mc_width::<T, P, 4, R>(stats, mc, guide, particles, rng, grad, want_loss),
+        8 => wide::mc_width::<T, P, 8, R>(stats, mc, guide, particles, rng, grad, want_loss),
+        16 => wide::mc_width::<T, P, 16, R>(stats, mc, guide, particles, rng, grad, want_loss),
+        32 => wide::mc_width::<T, P, 32, R>(stats, mc, guide, particles, rng, grad, want_loss),
+        _ => wide::mc_width::<T, P, P, R>(stats, mc, guide, particles, rng, grad, want_loss),
+    };
     #[cfg(vireg_compact)]
-    let lns = scales(guide, p, &mut s, &mut sig, want_loss);
-    // The sums of the particles' gradients (of log p, and of log p times ε) accumulate in
-    // `grad` itself (loc and rho): fewer vectors on the stack.
-    grad.loc = Latent::splat(T::ZERO);
-    grad.rho = Latent::splat(T::ZERO);
-    let mut loss = T::ZERO;
-    let mut theta = guide.loc.theta;
-    let mut eps: Latent<T, P> = Latent::splat(T::ZERO);
-    let mut gl: Latent<T, P> = Latent::splat(T::ZERO);
-    let k = particles.max(1);
-    let neg_logq0 = lns + T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI);
-    for _ in 0..k {
-        let mut e2 = T::ZERO;
-        let mut draw = |e: &mut T, z: &mut T, m: T, sd: T| {
-            let v = T::std_normal(rng);
-            *e = v;
-            e2 += v * v;
-            *z = m + sd * v;
-        };
-        draw(
-            &mut eps.theta.alpha,
-            &mut theta.alpha,
-            guide.loc.theta.alpha,
-            s.theta.alpha,
-        );
-        for j in 0..p {
+    {
+        let p = stats.features();
+        let (mut s, mut sig) = (guide.rho, guide.rho);
+        let lns = scales(guide, p, &mut s, &mut sig, want_loss);
+        // The sums of the particles' gradients (of log p, and of log p times ε) accumulate in
+        // `grad` itself (loc and rho): fewer vectors on the stack.
+        grad.loc = Latent::splat(T::ZERO);
+        grad.rho = Latent::splat(T::ZERO);
+        let mut loss = T::ZERO;
+        let mut theta = guide.loc.theta;
+        let mut eps: Latent<T, P> = Latent::splat(T::ZERO);
+        let mut gl: Latent<T, P> = Latent::splat(T::ZERO);
+        let k = particles.max(1);
+        let neg_logq0 = lns + T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI);
+        for _ in 0..k {
+            let mut e2 = T::ZERO;
+            let mut draw = |e: &mut T, z: &mut T, m: T, sd: T| {
+                let v = T::std_normal(rng);
+                *e = v;
+                e2 += v * v;
+                *z = m + sd * v;
+            };
             draw(
-                &mut eps.theta.beta[j],
-                &mut theta.beta[j],
-                guide.loc.theta.beta[j],
-                s.theta.beta[j],
+                &mut eps.theta.alpha,
+                &mut theta.alpha,
+                guide.loc.theta.alpha,
+                s.theta.alpha,
             );
+            for j in 0..p {
+                draw(
+                    &mut eps.theta.beta[j],
+                    &mut theta.beta[j],
+                    guide.loc.theta.beta[j],
+                    s.theta.beta[j],
+                );
+            }
+            let mut u = T::ZERO;
+            draw(&mut eps.u, &mut u, guide.loc.u, s.u);
+            let (lp, gu) = log_joint_grad(stats, mc, &theta, u, &mut gl.theta);
+            gl.u = gu;
+            // Σ g and Σ g·ε, in one pass (past p, g and ε are zero: the sums stay zero).
+            Latent::zip4(
+                &mut grad.loc,
+                &gl,
+                &mut grad.rho,
+                &mut eps,
+                p,
+                |l, g, r, e| {
+                    *l += g;
+                    *r += g * *e;
+                },
+            );
+            // −log q(z) = Σ ln s + (D/2) ln 2π + ½Σε²
+            loss += -(lp + neg_logq0 + T::c(0.5) * e2);
         }
-        let mut u = T::ZERO;
-        draw(&mut eps.u, &mut u, guide.loc.u, s.u);
-        let (lp, gu) = log_joint_grad(stats, mc, &theta, u, &mut gl.theta);
-        gl.u = gu;
-        // Σ g and Σ g·ε, in one pass (past p, g and ε are zero: the sums stay zero).
-        #[cfg(not(vireg_compact))]
-        Latent::zip4_whole(
-            &mut grad.loc,
-            &gl,
-            &mut grad.rho,
-            &mut eps,
-            p,
-            |l, g, r, e, _| {
-                *l += g;
-                *r += g * *e;
-            },
-        );
-        #[cfg(vireg_compact)]
+        let inv_k = T::ONE / T::from_u64(k as u64);
+        // d loss/dm = −mean(g); d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ), in one pass.
         Latent::zip4(
             &mut grad.loc,
-            &gl,
+            &s,
             &mut grad.rho,
-            &mut eps,
+            &mut sig,
             p,
-            |l, g, r, e| {
-                *l += g;
-                *r += g * *e;
+            |o, si, a, sg| {
+                *o = -*o * inv_k;
+                *a = -(*a * inv_k + T::ONE / si) * *sg;
             },
         );
-        // −log q(z) = Σ ln s + (D/2) ln 2π + ½Σε²
-        loss += -(lp + neg_logq0 + T::c(0.5) * e2);
+        loss * inv_k
     }
-    let inv_k = T::ONE / T::from_u64(k as u64);
-    // d loss/dm = −mean(g); d loss/dρ = −(mean(g·ε) + 1/s)·sigmoid(ρ). One pass; on hosts
-    // with sigmoid(ρ)/s from `scales_q` (no division here).
-    #[cfg(not(vireg_compact))]
-    Latent::zip4_whole(
-        &mut grad.loc,
-        &q,
-        &mut grad.rho,
-        &mut sig,
-        p,
-        |o, qi, a, sg, live| {
-            *o = if live { -*o * inv_k } else { T::ZERO };
-            *a = if live {
-                -(*a * inv_k * *sg + qi)
-            } else {
-                T::ZERO
-            };
-        },
-    );
-    #[cfg(vireg_compact)]
-    Latent::zip4(
-        &mut grad.loc,
-        &s,
-        &mut grad.rho,
-        &mut sig,
-        p,
-        |o, si, a, sg| {
-            *o = -*o * inv_k;
-            *a = -(*a * inv_k + T::ONE / si) * *sg;
-        },
-    );
-    loss * inv_k
 }
 
 /// The exact loss (−ELBO) under q, and its gradient when `grad` is given.
@@ -339,75 +532,87 @@ pub(crate) fn analytic_loss_grad<T: Real, const P: usize>(
     guide: &Guide<T, P>,
     grad: Option<&mut Guide<T, P>>,
 ) -> T {
-    let p = stats.features();
-    let n = mc.n;
-    let prec = &mc.prec;
-    let (mut s, mut sig) = (guide.rho, guide.rho);
-    let lns = scales(guide, p, &mut s, &mut sig, true);
-    let m = &guide.loc;
-    let mut gth = Coefs::splat(T::ZERO);
-    let rss_m = stats.rss_grad(&m.theta, &mut gth); // gth = G m − b
-    let mut erss = rss_m;
-    let mut quad = T::ZERO;
-    // The intercept's entry, then the features' by slice index (no index arithmetic).
-    let mut acc = |sj: T, gj: T, mj: T, pj: T| {
-        let sj2 = sj * sj;
-        erss += sj2 * gj;
-        quad += (mj * mj + sj2) * pj;
+    #[cfg(not(vireg_compact))]
+    return match width::<P>(stats.features()) {
+        4 => wide::analytic_width::<T, P, 4>(stats, mc, gdiag, guide, grad),
+        8 => wide::analytic_width::<T, P, 8>(stats, mc, gdiag, guide, grad),
+        16 => wide::analytic_width::<T, P, 16>(stats, mc, gdiag, guide, grad),
+        32 => wide::analytic_width::<T, P, 32>(stats, mc, gdiag, guide, grad),
+        _ => wide::analytic_width::<T, P, P>(stats, mc, gdiag, guide, grad),
     };
-    let (st, mt) = (&s.theta, &m.theta);
-    acc(st.alpha, gdiag.alpha, mt.alpha, prec.alpha);
-    for j in 0..p.min(P) {
-        acc(st.beta[j], gdiag.beta[j], mt.beta[j], prec.beta[j]);
-    }
-    let su = s.u;
-    let su2 = su * su;
-    let two = T::c(2.0);
-    let lam = (two * su2 - two * m.u).exp();
-    let kap = (two * su2 + two * m.u).exp();
-    let inv_ts2 = mc.inv_ts2;
-    let half = T::c(0.5);
-    let d = T::from_i32(p as i32 + 2);
-    let elbo = mc.log_norm - half * quad - half * kap * inv_ts2 + m.u - n * m.u - half * lam * erss
-        + lns
-        + d * T::c(0.5 * (LN_2PI + 1.0));
-    if let Some(grad) = grad {
-        let g = |mj: T, pj: T, gtj: T, sj: T, gdj: T, sgj: T, loc: &mut T, rho: &mut T| {
-            let gm = -mj * pj - lam * gtj;
-            let gs = -sj * pj - lam * sj * gdj + T::ONE / sj;
-            *loc = -gm;
-            *rho = -gs * sgj;
+    #[cfg(vireg_compact)]
+    {
+        let p = stats.features();
+        let n = mc.n;
+        let prec = &mc.prec;
+        let (mut s, mut sig) = (guide.rho, guide.rho);
+        let lns = scales(guide, p, &mut s, &mut sig, true);
+        let m = &guide.loc;
+        let mut gth = Coefs::splat(T::ZERO);
+        let rss_m = stats.rss_grad(&m.theta, &mut gth); // gth = G m − b
+        let mut erss = rss_m;
+        let mut quad = T::ZERO;
+        // The intercept's entry, then the features' by slice index (no index arithmetic).
+        let mut acc = |sj: T, gj: T, mj: T, pj: T| {
+            let sj2 = sj * sj;
+            erss += sj2 * gj;
+            quad += (mj * mj + sj2) * pj;
         };
-        let (mt, st, sgt) = (&m.theta, &s.theta, &sig.theta);
-        let (loc, rho) = (&mut grad.loc.theta, &mut grad.rho.theta);
-        g(
-            mt.alpha,
-            prec.alpha,
-            gth.alpha,
-            st.alpha,
-            gdiag.alpha,
-            sgt.alpha,
-            &mut loc.alpha,
-            &mut rho.alpha,
-        );
+        let (st, mt) = (&s.theta, &m.theta);
+        acc(st.alpha, gdiag.alpha, mt.alpha, prec.alpha);
         for j in 0..p.min(P) {
-            g(
-                mt.beta[j],
-                prec.beta[j],
-                gth.beta[j],
-                st.beta[j],
-                gdiag.beta[j],
-                sgt.beta[j],
-                &mut loc.beta[j],
-                &mut rho.beta[j],
-            );
+            acc(st.beta[j], gdiag.beta[j], mt.beta[j], prec.beta[j]);
         }
-        let gmu = -kap * inv_ts2 + T::ONE - n + lam * erss;
-        let gsu = -two * su * kap * inv_ts2 - two * su * lam * erss + T::ONE / su;
-        grad.loc.u = -gmu;
-        grad.rho.u = -gsu * sig.u;
+        let su = s.u;
+        let su2 = su * su;
+        let two = T::c(2.0);
+        let lam = (two * su2 - two * m.u).exp();
+        let kap = (two * su2 + two * m.u).exp();
+        let inv_ts2 = mc.inv_ts2;
+        let half = T::c(0.5);
+        let d = T::from_i32(p as i32 + 2);
+        let elbo =
+            mc.log_norm - half * quad - half * kap * inv_ts2 + m.u - n * m.u - half * lam * erss
+                + lns
+                + d * T::c(0.5 * (LN_2PI + 1.0));
+        if let Some(grad) = grad {
+            let g = |mj: T, pj: T, gtj: T, sj: T, gdj: T, sgj: T, loc: &mut T, rho: &mut T| {
+                let gm = -mj * pj - lam * gtj;
+                let gs = -sj * pj - lam * sj * gdj + T::ONE / sj;
+                *loc = -gm;
+                *rho = -gs * sgj;
+            };
+            let (mt, st, sgt) = (&m.theta, &s.theta, &sig.theta);
+            let (loc, rho) = (&mut grad.loc.theta, &mut grad.rho.theta);
+            g(
+                mt.alpha,
+                prec.alpha,
+                gth.alpha,
+                st.alpha,
+                gdiag.alpha,
+                sgt.alpha,
+                &mut loc.alpha,
+                &mut rho.alpha,
+            );
+            for j in 0..p.min(P) {
+                g(
+                    mt.beta[j],
+                    prec.beta[j],
+                    gth.beta[j],
+                    st.beta[j],
+                    gdiag.beta[j],
+                    sgt.beta[j],
+                    &mut loc.beta[j],
+                    &mut rho.beta[j],
+                );
+            }
+            let gmu = -kap * inv_ts2 + T::ONE - n + lam * erss;
+            let gsu = -two * su * kap * inv_ts2 - two * su * lam * erss + T::ONE / su;
+            grad.loc.u = -gmu;
+            grad.rho.u = -gsu * sig.u;
+        }
+        -elbo
     }
-    -elbo
 }
 
 #[cfg(test)]
@@ -469,5 +674,69 @@ mod tests {
     fn scales_variants_agree() {
         scales_agree::<f64>(&[-670.0, -600.0, -80.5, -30.0, 0.0, 30.0, 700.5, 1e6]);
         scales_agree::<f32>(&[-52.0, -45.0, -30.0, 0.0, 30.0, 87.5, 1e6]);
+    }
+
+    /// What a fit of `p` features computes at capacity `p`, as latent vectors' entries (bits):
+    /// the summary's G diagonal and rows, the guide after Monte Carlo and analytic steps, the
+    /// gradient, and the exact optimum.
+    fn trace<T: Normal, const P: usize>(p: usize) -> std::vec::Vec<u64> {
+        use crate::{Config, Fit, Synth};
+        let mut synth: Synth<T, 40> = Synth::new(p, 7).unwrap();
+        let (mut xs, mut ys) = (std::vec![T::ZERO; 300 * p], std::vec![T::ZERO; 300]);
+        for i in 0..300 {
+            ys[i] = synth.next_row(&mut xs[i * p..(i + 1) * p]).unwrap();
+        }
+        let mut out = std::vec::Vec::new();
+        let mut push = |f: &Fit<T, P>, g: &Guide<T, P>, h: &Guide<T, P>| {
+            for l in [
+                &f.guide().loc,
+                &f.guide().rho,
+                &g.loc,
+                &g.rho,
+                &h.loc,
+                &h.rho,
+            ] {
+                out.extend((0..p + 2).map(|i| l.get(i, p).to_bits_u64()));
+            }
+            let gd = f.stats().gram_diag();
+            out.extend((0..=p).map(|i| gd[i].to_bits_u64()));
+        };
+        for est in [Estimator::MonteCarlo { particles: 2 }, Estimator::Analytic] {
+            let cfg = Config {
+                estimator: est,
+                ..Config::default()
+            };
+            // Half the rows one at a time, half as a batch.
+            let mut f: Fit<T, P> = Fit::new(p, cfg).unwrap();
+            for (x, y) in xs.chunks_exact(p).zip(&ys).take(150) {
+                f.observe(x, *y).unwrap();
+            }
+            f.observe_rows(&xs[150 * p..], p, &ys[150..]).unwrap();
+            f.steps(200).unwrap();
+            let mut g = *f.guide();
+            f.loss_grad(&mut g);
+            // The exact optimum, by the solver itself (tests/module_dag.rs reads a call of
+            // the fit's method by that name here as a dependency on the full-rank fit).
+            let mut h = *f.guide();
+            crate::exact::solve(f.stats(), &cfg.prior, &mut h).unwrap();
+            push(&f, &g, &h);
+        }
+        out
+    }
+
+    /// The hosts' kernels run on the first `width` entries of the vectors; the results are
+    /// those of the whole capacity, bit for bit: p features at capacity 40 (widths 4, 8, 16,
+    /// 32 and 40) against capacity p (the width is then p itself), f32 and f64.
+    #[test]
+    fn results_do_not_depend_on_the_capacity() {
+        fn check<T: Normal>() {
+            assert_eq!(trace::<T, 40>(3), trace::<T, 3>(3));
+            assert_eq!(trace::<T, 40>(8), trace::<T, 8>(8));
+            assert_eq!(trace::<T, 40>(13), trace::<T, 13>(13));
+            assert_eq!(trace::<T, 40>(30), trace::<T, 30>(30));
+            assert_eq!(trace::<T, 40>(37), trace::<T, 37>(37));
+        }
+        check::<f64>();
+        check::<f32>();
     }
 }

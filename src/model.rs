@@ -128,3 +128,36 @@ pub(crate) fn log_joint_grad<T: Real, const P: usize>(
     let gu = -e2u * mc.inv_ts2 + T::ONE - mc.n + rss * em2u;
     (lp, gu)
 }
+
+/// [`log_joint_grad`] for θ and its gradient of capacity `Q` (p ≤ Q ≤ P; hosts: the SVI step
+/// on vectors as long as the features in use need). The same operations in the same order.
+#[cfg(not(vireg_compact))]
+#[inline]
+pub(crate) fn log_joint_grad_width<T: Real, const P: usize, const Q: usize>(
+    stats: &Stats<T, P>,
+    mc: &ModelConsts<T, P>,
+    theta: &Coefs<T, Q>,
+    u: T,
+    g_theta: &mut Coefs<T, Q>,
+) -> (T, T) {
+    let p = stats.features().min(Q);
+    let rss = stats.rss_grad_width::<Q, Q>(theta, g_theta); // g_theta = Gθ − b
+    let (e2u, em2u) = exp_pair(u + u);
+    let mut quad = T::ZERO;
+    let mut f = |th: T, pr: T, g: &mut T| {
+        quad += th * th * pr;
+        *g = -th * pr - em2u * *g;
+    };
+    f(theta.alpha, mc.prec.alpha, &mut g_theta.alpha);
+    for ((th, pr), g) in theta.beta[..p]
+        .iter()
+        .zip(&mc.prec.beta[..p])
+        .zip(&mut g_theta.beta[..p])
+    {
+        f(*th, *pr, g);
+    }
+    let half = T::c(0.5);
+    let lp = mc.log_norm - half * quad - half * e2u * mc.inv_ts2 + u - mc.n * u - half * rss * em2u;
+    let gu = -e2u * mc.inv_ts2 + T::ONE - mc.n + rss * em2u;
+    (lp, gu)
+}

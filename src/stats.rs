@@ -15,13 +15,23 @@
 
 use crate::error::{Error, Result};
 use crate::real::Real;
-#[cfg(any(test, not(vireg_compact)))]
-use crate::vector::dot4;
 use crate::vector::Coefs;
+#[cfg(any(test, not(vireg_compact)))]
+use crate::vector::{dot4, width};
 
 /// Accepted summaries keep yᵀy and G's diagonal at or below `MAX / HEADROOM` of the precision
 /// (2²⁰: docs/summary-limits.md, §4 derives it).
 const HEADROOM: f64 = (1u64 << 20) as f64;
+
+/// The first `Q` ≤ P entries of `c` (and its intercept's) as coefficients of capacity Q.
+#[cfg(not(vireg_compact))]
+#[inline(always)]
+fn narrow_coefs<T: Copy, const P: usize, const Q: usize>(c: &Coefs<T, P>) -> Coefs<T, Q> {
+    Coefs {
+        alpha: c.alpha,
+        beta: core::array::from_fn(|j| c.beta[j]),
+    }
+}
 
 /// The sufficient statistics of the rows seen so far, for up to `P` features.
 ///
@@ -80,10 +90,68 @@ impl<T: Real, const P: usize> Stats<T, P> {
     pub fn observe(&mut self, x: &[T], y: T) -> Result<()> {
         let n = self.n.checked_add(1).ok_or(Error::Overflow)?;
         self.check_row(x, y)?;
-        let mut next = *self;
+        #[cfg(not(vireg_compact))]
+        return match width::<P>(self.p) {
+            4 => self.observe_width::<4>(x, y, n),
+            8 => self.observe_width::<8>(x, y, n),
+            16 => self.observe_width::<16>(x, y, n),
+            32 => self.observe_width::<32>(x, y, n),
+            _ => self.observe_width::<P>(x, y, n),
+        };
+        #[cfg(vireg_compact)]
+        {
+            let mut next = *self;
+            next.include_row(x, y);
+            next.n = n;
+            self.commit(&next)
+        }
+    }
+
+    /// [`Stats::observe`] (after its checks) on a copy of the summary's first `Q` ≤ P
+    /// features' entries, the rest of which are zero (hosts): the same operations on the same
+    /// numbers as on a whole copy, at a cost that follows the features, not the capacity.
+    #[cfg(not(vireg_compact))]
+    #[inline(never)] // its own stack frame, as small as the width
+    fn observe_width<const Q: usize>(&mut self, x: &[T], y: T, n: u64) -> Result<()> {
+        let mut next: Stats<T, Q> = self.narrow();
         next.include_row(x, y);
         next.n = n;
-        self.commit(&next)
+        if !next.within_limits() {
+            return Err(Error::Overflow);
+        }
+        self.widen(&next);
+        Ok(())
+    }
+
+    /// The summary's entries of the first `Q` features (`p ≤ Q ≤ P`; those past p are zero) as
+    /// a summary of capacity Q: the same numbers, so the same results, bit for bit.
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn narrow<const Q: usize>(&self) -> Stats<T, Q> {
+        Stats {
+            p: self.p,
+            n: self.n,
+            d: narrow_coefs(&self.d),
+            t: narrow_coefs(&self.t),
+            rbar: core::array::from_fn(|i| core::array::from_fn(|j| self.rbar[i][j])),
+            sserr: self.sserr,
+        }
+    }
+
+    /// Writes a narrowed copy (see [`Stats::narrow`]) back; the entries past Q stay as they
+    /// were (zero: no row or ridge reaches them).
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn widen<const Q: usize>(&mut self, s: &Stats<T, Q>) {
+        self.n = s.n;
+        self.sserr = s.sserr;
+        for (o, i) in [(&mut self.d, &s.d), (&mut self.t, &s.t)] {
+            o.alpha = i.alpha;
+            o.beta[..Q].copy_from_slice(&i.beta);
+        }
+        for (o, i) in self.rbar.iter_mut().zip(&s.rbar) {
+            o[..Q].copy_from_slice(i);
+        }
     }
 
     /// Folds `rows` rows at once, all or nothing. Row `i` is `xs[i*stride .. i*stride + p]` with
@@ -118,10 +186,71 @@ impl<T: Real, const P: usize> Stats<T, P> {
             Some(n) => n,
             None => return Err((rows, Error::Overflow)),
         };
-        let mut next = *self;
+        #[cfg(not(vireg_compact))]
+        return match width::<P>(self.p) {
+            4 => self.rows_width::<4>(xs, stride, ys, n),
+            8 => self.rows_width::<8>(xs, stride, ys, n),
+            16 => self.rows_width::<16>(xs, stride, ys, n),
+            32 => self.rows_width::<32>(xs, stride, ys, n),
+            _ => self.rows_width::<P>(xs, stride, ys, n),
+        };
+        #[cfg(vireg_compact)]
+        {
+            let mut next = *self;
+            let mut bad = None;
+            for (i, &y) in ys.iter().enumerate() {
+                // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked above.
+                let Some(x) = self.row_at(xs, stride, i) else {
+                    return Err((i, Error::Dimension));
+                };
+                if let Err(e) = self.check_row(x, y) {
+                    bad = Some((i, e));
+                    break;
+                }
+                next.include_row(x, y);
+            }
+            if bad.is_none() {
+                next.n = n;
+                // The limits are checked once, on the state the batch would leave (the one kept):
+                // yᵀy and G's diagonal only grow with rows, up to rounding.
+                if next.within_limits() {
+                    *self = next;
+                    return Ok(());
+                }
+            }
+            // Refused (off the fast path): name the row that `observe`, row by row, would refuse
+            // first. Replaying the same operations gives the same states, bit for bit.
+            let upto = bad.map_or(rows, |(i, _)| i);
+            let mut replay = *self;
+            for (i, &y) in ys.iter().enumerate().take(upto) {
+                let Some(x) = self.row_at(xs, stride, i) else {
+                    break;
+                };
+                replay.include_row(x, y);
+                if !replay.within_limits() {
+                    return Err((i, Error::Overflow));
+                }
+            }
+            // A batch of no rows on a summary already past the limits (e.g. a checkpoint's).
+            Err(bad.unwrap_or((0, Error::Overflow)))
+        }
+    }
+
+    /// [`Stats::observe_rows`] after its checks of the lengths and the count (`n` rows in all),
+    /// on a narrowed copy of the summary (see [`Stats::observe_width`]; hosts).
+    #[cfg(not(vireg_compact))]
+    #[inline(never)] // its own stack frame, as small as the width
+    fn rows_width<const Q: usize>(
+        &mut self,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+        n: u64,
+    ) -> core::result::Result<(), (usize, Error)> {
+        let mut next: Stats<T, Q> = self.narrow();
         let mut bad = None;
         for (i, &y) in ys.iter().enumerate() {
-            // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked above.
+            // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked by the caller.
             let Some(x) = self.row_at(xs, stride, i) else {
                 return Err((i, Error::Dimension));
             };
@@ -133,16 +262,27 @@ impl<T: Real, const P: usize> Stats<T, P> {
         }
         if bad.is_none() {
             next.n = n;
-            // The limits are checked once, on the state the batch would leave (the one kept):
-            // yᵀy and G's diagonal only grow with rows, up to rounding.
+            // The limits are checked once, on the state the batch would leave (the one kept).
             if next.within_limits() {
-                *self = next;
+                self.widen(&next);
                 return Ok(());
             }
         }
-        // Refused (off the fast path): name the row that `observe`, row by row, would refuse
-        // first. Replaying the same operations gives the same states, bit for bit.
-        let upto = bad.map_or(rows, |(i, _)| i);
+        Err(self.refusal(xs, stride, ys, bad))
+    }
+
+    /// The error of a refused batch (see [`Stats::observe_rows`]): the row that `observe`, row
+    /// by row, would refuse first.
+    #[cfg(not(vireg_compact))]
+    #[inline(never)]
+    fn refusal(
+        &self,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+        bad: Option<(usize, Error)>,
+    ) -> (usize, Error) {
+        let upto = bad.map_or(ys.len(), |(i, _)| i);
         let mut replay = *self;
         for (i, &y) in ys.iter().enumerate().take(upto) {
             let Some(x) = self.row_at(xs, stride, i) else {
@@ -150,11 +290,10 @@ impl<T: Real, const P: usize> Stats<T, P> {
             };
             replay.include_row(x, y);
             if !replay.within_limits() {
-                return Err((i, Error::Overflow));
+                return (i, Error::Overflow);
             }
         }
-        // A batch of no rows on a summary already past the limits (e.g. a checkpoint's).
-        Err(bad.unwrap_or((0, Error::Overflow)))
+        bad.unwrap_or((0, Error::Overflow))
     }
 
     /// Adds the data summarised by `other` (same number of features) exactly: the result is the
@@ -279,28 +418,48 @@ impl<T: Real, const P: usize> Stats<T, P> {
         self.rss_grad_dense(theta, grad)
     }
 
-    /// [`Stats::rss_grad`] over whole rows of `rbar`, whose entries outside the strict upper
-    /// triangle of the p features are zero (an invariant of this type, checked on checkpoint
-    /// load): fixed-length dot products in four interleaved partial sums and fixed-length
-    /// row updates, which vectorise, in place of the triangle's short loops. Hosts only: on
-    /// a microcontroller the zeros would cost more than the loops (no vector unit).
+    /// [`Stats::rss_grad`] over whole rows of `rbar` (their first [`width`] entries), whose
+    /// entries outside the strict upper triangle of the p features are zero (an invariant of
+    /// this type, checked on checkpoint load): fixed-length dot products in four interleaved
+    /// partial sums and fixed-length row updates, which vectorise, in place of the triangle's
+    /// short loops. Hosts only: on a microcontroller the zeros would cost more than the loops
+    /// (no vector unit).
     #[cfg(any(test, not(vireg_compact)))]
     #[inline(always)]
     pub(crate) fn rss_grad_dense(&self, theta: &Coefs<T, P>, grad: &mut Coefs<T, P>) -> T {
-        let p = self.p;
+        match width::<P>(self.p) {
+            4 => self.rss_grad_width::<4, P>(theta, grad),
+            8 => self.rss_grad_width::<8, P>(theta, grad),
+            16 => self.rss_grad_width::<16, P>(theta, grad),
+            32 => self.rss_grad_width::<32, P>(theta, grad),
+            _ => self.rss_grad_width::<P, P>(theta, grad),
+        }
+    }
+
+    /// [`Stats::rss_grad_dense`] over the first `Q` (p ≤ Q ≤ P) entries of each row, for θ and
+    /// its gradient of capacity R ≥ Q: the entries between p and Q are zeros, whose products
+    /// add nothing ([`dot4`]), so every width gives the same bits.
+    #[cfg(any(test, not(vireg_compact)))]
+    #[inline(always)]
+    pub(crate) fn rss_grad_width<const Q: usize, const R: usize>(
+        &self,
+        theta: &Coefs<T, R>,
+        grad: &mut Coefs<T, R>,
+    ) -> T {
+        let p = self.p.min(Q);
         // β with zeros past p (the caller's entries there are not ours to read); a select per
         // entry, not a copy of p entries (a call to memcpy).
-        let beta: [T; P] = core::array::from_fn(|j| if j < p { theta.beta[j] } else { T::ZERO });
+        let beta: [T; Q] = core::array::from_fn(|j| if j < p { theta.beta[j] } else { T::ZERO });
         // Row 0 (intercept): r₀ = α − t₀ + R̄₀·β.
-        let r0 = theta.alpha - self.t.alpha + dot4(&self.rbar[0], &beta);
+        let r0 = theta.alpha - self.t.alpha + dot4(&self.rbar[0][..Q], &beta);
         let w0 = self.d.alpha * r0;
         let mut rss = self.sserr + w0 * r0;
         // Rows 1..=p (feature k, row k + 1 of R̄ = rbar[k + 1]; the last row has no entries
         // right of its diagonal): r = β_k − t_k + R̄_{k+1}·β, w = d ⊙ r.
-        let mut w = [T::ZERO; P];
+        let mut w = [T::ZERO; Q];
         for k in 0..p {
             let dotk = match self.rbar.get(k + 1) {
-                Some(row) if k + 1 < p => dot4(row, &beta),
+                Some(row) if k + 1 < p => dot4(&row[..Q], &beta),
                 _ => T::ZERO,
             };
             let r = beta[k] - self.t.beta[k] + dotk;
@@ -311,7 +470,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
         // of its diagonal), in whole rows: g stays in registers.
         grad.alpha = w0;
         let mut g = w;
-        for (gj, a) in g.iter_mut().zip(&self.rbar[0]) {
+        for (gj, a) in g.iter_mut().zip(&self.rbar[0][..Q]) {
             *gj += *a * w0;
         }
         for (k, row) in self
@@ -322,11 +481,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
             .take(p.saturating_sub(1))
         {
             let wk = w[k - 1];
-            for (gj, a) in g.iter_mut().zip(row) {
+            for (gj, a) in g.iter_mut().zip(&row[..Q]) {
                 *gj += *a * wk;
             }
         }
-        for (j, (o, gj)) in grad.beta.iter_mut().zip(&g).enumerate() {
+        for (j, (o, gj)) in grad.beta[..Q].iter_mut().zip(&g).enumerate() {
             *o = if j < p { *gj } else { *o };
         }
         rss
@@ -416,17 +575,30 @@ impl<T: Real, const P: usize> Stats<T, P> {
         g
     }
 
-    /// [`Stats::gram_diag`] row by row over whole rows of R̄ (hosts: fixed-length loops that
-    /// vectorise). The entries outside the triangle are zero (see `rss_grad_dense`) and add
-    /// +0 to sums of non-negative terms, in the same order as [`Stats::gram_diag_tri`]: the
-    /// same bits. Entries past p are the zeros of `d`.
+    /// [`Stats::gram_diag`] row by row over whole rows of R̄ (their first [`width`] entries;
+    /// hosts: fixed-length loops that vectorise). The entries outside the triangle are zero
+    /// (see `rss_grad_dense`) and add +0 to sums of non-negative terms, in the same order as
+    /// [`Stats::gram_diag_tri`]: the same bits. Entries past p are those of `d`.
     #[cfg(any(test, not(vireg_compact)))]
     #[inline]
     pub(crate) fn gram_diag_dense(&self) -> Coefs<T, P> {
+        match width::<P>(self.p) {
+            4 => self.gram_diag_width::<4>(),
+            8 => self.gram_diag_width::<8>(),
+            16 => self.gram_diag_width::<16>(),
+            32 => self.gram_diag_width::<32>(),
+            _ => self.gram_diag_width::<P>(),
+        }
+    }
+
+    /// [`Stats::gram_diag_dense`] over the first `Q` (p ≤ Q ≤ P) entries of each row.
+    #[cfg(any(test, not(vireg_compact)))]
+    #[inline(always)]
+    fn gram_diag_width<const Q: usize>(&self) -> Coefs<T, P> {
         let mut g = self.d;
         let weights = core::iter::once(&self.d.alpha).chain(&self.d.beta);
         for (&di, row) in weights.zip(&self.rbar).take(self.p) {
-            for (gk, r) in g.beta.iter_mut().zip(row) {
+            for (gk, r) in g.beta[..Q].iter_mut().zip(&row[..Q]) {
                 *gk += di * *r * *r;
             }
         }
@@ -444,13 +616,39 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// factor stays off the callers' stack frames).
     #[inline(never)]
     pub(crate) fn with_ridge(&self, ridge: &Coefs<T, P>, solve: bool) -> Coefs<T, P> {
-        let mut f = *self;
-        f.add_ridge(ridge);
-        if solve {
-            f.back_substitute()
-        } else {
-            f.d
+        #[cfg(not(vireg_compact))]
+        return match width::<P>(self.p) {
+            4 => self.with_ridge_width::<4>(ridge, solve),
+            8 => self.with_ridge_width::<8>(ridge, solve),
+            16 => self.with_ridge_width::<16>(ridge, solve),
+            32 => self.with_ridge_width::<32>(ridge, solve),
+            _ => self.with_ridge_width::<P>(ridge, solve),
+        };
+        #[cfg(vireg_compact)]
+        {
+            let mut f = *self;
+            f.add_ridge(ridge);
+            if solve {
+                f.back_substitute()
+            } else {
+                f.d
+            }
         }
+    }
+
+    /// [`Stats::with_ridge`] on a narrowed copy of the factor (see [`Stats::observe_width`];
+    /// hosts): the same operations on the same numbers. The entries past Q of the answer are
+    /// zero (past p, the solution's are; the diagonal's are not read).
+    #[cfg(not(vireg_compact))]
+    #[inline(never)] // its own stack frame, as small as the width
+    fn with_ridge_width<const Q: usize>(&self, ridge: &Coefs<T, P>, solve: bool) -> Coefs<T, P> {
+        let mut f: Stats<T, Q> = self.narrow();
+        f.add_ridge(&narrow_coefs(ridge));
+        let v = if solve { f.back_substitute() } else { f.d };
+        let mut out = Coefs::splat(T::ZERO);
+        out.alpha = v.alpha;
+        out.beta[..Q].copy_from_slice(&v.beta);
+        out
     }
 
     /// Makes this the factor of G + diag(ridge) (the ridge enters as extra weighted rows). In

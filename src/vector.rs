@@ -124,6 +124,30 @@ impl<T: Copy, const P: usize> Latent<T, P> {
 }
 
 impl<T: Real, const P: usize> Latent<T, P> {
+    /// The intercept's entry, the first `Q` ≤ P coefficients' and u's, as a latent vector of
+    /// capacity Q (hosts' kernels on the features in use).
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    pub(crate) fn narrow<const Q: usize>(&self) -> Latent<T, Q> {
+        Latent {
+            theta: Coefs {
+                alpha: self.theta.alpha,
+                beta: core::array::from_fn(|j| self.theta.beta[j]),
+            },
+            u: self.u,
+        }
+    }
+
+    /// The entries of `s` (capacity `Q` ≤ P) in place of the first Q, and zeros past them.
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    pub(crate) fn widen_from<const Q: usize>(&mut self, s: &Latent<T, Q>) {
+        self.theta.alpha = s.theta.alpha;
+        self.theta.beta[..Q].copy_from_slice(&s.theta.beta);
+        self.theta.beta[Q..].fill(T::ZERO);
+        self.u = s.u;
+    }
+
     /// Whether the `p + 2` meaningful entries are finite.
     #[inline]
     pub fn all_finite(&self, p: usize) -> bool {
@@ -214,12 +238,33 @@ impl<T: Real, const P: usize> Latent<T, P> {
         f(&mut a.u, b.u, &mut c.u, &mut d.u);
     }
 
-    /// [`Latent::zip4`] over the whole coefficient arrays (a loop of known length, which the
-    /// compiler turns into vector instructions; hosts): `f` also gets whether the entry is one
-    /// of the `p + 2` (it must leave the others as they were, or as harmless).
+    /// [`Latent::zip4`] over the first [`width`] entries of the coefficient arrays (a loop of
+    /// known length, which the compiler turns into vector instructions; hosts): `f` also gets
+    /// whether the entry is one of the `p + 2` (it must leave the others as they were, or as
+    /// harmless). The entries past the width are left alone.
     #[cfg(not(vireg_compact))]
     #[inline(always)]
     pub(crate) fn zip4_whole<F: FnMut(&mut T, T, &mut T, &mut T, bool)>(
+        a: &mut Self,
+        b: &Self,
+        c: &mut Self,
+        d: &mut Self,
+        p: usize,
+        f: F,
+    ) {
+        match width::<P>(p) {
+            4 => Self::zip4_width::<4, F>(a, b, c, d, p, f),
+            8 => Self::zip4_width::<8, F>(a, b, c, d, p, f),
+            16 => Self::zip4_width::<16, F>(a, b, c, d, p, f),
+            32 => Self::zip4_width::<32, F>(a, b, c, d, p, f),
+            _ => Self::zip4_width::<P, F>(a, b, c, d, p, f),
+        }
+    }
+
+    /// [`Latent::zip4_whole`] over the first `Q` coefficients (`Q` ≤ P).
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn zip4_width<const Q: usize, F: FnMut(&mut T, T, &mut T, &mut T, bool)>(
         a: &mut Self,
         b: &Self,
         c: &mut Self,
@@ -234,14 +279,10 @@ impl<T: Real, const P: usize> Latent<T, P> {
             &mut d.theta.alpha,
             true,
         );
-        for j in 0..P {
-            f(
-                &mut a.theta.beta[j],
-                b.theta.beta[j],
-                &mut c.theta.beta[j],
-                &mut d.theta.beta[j],
-                j < p,
-            );
+        let (ab, bb) = (&mut a.theta.beta[..Q], &b.theta.beta[..Q]);
+        let (cb, db) = (&mut c.theta.beta[..Q], &mut d.theta.beta[..Q]);
+        for j in 0..Q {
+            f(&mut ab[j], bb[j], &mut cb[j], &mut db[j], j < p);
         }
         f(&mut a.u, b.u, &mut c.u, &mut d.u, true);
     }
@@ -256,11 +297,30 @@ impl<T: Real, const P: usize> Latent<T, P> {
     }
 }
 
-/// Σ a[c]·b[c] over the whole arrays, in four interleaved partial sums added pairwise at the
-/// end: a fixed order of operations (the same result on every call) that vectorises.
+/// How many coefficient entries the hosts' kernels process for `p` features at capacity P: the
+/// smallest of 4, 8, 16 and 32 that holds p and is below P, else P. The kernels are compiled
+/// for each width (loops of known length, which vectorise), so that their cost follows the
+/// features in use, not the capacity; the entries between p and the width are the zeros of
+/// the summary (or are masked), so each width gives the results of the full one, bit for bit.
 #[cfg(any(test, not(vireg_compact)))]
 #[inline(always)]
-pub(crate) fn dot4<T: Real, const P: usize>(a: &[T; P], b: &[T; P]) -> T {
+pub(crate) fn width<const P: usize>(p: usize) -> usize {
+    let mut w = P;
+    for q in [32, 16, 8, 4] {
+        if q < P && p <= q {
+            w = q;
+        }
+    }
+    w
+}
+
+/// Σ a[c]·b[c] over two slices of equal length, in four interleaved partial sums added
+/// pairwise at the end: a fixed order of operations (the same result on every call) that
+/// vectorises. Products of zeros past the used entries add nothing (no partial sum is −0: each
+/// starts at +0), so a shorter slice that holds every nonzero product gives the same bits.
+#[cfg(any(test, not(vireg_compact)))]
+#[inline(always)]
+pub(crate) fn dot4<T: Real>(a: &[T], b: &[T]) -> T {
     let mut acc = [T::ZERO; 4];
     let (mut ca, mut cb) = (a.chunks_exact(4), b.chunks_exact(4));
     for (x, y) in (&mut ca).zip(&mut cb) {
