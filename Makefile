@@ -54,6 +54,7 @@ rust-test-overflow:
 
 bench:
 	$(CARGO) bench --bench kernel
+	$(CARGO) bench --bench capacity
 
 # Rewrite the committed include/vireg.h with cbindgen's output (tests/header.rs runs cbindgen,
 # a dev-dependency, over src/ffi/; builds of the library do not).
