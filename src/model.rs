@@ -109,6 +109,20 @@ pub(crate) fn log_joint_grad<T: Real, const P: usize>(
 ) -> (T, T) {
     let p = stats.features();
     let rss = stats.rss_grad(theta, g_theta); // g_theta = Gθ − b
+    from_rss(mc, theta, u, rss, g_theta, p)
+}
+
+/// The rest of [`log_joint_grad`] once RSS(θ) and Gθ − b (in `g_theta`) are known, for θ of
+/// any capacity `Q` (p ≤ Q).
+#[inline(always)]
+fn from_rss<T: Real, const P: usize, const Q: usize>(
+    mc: &ModelConsts<T, P>,
+    theta: &Coefs<T, Q>,
+    u: T,
+    rss: T,
+    g_theta: &mut Coefs<T, Q>,
+    p: usize,
+) -> (T, T) {
     let (e2u, em2u) = exp_pair(u + u);
     let mut quad = T::ZERO;
     let mut f = |th: T, pr: T, g: &mut T| {
@@ -142,22 +156,5 @@ pub(crate) fn log_joint_grad_width<T: Real, const P: usize, const Q: usize>(
 ) -> (T, T) {
     let p = stats.features().min(Q);
     let rss = stats.rss_grad_width::<Q, Q>(theta, g_theta); // g_theta = Gθ − b
-    let (e2u, em2u) = exp_pair(u + u);
-    let mut quad = T::ZERO;
-    let mut f = |th: T, pr: T, g: &mut T| {
-        quad += th * th * pr;
-        *g = -th * pr - em2u * *g;
-    };
-    f(theta.alpha, mc.prec.alpha, &mut g_theta.alpha);
-    for ((th, pr), g) in theta.beta[..p]
-        .iter()
-        .zip(&mc.prec.beta[..p])
-        .zip(&mut g_theta.beta[..p])
-    {
-        f(*th, *pr, g);
-    }
-    let half = T::c(0.5);
-    let lp = mc.log_norm - half * quad - half * e2u * mc.inv_ts2 + u - mc.n * u - half * rss * em2u;
-    let gu = -e2u * mc.inv_ts2 + T::ONE - mc.n + rss * em2u;
-    (lp, gu)
+    from_rss(mc, theta, u, rss, g_theta, p)
 }
