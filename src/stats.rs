@@ -218,21 +218,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
                     return Ok(());
                 }
             }
-            // Refused (off the fast path): name the row that `observe`, row by row, would refuse
-            // first. Replaying the same operations gives the same states, bit for bit.
-            let upto = bad.map_or(rows, |(i, _)| i);
-            let mut replay = *self;
-            for (i, &y) in ys.iter().enumerate().take(upto) {
-                let Some(x) = self.row_at(xs, stride, i) else {
-                    break;
-                };
-                replay.include_row(x, y);
-                if !replay.within_limits() {
-                    return Err((i, Error::Overflow));
-                }
-            }
-            // A batch of no rows on a summary already past the limits (e.g. a checkpoint's).
-            Err(bad.unwrap_or((0, Error::Overflow)))
+            Err(self.refusal(xs, stride, ys, bad))
         }
     }
 
@@ -271,9 +257,10 @@ impl<T: Real, const P: usize> Stats<T, P> {
         Err(self.refusal(xs, stride, ys, bad))
     }
 
-    /// The error of a refused batch (see [`Stats::observe_rows`]): the row that `observe`, row
-    /// by row, would refuse first.
-    #[cfg(not(vireg_compact))]
+    /// The error of a refused batch (see [`Stats::observe_rows`], off its fast path): the row
+    /// that `observe`, row by row, would refuse first. Replaying the same operations gives the
+    /// same states, bit for bit; a batch of no rows on a summary already past the limits (e.g.
+    /// a checkpoint's) is refused at row 0.
     #[inline(never)]
     fn refusal(
         &self,
