@@ -263,6 +263,12 @@ typedef struct vireg_config_f32 {
      * (default 0.01); in (0, 1], 1 keeps it constant.
      */
     float final_lr_scale;
+    /**
+     * Forgetting factor gamma of the data summary (default 1: nothing is forgotten); in
+     * (0, 1]. Before each new row, every row seen so far weighs gamma times less: a memory of
+     * about 1/(1 - gamma) rows. Changeable later with vireg_set_forget_f32().
+     */
+    float forget;
 } vireg_config_f32;
 
 /**
@@ -472,6 +478,12 @@ typedef struct vireg_config_f64 {
      * (default 0.01); in (0, 1], 1 keeps it constant.
      */
     double final_lr_scale;
+    /**
+     * Forgetting factor gamma of the data summary (default 1: nothing is forgotten); in
+     * (0, 1]. Before each new row, every row seen so far weighs gamma times less: a memory of
+     * about 1/(1 - gamma) rows. Changeable later with vireg_set_forget_f64().
+     */
+    double forget;
 } vireg_config_f64;
 
 /**
@@ -914,6 +926,91 @@ vireg_status vireg_observe_rows_f32(struct vireg_fit_f32 *fit,
                                     size_t row_stride,
                                     const float *y,
                                     size_t *bad_row_out);
+
+/**
+ * Folds one observation with a weight into the fit's data summary: the row counts as `w`
+ * rows would (the likelihood of a row is raised to the power w; an integer w is the row
+ * repeated w times). See docs/weights.md.
+ *
+ * @param fit An initialised fit.
+ * @param x The row's `n_features` feature values (read only).
+ * @param n_features Length of `x`; must equal the fit's number of features.
+ * @param y The row's response.
+ * @param w The row's weight, finite and >= 0; 0 changes nothing (not even the row count).
+ * @return As vireg_observe_f32, and VIREG_ERR_NON_FINITE if `w` is NaN/infinite,
+ *   VIREG_ERR_CONFIG if `w` < 0. On error the fit is unchanged, byte for byte.
+ *
+ * # Safety
+ * As vireg_observe_f32.
+ */
+vireg_status vireg_observe_weighted_f32(struct vireg_fit_f32 *fit,
+                                        const float *x,
+                                        size_t n_features,
+                                        float y,
+                                        float w);
+
+/**
+ * Folds many weighted observations in at once, all or nothing: vireg_observe_rows_f32 with
+ * row i weighted by `w[i]` (as in vireg_observe_weighted_f32; rows of weight 0 are skipped
+ * and not counted).
+ *
+ * @param fit An initialised fit.
+ * @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+ * @param n_rows Number of rows (0 is a valid no-op).
+ * @param n_features Features per row; must equal the fit's number of features.
+ * @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+ * @param y The n_rows responses (read only).
+ * @param w The n_rows weights (read only), each finite and >= 0.
+ * @param bad_row_out Optional (may be NULL): as in vireg_observe_rows_f32; a bad weight
+ *   refuses the batch at its row as a bad value does.
+ * @return As vireg_observe_rows_f32 (VIREG_ERR_NULL also if `w` is NULL), and
+ *   VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG for a NaN/infinite or negative weight. On error
+ *   no row is folded in: the fit is unchanged, byte for byte.
+ *
+ * # Safety
+ * As vireg_observe_rows_f32; `w` is NULL or valid for `n_rows` reads.
+ */
+vireg_status vireg_observe_rows_weighted_f32(struct vireg_fit_f32 *fit,
+                                             const float *x,
+                                             size_t n_rows,
+                                             size_t n_features,
+                                             size_t row_stride,
+                                             const float *y,
+                                             const float *w,
+                                             size_t *bad_row_out);
+
+/**
+ * Changes the forgetting factor gamma of the fit's data summary (the configuration's
+ * `forget`), from the next row on: before each new row, every row seen so far weighs gamma
+ * times less, so of N rows row i weighs gamma^(N-1-i), a memory of about 1/(1 - gamma) rows.
+ * 1 forgets nothing. A device may widen or narrow its memory at run time.
+ *
+ * @param fit An initialised fit.
+ * @param forget The new factor, in (0, 1].
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+ *   VIREG_ERR_BUSY; VIREG_ERR_NON_FINITE if NaN/infinite; VIREG_ERR_CONFIG outside (0, 1].
+ *   On error the fit is unchanged.
+ *
+ * # Safety
+ * As vireg_observe_f32 for `fit`.
+ */
+vireg_status vireg_set_forget_f32(struct vireg_fit_f32 *fit, float forget);
+
+/**
+ * The effective number of rows N_w: the sum of the rows' weights after forgetting, the N of
+ * the model. Equal to the row count (vireg_rows_f32) when every row had weight 1 and nothing
+ * was forgotten.
+ *
+ * @param fit An initialised fit (read only).
+ * @param rows Receives N_w.
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+ *   VIREG_ERR_BUSY.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+ * `rows` is NULL or valid for a write.
+ */
+vireg_status vireg_effective_rows_f32(const struct vireg_fit_f32 *fit, float *rows);
 
 /**
  * Adds the data of `src` to `dst` exactly, as if dst had also observed src's rows (split a
@@ -1432,6 +1529,76 @@ vireg_status vireg_full_observe_rows_f32(struct vireg_full_f32 *fit,
                                          size_t *bad_row_out);
 
 /**
+ * Folds one weighted observation into a full-rank fit; see vireg_observe_weighted_f32.
+ *
+ * @param fit An initialised full-rank fit.
+ * @param x The row's `n_features` feature values (read only).
+ * @param n_features Length of `x`; must equal the fit's number of features.
+ * @param y The row's response.
+ * @param w The row's weight, finite and >= 0.
+ * @return As vireg_observe_weighted_f32. On error the fit is unchanged, byte for byte.
+ *
+ * # Safety
+ * As vireg_full_observe_f32.
+ */
+vireg_status vireg_full_observe_weighted_f32(struct vireg_full_f32 *fit,
+                                             const float *x,
+                                             size_t n_features,
+                                             float y,
+                                             float w);
+
+/**
+ * Folds many weighted observations into a full-rank fit at once, all or nothing; see
+ * vireg_observe_rows_weighted_f32.
+ *
+ * @param fit An initialised full-rank fit.
+ * @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+ * @param n_rows Number of rows (0 is a valid no-op).
+ * @param n_features Features per row; must equal the fit's number of features.
+ * @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+ * @param y The n_rows responses (read only).
+ * @param w The n_rows weights (read only).
+ * @param bad_row_out Optional (may be NULL): as in vireg_observe_rows_weighted_f32.
+ * @return As vireg_observe_rows_weighted_f32. On error no row is folded in.
+ *
+ * # Safety
+ * As vireg_full_observe_rows_f32; `w` is NULL or valid for `n_rows` reads.
+ */
+vireg_status vireg_full_observe_rows_weighted_f32(struct vireg_full_f32 *fit,
+                                                  const float *x,
+                                                  size_t n_rows,
+                                                  size_t n_features,
+                                                  size_t row_stride,
+                                                  const float *y,
+                                                  const float *w,
+                                                  size_t *bad_row_out);
+
+/**
+ * Changes a full-rank fit's forgetting factor; see vireg_set_forget_f32.
+ *
+ * @param fit An initialised full-rank fit.
+ * @param forget The new factor, in (0, 1].
+ * @return As vireg_set_forget_f32. On error the fit is unchanged.
+ *
+ * # Safety
+ * As vireg_full_observe_f32 for `fit`.
+ */
+vireg_status vireg_full_set_forget_f32(struct vireg_full_f32 *fit, float forget);
+
+/**
+ * A full-rank fit's effective number of rows N_w; see vireg_effective_rows_f32.
+ *
+ * @param fit An initialised full-rank fit (read only).
+ * @param rows Receives N_w.
+ * @return As vireg_effective_rows_f32.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_full_f32 that is zero-filled or initialised;
+ * `rows` is NULL or valid for a write.
+ */
+vireg_status vireg_full_effective_rows_f32(const struct vireg_full_f32 *fit, float *rows);
+
+/**
  * Adds the data of the full-rank fit `src` to `dst` exactly; see vireg_merge_f32.
  *
  * @param dst An initialised full-rank fit, receiving the data.
@@ -1909,6 +2076,91 @@ vireg_status vireg_observe_rows_f64(struct vireg_fit_f64 *fit,
                                     size_t row_stride,
                                     const double *y,
                                     size_t *bad_row_out);
+
+/**
+ * Folds one observation with a weight into the fit's data summary: the row counts as `w`
+ * rows would (the likelihood of a row is raised to the power w; an integer w is the row
+ * repeated w times). See docs/weights.md.
+ *
+ * @param fit An initialised fit.
+ * @param x The row's `n_features` feature values (read only).
+ * @param n_features Length of `x`; must equal the fit's number of features.
+ * @param y The row's response.
+ * @param w The row's weight, finite and >= 0; 0 changes nothing (not even the row count).
+ * @return As vireg_observe_f64, and VIREG_ERR_NON_FINITE if `w` is NaN/infinite,
+ *   VIREG_ERR_CONFIG if `w` < 0. On error the fit is unchanged, byte for byte.
+ *
+ * # Safety
+ * As vireg_observe_f64.
+ */
+vireg_status vireg_observe_weighted_f64(struct vireg_fit_f64 *fit,
+                                        const double *x,
+                                        size_t n_features,
+                                        double y,
+                                        double w);
+
+/**
+ * Folds many weighted observations in at once, all or nothing: vireg_observe_rows_f64 with
+ * row i weighted by `w[i]` (as in vireg_observe_weighted_f64; rows of weight 0 are skipped
+ * and not counted).
+ *
+ * @param fit An initialised fit.
+ * @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+ * @param n_rows Number of rows (0 is a valid no-op).
+ * @param n_features Features per row; must equal the fit's number of features.
+ * @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+ * @param y The n_rows responses (read only).
+ * @param w The n_rows weights (read only), each finite and >= 0.
+ * @param bad_row_out Optional (may be NULL): as in vireg_observe_rows_f64; a bad weight
+ *   refuses the batch at its row as a bad value does.
+ * @return As vireg_observe_rows_f64 (VIREG_ERR_NULL also if `w` is NULL), and
+ *   VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG for a NaN/infinite or negative weight. On error
+ *   no row is folded in: the fit is unchanged, byte for byte.
+ *
+ * # Safety
+ * As vireg_observe_rows_f64; `w` is NULL or valid for `n_rows` reads.
+ */
+vireg_status vireg_observe_rows_weighted_f64(struct vireg_fit_f64 *fit,
+                                             const double *x,
+                                             size_t n_rows,
+                                             size_t n_features,
+                                             size_t row_stride,
+                                             const double *y,
+                                             const double *w,
+                                             size_t *bad_row_out);
+
+/**
+ * Changes the forgetting factor gamma of the fit's data summary (the configuration's
+ * `forget`), from the next row on: before each new row, every row seen so far weighs gamma
+ * times less, so of N rows row i weighs gamma^(N-1-i), a memory of about 1/(1 - gamma) rows.
+ * 1 forgets nothing. A device may widen or narrow its memory at run time.
+ *
+ * @param fit An initialised fit.
+ * @param forget The new factor, in (0, 1].
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+ *   VIREG_ERR_BUSY; VIREG_ERR_NON_FINITE if NaN/infinite; VIREG_ERR_CONFIG outside (0, 1].
+ *   On error the fit is unchanged.
+ *
+ * # Safety
+ * As vireg_observe_f64 for `fit`.
+ */
+vireg_status vireg_set_forget_f64(struct vireg_fit_f64 *fit, double forget);
+
+/**
+ * The effective number of rows N_w: the sum of the rows' weights after forgetting, the N of
+ * the model. Equal to the row count (vireg_rows_f64) when every row had weight 1 and nothing
+ * was forgotten.
+ *
+ * @param fit An initialised fit (read only).
+ * @param rows Receives N_w.
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+ *   VIREG_ERR_BUSY.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised;
+ * `rows` is NULL or valid for a write.
+ */
+vireg_status vireg_effective_rows_f64(const struct vireg_fit_f64 *fit, double *rows);
 
 /**
  * Adds the data of `src` to `dst` exactly, as if dst had also observed src's rows (split a
@@ -2429,6 +2681,76 @@ vireg_status vireg_full_observe_rows_f64(struct vireg_full_f64 *fit,
                                          size_t row_stride,
                                          const double *y,
                                          size_t *bad_row_out);
+
+/**
+ * Folds one weighted observation into a full-rank fit; see vireg_observe_weighted_f64.
+ *
+ * @param fit An initialised full-rank fit.
+ * @param x The row's `n_features` feature values (read only).
+ * @param n_features Length of `x`; must equal the fit's number of features.
+ * @param y The row's response.
+ * @param w The row's weight, finite and >= 0.
+ * @return As vireg_observe_weighted_f64. On error the fit is unchanged, byte for byte.
+ *
+ * # Safety
+ * As vireg_full_observe_f64.
+ */
+vireg_status vireg_full_observe_weighted_f64(struct vireg_full_f64 *fit,
+                                             const double *x,
+                                             size_t n_features,
+                                             double y,
+                                             double w);
+
+/**
+ * Folds many weighted observations into a full-rank fit at once, all or nothing; see
+ * vireg_observe_rows_weighted_f64.
+ *
+ * @param fit An initialised full-rank fit.
+ * @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+ * @param n_rows Number of rows (0 is a valid no-op).
+ * @param n_features Features per row; must equal the fit's number of features.
+ * @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+ * @param y The n_rows responses (read only).
+ * @param w The n_rows weights (read only).
+ * @param bad_row_out Optional (may be NULL): as in vireg_observe_rows_weighted_f64.
+ * @return As vireg_observe_rows_weighted_f64. On error no row is folded in.
+ *
+ * # Safety
+ * As vireg_full_observe_rows_f64; `w` is NULL or valid for `n_rows` reads.
+ */
+vireg_status vireg_full_observe_rows_weighted_f64(struct vireg_full_f64 *fit,
+                                                  const double *x,
+                                                  size_t n_rows,
+                                                  size_t n_features,
+                                                  size_t row_stride,
+                                                  const double *y,
+                                                  const double *w,
+                                                  size_t *bad_row_out);
+
+/**
+ * Changes a full-rank fit's forgetting factor; see vireg_set_forget_f64.
+ *
+ * @param fit An initialised full-rank fit.
+ * @param forget The new factor, in (0, 1].
+ * @return As vireg_set_forget_f64. On error the fit is unchanged.
+ *
+ * # Safety
+ * As vireg_full_observe_f64 for `fit`.
+ */
+vireg_status vireg_full_set_forget_f64(struct vireg_full_f64 *fit, double forget);
+
+/**
+ * A full-rank fit's effective number of rows N_w; see vireg_effective_rows_f64.
+ *
+ * @param fit An initialised full-rank fit (read only).
+ * @param rows Receives N_w.
+ * @return As vireg_effective_rows_f64.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_full_f64 that is zero-filled or initialised;
+ * `rows` is NULL or valid for a write.
+ */
+vireg_status vireg_full_effective_rows_f64(const struct vireg_full_f64 *fit, double *rows);
 
 /**
  * Adds the data of the full-rank fit `src` to `dst` exactly; see vireg_merge_f64.

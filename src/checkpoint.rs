@@ -3,19 +3,19 @@
 //! families have them: [`Fit`] (mean-field) and [`FullFit`](crate::FullFit) (full-rank), with
 //! one format.
 //!
-//! # Format (version 2)
+//! # Format (version 3)
 //!
 //! Every multi-byte field is little-endian; scalars are IEEE 754 of the fit's precision.
 //!
 //! | offset | size | field                                                        |
 //! |--------|------|--------------------------------------------------------------|
 //! | 0      | 4    | magic `b"VIRG"`                                              |
-//! | 4      | 2    | format version (2)                                           |
+//! | 4      | 2    | format version (3)                                           |
 //! | 6      | 1    | scalar width in bytes (4 = f32, 8 = f64)                     |
 //! | 7      | 1    | flags: bit 0 set when the fit is fitted ([`Fit::is_fitted`]); bit 1 set when the guide is full-rank; other bits 0 |
 //! | 8      | 4    | feature capacity P                                           |
 //! | 12     | 4    | total length in bytes, this header and the checksum included |
-//! | 16     | …    | payload: configuration, statistics, guide, Adam (step, rate, β powers, m, v), generator, iterate average (count, mean), last good guide and Adam, convergence window |
+//! | 16     | …    | payload: configuration, statistics (p, row count, d, t, R̄, sserr, then the forgetting factor γ, N_w and the largest row weight: both 0 while the summary is unweighted), guide, Adam (step, rate, β powers, m, v), generator, iterate average (count, mean), last good guide and Adam, convergence window |
 //! | end−4  | 4    | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
 //!
 //! Seven values in the payload have the guide's shape: the guide, Adam's m and v, the iterate
@@ -49,7 +49,14 @@
 //!   like its precision and capacity, and is refused like them: a mean-field fit given a
 //!   full-rank checkpoint, or the other way round, returns [`Error::Incompatible`].
 //!
-//! Version 1 differs only in byte 7, reserved and 0, and is still read (as mean-field: the
+//! Version 3 added the statistics' three weight fields (docs/weights.md): a summary with
+//! weighted rows or forgetting cannot be told apart from an unweighted one without them.
+//! Versions 1 and 2 are still read, as unweighted summaries with γ = 1 (what they were), and
+//! are the version-3 layout without those three fields. A library built without the
+//! `weights` feature refuses a checkpoint of a weighted or forgetting summary
+//! ([`Error::Incompatible`]): it could not go on as the saved fit would.
+//!
+//! Version 1 differs from version 2 only in byte 7, reserved and 0, and is still read (as mean-field: the
 //! full-rank family did not exist). It did not record whether the fit was fitted: a version-1
 //! checkpoint loads as fitted when the fit has taken a step (Adam's step count or the iterate
 //! average is nonzero) or its guide differs from the starting guess the configuration gives (as
@@ -83,8 +90,8 @@ use core::mem::size_of;
 
 /// The four bytes every checkpoint starts with.
 pub const CHECKPOINT_MAGIC: [u8; 4] = *b"VIRG";
-/// The format version written by this library (it reads this one and version 1).
-pub const CHECKPOINT_VERSION: u16 = 2;
+/// The format version written by this library (it reads this one and versions 1 and 2).
+pub const CHECKPOINT_VERSION: u16 = 3;
 /// Bit of the flags byte (offset 7) set when the fit is fitted.
 const FLAG_FITTED: u8 = 1;
 /// Bit of the flags byte set when the guide is full-rank ([`FullFit`](crate::FullFit)).
@@ -96,14 +103,15 @@ const CRC: usize = 4;
 
 /// Bytes of the payload for scalar width `w`, capacity `p` and `guide` bytes per guide-shaped
 /// value (the guide, Adam's two moments, the iterate average, the last good guide).
-const fn payload_bytes(w: usize, p: usize, guide: usize) -> usize {
+const fn payload_bytes(w: usize, p: usize, guide: usize, version: u16) -> usize {
     let coefs = w * (1 + p);
     let adam = 8 + 3 * w + 2 * guide;
     // prior (3), init_scale, adam config (6), estimator (tag + particles), seed, tol,
     // eval_every, average_fraction, final_lr_scale
     let config = 3 * w + w + 6 * w + 4 + 4 + 8 + w + 4 + w + w;
-    // p, n, d, t, rbar, sserr
-    let stats = 4 + 8 + 2 * coefs + w * p * p + w;
+    // p, n, d, t, rbar, sserr; from version 3 on γ, N_w, the largest weight
+    let weights = if version >= 3 { 3 * w } else { 0 };
+    let stats = 4 + 8 + 2 * coefs + w * p * p + w + weights;
     let rng = 8 + 8;
     let average = 8 + guide;
     let prev = guide + adam;
@@ -165,8 +173,12 @@ impl<T: Normal, const P: usize> Stored<T, P> for FullGuide<T, P> {
 impl<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>> Fit<T, P, G> {
     /// The size in bytes of a checkpoint of this fit type (fixed for a family, a precision and
     /// a capacity).
-    pub const CHECKPOINT_BYTES: usize =
-        HEADER + payload_bytes(T::BYTES, P, G::FIELDS / size_of::<T>() * T::BYTES) + CRC;
+    pub const CHECKPOINT_BYTES: usize = Self::bytes_of(CHECKPOINT_VERSION);
+
+    /// The size of a checkpoint of this fit type in format `version`.
+    const fn bytes_of(version: u16) -> usize {
+        HEADER + payload_bytes(T::BYTES, P, G::FIELDS / size_of::<T>() * T::BYTES, version) + CRC
+    }
 
     /// Saves the whole fit to `buf[..CHECKPOINT_BYTES]`, returning the number of bytes written.
     /// Fails with [`Error::BufferTooSmall`] (nothing written) when `buf` is shorter.
@@ -213,7 +225,6 @@ fn save<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
 fn from_checkpoint<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
     buf: &[u8],
 ) -> Result<Fit<T, P, G>> {
-    let len = Fit::<T, P, G>::CHECKPOINT_BYTES;
     if buf.len() < HEADER {
         // The start of a checkpoint (the empty buffer included) is one cut short.
         let n = buf.len().min(4);
@@ -235,9 +246,10 @@ fn from_checkpoint<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
     let flags = buf[7];
     let known = match version {
         1 => flags == 0,
-        CHECKPOINT_VERSION => flags & !(FLAG_FITTED | FLAG_FULL) == 0,
+        2 | CHECKPOINT_VERSION => flags & !(FLAG_FITTED | FLAG_FULL) == 0,
         _ => false,
     };
+    let len = Fit::<T, P, G>::bytes_of(version);
     if !known {
         return Err(Error::BadCheckpoint);
     }
@@ -260,7 +272,7 @@ fn from_checkpoint<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
         pos: HEADER,
         moment: false,
     };
-    let mut fit = read_payload::<T, P, G>(&mut r)?;
+    let mut fit = read_payload::<T, P, G>(&mut r, version)?;
     debug_assert_eq!(r.pos, len - CRC);
     let fitted = if version == 1 {
         let start = G::init(&fit.cfg.prior, fit.cfg.init_scale).ok();
@@ -306,6 +318,7 @@ fn write_payload<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
         w.reals(row);
     }
     w.real(s.sserr);
+    w.reals(&[s.forget, s.nw, s.wmax]);
     // optimisation state
     fit.guide.write(w);
     w.adam(&fit.adam);
@@ -330,6 +343,7 @@ fn write_payload<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
 
 fn read_payload<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
     r: &mut Reader<'_>,
+    version: u16,
 ) -> Result<Fit<T, P, G>> {
     let bad = Error::BadCheckpoint;
     let prior = Prior::<T> {
@@ -363,6 +377,8 @@ fn read_payload<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
         eval_every: r.u32(),
         average_fraction: r.real()?,
         final_lr_scale: r.real()?,
+        // The summary's, read with it below.
+        forget: T::ONE,
     };
     if cfg.adam.clip.is_nan_value() {
         return Err(bad);
@@ -386,6 +402,24 @@ fn read_payload<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
     }
     stats.sserr = r.real()?;
     let nonneg = |v: T| v >= T::ZERO;
+    if version >= 3 {
+        let forget = r.real()?;
+        stats.nw = r.real()?;
+        stats.wmax = r.real()?;
+        if !(forget > T::ZERO && forget <= T::ONE) {
+            return Err(bad);
+        }
+        // An unweighted summary keeps N_w at 0 (what it was saved with, byte for byte).
+        if !(nonneg(stats.nw) && nonneg(stats.wmax))
+            || (stats.wmax == T::ZERO && stats.nw != T::ZERO)
+        {
+            return Err(bad);
+        }
+        // A build that cannot forget or weigh rows cannot go on with such a summary.
+        if stats.set_forget(forget).is_err() || (stats.wmax > T::ZERO && !stats.is_weighted()) {
+            return Err(Error::Incompatible);
+        }
+    }
     if !nonneg(stats.sserr)
         || !nonneg(stats.d.alpha)
         || !stats.d.beta.iter().all(|v| nonneg(*v))

@@ -79,6 +79,6 @@ pub(crate) fn condition<T: Real, const P: usize>(
     erss: T,
 ) -> T {
     let kappa = kappa_with(stats, ridge, gdiag, erss);
-    let n = T::from_u64(stats.rows().max(1));
+    let n = stats.rounding_rows();
     T::EPSILON * n * kappa
 }

@@ -15,7 +15,7 @@ use crate::optim::{Adam, AdamConfig};
 use crate::posterior::Posterior;
 use crate::real::Real;
 use crate::rng::{Normal, SeededRng};
-use crate::stats::Stats;
+use crate::stats::{check_forget, Stats};
 use crate::vector::Window;
 use core::mem::size_of;
 
@@ -47,6 +47,10 @@ pub struct Config<T> {
     /// Over the averaging stretch the learning rate decays geometrically from `adam.lr` to
     /// `adam.lr · final_lr_scale` (default 0.01); 1 keeps it constant.
     pub final_lr_scale: T,
+    /// Forgetting factor γ ∈ (0, 1] of the data summary (default 1: nothing forgotten): before
+    /// each new row, every row seen so far weighs γ times less, a memory of about 1/(1 − γ)
+    /// rows ([`Stats::set_forget`], docs/weights.md). Changeable later by [`Fit::set_forget`].
+    pub forget: T,
 }
 
 impl<T: Real> Default for Config<T> {
@@ -61,6 +65,7 @@ impl<T: Real> Default for Config<T> {
             eval_every: 1000,
             average_fraction: T::c(0.5),
             final_lr_scale: T::c(0.01),
+            forget: T::ONE,
         }
     }
 }
@@ -70,6 +75,7 @@ impl<T: Real> Config<T> {
     pub fn validate(&self) -> Result<()> {
         self.prior.validate()?;
         self.adam.validate()?;
+        check_forget(self.forget)?;
         if !(self.init_scale.is_finite()
             && self.tol_rel_obj.is_finite()
             && self.average_fraction.is_finite())
@@ -181,6 +187,7 @@ impl<T: Real> Settings<T> {
             eval_every: self.eval_every,
             average_fraction: self.average_fraction,
             final_lr_scale: self.final_lr_scale,
+            forget: T::ONE,
         }
     }
 }
@@ -324,7 +331,7 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
     pub fn new(p: usize, cfg: Config<T>) -> Result<Self> {
         let () = Self::LAYOUT;
         cfg.validate()?;
-        let stats = Stats::new(p)?;
+        let stats = Stats::with_forget(p, cfg.forget)?;
         let guide = G::init(&cfg.prior, cfg.init_scale)?;
         let adam = Adam::new(&cfg.adam);
         Ok(Fit {
@@ -354,7 +361,7 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
     ) -> Result<()> {
         let () = Self::LAYOUT;
         cfg.validate()?;
-        let stats = Stats::new(p)?;
+        let stats = Stats::with_forget(p, cfg.forget)?;
         let guide = G::init(&cfg.prior, cfg.init_scale)?;
         let adam = Adam::new(&cfg.adam);
         slot.write(Fit {
@@ -382,7 +389,10 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
 
     /// The configuration (a copy: the fit stores it in a form without padding).
     pub fn config(&self) -> Config<T> {
-        self.cfg.config()
+        Config {
+            forget: self.stats.forget(),
+            ..self.cfg.config()
+        }
     }
 
     /// Whether a fit has been made: a successful [`Fit::solve_exact`], [`Fit::step`],
@@ -428,6 +438,31 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
         ys: &[T],
     ) -> core::result::Result<(), (usize, Error)> {
         self.stats.observe_rows(xs, stride, ys)
+    }
+
+    /// Folds one row with weight `w` ≥ 0 (see [`Stats::observe_weighted`]); the fit is
+    /// unchanged on error.
+    #[cfg(feature = "weights")]
+    pub fn observe_weighted(&mut self, x: &[T], y: T, w: T) -> Result<()> {
+        self.stats.observe_weighted(x, y, w)
+    }
+
+    /// Folds many weighted rows in, all or nothing (see [`Stats::observe_rows_weighted`]).
+    #[cfg(feature = "weights")]
+    pub fn observe_rows_weighted(
+        &mut self,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+        ws: &[T],
+    ) -> core::result::Result<(), (usize, Error)> {
+        self.stats.observe_rows_weighted(xs, stride, ys, ws)
+    }
+
+    /// Changes the forgetting factor γ from the next row on (see [`Stats::set_forget`]): a
+    /// device may widen or narrow its memory at run time. The fit is unchanged on error.
+    pub fn set_forget(&mut self, forget: T) -> Result<()> {
+        self.stats.set_forget(forget)
     }
 
     /// Adds the data of another summary (see [`Stats::merge`]).

@@ -61,15 +61,15 @@ impl<T: Real> Prior<T> {
     }
 
     /// The constant part of log p(y, z): every term that depends on neither z nor the data's
-    /// values, for `p` features and `n` rows.
-    pub(crate) fn log_norm(&self, p: usize, n: u64) -> T {
+    /// values, for `p` features and `n` rows (N_w, the effective number, when rows are weighted).
+    pub(crate) fn log_norm(&self, p: usize, n: T) -> T {
         let half_ln_2pi = T::c(0.5 * LN_2PI);
         let k = T::from_i32(p as i32 + 1);
         -(k * half_ln_2pi) - self.intercept.ln() - T::from_i32(p as i32) * self.coef.ln()
             + T::c(core::f64::consts::LN_2)
             - half_ln_2pi
             - self.noise.ln()
-            - T::from_u64(n) * half_ln_2pi
+            - n * half_ln_2pi
     }
 }
 
@@ -83,7 +83,7 @@ pub(crate) struct ModelConsts<T, const P: usize> {
     pub inv_ts2: T,
     /// The constant part of log p(y, z).
     pub log_norm: T,
-    /// Number of rows N.
+    /// Number of rows N (N_w, the effective number, when rows are weighted: docs/weights.md).
     pub n: T,
 }
 
@@ -92,8 +92,8 @@ impl<T: Real, const P: usize> ModelConsts<T, P> {
         ModelConsts {
             prec: prior.precisions(),
             inv_ts2: T::ONE / (prior.noise * prior.noise),
-            log_norm: prior.log_norm(stats.features(), stats.rows()),
-            n: T::from_u64(stats.rows()),
+            log_norm: prior.log_norm(stats.features(), stats.effective_rows()),
+            n: stats.effective_rows(),
         }
     }
 }

@@ -49,6 +49,9 @@ pub trait Real:
     const MAX: Self;
     /// Positive infinity.
     const INFINITY: Self;
+    /// Smallest positive normal value (below it, numbers are subnormal: slow on some FPUs,
+    /// and their reciprocals overflow).
+    const MIN_NORMAL: Self;
     /// Number of bytes of the value in a checkpoint.
     const BYTES: usize;
     /// A ρ below this gives a scale softplus(ρ) too close to underflow to be trusted.
@@ -132,6 +135,7 @@ macro_rules! impl_real {
             const EPSILON: Self = <$t>::EPSILON;
             const MAX: Self = <$t>::MAX;
             const INFINITY: Self = <$t>::INFINITY;
+            const MIN_NORMAL: Self = <$t>::MIN_POSITIVE;
             const BYTES: usize = $bytes;
             const RHO_MIN: Self = $rhomin;
             const EXP_LO: Self = $explo;

@@ -6,6 +6,9 @@
 //! `sserr`, so that RSS(θ) = Σᵢ dᵢ((R̄θ)ᵢ − tᵢ)² + sserr without cancellation. Memory is
 //! O(P²) whatever the number of rows; each row costs O(p²) and no square root.
 //!
+//! Rows may carry weights, and the summary may forget: with a factor γ < 1 every row seen so
+//! far weighs γ times less each time a new row arrives (docs/weights.md).
+//!
 //! Every accepted row, batch or merge leaves yᵀy and each diagonal entry of G at or below
 //! `MAX / 2²⁰` of the precision: what is computed from the summary later (residual sums of
 //! squares, E[RSS], the gradients, the condition estimate) then stays finite. Why that bound,
@@ -37,6 +40,13 @@ fn narrow_coefs<T: Copy, const P: usize, const Q: usize>(c: &Coefs<T, P>) -> Coe
 ///
 /// Storage of R̄: the strictly upper triangle of the (P+1)×(P+1) matrix is kept in the upper
 /// triangle (diagonal included) of a P×P array: entry (i, j), i < j, is `rbar[i][j - 1]`.
+///
+/// Weights: as long as every row has had weight 1 and the forgetting factor has been 1, the
+/// summary is *unweighted*: its effective row count is the row count itself (exact in any
+/// precision) and `nw`, `wmax` stay 0. The first row of another weight, or the first row with
+/// γ < 1, makes it *weighted* for good: `nw` = N_w and `wmax` (the largest weight a row holds,
+/// after forgetting: > 0 from then on, which is how a weighted summary is told) are kept
+/// (docs/weights.md, §2–4).
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
 pub struct Stats<T, const P: usize> {
@@ -46,6 +56,65 @@ pub struct Stats<T, const P: usize> {
     pub(crate) t: Coefs<T, P>,
     pub(crate) rbar: [[T; P]; P],
     pub(crate) sserr: T,
+    /// Forgetting factor γ ∈ (0, 1].
+    pub(crate) forget: T,
+    /// N_w, the sum of the rows' current weights (while weighted; 0 before).
+    pub(crate) nw: T,
+    /// The largest current weight of a row (while weighted, > 0; 0 before).
+    pub(crate) wmax: T,
+}
+
+/// Whether γ is a forgetting factor: finite, in (0, 1] (only 1 without the `weights`
+/// feature). NaN or ±∞ is [`Error::NonFinite`], any other value [`Error::Config`].
+pub(crate) fn check_forget<T: Real>(g: T) -> Result<()> {
+    // Without the feature the summary cannot forget: only 1 is accepted.
+    let in_range = if cfg!(feature = "weights") {
+        g > T::ZERO && g <= T::ONE
+    } else {
+        g == T::ONE
+    };
+    if !g.is_finite() {
+        Err(Error::NonFinite)
+    } else if in_range {
+        Ok(())
+    } else {
+        Err(Error::Config)
+    }
+}
+
+/// Whether `w` is a row weight: finite ([`Error::NonFinite`]) and ≥ 0 ([`Error::Config`]).
+#[inline]
+fn check_weight<T: Real>(w: T) -> Result<()> {
+    if !w.is_finite() {
+        Err(Error::NonFinite)
+    } else if w < T::ZERO {
+        Err(Error::Config)
+    } else {
+        Ok(())
+    }
+}
+
+/// Row `i`'s weight in a batch: `ws[i]`, or 1 without weights.
+#[inline(always)]
+fn weight_at<T: Real>(ws: Option<&[T]>, i: usize) -> T {
+    match ws {
+        None => T::ONE,
+        Some(ws) => ws.get(i).copied().unwrap_or(T::ONE),
+    }
+}
+
+/// `g^k` by repeated squaring (k of any size; underflows to 0 gracefully).
+#[cfg(feature = "weights")]
+fn pow_u64<T: Real>(mut g: T, mut k: u64) -> T {
+    let mut r = T::ONE;
+    while k > 0 {
+        if k & 1 == 1 {
+            r *= g;
+        }
+        g *= g;
+        k >>= 1;
+    }
+    r
 }
 
 impl<T: Real, const P: usize> Stats<T, P> {
@@ -61,7 +130,69 @@ impl<T: Real, const P: usize> Stats<T, P> {
             t: Coefs::splat(T::ZERO),
             rbar: [[T::ZERO; P]; P],
             sserr: T::ZERO,
+            forget: T::ONE,
+            nw: T::ZERO,
+            wmax: T::ZERO,
         })
+    }
+
+    /// An empty summary for `p` features that forgets with factor `forget` (see
+    /// [`Stats::set_forget`]).
+    pub fn with_forget(p: usize, forget: T) -> Result<Self> {
+        let mut s = Self::new(p)?;
+        s.set_forget(forget)?;
+        Ok(s)
+    }
+
+    /// The forgetting factor γ ∈ (0, 1] (default 1: no forgetting).
+    #[inline]
+    pub fn forget(&self) -> T {
+        self.forget
+    }
+
+    /// Sets the forgetting factor γ: from the next row on, before each row is folded, the
+    /// weight of everything seen so far is multiplied by γ, so that of N rows, row i weighs
+    /// γ^(N−1−i) (times its own weight): a memory of about 1/(1 − γ) rows. γ = 1 (the default)
+    /// forgets nothing. [`Error::NonFinite`] for NaN/±∞, [`Error::Config`] outside (0, 1]; the
+    /// summary is then unchanged.
+    pub fn set_forget(&mut self, forget: T) -> Result<()> {
+        check_forget(forget)?;
+        self.forget = forget;
+        Ok(())
+    }
+
+    /// Whether a row of weight other than 1, or forgetting, has entered the summary.
+    #[inline]
+    pub fn is_weighted(&self) -> bool {
+        cfg!(feature = "weights") && self.wmax > T::ZERO
+    }
+
+    /// The effective number of rows N_w = Σᵢ wᵢ, each row's weight after forgetting: the N of
+    /// the model (docs/weights.md, §1). The row count itself ([`Stats::rows`]) while the
+    /// summary is unweighted.
+    #[inline]
+    pub fn effective_rows(&self) -> T {
+        if self.is_weighted() {
+            self.nw
+        } else {
+            T::from_u64(self.n)
+        }
+    }
+
+    /// The count of rows that the summary's rounding grows with (the condition estimate's n):
+    /// the row count while unweighted, else N_w over the largest weight a row holds, between
+    /// 1 and the row count (docs/weights.md, §4). At least 1.
+    pub(crate) fn rounding_rows(&self) -> T {
+        let n = T::from_u64(self.n.max(1));
+        if !self.is_weighted() {
+            return n;
+        }
+        let k = self.nw / self.wmax;
+        if k >= n {
+            n
+        } else {
+            k.max(T::ONE)
+        }
     }
 
     /// Number of features. Clamped to P (which it never exceeds): indexing by it is then
@@ -88,20 +219,38 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// would pass `MAX / 2²⁰` of the precision ([`Error::Overflow`]; docs/summary-limits.md):
     /// the summary is then left unchanged.
     pub fn observe(&mut self, x: &[T], y: T) -> Result<()> {
+        self.observe_one(x, y, T::ONE)
+    }
+
+    /// Folds one row with weight `w` ≥ 0: the row counts as w rows would (docs/weights.md).
+    /// w = 0 changes nothing (not even the row count); a NaN, ±∞ or negative weight is
+    /// refused ([`Error::NonFinite`] or [`Error::Config`]), as is a row [`Stats::observe`]
+    /// refuses: the summary is then unchanged.
+    #[cfg(feature = "weights")]
+    pub fn observe_weighted(&mut self, x: &[T], y: T, w: T) -> Result<()> {
+        self.observe_one(x, y, w)
+    }
+
+    #[inline(always)]
+    fn observe_one(&mut self, x: &[T], y: T, w: T) -> Result<()> {
         let n = self.n.checked_add(1).ok_or(Error::Overflow)?;
         self.check_row(x, y)?;
+        check_weight(w)?;
+        if w == T::ZERO {
+            return Ok(());
+        }
         #[cfg(not(vireg_compact))]
         return match width::<P>(self.p) {
-            4 => self.observe_width::<4>(x, y, n),
-            8 => self.observe_width::<8>(x, y, n),
-            16 => self.observe_width::<16>(x, y, n),
-            32 => self.observe_width::<32>(x, y, n),
-            _ => self.observe_width::<P>(x, y, n),
+            4 => self.observe_width::<4>(x, y, w, n),
+            8 => self.observe_width::<8>(x, y, w, n),
+            16 => self.observe_width::<16>(x, y, w, n),
+            32 => self.observe_width::<32>(x, y, w, n),
+            _ => self.observe_width::<P>(x, y, w, n),
         };
         #[cfg(vireg_compact)]
         {
             let mut next = *self;
-            next.include_row(x, y);
+            next.fold(x, y, w);
             next.n = n;
             self.commit(&next)
         }
@@ -112,9 +261,9 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// numbers as on a whole copy, at a cost that follows the features, not the capacity.
     #[cfg(not(vireg_compact))]
     #[inline(never)] // its own stack frame, as small as the width
-    fn observe_width<const Q: usize>(&mut self, x: &[T], y: T, n: u64) -> Result<()> {
+    fn observe_width<const Q: usize>(&mut self, x: &[T], y: T, w: T, n: u64) -> Result<()> {
         let mut next: Stats<T, Q> = self.narrow();
-        next.include_row(x, y);
+        next.fold(x, y, w);
         next.n = n;
         if !next.within_limits() {
             return Err(Error::Overflow);
@@ -135,6 +284,9 @@ impl<T: Real, const P: usize> Stats<T, P> {
             t: narrow_coefs(&self.t),
             rbar: core::array::from_fn(|i| core::array::from_fn(|j| self.rbar[i][j])),
             sserr: self.sserr,
+            forget: self.forget,
+            nw: self.nw,
+            wmax: self.wmax,
         }
     }
 
@@ -145,6 +297,8 @@ impl<T: Real, const P: usize> Stats<T, P> {
     fn widen<const Q: usize>(&mut self, s: &Stats<T, Q>) {
         self.n = s.n;
         self.sserr = s.sserr;
+        self.nw = s.nw;
+        self.wmax = s.wmax;
         for (o, i) in [(&mut self.d, &s.d), (&mut self.t, &s.t)] {
             o.alpha = i.alpha;
             o.beta[..Q].copy_from_slice(&i.beta);
@@ -160,13 +314,42 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// would refuse first: a NaN/∞ ([`Error::NonFinite`]) or the first row after which the
     /// summary would pass its limits ([`Error::Overflow`]); `ys.len()` with `Overflow` if the
     /// row count would pass 2⁶⁴ − 1. The limits are checked on the state the batch would leave:
-    /// at a summary within rounding of them (docs/summary-limits.md, §3), a batch may be
-    /// accepted whose rows one by one would have seen one refused.
+    /// at a summary within rounding of them (docs/summary-limits.md, §3), or one that forgets
+    /// (the weights of early rows shrink before the batch ends), a batch may be accepted whose
+    /// rows one by one would have seen one refused.
     pub fn observe_rows(
         &mut self,
         xs: &[T],
         stride: usize,
         ys: &[T],
+    ) -> core::result::Result<(), (usize, Error)> {
+        self.observe_batch(xs, stride, ys, None)
+    }
+
+    /// [`Stats::observe_rows`] with row `i` weighted by `ws[i]` (as in
+    /// [`Stats::observe_weighted`]; `ws.len()` must equal `ys.len()`, else
+    /// [`Error::Dimension`] at row 0). A bad weight refuses the batch at its row, as a bad
+    /// value does; rows of weight 0 change nothing (nor the row count).
+    #[cfg(feature = "weights")]
+    pub fn observe_rows_weighted(
+        &mut self,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+        ws: &[T],
+    ) -> core::result::Result<(), (usize, Error)> {
+        if ws.len() != ys.len() {
+            return Err((0, Error::Dimension));
+        }
+        self.observe_batch(xs, stride, ys, Some(ws))
+    }
+
+    fn observe_batch(
+        &mut self,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+        ws: Option<&[T]>,
     ) -> core::result::Result<(), (usize, Error)> {
         let rows = ys.len();
         if stride < self.p {
@@ -182,48 +365,38 @@ impl<T: Real, const P: usize> Stats<T, P> {
         if xs.len() < needed {
             return Err((0, Error::Dimension));
         }
-        let n = match self.n.checked_add(rows as u64) {
-            Some(n) => n,
-            None => return Err((rows, Error::Overflow)),
-        };
+        // The count the batch could reach (rows of weight 0 do not count): every row folded
+        // can then add one without a check.
+        if self.n.checked_add(rows as u64).is_none() {
+            return Err((rows, Error::Overflow));
+        }
         #[cfg(not(vireg_compact))]
         return match width::<P>(self.p) {
-            4 => self.rows_width::<4>(xs, stride, ys, n),
-            8 => self.rows_width::<8>(xs, stride, ys, n),
-            16 => self.rows_width::<16>(xs, stride, ys, n),
-            32 => self.rows_width::<32>(xs, stride, ys, n),
-            _ => self.rows_width::<P>(xs, stride, ys, n),
+            4 => self.rows_width::<4>(xs, stride, ys, ws),
+            8 => self.rows_width::<8>(xs, stride, ys, ws),
+            16 => self.rows_width::<16>(xs, stride, ys, ws),
+            32 => self.rows_width::<32>(xs, stride, ys, ws),
+            _ => self.rows_width::<P>(xs, stride, ys, ws),
         };
         #[cfg(vireg_compact)]
         {
             let mut next = *self;
-            let mut bad = None;
-            for (i, &y) in ys.iter().enumerate() {
-                // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked above.
-                let Some(x) = self.row_at(xs, stride, i) else {
-                    return Err((i, Error::Dimension));
-                };
-                if let Err(e) = self.check_row(x, y) {
-                    bad = Some((i, e));
-                    break;
-                }
-                next.include_row(x, y);
-            }
-            if bad.is_none() {
-                next.n = n;
-                // The limits are checked once, on the state the batch would leave (the one kept):
-                // yᵀy and G's diagonal only grow with rows, up to rounding.
-                if next.within_limits() {
+            match next.fold_rows(self, xs, stride, ys, ws) {
+                // The limits are checked once, on the state the batch would leave (the one
+                // kept): without forgetting yᵀy and G's diagonal only grow with rows, up to
+                // rounding.
+                Ok(()) if next.within_limits() => {
                     *self = next;
-                    return Ok(());
+                    Ok(())
                 }
+                Ok(()) => Err(self.refusal(xs, stride, ys, ws, None)),
+                Err(bad) => Err(self.refusal(xs, stride, ys, ws, Some(bad))),
             }
-            Err(self.refusal(xs, stride, ys, bad))
         }
     }
 
-    /// [`Stats::observe_rows`] after its checks of the lengths and the count (`n` rows in all),
-    /// on a narrowed copy of the summary (see [`Stats::observe_width`]; hosts).
+    /// [`Stats::observe_rows`] after its checks of the lengths and the count, on a narrowed
+    /// copy of the summary (see [`Stats::observe_width`]; hosts).
     #[cfg(not(vireg_compact))]
     #[inline(never)] // its own stack frame, as small as the width
     fn rows_width<const Q: usize>(
@@ -231,30 +404,47 @@ impl<T: Real, const P: usize> Stats<T, P> {
         xs: &[T],
         stride: usize,
         ys: &[T],
-        n: u64,
+        ws: Option<&[T]>,
     ) -> core::result::Result<(), (usize, Error)> {
         let mut next: Stats<T, Q> = self.narrow();
-        let mut bad = None;
+        match next.fold_rows(self, xs, stride, ys, ws) {
+            // The limits are checked once, on the state the batch would leave (the one kept).
+            Ok(()) if next.within_limits() => {
+                self.widen(&next);
+                Ok(())
+            }
+            Ok(()) => Err(self.refusal(xs, stride, ys, ws, None)),
+            Err(bad) => Err(self.refusal(xs, stride, ys, ws, Some(bad))),
+        }
+    }
+
+    /// Folds the batch's rows into `self` (a copy of `src`, of any capacity Q ≥ p), up to the
+    /// first row `src` refuses (its value or its weight), whose index and error are returned.
+    /// The lengths were checked by the caller.
+    #[inline(always)]
+    fn fold_rows<const R: usize>(
+        &mut self,
+        src: &Stats<T, R>,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+        ws: Option<&[T]>,
+    ) -> core::result::Result<(), (usize, Error)> {
         for (i, &y) in ys.iter().enumerate() {
             // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked by the caller.
-            let Some(x) = self.row_at(xs, stride, i) else {
+            let Some(x) = src.row_at(xs, stride, i) else {
                 return Err((i, Error::Dimension));
             };
-            if let Err(e) = self.check_row(x, y) {
-                bad = Some((i, e));
-                break;
+            let w = weight_at(ws, i);
+            if let Err(e) = src.check_row(x, y).and_then(|()| check_weight(w)) {
+                return Err((i, e));
             }
-            next.include_row(x, y);
-        }
-        if bad.is_none() {
-            next.n = n;
-            // The limits are checked once, on the state the batch would leave (the one kept).
-            if next.within_limits() {
-                self.widen(&next);
-                return Ok(());
+            if w != T::ZERO {
+                self.fold(x, y, w);
+                self.n += 1;
             }
         }
-        Err(self.refusal(xs, stride, ys, bad))
+        Ok(())
     }
 
     /// The error of a refused batch (see [`Stats::observe_rows`], off its fast path): the row
@@ -267,6 +457,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
         xs: &[T],
         stride: usize,
         ys: &[T],
+        ws: Option<&[T]>,
         bad: Option<(usize, Error)>,
     ) -> (usize, Error) {
         let upto = bad.map_or(ys.len(), |(i, _)| i);
@@ -275,7 +466,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
             let Some(x) = self.row_at(xs, stride, i) else {
                 break;
             };
-            replay.include_row(x, y);
+            let w = weight_at(ws, i);
+            if w == T::ZERO {
+                continue;
+            }
+            replay.fold(x, y, w);
             if !replay.within_limits() {
                 return (i, Error::Overflow);
             }
@@ -283,14 +478,30 @@ impl<T: Real, const P: usize> Stats<T, P> {
         bad.unwrap_or((0, Error::Overflow))
     }
 
-    /// Adds the data summarised by `other` (same number of features) exactly: the result is the
-    /// summary of both row sets, up to rounding. `self` is unchanged on error.
+    /// Adds the data summarised by `other` (same number of features, same forgetting factor)
+    /// exactly: the result is the summary of both row sets, up to rounding. With forgetting
+    /// (γ < 1) the order of rows matters: `other`'s rows count as the newest, so `self`'s
+    /// weights are first multiplied by γ^(other's row count), as if `other`'s rows had been
+    /// observed after `self`'s one by one (docs/weights.md, §5). [`Error::Mismatch`] if the
+    /// numbers of features or the factors differ; `self` is unchanged on error.
     pub fn merge(&mut self, other: &Self) -> Result<()> {
         let n = self.n.checked_add(other.n).ok_or(Error::Overflow)?;
-        if other.p != self.p {
+        if other.p != self.p || other.forget != self.forget {
             return Err(Error::Mismatch);
         }
         let mut next = *self;
+        #[cfg(feature = "weights")]
+        if other.n > 0 && (self.is_weighted() || other.is_weighted() || self.forget != T::ONE) {
+            next.start_weights();
+            next.age(pow_u64(self.forget, other.n));
+            let (onw, owmax) = if other.is_weighted() {
+                (other.nw, other.wmax)
+            } else {
+                (T::from_u64(other.n), T::ONE)
+            };
+            next.nw += onw;
+            next.wmax = next.wmax.max(owmax);
+        }
         let p = self.features();
         for i in 0..=p {
             let w = other.d[i];
@@ -349,8 +560,14 @@ impl<T: Real, const P: usize> Stats<T, P> {
         ok
     }
 
+    /// Folds a checked row of weight `w` > 0, after forgetting (the row count is the
+    /// caller's).
     #[inline]
-    fn include_row(&mut self, x: &[T], y: T) {
+    fn fold(&mut self, x: &[T], y: T, w: T) {
+        #[cfg(feature = "weights")]
+        if (self.wmax > T::ZERO) | (w != T::ONE) | (self.forget != T::ONE) {
+            self.weigh(w);
+        }
         let mut row = Coefs {
             alpha: T::ONE,
             beta: [T::ZERO; P],
@@ -358,7 +575,47 @@ impl<T: Real, const P: usize> Stats<T, P> {
         if let Some(r) = row.beta.get_mut(..x.len()) {
             r.copy_from_slice(x);
         }
-        self.include(T::ONE, &mut row, 0, y);
+        self.include(w, &mut row, 0, y);
+    }
+
+    /// The bookkeeping of a row of weight `w` on a weighted summary (made so if it was not):
+    /// everything seen so far forgets by γ, then N_w and the largest weight take the row in.
+    #[cfg(feature = "weights")]
+    #[inline(never)] // off the unweighted rows' path
+    fn weigh(&mut self, w: T) {
+        self.start_weights();
+        if self.forget != T::ONE {
+            self.age(self.forget);
+        }
+        self.nw += w;
+        self.wmax = self.wmax.max(w);
+    }
+
+    /// Makes the summary ready to be weighted: until now every row had weight 1 and nothing
+    /// was forgotten (it is weighted once `wmax` > 0, i.e. once it holds a row).
+    #[cfg(feature = "weights")]
+    fn start_weights(&mut self) {
+        if self.wmax == T::ZERO {
+            self.nw = T::from_u64(self.n);
+            self.wmax = if self.n > 0 { T::ONE } else { T::ZERO };
+        }
+    }
+
+    /// Multiplies the weight of every row seen so far by `f` ∈ [0, 1]: dᵢ, sserr, N_w and the
+    /// largest weight (G, b and yᵀy are linear in the weights; R̄ and t, ratios, do not
+    /// change). A dᵢ or sserr that falls below the smallest normal number becomes 0: that
+    /// direction's information is forgotten, and a subnormal dᵢ would be slow on some FPUs and
+    /// overflow the solvers' 1/dᵢ (docs/weights.md, §3).
+    #[cfg(feature = "weights")]
+    fn age(&mut self, f: T) {
+        let p = self.features();
+        let flush = |v: T| if v < T::MIN_NORMAL { T::ZERO } else { v };
+        for i in 0..=p {
+            self.d[i] = flush(self.d[i] * f);
+        }
+        self.sserr = flush(self.sserr * f);
+        self.nw *= f;
+        self.wmax *= f;
     }
 
     /// AS 274 INCLUD: folds `w·(row, y)` in; `row[..first]` must be zero.
@@ -372,6 +629,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
             let di = self.d[i];
             let wxi = w * xi;
             let dpi = di + wxi * xi;
+            if dpi == T::ZERO {
+                // dᵢ = 0 (a direction never fed, or forgotten) and w·xᵢ² below the range: the
+                // row has nothing measurable here, and 0/0 would poison the summary.
+                continue;
+            }
             let cbar = di / dpi;
             let sbar = wxi / dpi;
             w = cbar * w;

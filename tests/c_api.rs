@@ -404,6 +404,47 @@ fn check_outputs(build: &Path) {
 
     let cpp = read(&build.join("cpp_demo.out"));
     assert!(cpp.trim_end().ends_with("cpp_demo: ok"), "{cpp}");
+
+    check_drift(&read(&build.join("drift.out")));
+}
+
+/// drift.c's last report, read back: the forgetting fit's coefficients within 3 posterior sds
+/// of the truth in force at the end, the plain fit's not; N_w 100 (γ = 0.99) and 6000.
+fn check_drift(out: &str) {
+    let last = &out[out
+        .rfind("after 6000 rows")
+        .expect("drift: no final report")..];
+    let nums = |line: &str| -> Vec<f64> {
+        line.split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+            .filter_map(|w| w.parse::<f64>().ok())
+            .collect()
+    };
+    let mut lines = last.lines();
+    // "after 6000 rows: truth alpha A beta1 B beta2 C, y(1,1) = Y"
+    let head = nums(lines.next().unwrap());
+    let truth = &head[1..4];
+    let worst = |line: &str| {
+        // "name N_w n  alpha m +- s  beta1 m +- s  beta2 m +- s  y(1,1) in [lo, hi] worst w sd"
+        let v = nums(line);
+        let z = (0..3)
+            .map(|j| (v[1 + 2 * j] - truth[j]).abs() / v[2 + 2 * j])
+            .fold(0.0, f64::max);
+        (v[0], z)
+    };
+    let (nw_plain, z_plain) = worst(lines.next().unwrap());
+    let (nw_forget, z_forget) = worst(lines.next().unwrap());
+    assert_eq!(nw_plain, 6000.0, "{last}");
+    assert!((nw_forget - 100.0).abs() < 0.1, "{last}");
+    assert!(
+        z_forget <= 3.0,
+        "the forgetting fit is {z_forget} sd off:\n{last}"
+    );
+    assert!(
+        z_plain > 3.0,
+        "the plain fit is within {z_plain} sd:\n{last}"
+    );
+    assert!(out.contains("forgetting fit within 3 sd of the truth in force: yes"));
+    assert!(out.contains("plain fit within 3 sd of the truth in force: no"));
 }
 
 #[test]

@@ -416,7 +416,7 @@ fn hostile_content<T: Normal, const Q: usize>() -> usize {
     assert_eq!(ok, ck);
 
     // header fields with a valid CRC
-    hostile(&ck, &mut target, bad, "version 3", |b| b[4] = 3);
+    hostile(&ck, &mut target, bad, "version 4", |b| b[4] = 4);
     hostile(&ck, &mut target, bad, "version 0", |b| b[4] = 0);
     hostile(&ck, &mut target, bad, "unknown flag", |b| b[7] = 4);
     hostile(
@@ -471,6 +471,24 @@ fn hostile_content<T: Normal, const Q: usize>() -> usize {
     hostile(&ck, &mut target, bad, "sserr < 0", |b| {
         put_real(b, f("stats.sserr"), w, -1.0)
     });
+    // forgetting factors outside (0, 1], weight fields that disagree with the flag
+    for g in [0.0, -0.5, 1.5] {
+        hostile(&ck, &mut target, bad, "forget", |b| {
+            put_real(b, f("stats.forget"), w, g)
+        });
+        n += 1;
+    }
+    hostile(&ck, &mut target, bad, "N_w of an unweighted summary", |b| {
+        put_real(b, f("stats.nw"), w, 3.0)
+    });
+    hostile(&ck, &mut target, bad, "N_w < 0", |b| {
+        put_real(b, f("stats.wmax"), w, 1.0);
+        put_real(b, f("stats.nw"), w, -1.0)
+    });
+    hostile(&ck, &mut target, bad, "largest weight < 0", |b| {
+        put_real(b, f("stats.wmax"), w, -1.0)
+    });
+    n += 3;
     // estimator tags
     for (tag, k) in [(2u32, 1u32), (1, 1), (0, 0), (u32::MAX, 0)] {
         hostile(&ck, &mut target, bad, "estimator", |b| {
@@ -726,18 +744,21 @@ fn load_v1<T: Normal, const Q: usize>(name: &str, fitted: bool) -> Fit<T, Q> {
     assert_eq!(v1[7], 0);
     let f = Fit::<T, Q>::from_checkpoint(&v1).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(f.is_fitted(), fitted, "{name}");
-    let v2 = save(&f);
-    assert_eq!(v2.len(), v1.len());
+    assert_eq!(f.stats().forget(), T::c(1.0));
+    assert!(!f.stats().is_weighted());
+    // Saved again: the same bytes in version 3 (the unweighted summary's weight fields
+    // inserted), with the fitted flag.
+    let v3 = save(&f);
+    let mut want = upgraded(&v1, T::BYTES, Q);
+    want[7] = u8::from(fitted);
+    let n = want.len();
+    let crc = vireg::crc32(&want[..n - 4]);
+    want[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    assert_eq!(v3, want, "{name}");
     assert_eq!(
-        u16::from_le_bytes([v2[4], v2[5]]),
+        u16::from_le_bytes([v3[4], v3[5]]),
         vireg::CHECKPOINT_VERSION
     );
-    assert_eq!(v2[7], u8::from(fitted), "{name}: flags");
-    let n = v1.len();
-    assert_eq!(v2[..4], v1[..4]);
-    assert_eq!(v2[6], v1[6]);
-    assert_eq!(v2[8..n - 4], v1[8..n - 4], "{name}: payload");
-    assert_eq!(vireg::crc32(&v2[..n - 4]).to_le_bytes(), v2[n - 4..]);
     // and the C ABI reads it too when its capacity is the fixture's
     f
 }
@@ -835,7 +856,7 @@ impl FullLayout {
         let d = cap + 2;
         let guide = w * (2 * d + d * (d - 1));
         let adam = 8 + 3 * w + 2 * guide;
-        let stats_len = 4 + 8 + 2 * w * (1 + cap) + w * cap * cap + w;
+        let stats_len = 4 + 8 + 2 * w * (1 + cap) + w * cap * cap + w + weight_fields(w);
         let g = 16 + 13 * w + 20 + stats_len;
         let a = g + guide;
         let rng = a + adam;
@@ -919,8 +940,9 @@ fn full_round_trip<T: Normal, const Q: usize>(p: usize, c: Config<T>) {
     assert!(r.averaged > 0);
     let ck = save_full(&a);
     assert_eq!(&ck[..4], b"VIRG");
-    assert_eq!(u16::from_le_bytes([ck[4], ck[5]]), 2);
-    // fitted and full-rank: an older reader (version 2: no flag but bit 0) refuses it
+    assert_eq!(u16::from_le_bytes([ck[4], ck[5]]), 3);
+    // fitted and full-rank: a version-2 reader (no flag but bit 0) would refuse it even in
+    // version 2
     assert_eq!(ck[7], 0b11);
     let mut b = FullFit::<T, Q>::from_checkpoint(&ck).unwrap();
     // (not `b == a`: the convergence window is saved oldest first, and a window that has
@@ -1217,7 +1239,7 @@ fn full_rank_fixtures_still_load() {
                 assert!(((x - y) / y).abs() <= 1e-4, "{name}: loss {x} vs {y}");
             }
         } else {
-            assert_eq!(save_full(&same), ck, "{name}");
+            assert_eq!(save_full(&same), upgraded(&ck, T::BYTES, 8), "{name}");
             assert_eq!(full_losses(&mut f, 5), full_losses(&mut same, 5));
         }
     }

@@ -929,7 +929,7 @@ fn exec<T: Prec>(
                         Some(f) => {
                             assert_eq!(s, VIREG_OK);
                             assert_eq!(T::cfg_to_rust(&a.v[0]), Ok(f.config()));
-                            assert_eq!(fields(&a.v[1..], T::cfg_bits), before[17..]);
+                            assert_eq!(fields(&a.v[1..], T::cfg_bits), before[18..]);
                         }
                     }
                 }

@@ -286,6 +286,29 @@ pub(super) unsafe fn observe<S: CFit>(
     unsafe { with_mut(fit, op) }
 }
 
+#[cfg(feature = "weights")]
+pub(super) unsafe fn observe_weighted<S: CFit>(
+    fit: *mut S,
+    x: *const S::T,
+    n_features: usize,
+    y: S::T,
+    w: S::T,
+) -> vireg_status {
+    if x.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    let op = |f: &mut S::Inner| {
+        if n_features != f.features() {
+            return Err(VIREG_ERR_DIMENSION);
+        }
+        // SAFETY: valid for n_features reads (caller).
+        let x = unsafe { slice(x, n_features) }?;
+        f.observe_weighted(x, y, w).map_err(status)
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_mut(fit, op) }
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn observe_rows<S: CFit>(
     fit: *mut S,
@@ -295,6 +318,68 @@ pub(super) unsafe fn observe_rows<S: CFit>(
     row_stride: usize,
     y: *const S::T,
     bad_row_out: *mut usize,
+) -> vireg_status {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        batch(
+            fit,
+            x,
+            n_rows,
+            n_features,
+            row_stride,
+            y,
+            bad_row_out,
+            |f, xs, ys| {
+                f.observe_rows(xs, row_stride, ys)
+                    .map_err(|(i, e)| (i, status(e)))
+            },
+        )
+    }
+}
+
+#[cfg(feature = "weights")]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn observe_rows_weighted<S: CFit>(
+    fit: *mut S,
+    x: *const S::T,
+    n_rows: usize,
+    n_features: usize,
+    row_stride: usize,
+    y: *const S::T,
+    w: *const S::T,
+    bad_row_out: *mut usize,
+) -> vireg_status {
+    if w.is_null() {
+        if let Err(e) = check_opt(bad_row_out) {
+            return e;
+        }
+        // SAFETY: NULL or aligned (checked), valid for a write (caller).
+        unsafe { write_opt(bad_row_out, 0) };
+        return VIREG_ERR_NULL;
+    }
+    let fold = |f: &mut S::Inner, xs: &[S::T], ys: &[S::T]| {
+        // SAFETY: valid for `n_rows` reads (caller); an error is row 0's.
+        let ws = unsafe { slice(w, n_rows) }.map_err(|e| (0, e))?;
+        f.observe_rows_weighted(xs, row_stride, ys, ws)
+            .map_err(|(i, e)| (i, status(e)))
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { batch(fit, x, n_rows, n_features, row_stride, y, bad_row_out, fold) }
+}
+
+/// The checks and the reporting of a batch of rows (vireg_observe_rows_* and its weighted
+/// form): `fold` folds the checked slices into the fit.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn batch<S: CFit>(
+    fit: *mut S,
+    x: *const S::T,
+    n_rows: usize,
+    n_features: usize,
+    row_stride: usize,
+    y: *const S::T,
+    bad_row_out: *mut usize,
+    fold: impl FnOnce(&mut S::Inner, &[S::T], &[S::T]) -> Result<(), (usize, vireg_status)>,
 ) -> vireg_status {
     if let Err(e) = check_opt(bad_row_out) {
         return e;
@@ -318,14 +403,14 @@ pub(super) unsafe fn observe_rows<S: CFit>(
             let xs = unsafe { slice(x, len) }?;
             // SAFETY: as above.
             let ys = unsafe { slice(y, n_rows) }?;
-            match f.observe_rows(xs, row_stride, ys) {
+            match fold(f, xs, ys) {
                 Ok(()) => {
                     accepted = n_rows;
                     Ok(())
                 }
                 Err((i, e)) => {
                     accepted = i;
-                    Err(status(e))
+                    Err(e)
                 }
             }
         };
@@ -335,6 +420,16 @@ pub(super) unsafe fn observe_rows<S: CFit>(
     // SAFETY: NULL or aligned (checked), valid for a write (caller).
     unsafe { write_opt(bad_row_out, accepted) };
     s
+}
+
+pub(super) unsafe fn set_forget<S: CFit>(fit: *mut S, forget: S::T) -> vireg_status {
+    // SAFETY: forwarded from the caller.
+    unsafe { with_mut(fit, |f: &mut S::Inner| f.set_forget(forget).map_err(status)) }
+}
+
+pub(super) unsafe fn effective_rows<S: CFit>(fit: *const S, out: *mut S::T) -> vireg_status {
+    // SAFETY: forwarded from the caller.
+    unsafe { read_out(fit, out, |f| Ok(f.stats().effective_rows())) }
 }
 
 pub(super) unsafe fn merge<S: CFit>(dst: *mut S, src: *const S) -> vireg_status {

@@ -211,6 +211,112 @@ pub unsafe extern "C" fn vireg_observe_rows_f32(
     unsafe { imp::observe_rows(fit, x, n_rows, n_features, row_stride, y, bad_row_out) }
 }
 
+/// Folds one observation with a weight into the fit's data summary: the row counts as `w`
+/// rows would (the likelihood of a row is raised to the power w; an integer w is the row
+/// repeated w times). See docs/weights.md.
+///
+/// @param fit An initialised fit.
+/// @param x The row's `n_features` feature values (read only).
+/// @param n_features Length of `x`; must equal the fit's number of features.
+/// @param y The row's response.
+/// @param w The row's weight, finite and >= 0; 0 changes nothing (not even the row count).
+/// @return As vireg_observe_f32, and VIREG_ERR_NON_FINITE if `w` is NaN/infinite,
+///   VIREG_ERR_CONFIG if `w` < 0. On error the fit is unchanged, byte for byte.
+///
+/// # Safety
+/// As vireg_observe_f32.
+#[cfg(feature = "weights")]
+#[no_mangle]
+pub unsafe extern "C" fn vireg_observe_weighted_f32(
+    fit: *mut vireg_fit_f32,
+    x: *const f32,
+    n_features: usize,
+    y: f32,
+    w: f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::observe_weighted(fit, x, n_features, y, w) }
+}
+
+/// Folds many weighted observations in at once, all or nothing: vireg_observe_rows_f32 with
+/// row i weighted by `w[i]` (as in vireg_observe_weighted_f32; rows of weight 0 are skipped
+/// and not counted).
+///
+/// @param fit An initialised fit.
+/// @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+/// @param n_rows Number of rows (0 is a valid no-op).
+/// @param n_features Features per row; must equal the fit's number of features.
+/// @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+/// @param y The n_rows responses (read only).
+/// @param w The n_rows weights (read only), each finite and >= 0.
+/// @param bad_row_out Optional (may be NULL): as in vireg_observe_rows_f32; a bad weight
+///   refuses the batch at its row as a bad value does.
+/// @return As vireg_observe_rows_f32 (VIREG_ERR_NULL also if `w` is NULL), and
+///   VIREG_ERR_NON_FINITE / VIREG_ERR_CONFIG for a NaN/infinite or negative weight. On error
+///   no row is folded in: the fit is unchanged, byte for byte.
+///
+/// # Safety
+/// As vireg_observe_rows_f32; `w` is NULL or valid for `n_rows` reads.
+#[cfg(feature = "weights")]
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn vireg_observe_rows_weighted_f32(
+    fit: *mut vireg_fit_f32,
+    x: *const f32,
+    n_rows: usize,
+    n_features: usize,
+    row_stride: usize,
+    y: *const f32,
+    w: *const f32,
+    bad_row_out: *mut usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::observe_rows_weighted(fit, x, n_rows, n_features, row_stride, y, w, bad_row_out) }
+}
+
+/// Changes the forgetting factor gamma of the fit's data summary (the configuration's
+/// `forget`), from the next row on: before each new row, every row seen so far weighs gamma
+/// times less, so of N rows row i weighs gamma^(N-1-i), a memory of about 1/(1 - gamma) rows.
+/// 1 forgets nothing. A device may widen or narrow its memory at run time.
+///
+/// @param fit An initialised fit.
+/// @param forget The new factor, in (0, 1].
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_NON_FINITE if NaN/infinite; VIREG_ERR_CONFIG outside (0, 1].
+///   On error the fit is unchanged.
+///
+/// # Safety
+/// As vireg_observe_f32 for `fit`.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_set_forget_f32(
+    fit: *mut vireg_fit_f32,
+    forget: f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::set_forget(fit, forget) }
+}
+
+/// The effective number of rows N_w: the sum of the rows' weights after forgetting, the N of
+/// the model. Equal to the row count (vireg_rows_f32) when every row had weight 1 and nothing
+/// was forgotten.
+///
+/// @param fit An initialised fit (read only).
+/// @param rows Receives N_w.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `rows` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_effective_rows_f32(
+    fit: *const vireg_fit_f32,
+    rows: *mut f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::effective_rows(fit, rows) }
+}
+
 /// Adds the data of `src` to `dst` exactly, as if dst had also observed src's rows (split a
 /// large data set across devices or threads, summarise each part, combine). Only the data
 /// summaries are combined: dst's configuration, posterior and optimiser state are kept.

@@ -183,6 +183,97 @@ pub unsafe extern "C" fn vireg_full_observe_rows_f32(
     unsafe { imp::observe_rows(fit, x, n_rows, n_features, row_stride, y, bad_row_out) }
 }
 
+/// Folds one weighted observation into a full-rank fit; see vireg_observe_weighted_f32.
+///
+/// @param fit An initialised full-rank fit.
+/// @param x The row's `n_features` feature values (read only).
+/// @param n_features Length of `x`; must equal the fit's number of features.
+/// @param y The row's response.
+/// @param w The row's weight, finite and >= 0.
+/// @return As vireg_observe_weighted_f32. On error the fit is unchanged, byte for byte.
+///
+/// # Safety
+/// As vireg_full_observe_f32.
+#[cfg(feature = "weights")]
+#[no_mangle]
+pub unsafe extern "C" fn vireg_full_observe_weighted_f32(
+    fit: *mut vireg_full_f32,
+    x: *const f32,
+    n_features: usize,
+    y: f32,
+    w: f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::observe_weighted(fit, x, n_features, y, w) }
+}
+
+/// Folds many weighted observations into a full-rank fit at once, all or nothing; see
+/// vireg_observe_rows_weighted_f32.
+///
+/// @param fit An initialised full-rank fit.
+/// @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+/// @param n_rows Number of rows (0 is a valid no-op).
+/// @param n_features Features per row; must equal the fit's number of features.
+/// @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+/// @param y The n_rows responses (read only).
+/// @param w The n_rows weights (read only).
+/// @param bad_row_out Optional (may be NULL): as in vireg_observe_rows_weighted_f32.
+/// @return As vireg_observe_rows_weighted_f32. On error no row is folded in.
+///
+/// # Safety
+/// As vireg_full_observe_rows_f32; `w` is NULL or valid for `n_rows` reads.
+#[cfg(feature = "weights")]
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn vireg_full_observe_rows_weighted_f32(
+    fit: *mut vireg_full_f32,
+    x: *const f32,
+    n_rows: usize,
+    n_features: usize,
+    row_stride: usize,
+    y: *const f32,
+    w: *const f32,
+    bad_row_out: *mut usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::observe_rows_weighted(fit, x, n_rows, n_features, row_stride, y, w, bad_row_out) }
+}
+
+/// Changes a full-rank fit's forgetting factor; see vireg_set_forget_f32.
+///
+/// @param fit An initialised full-rank fit.
+/// @param forget The new factor, in (0, 1].
+/// @return As vireg_set_forget_f32. On error the fit is unchanged.
+///
+/// # Safety
+/// As vireg_full_observe_f32 for `fit`.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_full_set_forget_f32(
+    fit: *mut vireg_full_f32,
+    forget: f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::set_forget(fit, forget) }
+}
+
+/// A full-rank fit's effective number of rows N_w; see vireg_effective_rows_f32.
+///
+/// @param fit An initialised full-rank fit (read only).
+/// @param rows Receives N_w.
+/// @return As vireg_effective_rows_f32.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_full_f32 that is zero-filled or initialised;
+/// `rows` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_full_effective_rows_f32(
+    fit: *const vireg_full_f32,
+    rows: *mut f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::effective_rows(fit, rows) }
+}
+
 /// Adds the data of the full-rank fit `src` to `dst` exactly; see vireg_merge_f32.
 ///
 /// @param dst An initialised full-rank fit, receiving the data.

@@ -164,6 +164,9 @@ impl<T: Normal, G: Family<T, MAX_FEATURES>> Padded for Fit<T, MAX_FEATURES, G> {
             t: C<T>,
             rbar: [[T; MAX_FEATURES]; MAX_FEATURES],
             sserr: T,
+            forget: T,
+            nw: T,
+            wmax: T,
         );
     }
 }

@@ -62,6 +62,10 @@ pub struct vireg_config_f32 {
     /// Over the averaging stretch the learning rate decays geometrically to lr * final_lr_scale
     /// (default 0.01); in (0, 1], 1 keeps it constant.
     pub final_lr_scale: f32,
+    /// Forgetting factor gamma of the data summary (default 1: nothing is forgotten); in
+    /// (0, 1]. Before each new row, every row seen so far weighs gamma times less: a memory of
+    /// about 1/(1 - gamma) rows. Changeable later with vireg_set_forget_f32().
+    pub forget: f32,
 }
 
 /// Everything that configures a fit (double precision); see vireg_config_f32 for each field.
@@ -106,6 +110,10 @@ pub struct vireg_config_f64 {
     /// Over the averaging stretch the learning rate decays geometrically to lr * final_lr_scale
     /// (default 0.01); in (0, 1], 1 keeps it constant.
     pub final_lr_scale: f64,
+    /// Forgetting factor gamma of the data summary (default 1: nothing is forgotten); in
+    /// (0, 1]. Before each new row, every row seen so far weighs gamma times less: a memory of
+    /// about 1/(1 - gamma) rows. Changeable later with vireg_set_forget_f64().
+    pub forget: f64,
 }
 
 /// What vireg_run_f32() did.
@@ -316,6 +324,7 @@ macro_rules! prec {
                     eval_every: c.eval_every,
                     average_fraction: c.average_fraction,
                     final_lr_scale: c.final_lr_scale,
+                    forget: c.forget,
                     ..Config::default()
                 };
                 cfg.validate().map_err(status)?;
@@ -345,6 +354,7 @@ macro_rules! prec {
                     eval_every: c.eval_every,
                     average_fraction: c.average_fraction,
                     final_lr_scale: c.final_lr_scale,
+                    forget: c.forget,
                 }
             }
         }

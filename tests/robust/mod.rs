@@ -38,7 +38,7 @@ pub trait Prec: Normal + core::fmt::Debug + PartialEq + Default + 'static {
     fn cfg_to_rust(c: &Self::Cfg) -> Result<vireg::Config<Self>, i32>;
     fn report_bits(r: &Self::RunReport) -> [u64; 6];
     /// Every field of a C configuration, as bits (the struct has padding: never compare bytes).
-    fn cfg_bits(c: &Self::Cfg) -> [u64; 17];
+    fn cfg_bits(c: &Self::Cfg) -> [u64; 18];
     fn exact_bits(r: &Self::ExactReport) -> [u64; 2];
     fn summary_bits(s: &Self::Summary) -> [u64; 3];
     unsafe fn config_default(c: *mut Self::Cfg) -> i32;
@@ -193,11 +193,12 @@ macro_rules! prec {
                     eval_every: c.eval_every,
                     average_fraction: c.average_fraction,
                     final_lr_scale: c.final_lr_scale,
+                    forget: c.forget,
                 };
                 cfg.validate().map_err(|e| e as i32)?;
                 Ok(cfg)
             }
-            fn cfg_bits(c: &$cfg) -> [u64; 17] {
+            fn cfg_bits(c: &$cfg) -> [u64; 18] {
                 let b = |v: $t| v.to_bits() as u64;
                 [
                     c.seed,
@@ -217,6 +218,7 @@ macro_rules! prec {
                     c.eval_every as u64,
                     b(c.average_fraction),
                     b(c.final_lr_scale),
+                    b(c.forget),
                 ]
             }
             fn report_bits(r: &$run) -> [u64; 6] {
@@ -493,6 +495,9 @@ impl Buf {
 pub struct Layout {
     pub w: usize,
     pub cap: usize,
+    /// Whether the statistics end with the weight fields (γ, N_w, the largest weight: version
+    /// 3 on).
+    pub weights: bool,
     /// configuration
     pub config: usize,
     /// statistics (starting with p: u32)
@@ -514,14 +519,28 @@ pub struct Layout {
     pub len: usize,
 }
 
+/// Bytes of the statistics' weight fields (version 3 on).
+pub fn weight_fields(w: usize) -> usize {
+    3 * w
+}
+
 impl Layout {
+    /// The layout this library writes (version 3).
     pub fn new(w: usize, cap: usize) -> Self {
+        Self::of(w, cap, true)
+    }
+    /// The layout of versions 1 and 2 (no weight fields).
+    pub fn v2(w: usize, cap: usize) -> Self {
+        Self::of(w, cap, false)
+    }
+    fn of(w: usize, cap: usize, weights: bool) -> Self {
         let coefs = w * (1 + cap);
         let latent = coefs + w;
         let guide = 2 * latent;
         let adam = 8 + 3 * w + 2 * guide;
         let config_len = 13 * w + 20;
-        let stats_len = 4 + 8 + 2 * coefs + w * cap * cap + w;
+        let stats_len =
+            4 + 8 + 2 * coefs + w * cap * cap + w + if weights { weight_fields(w) } else { 0 };
         let config = 16;
         let stats = config + config_len;
         let g = stats + stats_len;
@@ -534,6 +553,7 @@ impl Layout {
         Layout {
             w,
             cap,
+            weights,
             config,
             stats,
             guide: g,
@@ -559,6 +579,10 @@ impl Layout {
     pub fn stats_sserr(&self) -> usize {
         self.stats_rbar() + self.w * self.cap * self.cap
     }
+    /// Offset of the weight fields (version 3), right after `sserr`.
+    pub fn stats_weights(&self) -> usize {
+        self.stats_sserr() + self.w
+    }
     /// The guide and Adam state (the optimisation state a divergence must restore).
     pub fn guide_adam<'a>(&self, ck: &'a [u8]) -> &'a [u8] {
         &ck[self.guide..self.rng]
@@ -568,6 +592,28 @@ impl Layout {
         let crc = vireg::crc32(&ck[..self.crc]);
         ck[self.crc..self.crc + 4].copy_from_slice(&crc.to_le_bytes());
     }
+}
+
+/// What this library writes for a fit loaded from the version-1 or -2 checkpoint `old` (of
+/// scalar width `w`, capacity `cap`, either family): the same bytes with version 3, the new
+/// length, the weight fields of an unweighted summary without forgetting (γ = 1, N_w = 0,
+/// largest weight 0) after `sserr`, and the checksum of the result.
+pub fn upgraded(old: &[u8], w: usize, cap: usize) -> Vec<u8> {
+    let at = Layout::v2(w, cap).stats_sserr() + w;
+    let mut fields = vec![0u8; weight_fields(w)];
+    match w {
+        4 => fields[..4].copy_from_slice(&1f32.to_le_bytes()),
+        _ => fields[..8].copy_from_slice(&1f64.to_le_bytes()),
+    }
+    let mut v = old[..at].to_vec();
+    v.extend_from_slice(&fields);
+    v.extend_from_slice(&old[at..old.len() - 4]);
+    v[4..6].copy_from_slice(&3u16.to_le_bytes());
+    let len = (v.len() + 4) as u32;
+    v[12..16].copy_from_slice(&len.to_le_bytes());
+    let crc = vireg::crc32(&v);
+    v.extend_from_slice(&crc.to_le_bytes());
+    v
 }
 
 /// Saves a C fit to a fresh buffer.
@@ -689,6 +735,11 @@ impl Layout {
             push(&mut v, "stats.rbar", Kind::Real);
         }
         push(&mut v, "stats.sserr", Kind::Real);
+        if self.weights {
+            push(&mut v, "stats.forget", Kind::Real);
+            push(&mut v, "stats.nw", Kind::Real);
+            push(&mut v, "stats.wmax", Kind::Real);
+        }
         let guide = |v: &mut Vec<Field>,
                      push: &mut dyn FnMut(&mut Vec<Field>, &'static str, Kind),
                      name| {
