@@ -24,6 +24,13 @@ def parameter_names(features: int) -> List[str]:
     return ["alpha"] + ["beta[%d]" % j for j in range(features)] + ["sigma"]
 
 
+def _c_array(a: Any, dtype: Any) -> NDArray[Any]:
+    """`a` as a C-contiguous, aligned array of `dtype`: itself when it already is one, else a
+    copy (the C API refuses misaligned pointers; NumPy arrays over a buffer at an odd offset,
+    such as those Dask deserialises, can be)."""
+    return np.require(np.asarray(a, dtype=dtype), dtype, ["C_CONTIGUOUS", "ALIGNED"])
+
+
 def _guide_prefix(guide: str) -> str:
     """The C functions' prefix for a guide: "" (vireg_<name>) or "full_" (vireg_full_<name>)."""
     if guide == "diagonal":
@@ -179,7 +186,7 @@ class Fit:
 
     def _vector_in(self, x: ArrayLike) -> NDArray[Any]:
         try:
-            xa = np.ascontiguousarray(x, dtype=self._f.dtype)
+            xa = _c_array(x, self._f.dtype)
         except (TypeError, ValueError):
             raise Error(ERR_DIMENSION, self._name("observe")) from None
         if xa.ndim != 1:
@@ -218,12 +225,12 @@ class Fit:
             stride = s0 // itemsize if n > 1 else p
         else:
             try:
-                xa = np.ascontiguousarray(xa, dtype=dtype)
+                xa = _c_array(xa, dtype)
             except (TypeError, ValueError):
                 raise Error(ERR_DIMENSION, call) from None
             stride = p
         try:
-            ya = np.ascontiguousarray(ya, dtype=dtype)
+            ya = _c_array(ya, dtype)
         except (TypeError, ValueError):
             raise Error(ERR_DIMENSION, call) from None
         return xa, stride, ya
@@ -392,9 +399,12 @@ class Fit:
     def predict(self, X: ArrayLike) -> Tuple[Any, Any]:
         """The predictive mean and sd of y. For one row x (p numbers): two floats. For rows X
         (an (n, p) array-like): two arrays of shape (n,)."""
-        xa = np.asarray(X, dtype=self._f.dtype)
+        try:
+            xa = np.asarray(X, dtype=self._f.dtype)
+        except (TypeError, ValueError):
+            raise Error(ERR_DIMENSION, self._name("predict")) from None
         single = xa.ndim == 1
-        rows = np.ascontiguousarray(xa.reshape(1, -1) if single else xa)
+        rows = _c_array(xa.reshape(1, -1) if single else xa, self._f.dtype)
         if rows.ndim != 2:
             raise Error(ERR_DIMENSION, self._name("predict"))
         n = rows.shape[0]
