@@ -11,7 +11,7 @@ WHEELHOUSE=${VIREG_WHEELHOUSE:-target/wheelhouse}
 die() { echo "python-deps: ERROR: $*" >&2; exit 1; }
 command -v python3 >/dev/null 2>&1 || die "python3 not found (scripts/host-deps.sh installs it)"
 python3 -m pip --version >/dev/null 2>&1 || die "python3 has no pip"
-python3 -c 'import venv, ensurepip' 2>/dev/null \
+python3 -c "import venv" 2>/dev/null \
     || die "python3 cannot create virtual environments (Debian: apt-get install python3-venv)"
 mkdir -p "$WHEELHOUSE"
 python3 -m pip download --disable-pip-version-check --quiet --only-binary=:all: \
