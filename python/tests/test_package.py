@@ -194,6 +194,9 @@ def test_numpy(vireg):
     truth = vireg.Synth(p, 7).truth()
     check(close(loc[:-1], truth[:-1], 0, 0.1) and abs(np.exp(loc[-1]) - truth[-1]) < 0.1,
           "recovers the truth: %r vs %r" % (loc, truth))
+    import pickle
+
+    check(pickle.loads(pickle.dumps(fit)).state_bytes() == fit.state_bytes(), "pickle")
     draws = fit.draw(5)
     check(draws.shape == (5, d) and (draws[:, -1] > 0).all(), "draws")
 
