@@ -597,7 +597,14 @@ fn python_module_matches_rust() {
     let site = dir.join("site");
     let _ = std::fs::remove_dir_all(&site);
     run(Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-index",
+        ])
         .arg("--find-links")
         .arg(wheelhouse())
         .arg("--target")
@@ -605,7 +612,12 @@ fn python_module_matches_rust() {
         .arg("numpy")
         .stdin(Stdio::null()));
     let out = run(Command::new("python3")
-        .arg(manifest_dir().join("python").join("tests").join("test_vireg.py"))
+        .arg(
+            manifest_dir()
+                .join("python")
+                .join("tests")
+                .join("test_vireg.py"),
+        )
         .env("PYTHONPATH", &site)
         .env("VIREG_LIB", lib_dir().join("libvireg.so"))
         .env("VIREG_REFERENCE", &reference)

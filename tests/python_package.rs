@@ -108,12 +108,15 @@ fn reference() -> String {
 
 #[test]
 fn python_package_installs_and_works() {
-    let start = Instant::now();
     let work = work_dir();
     let venv = work.join("venv");
     let _ = std::fs::remove_dir_all(&venv);
     std::fs::create_dir_all(&work).unwrap();
     let wheels = wheelhouse();
+    // setuptools builds in the source tree (python/build/); a file left there by an older
+    // build of the package would be packed again.
+    let _ = std::fs::remove_dir_all(manifest_dir().join("python").join("build"));
+    let start = Instant::now();
 
     // A fresh environment without pip of its own: the machine's pip installs into it
     // (`--python`), which spares the environment's pip bootstrap.
@@ -129,12 +132,22 @@ fn python_package_installs_and_works() {
     let mut pip = Command::new("python3");
     pip.args(["-m", "pip", "--python"])
         .arg(&python)
-        .args(["install", "--disable-pip-version-check", "--no-index", "--no-compile"])
+        .args([
+            "install",
+            "--disable-pip-version-check",
+            "--no-index",
+            "--no-compile",
+        ])
         .arg("--find-links")
         .arg(&wheels)
         .arg(manifest_dir().join("python"))
         .arg("-r")
-        .arg(manifest_dir().join("python").join("tests").join("requirements.txt"))
+        .arg(
+            manifest_dir()
+                .join("python")
+                .join("tests")
+                .join("requirements.txt"),
+        )
         .current_dir(manifest_dir());
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",

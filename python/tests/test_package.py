@@ -15,6 +15,7 @@ import inspect
 import json
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -350,13 +351,21 @@ def test_dask(vireg):
 def main():
     with open(sys.argv[1]) as f:
         ref = json.load(f)
+    times = []
+    t0 = time.perf_counter()
     import vireg
 
     test_package(vireg)
     test_reference(vireg, ref)
+    times.append(("package", time.perf_counter() - t0))
     fit = test_numpy(vireg)
+    times.append(("numpy", time.perf_counter() - t0 - sum(t for _, t in times)))
     test_arviz(vireg, fit)
+    times.append(("arviz", time.perf_counter() - t0 - sum(t for _, t in times)))
     test_dask(vireg)
+    times.append(("dask", time.perf_counter() - t0 - sum(t for _, t in times)))
+    # for the record, not checked: where the test's time goes (imports included)
+    print("test_package: seconds: " + ", ".join("%s %.1f" % kv for kv in times))
     print("test_package: %d passed, %d failed" % (checks - failures, failures))
     return 0 if failures == 0 else 1
 

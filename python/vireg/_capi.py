@@ -25,7 +25,7 @@ from ctypes import (
     c_uint64,
     c_void_p,
 )
-from typing import Any, Dict, List, Optional, Tuple, Type
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Type
 
 # Status codes (vireg_status): the values are stable.
 OK = 0
@@ -202,6 +202,11 @@ class _Family:
             f.restype = restype
             f.argtypes = argtypes
             setattr(self, name, f)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            """The C functions, set as attributes in __init__."""
 
     def call(self, name: str, *args: Any) -> None:
         """Calls vireg_<name>_<suffix>; raises Error unless it returns OK."""

@@ -84,7 +84,7 @@ class Fit:
             if "lr" in config:
                 raise TypeError("give lr or learning_rate, not both")
             config["lr"] = config.pop("learning_rate")
-        fields = dict(self._f.Config._fields_)
+        fields = {f[0] for f in self._f.Config._fields_}
         for k, v in config.items():
             if k not in fields:
                 raise TypeError("unknown configuration field %r" % (k,))
@@ -168,7 +168,7 @@ class Fit:
         """The configuration, as a dict of the C ``vireg_config`` fields."""
         cfg = self._f.Config()
         self._call("get_config", self._state, byref(cfg))
-        return {name: getattr(cfg, name) for name, _ in cfg._fields_}
+        return {f[0]: getattr(cfg, f[0]) for f in cfg._fields_}
 
     def set_learning_rate(self, lr: float) -> None:
         """Changes the learning rate for the following steps."""
@@ -291,14 +291,14 @@ class Fit:
             raise errors[0]
         if s != OK:
             raise Error(s, self._name("run"))
-        return {name: getattr(rep, name) for name, _ in rep._fields_}
+        return {f[0]: getattr(rep, f[0]) for f in rep._fields_}
 
     def solve_exact(self) -> Dict[str, Any]:
         """Sets the posterior to the guide's exact optimum; returns {elbo, iterations} and, for
         the full-rank guide, mean_field_elbo (the mean-field optimum's, where it started)."""
         rep = self._f.FullReport() if self._g else self._f.ExactReport()
         self._call("solve_exact", self._state, byref(rep))
-        return {name: getattr(rep, name) for name, _ in rep._fields_}
+        return {f[0]: getattr(rep, f[0]) for f in rep._fields_}
 
     def elbo(self) -> float:
         """The ELBO of the current posterior."""
