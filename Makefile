@@ -19,6 +19,7 @@ test: deps lint rust-test rust-test-compact rust-test-overflow
 deps:
 	bash scripts/host-deps.sh
 	bash scripts/embedded-deps.sh
+	bash scripts/python-deps.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -48,9 +49,12 @@ FIRMWARE_TESTS := m4_seed_experiment m0_seed_experiment images_have_no_soft_doub
 # tests/install.rs builds the installed libraries with their own profile (`dist`), so here too
 # it would only repeat `rust-test`.
 INSTALL_TESTS := installed_tree_ vendored_cmake_project
+# tests/python_package.rs installs the package, whose library pip builds with the `dist`
+# profile: here too it would only repeat `rust-test`.
+PYTHON_PACKAGE_TESTS := python_package_installs_and_works
 rust-test-overflow:
 	$(CARGO) test --profile overflow --workspace -- \
-	    $(addprefix --skip ,$(FIRMWARE_TESTS) $(INSTALL_TESTS))
+	    $(addprefix --skip ,$(FIRMWARE_TESTS) $(INSTALL_TESTS) $(PYTHON_PACKAGE_TESTS))
 
 bench:
 	$(CARGO) bench --bench kernel

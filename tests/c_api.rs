@@ -7,13 +7,14 @@
 //!   the Rust API on the same rows), `seed` (whose output must be the Rust seed example's,
 //!   timings aside), `stream` (checked against the Rust API on the same rows), `gen_csv` and the
 //!   C++17 `cpp_demo`.
-//! * `python/test_vireg.py` runs over this build's shared library and must reproduce, to the
-//!   last bit, reference numbers computed here through the Rust API.
+//! * `python/tests/test_vireg.py` runs the package `python/vireg/` over this build's shared
+//!   library and must reproduce, to the last bit, reference numbers computed here through the
+//!   Rust API (with NumPy from the wheelhouse of `scripts/python-deps.sh`).
 //! * Rust calls the exported functions directly for what C cannot express without undefined
 //!   behaviour (misaligned pointers) and checks the status strings against the kernel's.
 //!
 //! A missing tool (make, gcc, g++, clang, clang++, valgrind, python3) fails the tests: install
-//! them with `scripts/host-deps.sh`.
+//! them with `scripts/host-deps.sh`; a missing wheelhouse too: `scripts/python-deps.sh`.
 
 mod common;
 
@@ -492,7 +493,7 @@ fn arr(v: impl IntoIterator<Item = f64>) -> String {
     format!("[{}]", items.join(", "))
 }
 
-/// The numbers `python/test_vireg.py` must reproduce: the seed's data (P = 8, seed 42, here
+/// The numbers `python/tests/test_vireg.py` must reproduce: the seed's data (P = 8, seed 42, here
 /// N = 1000 rows) fitted exactly and by SVI with both guides, in both precisions, with draws,
 /// predictions and the latent covariances.
 /// f32 values are given as the f64 of the same value.
@@ -612,14 +613,53 @@ fn python_reference() -> String {
     )
 }
 
+/// The wheelhouse `scripts/python-deps.sh` fills (`make deps`): `$VIREG_WHEELHOUSE`, else
+/// `target/wheelhouse` of the repository.
+fn wheelhouse() -> PathBuf {
+    let dir = std::env::var_os("VIREG_WHEELHOUSE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("target").join("wheelhouse"));
+    assert!(
+        dir.is_dir(),
+        "{}: no wheelhouse (run `bash scripts/python-deps.sh`, which `make deps` runs)",
+        dir.display()
+    );
+    dir
+}
+
 #[test]
 fn python_module_matches_rust() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python");
     std::fs::create_dir_all(&dir).unwrap();
     let reference = dir.join("reference.json");
     std::fs::write(&reference, python_reference()).unwrap();
+    // The package (python/vireg/) needs NumPy: installed from the wheelhouse, offline, into a
+    // directory of its own on PYTHONPATH, leaving the machine's python3 as it is.
+    let site = dir.join("site");
+    let _ = std::fs::remove_dir_all(&site);
+    run(Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-index",
+        ])
+        .arg("--find-links")
+        .arg(wheelhouse())
+        .arg("--target")
+        .arg(&site)
+        .arg("numpy")
+        .stdin(Stdio::null()));
     let out = run(Command::new("python3")
-        .arg(manifest_dir().join("python").join("test_vireg.py"))
+        .arg(
+            manifest_dir()
+                .join("python")
+                .join("tests")
+                .join("test_vireg.py"),
+        )
+        .env("PYTHONPATH", &site)
         .env("VIREG_LIB", lib_dir().join("libvireg.so"))
         .env("VIREG_REFERENCE", &reference)
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -629,7 +669,7 @@ fn python_module_matches_rust() {
     assert!(text.contains("matches the Rust reference"), "{text}");
 }
 
-/// Prints the Python reference (for running python/test_vireg.py by hand):
+/// Prints the Python reference (for running python/tests/test_vireg.py by hand):
 /// `cargo test --release --test c_api -- --ignored --nocapture print_python_reference`.
 #[test]
 #[ignore]
