@@ -15,7 +15,7 @@ use crate::optim::{Adam, AdamConfig};
 use crate::posterior::Posterior;
 use crate::real::Real;
 use crate::rng::{Normal, SeededRng};
-use crate::stats::{check_forget, Stats};
+use crate::stats::{forget_ok, Stats};
 use crate::vector::Window;
 use core::mem::size_of;
 
@@ -75,10 +75,10 @@ impl<T: Real> Config<T> {
     pub fn validate(&self) -> Result<()> {
         self.prior.validate()?;
         self.adam.validate()?;
-        check_forget(self.forget)?;
         if !(self.init_scale.is_finite()
             && self.tol_rel_obj.is_finite()
-            && self.average_fraction.is_finite())
+            && self.average_fraction.is_finite()
+            && self.forget.is_finite())
         {
             return Err(Error::NonFinite);
         }
@@ -93,6 +93,7 @@ impl<T: Real> Config<T> {
             && self.average_fraction < T::ONE
             && self.final_lr_scale > T::ZERO
             && self.final_lr_scale <= T::ONE
+            && forget_ok(self.forget)
             && particles_ok;
         if ok {
             Ok(())
@@ -331,7 +332,8 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
     pub fn new(p: usize, cfg: Config<T>) -> Result<Self> {
         let () = Self::LAYOUT;
         cfg.validate()?;
-        let stats = Stats::with_forget(p, cfg.forget)?;
+        let mut stats = Stats::new(p)?;
+        stats.forget = cfg.forget; // checked by validate()
         let guide = G::init(&cfg.prior, cfg.init_scale)?;
         let adam = Adam::new(&cfg.adam);
         Ok(Fit {
@@ -361,7 +363,8 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
     ) -> Result<()> {
         let () = Self::LAYOUT;
         cfg.validate()?;
-        let stats = Stats::with_forget(p, cfg.forget)?;
+        let mut stats = Stats::new(p)?;
+        stats.forget = cfg.forget; // checked by validate()
         let guide = G::init(&cfg.prior, cfg.init_scale)?;
         let adam = Adam::new(&cfg.adam);
         slot.write(Fit {

@@ -67,18 +67,23 @@ pub struct Stats<T, const P: usize> {
 /// Whether γ is a forgetting factor: finite, in (0, 1] (only 1 without the `weights`
 /// feature). NaN or ±∞ is [`Error::NonFinite`], any other value [`Error::Config`].
 pub(crate) fn check_forget<T: Real>(g: T) -> Result<()> {
-    // Without the feature the summary cannot forget: only 1 is accepted.
-    let in_range = if cfg!(feature = "weights") {
-        g > T::ZERO && g <= T::ONE
-    } else {
-        g == T::ONE
-    };
     if !g.is_finite() {
         Err(Error::NonFinite)
-    } else if in_range {
+    } else if forget_ok(g) {
         Ok(())
     } else {
         Err(Error::Config)
+    }
+}
+
+/// Whether a finite γ is in range: (0, 1], or only 1 without the `weights` feature (the
+/// summary cannot forget then).
+#[inline(always)]
+pub(crate) fn forget_ok<T: Real>(g: T) -> bool {
+    if cfg!(feature = "weights") {
+        g > T::ZERO && g <= T::ONE
+    } else {
+        g == T::ONE
     }
 }
 
@@ -94,12 +99,13 @@ fn check_weight<T: Real>(w: T) -> Result<()> {
     }
 }
 
-/// Row `i`'s weight in a batch: `ws[i]`, or 1 without weights.
+/// Row `i`'s weight in a batch: `ws[i]`, or 1 without weights (always 1 without the `weights`
+/// feature, whose builds pass no weights: the constant then folds every weight check away).
 #[inline(always)]
 fn weight_at<T: Real>(ws: Option<&[T]>, i: usize) -> T {
     match ws {
-        None => T::ONE,
-        Some(ws) => ws.get(i).copied().unwrap_or(T::ONE),
+        Some(ws) if cfg!(feature = "weights") => ws.get(i).copied().unwrap_or(T::ONE),
+        _ => T::ONE,
     }
 }
 
@@ -629,9 +635,11 @@ impl<T: Real, const P: usize> Stats<T, P> {
             let di = self.d[i];
             let wxi = w * xi;
             let dpi = di + wxi * xi;
-            if dpi == T::ZERO {
-                // dᵢ = 0 (a direction never fed, or forgotten) and w·xᵢ² below the range: the
-                // row has nothing measurable here, and 0/0 would poison the summary.
+            if cfg!(feature = "weights") && dpi == T::ZERO {
+                // dᵢ = 0 (a direction forgotten, or never fed) and w·xᵢ² below the range: the
+                // row has nothing measurable here, and 0/0 would poison the summary. (Without
+                // forgetting only a direction never fed has dᵢ = 0, and such a row is refused
+                // as the summary's range is: `Error::Overflow`.)
                 continue;
             }
             let cbar = di / dpi;
