@@ -285,7 +285,7 @@ fn ffi_header_defines(n: usize, z: FfiSizes) -> String {
         def(
             &format!(
                 "The {what} version of vireg this header belongs to (the library's is in \
-                 vireg_version_number(); VIREG_CHECK_VERSION() compares them)."
+                 vireg_version_number(); VIREG_VERSION_COMPATIBLE() compares them)."
             ),
             &format!("VIREG_VERSION_{part}"),
             version(part),
@@ -298,11 +298,10 @@ fn ffi_header_defines(n: usize, z: FfiSizes) -> String {
         "((VIREG_VERSION_MAJOR << 16) | (VIREG_VERSION_MINOR << 8) | VIREG_VERSION_PATCH)".into(),
     );
     def(
-        "vireg_check_version() with this header's version: VIREG_OK when the library the \
-         program runs with is compatible with this header, VIREG_ERR_VERSION otherwise (call it \
-         at start-up).",
-        "VIREG_CHECK_VERSION()",
-        "vireg_check_version(VIREG_VERSION_MAJOR, VIREG_VERSION_MINOR)".into(),
+        "vireg_version_compatible() with this header's version: true when the library the \
+         program runs with is compatible with this header (check it at start-up).",
+        "VIREG_VERSION_COMPATIBLE()",
+        "vireg_version_compatible(VIREG_VERSION_MAJOR, VIREG_VERSION_MINOR)".into(),
     );
     def(
         "Feature capacity: the largest number of features a state of this build accepts. \

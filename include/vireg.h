@@ -31,19 +31,19 @@
 
 /**
  * The major version of vireg this header belongs to (the library's is in vireg_version_number();
- * VIREG_CHECK_VERSION() compares them).
+ * VIREG_VERSION_COMPATIBLE() compares them).
  */
 #define VIREG_VERSION_MAJOR 0
 
 /**
  * The minor version of vireg this header belongs to (the library's is in vireg_version_number();
- * VIREG_CHECK_VERSION() compares them).
+ * VIREG_VERSION_COMPATIBLE() compares them).
  */
 #define VIREG_VERSION_MINOR 1
 
 /**
  * The patch version of vireg this header belongs to (the library's is in vireg_version_number();
- * VIREG_CHECK_VERSION() compares them).
+ * VIREG_VERSION_COMPATIBLE() compares them).
  */
 #define VIREG_VERSION_PATCH 0
 
@@ -54,10 +54,10 @@
 #define VIREG_VERSION ((VIREG_VERSION_MAJOR << 16) | (VIREG_VERSION_MINOR << 8) | VIREG_VERSION_PATCH)
 
 /**
- * vireg_check_version() with this header's version: VIREG_OK when the library the program runs with
- * is compatible with this header, VIREG_ERR_VERSION otherwise (call it at start-up).
+ * vireg_version_compatible() with this header's version: true when the library the program runs
+ * with is compatible with this header (check it at start-up).
  */
-#define VIREG_CHECK_VERSION() vireg_check_version(VIREG_VERSION_MAJOR, VIREG_VERSION_MINOR)
+#define VIREG_VERSION_COMPATIBLE() vireg_version_compatible(VIREG_VERSION_MAJOR, VIREG_VERSION_MINOR)
 
 /**
  * Feature capacity: the largest number of features a state of this build accepts. Set at build time
@@ -786,14 +786,6 @@ typedef struct vireg_full_report_f64 {
  */
 #define VIREG_ERR_STATE_SIZE 106
 
-/**
- * The library's version is not compatible with the one the program was compiled against
- * (vireg_check_version(): another major version, or while the major version is 0 another
- * minor version, or an older minor version than the header's). Rebuild the program against
- * the library's header, or link the library its header came with.
- */
-#define VIREG_ERR_VERSION 107
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -817,29 +809,32 @@ const char *vireg_version(void);
 /**
  * The library's version as one number, (major << 16) | (minor << 8) | patch: the packing of
  * the header's VIREG_VERSION, so `vireg_version_number() == VIREG_VERSION` holds when the
- * program runs with the library its header came from. vireg_check_version() says whether
- * another library is compatible.
+ * program runs with the library its header came from. vireg_version_compatible() says
+ * whether another library is compatible.
  *
  * @return The packed version (e.g. 0x000100 for 0.1.0).
  */
 uint32_t vireg_version_number(void);
 
 /**
- * Checks that the library can serve a program compiled against the header of version
- * `major`.`minor`: call it as VIREG_CHECK_VERSION() (which passes the header's
+ * Whether the library can serve a program compiled against the header of version
+ * `major`.`minor`: call it as VIREG_VERSION_COMPATIBLE() (which passes the header's
  * VIREG_VERSION_MAJOR and VIREG_VERSION_MINOR) at start-up, so that a program compiled against
  * one header and linked (statically, or at run time with another libvireg.so) against another
  * library is detected before any state is touched. The rule is Cargo's: the major versions are
  * equal and the library's minor version is at least the header's (a newer library only adds);
  * while the major version is 0, each minor version may change the ABI, so the minor versions
  * must be equal. The patch level does not matter. Separately, vireg_max_features() tells
- * whether the capacity (and so the state sizes) agree.
+ * whether the capacity (and so the state sizes) agree. (A predicate, not a vireg_status: the
+ * answer is not an error of the library's, and a new status text would cost microcontroller
+ * firmware flash in vireg_status_str.)
  *
  * @param major The header's VIREG_VERSION_MAJOR.
  * @param minor The header's VIREG_VERSION_MINOR.
- * @return VIREG_OK if compatible, VIREG_ERR_VERSION otherwise.
+ * @return true if compatible, false otherwise (then report vireg_version() and the header's
+ *   version, and rebuild the program against the library's header).
  */
-vireg_status vireg_check_version(uint32_t major, uint32_t minor);
+bool vireg_version_compatible(uint32_t major, uint32_t minor);
 
 /**
  * The feature capacity the library was built with (VIREG_MAX_FEATURES). A program can compare

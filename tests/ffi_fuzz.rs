@@ -418,6 +418,29 @@ enum Op {
         s: Ptr,
         out: Ptr,
     },
+    Reset {
+        fit: Ptr,
+    },
+    SetEstimator {
+        estimator: u32,
+        particles: u32,
+        fit: Ptr,
+    },
+    SigmaHdi {
+        mass: Val,
+        fit: Ptr,
+        lo: Ptr,
+        hi: Ptr,
+    },
+    PredictRows {
+        rows: usize,
+        n: Dim,
+        stride: Option<usize>,
+        x: Fill,
+        /// 0: separate outputs; 1: the sds written over the means; 2: the means over the rows.
+        alias: u8,
+        ptrs: [Ptr; 5],
+    },
 }
 
 /// A call: precision (true: f64), fit or generator slot, operation.
@@ -508,6 +531,48 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (dim(), any::<u64>(), p()).prop_map(|(p, seed, s)| Op::SynthInit { p, seed, s }),
         1 => (dim(), p(), a(), a()).prop_map(|(n, s, xp, yp)| Op::SynthNext { n, s, xp, yp }),
         1 => (len(), p(), a()).prop_map(|(len, s, out)| Op::SynthTruth { len, s, out }),
+        1 => p().prop_map(|fit| Op::Reset { fit }),
+        2 => (
+            prop_oneof![4 => 0..2u32, 1 => Just(2u32), 1 => any::<u32>()],
+            prop_oneof![
+                1 => Just(0u32),
+                6 => 1..100u32,
+                1 => Just(vireg::MAX_PARTICLES),
+                1 => Just(vireg::MAX_PARTICLES + 1),
+                1 => any::<u32>(),
+            ],
+            p(),
+        )
+            .prop_map(|(estimator, particles, fit)| Op::SetEstimator {
+                estimator,
+                particles,
+                fit
+            }),
+        2 => (prop_oneof![2 => val(), 3 => (0.0..1.0f64).prop_map(Val::Ord)], p(), a(), a())
+            .prop_map(|(mass, fit, lo, hi)| Op::SigmaHdi { mass, fit, lo, hi }),
+        3 => (
+            prop_oneof![Just(0usize), 1..30usize],
+            dim(),
+            prop_oneof![
+                6 => Just(None),
+                2 => (0..CAP + 4).prop_map(Some),
+                1 => Just(Some(usize::MAX / 2 + 1)),
+                1 => Just(Some(usize::MAX)),
+            ],
+            fill(),
+            prop_oneof![8 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
+            (p(), a(), a(), a(), a()),
+        )
+            .prop_map(|(rows, n, stride, x, alias, (fit, xp, mp, sp, bad))| {
+                Op::PredictRows {
+                    rows,
+                    n,
+                    stride,
+                    x,
+                    alias,
+                    ptrs: [fit, xp, mp, sp, bad],
+                }
+            }),
     ]
 }
 
@@ -1446,6 +1511,189 @@ fn exec<T: Prec>(
                     }
                 }
                 (s, Target::Fit(slot), false)
+            }
+            Op::Reset { fit } => {
+                let s = T::reset(fit_ptr(fam, *fit));
+                if let Some(w) = state_status(*fit, inited) {
+                    assert_eq!(s, w);
+                } else {
+                    assert_eq!(s, VIREG_OK);
+                    let f = fam.shadows[slot].as_mut().unwrap();
+                    f.reset_data();
+                    // a fresh fit of the same configuration, as the C init gives it
+                    let fresh: RFit<T> = Fit::new(f.features(), f.config()).unwrap();
+                    assert!(*f == fresh);
+                }
+                (s, Target::Fit(slot), false)
+            }
+            Op::SetEstimator {
+                estimator,
+                particles,
+                fit,
+            } => {
+                let s = T::set_estimator(fit_ptr(fam, *fit), *estimator, *particles);
+                if let Some(w) = state_status(*fit, inited) {
+                    assert_eq!(s, w);
+                } else {
+                    let f = fam.shadows[slot].as_mut().unwrap();
+                    let want = match *estimator {
+                        0 => status_of(&f.set_estimator(vireg::Estimator::MonteCarlo {
+                            particles: *particles,
+                        })),
+                        1 => status_of(&f.set_estimator(vireg::Estimator::Analytic)),
+                        _ => VIREG_ERR_CONFIG,
+                    };
+                    assert_eq!(s, want, "{c:?}");
+                }
+                (s, Target::Fit(slot), false)
+            }
+            Op::SigmaHdi { mass, fit, lo, hi } => {
+                let sentinel = T::c(-7.25);
+                let mut la = Arr::new(vec![sentinel], sentinel);
+                let mut ha = Arr::new(vec![sentinel], sentinel);
+                let mass = T::c(mass.get());
+                let s = T::sigma_hdi(fit_ptr(fam, *fit), mass, la.ptr(*lo), ha.ptr(*hi));
+                ptr_check(s, &[*fit, *lo, *hi]);
+                if s != VIREG_OK {
+                    assert_eq!(bits(la.v[0]), bits(sentinel));
+                    assert_eq!(bits(ha.v[0]), bits(sentinel));
+                }
+                assert!(la.v[1..]
+                    .iter()
+                    .chain(&ha.v[1..])
+                    .all(|v| bits(*v) == bits(sentinel)));
+                if all_valid(&[*fit, *lo, *hi]) {
+                    match &fam.shadows[slot] {
+                        None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
+                        Some(_) if !mass.is_finite() => assert_eq!(s, VIREG_ERR_NON_FINITE),
+                        Some(_) if !(mass > T::c(0.0) && mass < T::c(1.0)) => {
+                            assert_eq!(s, VIREG_ERR_INVALID_ARGUMENT)
+                        }
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
+                        Some(f) => {
+                            let r = f.posterior().unwrap().sigma_hdi(mass);
+                            assert_eq!(s, status_of(&r));
+                            let (l, h) = r.unwrap();
+                            assert_eq!((bits(la.v[0]), bits(ha.v[0])), (bits(l), bits(h)));
+                        }
+                    }
+                }
+                (s, Target::None, true)
+            }
+            Op::PredictRows {
+                rows,
+                n,
+                stride,
+                x,
+                alias,
+                ptrs,
+            } => {
+                let [fit, xp, mp, sp, bad] = *ptrs;
+                let n = n.get(p);
+                let stride = stride.unwrap_or(n);
+                // The values the library may read, as in ObserveRows.
+                let need = rows
+                    .checked_sub(1)
+                    .map(|l| l.checked_mul(stride).and_then(|v| v.checked_add(n)))
+                    .unwrap_or(Some(0));
+                let readable = matches!(need, Some(v) if v <= 4096);
+                let xlen = if readable { need.unwrap() } else { 64 };
+                let mut xa = Arr::new(x.make::<T>(xlen), T::c(7.0));
+                let sentinel = T::c(-7.25);
+                let mut ma = Arr::new(vec![sentinel; *rows], sentinel);
+                let mut sa = Arr::new(vec![sentinel; *rows], sentinel);
+                let mut ba = Arr::new(vec![usize::MAX - 1], usize::MAX - 1);
+                let xptr = xa.ptr(xp);
+                let mptr = ma.ptr(mp);
+                // aliased outputs: a call the library must refuse before writing
+                let (mptr, sptr) = match alias {
+                    1 => (mptr, mptr),
+                    2 => (xptr, sa.ptr(sp)),
+                    _ => (mptr, sa.ptr(sp)),
+                };
+                let aliased = *alias != 0 && *rows > 0;
+                let xb = bits_vec(&xa.v);
+                let s = T::predict_rows(
+                    fit_ptr(fam, fit),
+                    xptr,
+                    *rows,
+                    n,
+                    stride,
+                    mptr,
+                    sptr,
+                    ba.ptr(bad),
+                );
+                if *alias != 2 || s != VIREG_OK {
+                    assert_eq!(bits_vec(&xa.v), xb, "{c:?}: rows written");
+                }
+                let written = if s == VIREG_OK { *rows } else { 0 };
+                if *alias == 0 {
+                    assert!(ma.v[written..].iter().all(|v| bits(*v) == bits(sentinel)));
+                }
+                assert!(sa.v[written..].iter().all(|v| bits(*v) == bits(sentinel)));
+                if bad == Ptr::Misaligned {
+                    assert_eq!(s, VIREG_ERR_MISALIGNED);
+                }
+                if bad != Ptr::Valid {
+                    assert_eq!(ba.v[0], usize::MAX - 1);
+                }
+                assert!(ba.v[1..].iter().all(|v| *v == usize::MAX - 1));
+                let got = if bad == Ptr::Valid { ba.v[0] } else { 0 };
+                let mode_m = if *alias == 2 { xp } else { mp };
+                let mode_s = if *alias == 1 { mp } else { sp };
+                if all_valid(&[fit, xp, mode_m, mode_s, opt(bad)]) {
+                    match &fam.shadows[slot] {
+                        None => {
+                            assert_eq!(s, VIREG_ERR_UNINITIALISED);
+                            assert_eq!(got, 0);
+                        }
+                        Some(f) if n != f.features() || stride < n || !readable => {
+                            assert_eq!(s, VIREG_ERR_DIMENSION, "{c:?}");
+                            assert_eq!(got, 0);
+                        }
+                        Some(_) if aliased => {
+                            assert_eq!(s, VIREG_ERR_INVALID_ARGUMENT, "{c:?}");
+                            assert_eq!(got, 0);
+                        }
+                        Some(f) if !f.is_fitted() => {
+                            assert_eq!(s, VIREG_ERR_NOT_FITTED);
+                            assert_eq!(got, 0);
+                        }
+                        Some(f) => {
+                            // row by row through the Rust API; the first refused row decides
+                            let post = f.posterior().unwrap();
+                            let mut want = Ok(());
+                            let mut preds = Vec::new();
+                            for i in 0..*rows {
+                                match post.predict(&xa.v[i * stride..i * stride + n]) {
+                                    Ok(v) => preds.push(v),
+                                    Err(e) => {
+                                        want = Err((i, e));
+                                        break;
+                                    }
+                                }
+                            }
+                            match want {
+                                Ok(()) => {
+                                    assert_eq!(s, VIREG_OK, "{c:?}");
+                                    assert_eq!(got, *rows);
+                                    for (i, (m, sd)) in preds.iter().enumerate() {
+                                        assert_eq!(bits(ma.v[i]), bits(*m));
+                                        assert_eq!(bits(sa.v[i]), bits(*sd));
+                                    }
+                                }
+                                Err((i, e)) => {
+                                    assert_eq!(s, e as i32, "{c:?}");
+                                    assert_eq!(got, i);
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    ptr_check(s, &[fit, xp, mode_m, mode_s, opt(bad)]);
+                    assert_ne!(s, VIREG_OK);
+                }
+                (s, Target::None, true)
             }
             Op::Predict {
                 n,

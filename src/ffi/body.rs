@@ -672,8 +672,10 @@ pub(super) unsafe fn predict_rows<S: CFit>(
                     .and_then(|v| v.checked_add(n_features))
                     .ok_or(VIREG_ERR_DIMENSION)?,
             };
-            // The outputs are written while the rows are read: they must not overlap (nor each
-            // other), or the slices below would alias.
+            // SAFETY: valid for `len` reads (caller).
+            let xs = unsafe { slice(x, len) }?;
+            // The outputs are written while the rows are read: they must not overlap them (nor
+            // each other), or the slices below would alias.
             if n_rows > 0
                 && (overlap(mean_out, n_rows, sd_out, n_rows)
                     || overlap(x, len, mean_out, n_rows)
@@ -681,28 +683,32 @@ pub(super) unsafe fn predict_rows<S: CFit>(
             {
                 return Err(VIREG_ERR_INVALID_ARGUMENT);
             }
-            // SAFETY: valid for `len` reads (caller).
-            let xs = unsafe { slice(x, len) }?;
             // SAFETY: valid for `n_rows` writes each (caller); disjoint from each other and
             // from `xs` (checked) and from the state (caller).
             let (means, sds) =
                 unsafe { (slice_mut(mean_out, n_rows)?, slice_mut(sd_out, n_rows)?) };
             let post = S::posterior(f).map_err(status)?;
-            // Rows by an iterator (no index that could fail); the last one may be shorter than
-            // the stride, never than n_features (`len`).
-            let rows = || {
-                xs.chunks(row_stride.max(1))
-                    .map(|r| r.get(..n_features).unwrap_or(r))
+            // Row i starts at i * row_stride (< len: no overflow); `get` never panics (no
+            // division nor failing index either: microcontrollers keep no panic path).
+            let row = |start: usize| {
+                start
+                    .checked_add(n_features)
+                    .and_then(|end| xs.get(start..end))
+                    .ok_or(VIREG_ERR_DIMENSION)
             };
             // All or nothing: every row is predicted once before any output is written.
-            for (i, r) in rows().enumerate() {
-                if let Err(e) = S::predict(&post, r) {
+            let mut start = 0usize;
+            for i in 0..n_rows {
+                if let Err(e) = S::predict(&post, row(start)?) {
                     accepted = i;
                     return Err(status(e));
                 }
+                start = start.saturating_add(row_stride);
             }
-            for ((m, sd), r) in means.iter_mut().zip(sds.iter_mut()).zip(rows()) {
-                (*m, *sd) = S::predict(&post, r).map_err(status)?;
+            start = 0;
+            for (m, sd) in means.iter_mut().zip(sds.iter_mut()) {
+                (*m, *sd) = S::predict(&post, row(start)?).map_err(status)?;
+                start = start.saturating_add(row_stride);
             }
             accepted = n_rows;
             Ok(())

@@ -80,11 +80,6 @@ pub const VIREG_ERR_PANIC: vireg_status = 105;
 /// were built for different VIREG_MAX_FEATURES. Nothing was written. Build both from the same
 /// configuration (compare vireg_max_features() with the header's VIREG_MAX_FEATURES).
 pub const VIREG_ERR_STATE_SIZE: vireg_status = 106;
-/// The library's version is not compatible with the one the program was compiled against
-/// (vireg_check_version(): another major version, or while the major version is 0 another
-/// minor version, or an older minor version than the header's). Rebuild the program against
-/// the library's header, or link the library its header came with.
-pub const VIREG_ERR_VERSION: vireg_status = 107;
 
 // The status constants are the kernel's discriminants (in `Error::ALL`'s order, 1, 2, …).
 const _: () = {
@@ -138,7 +133,6 @@ pub extern "C" fn vireg_status_str(status: vireg_status) -> *const c_char {
             c"state size differs from the library's: header and library built for different \
               VIREG_MAX_FEATURES"
         }
-        VIREG_ERR_VERSION => c"library version incompatible with the program's header",
         s => match Error::ALL.iter().find(|e| **e as vireg_status == s) {
             Some(e) => e.as_cstr(),
             None => c"unknown status",
@@ -187,8 +181,8 @@ const VERSION: (u32, u32, u32) = {
 
 /// The library's version as one number, (major << 16) | (minor << 8) | patch: the packing of
 /// the header's VIREG_VERSION, so `vireg_version_number() == VIREG_VERSION` holds when the
-/// program runs with the library its header came from. vireg_check_version() says whether
-/// another library is compatible.
+/// program runs with the library its header came from. vireg_version_compatible() says
+/// whether another library is compatible.
 ///
 /// @return The packed version (e.g. 0x000100 for 0.1.0).
 #[no_mangle]
@@ -196,33 +190,31 @@ pub extern "C" fn vireg_version_number() -> u32 {
     (VERSION.0 << 16) | (VERSION.1 << 8) | VERSION.2
 }
 
-/// Checks that the library can serve a program compiled against the header of version
-/// `major`.`minor`: call it as VIREG_CHECK_VERSION() (which passes the header's
+/// Whether the library can serve a program compiled against the header of version
+/// `major`.`minor`: call it as VIREG_VERSION_COMPATIBLE() (which passes the header's
 /// VIREG_VERSION_MAJOR and VIREG_VERSION_MINOR) at start-up, so that a program compiled against
 /// one header and linked (statically, or at run time with another libvireg.so) against another
 /// library is detected before any state is touched. The rule is Cargo's: the major versions are
 /// equal and the library's minor version is at least the header's (a newer library only adds);
 /// while the major version is 0, each minor version may change the ABI, so the minor versions
 /// must be equal. The patch level does not matter. Separately, vireg_max_features() tells
-/// whether the capacity (and so the state sizes) agree.
+/// whether the capacity (and so the state sizes) agree. (A predicate, not a vireg_status: the
+/// answer is not an error of the library's, and a new status text would cost microcontroller
+/// firmware flash in vireg_status_str.)
 ///
 /// @param major The header's VIREG_VERSION_MAJOR.
 /// @param minor The header's VIREG_VERSION_MINOR.
-/// @return VIREG_OK if compatible, VIREG_ERR_VERSION otherwise.
+/// @return true if compatible, false otherwise (then report vireg_version() and the header's
+///   version, and rebuild the program against the library's header).
 #[no_mangle]
-pub extern "C" fn vireg_check_version(major: u32, minor: u32) -> vireg_status {
+pub extern "C" fn vireg_version_compatible(major: u32, minor: u32) -> bool {
     let (lib_major, lib_minor, _) = VERSION;
-    let ok = major == lib_major
+    major == lib_major
         && if major == 0 {
             minor == lib_minor
         } else {
             minor <= lib_minor
-        };
-    if ok {
-        VIREG_OK
-    } else {
-        VIREG_ERR_VERSION
-    }
+        }
 }
 
 /// The feature capacity the library was built with (VIREG_MAX_FEATURES). A program can compare

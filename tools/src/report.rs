@@ -94,8 +94,10 @@ impl Report {
             mean.push(s.mean);
             sd.push(s.sd);
             hdi.push(if i == p + 1 {
-                // σ's log-normal highest-density interval (the library's, as the C API's).
-                post.sigma_hdi(HDI_MASS).expect("0 < HDI_MASS < 1")
+                // σ's log-normal highest-density interval: the library's (as the C API's),
+                // its ends' exponentials taken with std's exp.
+                let (lo, hi) = post.ln_sigma_hdi(HDI_MASS).expect("0 < HDI_MASS < 1");
+                (lo.exp(), hi.exp())
             } else {
                 let q = |q: f64| post.quantile(i, q).expect("i ≤ p + 1, 0 < q < 1");
                 (q(0.03), q(0.97))
