@@ -117,7 +117,9 @@ struct CheckpointMacro {
 /// the polynomial is checked at other capacities (up to the largest, 1024, and this build's),
 /// so a format whose size is not quadratic in P fails here instead of giving a wrong macro.
 fn checkpoint_macros() -> Vec<CheckpointMacro> {
-    let types: [(&str, &str, &str, &str, [(usize, usize); 9]); 4] = [
+    /// (capacity, checkpoint bytes) at each capacity of `checkpoint_bytes!`.
+    type Sizes = [(usize, usize); 9];
+    let types: [(&str, &str, &str, &str, Sizes); 4] = [
         (
             "VIREG_CHECKPOINT_SIZE_F32",
             "vireg_fit_f32",
