@@ -275,6 +275,34 @@ fn ffi_header_defines(n: usize, z: FfiSizes) -> String {
         }
         writeln!(s, "{line}\n */\n#define {name} {value}").unwrap();
     };
+    // The version, from Cargo.toml (the same for every capacity: `ffi_header_for` leaves
+    // these lines as they are).
+    let version = |part: &str| {
+        let key = format!("CARGO_PKG_VERSION_{part}");
+        env::var(&key).unwrap_or_else(|e| panic!("{key}: {e}"))
+    };
+    for (part, what) in [("MAJOR", "major"), ("MINOR", "minor"), ("PATCH", "patch")] {
+        def(
+            &format!(
+                "The {what} version of vireg this header belongs to (the library's is in \
+                 vireg_version_number(); VIREG_VERSION_COMPATIBLE() compares them)."
+            ),
+            &format!("VIREG_VERSION_{part}"),
+            version(part),
+        );
+    }
+    def(
+        "The header's version packed as vireg_version_number() packs the library's: \
+         (major << 16) | (minor << 8) | patch.",
+        "VIREG_VERSION",
+        "((VIREG_VERSION_MAJOR << 16) | (VIREG_VERSION_MINOR << 8) | VIREG_VERSION_PATCH)".into(),
+    );
+    def(
+        "vireg_version_compatible() with this header's version: true when the library the \
+         program runs with is compatible with this header (check it at start-up).",
+        "VIREG_VERSION_COMPATIBLE()",
+        "vireg_version_compatible(VIREG_VERSION_MAJOR, VIREG_VERSION_MINOR)".into(),
+    );
     def(
         "Feature capacity: the largest number of features a state of this build accepts. \
          Set at build time with the environment variable VIREG_MAX_FEATURES (default 16); \

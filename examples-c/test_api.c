@@ -73,6 +73,7 @@ static uint32_t scan_bytes(const void *p, size_t n) {
 #define BIG 1e30f         /* its square overflows */
 #define HUGE_LR 1e30f     /* diverges at once */
 #define REAL_INF HUGE_VALF
+#define CHECKPOINT_SIZE VIREG_CHECKPOINT_SIZE_F32
 #include "test_api_family.h"
 #undef FAMILY
 #undef SUF
@@ -80,6 +81,7 @@ static uint32_t scan_bytes(const void *p, size_t n) {
 #undef BIG
 #undef HUGE_LR
 #undef REAL_INF
+#undef CHECKPOINT_SIZE
 
 #define FAMILY "f64"
 #define SUF _f64
@@ -87,6 +89,7 @@ static uint32_t scan_bytes(const void *p, size_t n) {
 #define BIG 1e200
 #define HUGE_LR 1e300
 #define REAL_INF HUGE_VAL
+#define CHECKPOINT_SIZE VIREG_CHECKPOINT_SIZE_F64
 #include "test_api_family.h"
 #undef FAMILY
 
@@ -137,6 +140,27 @@ static void test_common(void) {
 
     v = vireg_version();
     CHECK(v != NULL && strlen(v) >= 5 && v[1] == '.');
+    /* The header's version is the library's: the string, the packed number, the check. */
+    {
+        char want[64];
+        snprintf(want, sizeof want, "%d.%d.%d", VIREG_VERSION_MAJOR, VIREG_VERSION_MINOR,
+                 VIREG_VERSION_PATCH);
+        CHECK(v != NULL && strcmp(v, want) == 0);
+    }
+    CHECK(vireg_version_number() == VIREG_VERSION);
+    CHECK(VIREG_VERSION == (VIREG_VERSION_MAJOR * 65536 + VIREG_VERSION_MINOR * 256 + VIREG_VERSION_PATCH));
+    CHECK(VIREG_VERSION_COMPATIBLE());
+    CHECK(vireg_version_compatible(VIREG_VERSION_MAJOR, VIREG_VERSION_MINOR));
+    /* A program compiled against another major version is refused ... */
+    CHECK(!vireg_version_compatible(VIREG_VERSION_MAJOR + 1, VIREG_VERSION_MINOR));
+    if (VIREG_VERSION_MAJOR > 0)
+        CHECK(!vireg_version_compatible(VIREG_VERSION_MAJOR - 1, VIREG_VERSION_MINOR));
+    /* ... and one needing a newer minor version; an older one only while the major is 0. */
+    CHECK(!vireg_version_compatible(VIREG_VERSION_MAJOR, VIREG_VERSION_MINOR + 1));
+    if (VIREG_VERSION_MINOR > 0)
+        CHECK(vireg_version_compatible(VIREG_VERSION_MAJOR, VIREG_VERSION_MINOR - 1) ==
+              (VIREG_VERSION_MAJOR > 0));
+    CHECK(!vireg_version_compatible(UINT32_MAX, UINT32_MAX));
     CHECK(vireg_max_features() == VIREG_MAX_FEATURES);
     CHECK(VIREG_ESTIMATOR_MONTE_CARLO != VIREG_ESTIMATOR_ANALYTIC);
 }

@@ -801,6 +801,196 @@ static void L(test_defined)(void) {
     CHECK(same_bytes(&a, &c, sizeof a));
 }
 
+/* Reset, the estimator switch, sigma's HDI, batch prediction and the checkpoint size macro. */
+static V(fit) L(conv_f), L(conv_g), L(conv_before);
+static uint8_t L(conv_buf)[CHECKPOINT_SIZE]; /* a static buffer sized by the header */
+static int L(conv_calls);
+static int L(conv_progress)(void *user, uint64_t step, REAL loss) {
+    V(fit) *f = (V(fit) *)user;
+    (void)step;
+    (void)loss;
+    /* calls on the fit being run are refused, and change nothing */
+    if (V(reset)(f) == VIREG_ERR_BUSY &&
+        V(set_estimator)(f, VIREG_ESTIMATOR_ANALYTIC, 1) == VIREG_ERR_BUSY)
+        L(conv_calls)++;
+    return 1;
+}
+
+static void L(test_conveniences)(void) {
+    V(fit) *f = &L(conv_f), *g = &L(conv_g), *before = &L(conv_before);
+    static V(fit) zero;
+    V(config) c, d;
+    REAL loss = 0, lo = 0, hi = 0, m = 0, sd = 0, loc[ND], scale[ND];
+    static REAL xs[4 * NR], mean[NR + 1], sds[NR + 1];
+    size_t i, w = 0, bad = 99;
+    const size_t stride = NP + 1;
+
+    /* The checkpoint size macro is the library's size (at this header's capacity). */
+    CHECK(V(checkpoint_size)() == CHECKPOINT_SIZE);
+    CHECK(sizeof L(conv_buf) == V(checkpoint_size)());
+
+    EXPECT(V(config_default)(&c), VIREG_OK);
+    c.seed = 5;
+    c.init_scale = (REAL)0.2;
+    c.particles = 2;
+    EXPECT(V(init)(f, NP, &c), VIREG_OK);
+    EXPECT(V(observe_rows)(f, L(xs), NR, NP, NP, L(ys), NULL), VIREG_OK);
+
+    /* set_estimator: refused values and states leave the fit as it was, byte for byte */
+    memcpy(before, f, sizeof *f);
+    EXPECT(V(set_estimator)(NULL, VIREG_ESTIMATOR_MONTE_CARLO, 1), VIREG_ERR_NULL);
+    EXPECT(V(set_estimator)(&zero, VIREG_ESTIMATOR_MONTE_CARLO, 1), VIREG_ERR_UNINITIALISED);
+    EXPECT(V(set_estimator)(f, 2, 1), VIREG_ERR_CONFIG);
+    EXPECT(V(set_estimator)(f, UINT32_MAX, 1), VIREG_ERR_CONFIG);
+    EXPECT(V(set_estimator)(f, VIREG_ESTIMATOR_MONTE_CARLO, 0), VIREG_ERR_CONFIG);
+    EXPECT(V(set_estimator)(f, VIREG_ESTIMATOR_MONTE_CARLO, 65537), VIREG_ERR_CONFIG);
+    EXPECT(V(set_estimator)(f, VIREG_ESTIMATOR_MONTE_CARLO, UINT32_MAX), VIREG_ERR_CONFIG);
+    CHECK(same_bytes(f, before, sizeof *f));
+
+    /* Pyro's "1 particle, then 100": the switch changes the estimator only */
+    EXPECT(V(step)(f, 50, &loss), VIREG_OK);
+    memcpy(before, f, sizeof *f);
+    EXPECT(V(set_estimator)(f, VIREG_ESTIMATOR_MONTE_CARLO, 100), VIREG_OK);
+    EXPECT(V(get_config)(f, &d), VIREG_OK);
+    CHECK(d.estimator == VIREG_ESTIMATOR_MONTE_CARLO && d.particles == 100);
+    CHECK(d.seed == 5 && d.init_scale == c.init_scale && d.lr == c.lr);
+    EXPECT(V(posterior_loc)(f, loc, ND), VIREG_OK);
+    EXPECT(V(posterior_loc)(before, scale, ND), VIREG_OK);
+    for (i = 0; i < ND; i++) CHECK(loc[i] == scale[i]);
+    /* back to 2 particles: the same bytes as before the switch */
+    EXPECT(V(set_estimator)(f, VIREG_ESTIMATOR_MONTE_CARLO, 2), VIREG_OK);
+    CHECK(same_bytes(f, before, sizeof *f));
+    EXPECT(V(set_estimator)(f, VIREG_ESTIMATOR_MONTE_CARLO, 100), VIREG_OK);
+    /* a checkpoint carries the new estimator: the loaded fit goes on exactly as this one */
+    EXPECT(V(save)(f, L(conv_buf), sizeof L(conv_buf), &w), VIREG_OK);
+    CHECK(w == sizeof L(conv_buf));
+    EXPECT(V(load)(g, L(conv_buf), w), VIREG_OK);
+    EXPECT(V(step)(f, 20, &loss), VIREG_OK);
+    {
+        REAL loss_g = 0;
+        EXPECT(V(step)(g, 20, &loss_g), VIREG_OK);
+        CHECK(loss == loss_g);
+    }
+    CHECK(same_bytes(f, g, sizeof *f));
+    /* 100 particles step otherwise than 2 */
+    EXPECT(V(step)(before, 20, &m), VIREG_OK);
+    CHECK(!same_bytes(f, before, sizeof *f));
+    /* analytic: the particles are ignored; the config reads 1 */
+    EXPECT(V(set_estimator)(f, VIREG_ESTIMATOR_ANALYTIC, 0), VIREG_OK);
+    EXPECT(V(get_config)(f, &d), VIREG_OK);
+    CHECK(d.estimator == VIREG_ESTIMATOR_ANALYTIC && d.particles == 1);
+    EXPECT(V(step)(f, 5, &loss), VIREG_OK);
+    CHECK(isfinite(loss));
+    /* from a run's callback: refused (busy) */
+    L(conv_calls) = 0;
+    EXPECT(V(run)(f, 10, 5, L(conv_progress), f, NULL), VIREG_OK);
+    CHECK(L(conv_calls) >= 2);
+
+    /* reset: the fit becomes, byte for byte, a fresh init with its configuration */
+    EXPECT(V(set_learning_rate)(f, (REAL)0.003), VIREG_OK);
+    EXPECT(V(reset)(NULL), VIREG_ERR_NULL);
+    EXPECT(V(reset)(&zero), VIREG_ERR_UNINITIALISED);
+    EXPECT(V(get_config)(f, &d), VIREG_OK);
+    EXPECT(V(reset)(f), VIREG_OK);
+    memset(g, 0xA5, sizeof *g);
+    EXPECT(V(init)(g, NP, &d), VIREG_OK);
+    CHECK(same_bytes(f, g, sizeof *f));
+    EXPECT(V(get_config)(f, &c), VIREG_OK);
+    CHECK(c.lr == (REAL)0.003 && c.estimator == VIREG_ESTIMATOR_ANALYTIC && c.seed == 5);
+    {
+        uint64_t rows = 1;
+        size_t n = 0;
+        EXPECT(V(rows)(f, &rows), VIREG_OK);
+        EXPECT(V(features)(f, &n), VIREG_OK);
+        CHECK(rows == 0 && n == NP);
+    }
+    EXPECT(V(posterior_loc)(f, loc, ND), VIREG_ERR_NOT_FITTED);
+    /* ... and goes on as one */
+    EXPECT(V(observe_rows)(f, L(xs), NR, NP, NP, L(ys), NULL), VIREG_OK);
+    EXPECT(V(observe_rows)(g, L(xs), NR, NP, NP, L(ys), NULL), VIREG_OK);
+    EXPECT(V(solve_exact)(f, NULL), VIREG_OK);
+    EXPECT(V(solve_exact)(g, NULL), VIREG_OK);
+    CHECK(same_bytes(f, g, sizeof *f));
+
+    /* sigma's HDI */
+    memcpy(before, f, sizeof *f);
+    EXPECT(V(sigma_hdi)(NULL, (REAL)0.94, &lo, &hi), VIREG_ERR_NULL);
+    EXPECT(V(sigma_hdi)(f, (REAL)0.94, NULL, &hi), VIREG_ERR_NULL);
+    EXPECT(V(sigma_hdi)(f, (REAL)0.94, &lo, NULL), VIREG_ERR_NULL);
+    EXPECT(V(sigma_hdi)(&zero, (REAL)0.94, &lo, &hi), VIREG_ERR_UNINITIALISED);
+    EXPECT(V(sigma_hdi)(f, (REAL)NAN, &lo, &hi), VIREG_ERR_NON_FINITE);
+    EXPECT(V(sigma_hdi)(f, REAL_INF, &lo, &hi), VIREG_ERR_NON_FINITE);
+    EXPECT(V(sigma_hdi)(f, 0, &lo, &hi), VIREG_ERR_INVALID_ARGUMENT);
+    EXPECT(V(sigma_hdi)(f, 1, &lo, &hi), VIREG_ERR_INVALID_ARGUMENT);
+    EXPECT(V(sigma_hdi)(f, (REAL)-0.5, &lo, &hi), VIREG_ERR_INVALID_ARGUMENT);
+    CHECK(lo == 0 && hi == 0);
+    EXPECT(V(init)(g, NP, NULL), VIREG_OK);
+    EXPECT(V(sigma_hdi)(g, (REAL)0.94, &lo, &hi), VIREG_ERR_NOT_FITTED);
+    CHECK(lo == 0 && hi == 0);
+    EXPECT(V(sigma_hdi)(f, (REAL)0.94, &lo, &hi), VIREG_OK);
+    CHECK(same_bytes(f, before, sizeof *f));
+    EXPECT(V(posterior_loc)(f, loc, ND), VIREG_OK);
+    EXPECT(V(posterior_scale)(f, scale, ND), VIREG_OK);
+    {
+        /* it holds 94% of sigma's mass, its ends have equal density, and it is shorter and
+         * lower than the equal-tailed interval */
+        double mu = (double)loc[ND - 1], s = (double)scale[ND - 1];
+        double z1 = (log((double)lo) - mu) / s, z2 = (log((double)hi) - mu) / s;
+        double mass = 0.5 * (erf(z2 / sqrt(2.0)) - erf(z1 / sqrt(2.0)));
+        double tol = sizeof(REAL) == 4 ? 1e-3 : 1e-9;
+        REAL q3 = 0, q97 = 0;
+        CHECK(fabs(mass - 0.94) < tol);
+        CHECK(fabs((-0.5 * z1 * z1 - s * z1) - (-0.5 * z2 * z2 - s * z2)) < 100 * tol);
+        EXPECT(V(posterior_quantile)(f, ND - 1, (REAL)0.03, &q3), VIREG_OK);
+        EXPECT(V(posterior_quantile)(f, ND - 1, (REAL)0.97, &q97), VIREG_OK);
+        CHECK(lo < q3 && hi < q97 && hi - lo < q97 - q3 && lo > 0);
+    }
+
+    /* batch prediction: row i of a wider record is x[i * stride ..], one call = NR predicts */
+    for (i = 0; i < NR; i++) {
+        memcpy(&xs[i * stride], &L(xs)[i * NP], NP * sizeof(REAL));
+        xs[i * stride + NP] = (REAL)NAN; /* the column skipped by the stride */
+    }
+    for (i = 0; i <= NR; i++) mean[i] = sds[i] = 12345;
+    EXPECT(V(predict_rows)(NULL, xs, NR, NP, stride, mean, sds, &bad), VIREG_ERR_NULL);
+    CHECK(bad == 0);
+    EXPECT(V(predict_rows)(f, NULL, NR, NP, stride, mean, sds, NULL), VIREG_ERR_NULL);
+    EXPECT(V(predict_rows)(f, xs, NR, NP, stride, NULL, sds, NULL), VIREG_ERR_NULL);
+    EXPECT(V(predict_rows)(f, xs, NR, NP, stride, mean, NULL, NULL), VIREG_ERR_NULL);
+    EXPECT(V(predict_rows)(&zero, xs, NR, NP, stride, mean, sds, NULL), VIREG_ERR_UNINITIALISED);
+    EXPECT(V(predict_rows)(g, xs, NR, NP, stride, mean, sds, NULL), VIREG_ERR_NOT_FITTED);
+    EXPECT(V(predict_rows)(f, xs, NR, NP - 1, stride, mean, sds, NULL), VIREG_ERR_DIMENSION);
+    EXPECT(V(predict_rows)(f, xs, NR, NP + 1, stride, mean, sds, NULL), VIREG_ERR_DIMENSION);
+    EXPECT(V(predict_rows)(f, xs, NR, NP, NP - 1, mean, sds, NULL), VIREG_ERR_DIMENSION);
+    EXPECT(V(predict_rows)(f, xs, SIZE_MAX, NP, stride, mean, sds, NULL), VIREG_ERR_DIMENSION);
+    EXPECT(V(predict_rows)(f, xs, NR, NP, stride, mean, mean, NULL), VIREG_ERR_INVALID_ARGUMENT);
+    EXPECT(V(predict_rows)(f, xs, NR, NP, stride, mean + 1, mean, NULL), VIREG_ERR_INVALID_ARGUMENT);
+    EXPECT(V(predict_rows)(f, xs, NR, NP, stride, xs + NR, sds, NULL), VIREG_ERR_INVALID_ARGUMENT);
+    /* a bad row: nothing written, its index reported */
+    xs[7 * stride + 1] = (REAL)NAN;
+    EXPECT(V(predict_rows)(f, xs, NR, NP, stride, mean, sds, &bad), VIREG_ERR_NON_FINITE);
+    CHECK(bad == 7);
+    xs[7 * stride + 1] = L(xs)[7 * NP + 1];
+    xs[9 * stride] = BIG * BIG;
+    EXPECT(V(predict_rows)(f, xs, NR, NP, stride, mean, sds, &bad), VIREG_ERR_NON_FINITE);
+    CHECK(bad == 9);
+    xs[9 * stride] = BIG; /* finite, but (BIG * beta's sd)^2 overflows the variance */
+    EXPECT(V(predict_rows)(f, xs, NR, NP, stride, mean, sds, &bad), VIREG_ERR_OVERFLOW);
+    CHECK(bad == 9);
+    xs[9 * stride] = L(xs)[9 * NP];
+    for (i = 0; i <= NR; i++) CHECK(mean[i] == 12345 && sds[i] == 12345);
+    EXPECT(V(predict_rows)(f, xs, 0, NP, stride, mean, sds, &bad), VIREG_OK);
+    CHECK(bad == 0);
+    EXPECT(V(predict_rows)(f, xs, NR, NP, stride, mean, sds, &bad), VIREG_OK);
+    CHECK(bad == NR && mean[NR] == 12345 && sds[NR] == 12345);
+    CHECK(same_bytes(f, before, sizeof *f));
+    /* each row's prediction is vireg_predict's, to the bit */
+    for (i = 0; i < NR; i++) {
+        EXPECT(V(predict)(f, &L(xs)[i * NP], NP, &m, &sd), VIREG_OK);
+        CHECK(mean[i] == m && sds[i] == sd);
+    }
+}
+
 static void L(test_family)(void) {
     L(test_synth)();
     L(test_config)();
@@ -811,6 +1001,7 @@ static void L(test_family)(void) {
     L(test_posterior)();
     L(test_checkpoint)();
     L(test_defined)();
+    L(test_conveniences)();
 }
 
 #undef NP

@@ -538,6 +538,104 @@ static void L(test_checkpoint)(void) {
     CHECK(same_bytes(&g, &before, sizeof g));
 }
 
+/* Reset, the estimator switch, sigma's HDI, batch prediction and the checkpoint size macro of
+ * the full-rank fit (the mean-field tests in test_api_family.h check the same functions' every
+ * path; these check what differs: the state type and the posterior). */
+static void L(test_conveniences)(void) {
+    static V(full) f, g, before, zero;
+    static uint8_t buf[CAT(VIREG_FULL_CHECKPOINT_SIZE_, SUF_UPPER)];
+    static REAL xs[NR * NP], mean[NR + 1], sds[NR + 1];
+    V(config) c, d;
+    REAL loss = 0, loss_g = 0, lo = 0, hi = 0, m = 0, sd = 0, loc[ND], cov[ND * ND];
+    size_t i, w = 0, bad = 99;
+
+    CHECK(F(checkpoint_size)() == CAT(VIREG_FULL_CHECKPOINT_SIZE_, SUF_UPPER));
+    CHECK(sizeof buf == F(checkpoint_size)());
+
+    EXPECT(V(config_default)(&c), VIREG_OK);
+    c.seed = 3;
+    EXPECT(F(init)(&f, NP, &c), VIREG_OK);
+    EXPECT(F(observe_rows)(&f, L(fx), NR, NP, NP, L(fy), NULL), VIREG_OK);
+    EXPECT(F(step)(&f, 30, &loss), VIREG_OK);
+
+    /* set_estimator: refused calls change nothing; a switch changes the estimator only */
+    memcpy(&before, &f, sizeof f);
+    EXPECT(F(set_estimator)(NULL, VIREG_ESTIMATOR_ANALYTIC, 1), VIREG_ERR_NULL);
+    EXPECT(F(set_estimator)(&zero, VIREG_ESTIMATOR_ANALYTIC, 1), VIREG_ERR_UNINITIALISED);
+    EXPECT(F(set_estimator)(&f, 7, 1), VIREG_ERR_CONFIG);
+    EXPECT(F(set_estimator)(&f, VIREG_ESTIMATOR_MONTE_CARLO, 0), VIREG_ERR_CONFIG);
+    EXPECT(F(set_estimator)(&f, VIREG_ESTIMATOR_MONTE_CARLO, 65537), VIREG_ERR_CONFIG);
+    CHECK(same_bytes(&f, &before, sizeof f));
+    EXPECT(F(set_estimator)(&f, VIREG_ESTIMATOR_MONTE_CARLO, 50), VIREG_OK);
+    EXPECT(F(get_config)(&f, &d), VIREG_OK);
+    CHECK(d.estimator == VIREG_ESTIMATOR_MONTE_CARLO && d.particles == 50 && d.seed == 3);
+    EXPECT(F(set_estimator)(&f, VIREG_ESTIMATOR_MONTE_CARLO, 1), VIREG_OK);
+    CHECK(same_bytes(&f, &before, sizeof f));
+    EXPECT(F(set_estimator)(&f, VIREG_ESTIMATOR_MONTE_CARLO, 50), VIREG_OK);
+    /* a checkpoint of the switched fit resumes it exactly */
+    EXPECT(F(save)(&f, buf, sizeof buf, &w), VIREG_OK);
+    CHECK(w == sizeof buf);
+    EXPECT(F(load)(&g, buf, w), VIREG_OK);
+    EXPECT(F(step)(&f, 10, &loss), VIREG_OK);
+    EXPECT(F(step)(&g, 10, &loss_g), VIREG_OK);
+    CHECK(loss == loss_g && same_bytes(&f, &g, sizeof f));
+    EXPECT(F(step)(&before, 10, &loss_g), VIREG_OK);
+    CHECK(!same_bytes(&f, &before, sizeof f));
+
+    /* reset: a fresh init with the fit's configuration, byte for byte */
+    EXPECT(F(reset)(NULL), VIREG_ERR_NULL);
+    EXPECT(F(reset)(&zero), VIREG_ERR_UNINITIALISED);
+    EXPECT(F(get_config)(&f, &d), VIREG_OK);
+    EXPECT(F(reset)(&f), VIREG_OK);
+    memset(&g, 0x3C, sizeof g);
+    EXPECT(F(init)(&g, NP, &d), VIREG_OK);
+    CHECK(same_bytes(&f, &g, sizeof f));
+    EXPECT(F(posterior_loc)(&f, loc, ND), VIREG_ERR_NOT_FITTED);
+    EXPECT(F(sigma_hdi)(&f, (REAL)0.94, &lo, &hi), VIREG_ERR_NOT_FITTED);
+    EXPECT(F(predict_rows)(&f, L(fx), NR, NP, NP, mean, sds, NULL), VIREG_ERR_NOT_FITTED);
+    EXPECT(F(observe_rows)(&f, L(fx), NR, NP, NP, L(fy), NULL), VIREG_OK);
+    EXPECT(F(solve_exact)(&f, NULL), VIREG_OK);
+
+    /* sigma's HDI: that of u's marginal N(loc_u, S_uu) */
+    memcpy(&before, &f, sizeof f);
+    EXPECT(F(sigma_hdi)(NULL, (REAL)0.94, &lo, &hi), VIREG_ERR_NULL);
+    EXPECT(F(sigma_hdi)(&f, (REAL)0.94, NULL, &hi), VIREG_ERR_NULL);
+    EXPECT(F(sigma_hdi)(&f, (REAL)NAN, &lo, &hi), VIREG_ERR_NON_FINITE);
+    EXPECT(F(sigma_hdi)(&f, (REAL)1.5, &lo, &hi), VIREG_ERR_INVALID_ARGUMENT);
+    CHECK(lo == 0 && hi == 0);
+    EXPECT(F(sigma_hdi)(&f, (REAL)0.9, &lo, &hi), VIREG_OK);
+    EXPECT(F(posterior_loc)(&f, loc, ND), VIREG_OK);
+    EXPECT(F(posterior_cov)(&f, cov, ND * ND), VIREG_OK);
+    {
+        double mu = (double)loc[ND - 1], s = sqrt((double)cov[ND * ND - 1]);
+        double z1 = (log((double)lo) - mu) / s, z2 = (log((double)hi) - mu) / s;
+        double mass = 0.5 * (erf(z2 / sqrt(2.0)) - erf(z1 / sqrt(2.0)));
+        double tol = sizeof(REAL) == 4 ? 1e-3 : 1e-9;
+        CHECK(fabs(mass - 0.9) < tol);
+        CHECK(fabs((-0.5 * z1 * z1 - s * z1) - (-0.5 * z2 * z2 - s * z2)) < 100 * tol);
+    }
+
+    /* batch prediction: vireg_full_predict's values, row by row, to the bit */
+    for (i = 0; i <= NR; i++) mean[i] = sds[i] = 777;
+    memcpy(xs, L(fx), sizeof xs);
+    EXPECT(F(predict_rows)(&f, xs, NR, NP, NP, NULL, sds, NULL), VIREG_ERR_NULL);
+    EXPECT(F(predict_rows)(&zero, xs, NR, NP, NP, mean, sds, NULL), VIREG_ERR_UNINITIALISED);
+    EXPECT(F(predict_rows)(&f, xs, NR, NP + 1, NP, mean, sds, &bad), VIREG_ERR_DIMENSION);
+    CHECK(bad == 0);
+    EXPECT(F(predict_rows)(&f, xs, NR, NP, NP, sds, sds, NULL), VIREG_ERR_INVALID_ARGUMENT);
+    xs[5 * NP + 2] = -REAL_INF;
+    EXPECT(F(predict_rows)(&f, xs, NR, NP, NP, mean, sds, &bad), VIREG_ERR_NON_FINITE);
+    CHECK(bad == 5 && mean[0] == 777 && sds[NR - 1] == 777);
+    xs[5 * NP + 2] = L(fx)[5 * NP + 2];
+    EXPECT(F(predict_rows)(&f, xs, NR, NP, NP, mean, sds, &bad), VIREG_OK);
+    CHECK(bad == NR && mean[NR] == 777 && sds[NR] == 777);
+    for (i = 0; i < NR; i++) {
+        EXPECT(F(predict)(&f, &L(fx)[i * NP], NP, &m, &sd), VIREG_OK);
+        CHECK(mean[i] == m && sds[i] == sd);
+    }
+    CHECK(same_bytes(&f, &before, sizeof f));
+}
+
 static void L(test_full)(void) {
     static V(synth) s;
     size_t i;
@@ -550,6 +648,7 @@ static void L(test_full)(void) {
     L(test_svi)();
     L(test_mean_field_cov)();
     L(test_checkpoint)();
+    L(test_conveniences)();
 }
 
 #undef NP

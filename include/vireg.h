@@ -30,6 +30,36 @@
 #include <stdint.h>
 
 /**
+ * The major version of vireg this header belongs to (the library's is in vireg_version_number();
+ * VIREG_VERSION_COMPATIBLE() compares them).
+ */
+#define VIREG_VERSION_MAJOR 0
+
+/**
+ * The minor version of vireg this header belongs to (the library's is in vireg_version_number();
+ * VIREG_VERSION_COMPATIBLE() compares them).
+ */
+#define VIREG_VERSION_MINOR 1
+
+/**
+ * The patch version of vireg this header belongs to (the library's is in vireg_version_number();
+ * VIREG_VERSION_COMPATIBLE() compares them).
+ */
+#define VIREG_VERSION_PATCH 0
+
+/**
+ * The header's version packed as vireg_version_number() packs the library's: (major << 16) | (minor
+ * << 8) | patch.
+ */
+#define VIREG_VERSION ((VIREG_VERSION_MAJOR << 16) | (VIREG_VERSION_MINOR << 8) | VIREG_VERSION_PATCH)
+
+/**
+ * vireg_version_compatible() with this header's version: true when the library the program runs
+ * with is compatible with this header (check it at start-up).
+ */
+#define VIREG_VERSION_COMPATIBLE() vireg_version_compatible(VIREG_VERSION_MAJOR, VIREG_VERSION_MINOR)
+
+/**
  * Feature capacity: the largest number of features a state of this build accepts. Set at build time
  * with the environment variable VIREG_MAX_FEATURES (default 16); vireg_max_features() returns the
  * library's value.
@@ -165,6 +195,38 @@
  * VIREG_ERR_STATE_SIZE.
  */
 #define vireg_synth_init_f64(synth, n_features, seed) vireg_synth_init_sized_f64((synth), sizeof *(synth), (n_features), (seed))
+
+/**
+ * Size in bytes of a checkpoint of a ::vireg_fit_f32 of this header's capacity
+ * (VIREG_MAX_FEATURES): what vireg_checkpoint_size_f32() returns and vireg_save_f32() needs,
+ * as a constant for a static buffer: static uint8_t buf[VIREG_CHECKPOINT_SIZE_F32];
+ * `make header` derives it from the library's checkpoint format.
+ */
+#define VIREG_CHECKPOINT_SIZE_F32 (332UL + 64UL * VIREG_MAX_FEATURES + 4UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
+
+/**
+ * Size in bytes of a checkpoint of a ::vireg_fit_f64 of this header's capacity
+ * (VIREG_MAX_FEATURES): what vireg_checkpoint_size_f64() returns and vireg_save_f64() needs,
+ * as a constant for a static buffer: static uint8_t buf[VIREG_CHECKPOINT_SIZE_F64];
+ * `make header` derives it from the library's checkpoint format.
+ */
+#define VIREG_CHECKPOINT_SIZE_F64 (568UL + 128UL * VIREG_MAX_FEATURES + 8UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
+
+/**
+ * Size in bytes of a checkpoint of a ::vireg_full_f32 of this header's capacity
+ * (VIREG_MAX_FEATURES): what vireg_full_checkpoint_size_f32() returns and vireg_full_save_f32() needs,
+ * as a constant for a static buffer: static uint8_t buf[VIREG_FULL_CHECKPOINT_SIZE_F32];
+ * `make header` derives it from the library's checkpoint format.
+ */
+#define VIREG_FULL_CHECKPOINT_SIZE_F32 (388UL + 148UL * VIREG_MAX_FEATURES + 32UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
+
+/**
+ * Size in bytes of a checkpoint of a ::vireg_full_f64 of this header's capacity
+ * (VIREG_MAX_FEATURES): what vireg_full_checkpoint_size_f64() returns and vireg_full_save_f64() needs,
+ * as a constant for a static buffer: static uint8_t buf[VIREG_FULL_CHECKPOINT_SIZE_F64];
+ * `make header` derives it from the library's checkpoint format.
+ */
+#define VIREG_FULL_CHECKPOINT_SIZE_F64 (680UL + 296UL * VIREG_MAX_FEATURES + 64UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
 
 
 /**
@@ -757,6 +819,36 @@ const char *vireg_status_str(vireg_status status);
 const char *vireg_version(void);
 
 /**
+ * The library's version as one number, (major << 16) | (minor << 8) | patch: the packing of
+ * the header's VIREG_VERSION, so `vireg_version_number() == VIREG_VERSION` holds when the
+ * program runs with the library its header came from. vireg_version_compatible() says
+ * whether another library is compatible.
+ *
+ * @return The packed version (e.g. 0x000100 for 0.1.0).
+ */
+uint32_t vireg_version_number(void);
+
+/**
+ * Whether the library can serve a program compiled against the header of version
+ * `major`.`minor`: call it as VIREG_VERSION_COMPATIBLE() (which passes the header's
+ * VIREG_VERSION_MAJOR and VIREG_VERSION_MINOR) at start-up, so that a program compiled against
+ * one header and linked (statically, or at run time with another libvireg.so) against another
+ * library is detected before any state is touched. The rule is Cargo's: the major versions are
+ * equal and the library's minor version is at least the header's (a newer library only adds);
+ * while the major version is 0, each minor version may change the ABI, so the minor versions
+ * must be equal. The patch level does not matter. Separately, vireg_max_features() tells
+ * whether the capacity (and so the state sizes) agree. (A predicate, not a vireg_status: the
+ * answer is not an error of the library's, and a new status text would cost microcontroller
+ * firmware flash in vireg_status_str.)
+ *
+ * @param major The header's VIREG_VERSION_MAJOR.
+ * @param minor The header's VIREG_VERSION_MINOR.
+ * @return true if compatible, false otherwise (then report vireg_version() and the header's
+ *   version, and rebuild the program against the library's header).
+ */
+bool vireg_version_compatible(uint32_t major, uint32_t minor);
+
+/**
  * The feature capacity the library was built with (VIREG_MAX_FEATURES). A program can compare
  * it with the header's VIREG_MAX_FEATURES to check that both come from the same build.
  *
@@ -842,6 +934,55 @@ vireg_status vireg_get_config_f32(const struct vireg_fit_f32 *fit, struct vireg_
  * initialised, not in use by another call.
  */
 vireg_status vireg_set_learning_rate_f32(struct vireg_fit_f32 *fit, float lr);
+
+/**
+ * Empties the fit's data and restarts it from its configuration: afterwards the fit is, byte
+ * for byte, what vireg_init_f32(fit, n_features, &config) gives with its number of features
+ * and the configuration vireg_get_config_f32 reads (so no configuration is needed, and a static
+ * fit can be reused for a new data set or a new experiment).
+ *
+ * Kept: the number of features and the whole configuration, including a learning rate changed
+ * by vireg_set_learning_rate_f32 and an estimator changed by vireg_set_estimator_f32 (the
+ * priors, init_scale, Adam's settings, estimator and particles, seed, convergence and
+ * averaging settings). Reset: the data summary (0 rows), the guide (the starting guess of
+ * vireg_init_f32), Adam's moments and step count, the iterate average, the convergence
+ * window, the random stream (back to the start of the seed's stream); the fit is not fitted
+ * (the posterior functions return VIREG_ERR_NOT_FITTED until the next fit).
+ *
+ * @param fit An initialised fit.
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+ *   VIREG_ERR_BUSY (called from the progress callback of a vireg_run_f32 of this fit). On
+ *   error the fit is unchanged.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
+ * initialised, not in use by another call.
+ */
+vireg_status vireg_reset_f32(struct vireg_fit_f32 *fit);
+
+/**
+ * Changes the ELBO estimator and its particle count from the next step on, keeping everything
+ * else: the data, the guide, Adam's moments, the random stream and the iterate average (Pyro's
+ * "1 particle, then 100" on the same fit: a cheap noisy start, then a smoother finish). The
+ * configuration vireg_get_config_f32 reads, a checkpoint and vireg_reset_f32 carry the new
+ * estimator.
+ *
+ * @param fit An initialised fit.
+ * @param estimator VIREG_ESTIMATOR_MONTE_CARLO or VIREG_ESTIMATOR_ANALYTIC (as
+ *   vireg_config_f32.estimator).
+ * @param particles Monte Carlo particles per step, 1 to 65536 (each step costs about
+ *   `particles` one-particle steps); ignored by the analytic estimator.
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+ *   VIREG_ERR_BUSY; VIREG_ERR_CONFIG for an unknown estimator, or Monte Carlo with 0 or more
+ *   than 65536 particles. On error the fit is unchanged, byte for byte.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
+ * initialised, not in use by another call.
+ */
+vireg_status vireg_set_estimator_f32(struct vireg_fit_f32 *fit,
+                                     uint32_t estimator,
+                                     uint32_t particles);
 
 /**
  * The number of features of a fit.
@@ -1206,6 +1347,31 @@ vireg_status vireg_posterior_quantile_f32(const struct vireg_fit_f32 *fit,
                                           float *out);
 
 /**
+ * The highest-density interval of sigma: the shortest interval holding probability `mass`
+ * of sigma's log-normal posterior (sigma = exp(u), u normal; docs/math.md section 7). It sits
+ * lower than the equal-tailed interval of vireg_posterior_quantile_f32 (q = (1 - mass)/2 and
+ * (1 + mass)/2), as sigma's density is skewed; the CSV fitter reports the same interval
+ * (mass 0.94, ArviZ's default) as sigma's hdi_3% and hdi_97%.
+ *
+ * @param fit An initialised fit (read only).
+ * @param mass The interval's probability, in (0, 1) (e.g. 0.94).
+ * @param lo_out Receives the lower end, in the units of y (> 0).
+ * @param hi_out Receives the upper end, in the units of y.
+ * @return VIREG_OK; VIREG_ERR_NULL if any pointer is NULL; VIREG_ERR_MISALIGNED;
+ *   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_NON_FINITE if `mass` is NaN or
+ *   infinite; VIREG_ERR_INVALID_ARGUMENT if `mass` is not in (0, 1); VIREG_ERR_NOT_FITTED as
+ *   vireg_posterior_loc_f32 (after the checks of the arguments). On error nothing is written.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+ * `lo_out` and `hi_out` are NULL or valid for a write.
+ */
+vireg_status vireg_sigma_hdi_f32(const struct vireg_fit_f32 *fit,
+                                 float mass,
+                                 float *lo_out,
+                                 float *hi_out);
+
+/**
  * Draws from the posterior, from the fit's seeded random stream (which it advances).
  *
  * @param fit An initialised fit.
@@ -1247,6 +1413,44 @@ vireg_status vireg_predict_f32(const struct vireg_fit_f32 *fit,
                                size_t n_features,
                                float *mean_out,
                                float *sd_out);
+
+/**
+ * Posterior predictive means and sds of many rows in one call (vireg_predict_f32 row by row,
+ * the posterior computed once), all or nothing. Row i is
+ * `x[i * row_stride .. i * row_stride + n_features]`, as in vireg_observe_rows_f32; its
+ * prediction goes to mean_out[i] and sd_out[i].
+ *
+ * @param fit An initialised fit (read only).
+ * @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+ * @param n_rows Number of rows (0 is a valid no-op).
+ * @param n_features Features per row; must equal the fit's number of features.
+ * @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+ * @param mean_out Receives the n_rows predictive means, in the units of y.
+ * @param sd_out Receives the n_rows predictive sds, in the units of y.
+ * @param bad_row_out Optional (may be NULL). Receives the number of leading rows that were
+ *   predicted: n_rows on success, the index of the first row with a NaN/infinite value on
+ *   VIREG_ERR_NON_FINITE or whose prediction overflows on VIREG_ERR_OVERFLOW, 0 on the other
+ *   errors.
+ * @return VIREG_OK; VIREG_ERR_NULL if `fit`, `x`, `mean_out` or `sd_out` is NULL;
+ *   VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if
+ *   `n_features` differs from the fit's, `row_stride` < `n_features`, or the sizes overflow;
+ *   VIREG_ERR_INVALID_ARGUMENT if `mean_out`, `sd_out` and the rows overlap;
+ *   VIREG_ERR_NOT_FITTED as vireg_posterior_loc_f32; VIREG_ERR_NON_FINITE; VIREG_ERR_OVERFLOW.
+ *   On error nothing is written to `mean_out` and `sd_out`.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised; `x`
+ * is NULL or valid for the reads above; `mean_out` and `sd_out` are NULL or valid for `n_rows`
+ * writes each; `bad_row_out` is NULL or valid for a write.
+ */
+vireg_status vireg_predict_rows_f32(const struct vireg_fit_f32 *fit,
+                                    const float *x,
+                                    size_t n_rows,
+                                    size_t n_features,
+                                    size_t row_stride,
+                                    float *mean_out,
+                                    float *sd_out,
+                                    size_t *bad_row_out);
 
 /**
  * The latent covariance of the posterior, (p + 2) x (p + 2), row-major, rows and columns in
@@ -1915,6 +2119,89 @@ vireg_status vireg_full_load_sized_f32(struct vireg_full_f32 *fit,
                                        size_t buf_len);
 
 /**
+ * Empties a full-rank fit's data and restarts it from its configuration; see vireg_reset_f32
+ * (the same what is kept and what is reset). Afterwards the fit is, byte for byte, what
+ * vireg_full_init_f32 gives with its number of features and configuration; the guide is the
+ * starting guess (no correlation).
+ *
+ * @param fit An initialised full-rank fit.
+ * @return As vireg_reset_f32. On error the fit is unchanged.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads and writes of a vireg_full_f32 that is zero-filled or
+ * initialised, not in use by another call.
+ */
+vireg_status vireg_full_reset_f32(struct vireg_full_f32 *fit);
+
+/**
+ * Changes a full-rank fit's ELBO estimator and particle count from the next step on, keeping
+ * the data, the guide, Adam's moments, the random stream and the iterate average; see
+ * vireg_set_estimator_f32.
+ *
+ * @param fit An initialised full-rank fit.
+ * @param estimator VIREG_ESTIMATOR_MONTE_CARLO or VIREG_ESTIMATOR_ANALYTIC.
+ * @param particles Monte Carlo particles per step, 1 to 65536; ignored by the analytic
+ *   estimator.
+ * @return As vireg_set_estimator_f32. On error the fit is unchanged, byte for byte.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads and writes of a vireg_full_f32 that is zero-filled or
+ * initialised, not in use by another call.
+ */
+vireg_status vireg_full_set_estimator_f32(struct vireg_full_f32 *fit,
+                                          uint32_t estimator,
+                                          uint32_t particles);
+
+/**
+ * The highest-density interval of sigma from a full-rank fit: the shortest interval holding
+ * probability `mass` of sigma's log-normal marginal (u = ln(sigma) ~ N(loc_u, S_uu)); see
+ * vireg_sigma_hdi_f32.
+ *
+ * @param fit An initialised full-rank fit (read only).
+ * @param mass The interval's probability, in (0, 1) (e.g. 0.94).
+ * @param lo_out Receives the lower end, in the units of y (> 0).
+ * @param hi_out Receives the upper end, in the units of y.
+ * @return As vireg_sigma_hdi_f32. On error nothing is written.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_full_f32 that is zero-filled or initialised;
+ * `lo_out` and `hi_out` are NULL or valid for a write.
+ */
+vireg_status vireg_full_sigma_hdi_f32(const struct vireg_full_f32 *fit,
+                                      float mass,
+                                      float *lo_out,
+                                      float *hi_out);
+
+/**
+ * Posterior predictive means and sds of many rows in one call, with the whole covariance
+ * (vireg_full_predict_f32 row by row, the posterior computed once), all or nothing; see
+ * vireg_predict_rows_f32 (the same layout, checks, statuses and `bad_row_out`).
+ *
+ * @param fit An initialised full-rank fit (read only).
+ * @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+ * @param n_rows Number of rows (0 is a valid no-op).
+ * @param n_features Features per row; must equal the fit's number of features.
+ * @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+ * @param mean_out Receives the n_rows predictive means, in the units of y.
+ * @param sd_out Receives the n_rows predictive sds, in the units of y.
+ * @param bad_row_out Optional (may be NULL): as in vireg_predict_rows_f32.
+ * @return As vireg_predict_rows_f32. On error nothing is written to `mean_out` and `sd_out`.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_full_f32 that is zero-filled or initialised; `x`
+ * is NULL or valid for the reads above; `mean_out` and `sd_out` are NULL or valid for `n_rows`
+ * writes each; `bad_row_out` is NULL or valid for a write.
+ */
+vireg_status vireg_full_predict_rows_f32(const struct vireg_full_f32 *fit,
+                                         const float *x,
+                                         size_t n_rows,
+                                         size_t n_features,
+                                         size_t row_stride,
+                                         float *mean_out,
+                                         float *sd_out,
+                                         size_t *bad_row_out);
+
+/**
  * The size of ::vireg_fit_f64 in bytes, as the library was built (VIREG_FIT_F64_SIZE), for
  * bindings that cannot read the header.
  *
@@ -1992,6 +2279,55 @@ vireg_status vireg_get_config_f64(const struct vireg_fit_f64 *fit, struct vireg_
  * initialised, not in use by another call.
  */
 vireg_status vireg_set_learning_rate_f64(struct vireg_fit_f64 *fit, double lr);
+
+/**
+ * Empties the fit's data and restarts it from its configuration: afterwards the fit is, byte
+ * for byte, what vireg_init_f64(fit, n_features, &config) gives with its number of features
+ * and the configuration vireg_get_config_f64 reads (so no configuration is needed, and a static
+ * fit can be reused for a new data set or a new experiment).
+ *
+ * Kept: the number of features and the whole configuration, including a learning rate changed
+ * by vireg_set_learning_rate_f64 and an estimator changed by vireg_set_estimator_f64 (the
+ * priors, init_scale, Adam's settings, estimator and particles, seed, convergence and
+ * averaging settings). Reset: the data summary (0 rows), the guide (the starting guess of
+ * vireg_init_f64), Adam's moments and step count, the iterate average, the convergence
+ * window, the random stream (back to the start of the seed's stream); the fit is not fitted
+ * (the posterior functions return VIREG_ERR_NOT_FITTED until the next fit).
+ *
+ * @param fit An initialised fit.
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+ *   VIREG_ERR_BUSY (called from the progress callback of a vireg_run_f64 of this fit). On
+ *   error the fit is unchanged.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads and writes of a vireg_fit_f64 that is zero-filled or
+ * initialised, not in use by another call.
+ */
+vireg_status vireg_reset_f64(struct vireg_fit_f64 *fit);
+
+/**
+ * Changes the ELBO estimator and its particle count from the next step on, keeping everything
+ * else: the data, the guide, Adam's moments, the random stream and the iterate average (Pyro's
+ * "1 particle, then 100" on the same fit: a cheap noisy start, then a smoother finish). The
+ * configuration vireg_get_config_f64 reads, a checkpoint and vireg_reset_f64 carry the new
+ * estimator.
+ *
+ * @param fit An initialised fit.
+ * @param estimator VIREG_ESTIMATOR_MONTE_CARLO or VIREG_ESTIMATOR_ANALYTIC (as
+ *   vireg_config_f64.estimator).
+ * @param particles Monte Carlo particles per step, 1 to 65536 (each step costs about
+ *   `particles` one-particle steps); ignored by the analytic estimator.
+ * @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+ *   VIREG_ERR_BUSY; VIREG_ERR_CONFIG for an unknown estimator, or Monte Carlo with 0 or more
+ *   than 65536 particles. On error the fit is unchanged, byte for byte.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads and writes of a vireg_fit_f64 that is zero-filled or
+ * initialised, not in use by another call.
+ */
+vireg_status vireg_set_estimator_f64(struct vireg_fit_f64 *fit,
+                                     uint32_t estimator,
+                                     uint32_t particles);
 
 /**
  * The number of features of a fit.
@@ -2358,6 +2694,31 @@ vireg_status vireg_posterior_quantile_f64(const struct vireg_fit_f64 *fit,
                                           double *out);
 
 /**
+ * The highest-density interval of sigma: the shortest interval holding probability `mass`
+ * of sigma's log-normal posterior (sigma = exp(u), u normal; docs/math.md section 7). It sits
+ * lower than the equal-tailed interval of vireg_posterior_quantile_f64 (q = (1 - mass)/2 and
+ * (1 + mass)/2), as sigma's density is skewed; the CSV fitter reports the same interval
+ * (mass 0.94, ArviZ's default) as sigma's hdi_3% and hdi_97%.
+ *
+ * @param fit An initialised fit (read only).
+ * @param mass The interval's probability, in (0, 1) (e.g. 0.94).
+ * @param lo_out Receives the lower end, in the units of y (> 0).
+ * @param hi_out Receives the upper end, in the units of y.
+ * @return VIREG_OK; VIREG_ERR_NULL if any pointer is NULL; VIREG_ERR_MISALIGNED;
+ *   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_NON_FINITE if `mass` is NaN or
+ *   infinite; VIREG_ERR_INVALID_ARGUMENT if `mass` is not in (0, 1); VIREG_ERR_NOT_FITTED as
+ *   vireg_posterior_loc_f64 (after the checks of the arguments). On error nothing is written.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised;
+ * `lo_out` and `hi_out` are NULL or valid for a write.
+ */
+vireg_status vireg_sigma_hdi_f64(const struct vireg_fit_f64 *fit,
+                                 double mass,
+                                 double *lo_out,
+                                 double *hi_out);
+
+/**
  * Draws from the posterior, from the fit's seeded random stream (which it advances).
  *
  * @param fit An initialised fit.
@@ -2399,6 +2760,44 @@ vireg_status vireg_predict_f64(const struct vireg_fit_f64 *fit,
                                size_t n_features,
                                double *mean_out,
                                double *sd_out);
+
+/**
+ * Posterior predictive means and sds of many rows in one call (vireg_predict_f64 row by row,
+ * the posterior computed once), all or nothing. Row i is
+ * `x[i * row_stride .. i * row_stride + n_features]`, as in vireg_observe_rows_f64; its
+ * prediction goes to mean_out[i] and sd_out[i].
+ *
+ * @param fit An initialised fit (read only).
+ * @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+ * @param n_rows Number of rows (0 is a valid no-op).
+ * @param n_features Features per row; must equal the fit's number of features.
+ * @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+ * @param mean_out Receives the n_rows predictive means, in the units of y.
+ * @param sd_out Receives the n_rows predictive sds, in the units of y.
+ * @param bad_row_out Optional (may be NULL). Receives the number of leading rows that were
+ *   predicted: n_rows on success, the index of the first row with a NaN/infinite value on
+ *   VIREG_ERR_NON_FINITE or whose prediction overflows on VIREG_ERR_OVERFLOW, 0 on the other
+ *   errors.
+ * @return VIREG_OK; VIREG_ERR_NULL if `fit`, `x`, `mean_out` or `sd_out` is NULL;
+ *   VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if
+ *   `n_features` differs from the fit's, `row_stride` < `n_features`, or the sizes overflow;
+ *   VIREG_ERR_INVALID_ARGUMENT if `mean_out`, `sd_out` and the rows overlap;
+ *   VIREG_ERR_NOT_FITTED as vireg_posterior_loc_f64; VIREG_ERR_NON_FINITE; VIREG_ERR_OVERFLOW.
+ *   On error nothing is written to `mean_out` and `sd_out`.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_fit_f64 that is zero-filled or initialised; `x`
+ * is NULL or valid for the reads above; `mean_out` and `sd_out` are NULL or valid for `n_rows`
+ * writes each; `bad_row_out` is NULL or valid for a write.
+ */
+vireg_status vireg_predict_rows_f64(const struct vireg_fit_f64 *fit,
+                                    const double *x,
+                                    size_t n_rows,
+                                    size_t n_features,
+                                    size_t row_stride,
+                                    double *mean_out,
+                                    double *sd_out,
+                                    size_t *bad_row_out);
 
 /**
  * The latent covariance of the posterior, (p + 2) x (p + 2), row-major, rows and columns in
@@ -3067,6 +3466,89 @@ vireg_status vireg_full_load_sized_f64(struct vireg_full_f64 *fit,
                                        size_t fit_size,
                                        const uint8_t *buf,
                                        size_t buf_len);
+
+/**
+ * Empties a full-rank fit's data and restarts it from its configuration; see vireg_reset_f64
+ * (the same what is kept and what is reset). Afterwards the fit is, byte for byte, what
+ * vireg_full_init_f64 gives with its number of features and configuration; the guide is the
+ * starting guess (no correlation).
+ *
+ * @param fit An initialised full-rank fit.
+ * @return As vireg_reset_f64. On error the fit is unchanged.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads and writes of a vireg_full_f64 that is zero-filled or
+ * initialised, not in use by another call.
+ */
+vireg_status vireg_full_reset_f64(struct vireg_full_f64 *fit);
+
+/**
+ * Changes a full-rank fit's ELBO estimator and particle count from the next step on, keeping
+ * the data, the guide, Adam's moments, the random stream and the iterate average; see
+ * vireg_set_estimator_f64.
+ *
+ * @param fit An initialised full-rank fit.
+ * @param estimator VIREG_ESTIMATOR_MONTE_CARLO or VIREG_ESTIMATOR_ANALYTIC.
+ * @param particles Monte Carlo particles per step, 1 to 65536; ignored by the analytic
+ *   estimator.
+ * @return As vireg_set_estimator_f64. On error the fit is unchanged, byte for byte.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads and writes of a vireg_full_f64 that is zero-filled or
+ * initialised, not in use by another call.
+ */
+vireg_status vireg_full_set_estimator_f64(struct vireg_full_f64 *fit,
+                                          uint32_t estimator,
+                                          uint32_t particles);
+
+/**
+ * The highest-density interval of sigma from a full-rank fit: the shortest interval holding
+ * probability `mass` of sigma's log-normal marginal (u = ln(sigma) ~ N(loc_u, S_uu)); see
+ * vireg_sigma_hdi_f64.
+ *
+ * @param fit An initialised full-rank fit (read only).
+ * @param mass The interval's probability, in (0, 1) (e.g. 0.94).
+ * @param lo_out Receives the lower end, in the units of y (> 0).
+ * @param hi_out Receives the upper end, in the units of y.
+ * @return As vireg_sigma_hdi_f64. On error nothing is written.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_full_f64 that is zero-filled or initialised;
+ * `lo_out` and `hi_out` are NULL or valid for a write.
+ */
+vireg_status vireg_full_sigma_hdi_f64(const struct vireg_full_f64 *fit,
+                                      double mass,
+                                      double *lo_out,
+                                      double *hi_out);
+
+/**
+ * Posterior predictive means and sds of many rows in one call, with the whole covariance
+ * (vireg_full_predict_f64 row by row, the posterior computed once), all or nothing; see
+ * vireg_predict_rows_f64 (the same layout, checks, statuses and `bad_row_out`).
+ *
+ * @param fit An initialised full-rank fit (read only).
+ * @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+ * @param n_rows Number of rows (0 is a valid no-op).
+ * @param n_features Features per row; must equal the fit's number of features.
+ * @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+ * @param mean_out Receives the n_rows predictive means, in the units of y.
+ * @param sd_out Receives the n_rows predictive sds, in the units of y.
+ * @param bad_row_out Optional (may be NULL): as in vireg_predict_rows_f64.
+ * @return As vireg_predict_rows_f64. On error nothing is written to `mean_out` and `sd_out`.
+ *
+ * # Safety
+ * `fit` is NULL or valid for reads of a vireg_full_f64 that is zero-filled or initialised; `x`
+ * is NULL or valid for the reads above; `mean_out` and `sd_out` are NULL or valid for `n_rows`
+ * writes each; `bad_row_out` is NULL or valid for a write.
+ */
+vireg_status vireg_full_predict_rows_f64(const struct vireg_full_f64 *fit,
+                                         const double *x,
+                                         size_t n_rows,
+                                         size_t n_features,
+                                         size_t row_stride,
+                                         double *mean_out,
+                                         double *sd_out,
+                                         size_t *bad_row_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -529,6 +529,40 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
         self.fitted = 0;
     }
 
+    /// Empties the data and restarts everything else from the configuration: the fit becomes
+    /// the one [`Fit::new`] gives for the same number of features and [`Fit::config`] (equal
+    /// field for field). Kept: the number of features and the configuration, including a
+    /// learning rate set by [`Fit::set_adam`] and an estimator set by [`Fit::set_estimator`].
+    /// Reset: the data summary (no rows), the guide (Pyro's initialisation), Adam's moments and
+    /// step count, the iterate average, the last good point, the convergence window, the random
+    /// stream (back to the seed's start); the fit is not fitted.
+    ///
+    /// Built field by field, not as a second fit on the stack (the C ABI's states may be large).
+    pub fn reset_data(&mut self) {
+        if let Ok(stats) = Stats::new(self.features()) {
+            self.stats = stats;
+        }
+        self.reset_guide();
+        self.rng = SeededRng::new(self.cfg.seed);
+    }
+
+    /// Changes the ELBO estimator from the next step on (Pyro's "1 particle, then 100" on the
+    /// same fit): the guide, Adam's moments, the data, the random stream and the iterate
+    /// average are kept, so the fit goes on where it is with the new estimator.
+    /// [`Error::Config`] (the fit unchanged) for Monte Carlo with 0 or more than
+    /// [`MAX_PARTICLES`] particles.
+    pub fn set_estimator(&mut self, estimator: Estimator) -> Result<()> {
+        let cfg = Config {
+            estimator,
+            ..self.config()
+        };
+        cfg.validate()?;
+        let s = Settings::new(&cfg);
+        self.cfg.estimator = s.estimator;
+        self.cfg.particles = s.particles;
+        Ok(())
+    }
+
     fn consts(&self) -> ModelConsts<T, P> {
         ModelConsts::new(&self.stats, &self.cfg.prior)
     }

@@ -418,6 +418,29 @@ enum Op {
         s: Ptr,
         out: Ptr,
     },
+    Reset {
+        fit: Ptr,
+    },
+    SetEstimator {
+        estimator: u32,
+        particles: u32,
+        fit: Ptr,
+    },
+    SigmaHdi {
+        mass: Val,
+        fit: Ptr,
+        lo: Ptr,
+        hi: Ptr,
+    },
+    PredictRows {
+        rows: usize,
+        n: Dim,
+        stride: Option<usize>,
+        x: Fill,
+        /// 0: separate outputs; 1: the sds written over the means; 2: the means over the rows.
+        alias: u8,
+        ptrs: [Ptr; 5],
+    },
 }
 
 /// A call: precision (true: f64), fit or generator slot, operation.
@@ -508,6 +531,48 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (dim(), any::<u64>(), p()).prop_map(|(p, seed, s)| Op::SynthInit { p, seed, s }),
         1 => (dim(), p(), a(), a()).prop_map(|(n, s, xp, yp)| Op::SynthNext { n, s, xp, yp }),
         1 => (len(), p(), a()).prop_map(|(len, s, out)| Op::SynthTruth { len, s, out }),
+        1 => p().prop_map(|fit| Op::Reset { fit }),
+        2 => (
+            prop_oneof![4 => 0..2u32, 1 => Just(2u32), 1 => any::<u32>()],
+            prop_oneof![
+                1 => Just(0u32),
+                6 => 1..100u32,
+                1 => Just(vireg::MAX_PARTICLES),
+                1 => Just(vireg::MAX_PARTICLES + 1),
+                1 => any::<u32>(),
+            ],
+            p(),
+        )
+            .prop_map(|(estimator, particles, fit)| Op::SetEstimator {
+                estimator,
+                particles,
+                fit
+            }),
+        2 => (prop_oneof![2 => val(), 3 => (0.0..1.0f64).prop_map(Val::Ord)], p(), a(), a())
+            .prop_map(|(mass, fit, lo, hi)| Op::SigmaHdi { mass, fit, lo, hi }),
+        3 => (
+            prop_oneof![Just(0usize), 1..30usize],
+            dim(),
+            prop_oneof![
+                6 => Just(None),
+                2 => (0..CAP + 4).prop_map(Some),
+                1 => Just(Some(usize::MAX / 2 + 1)),
+                1 => Just(Some(usize::MAX)),
+            ],
+            fill(),
+            prop_oneof![8 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
+            (p(), a(), a(), a(), a()),
+        )
+            .prop_map(|(rows, n, stride, x, alias, (fit, xp, mp, sp, bad))| {
+                Op::PredictRows {
+                    rows,
+                    n,
+                    stride,
+                    x,
+                    alias,
+                    ptrs: [fit, xp, mp, sp, bad],
+                }
+            }),
     ]
 }
 
@@ -1447,6 +1512,193 @@ fn exec<T: Prec>(
                 }
                 (s, Target::Fit(slot), false)
             }
+            Op::Reset { fit } => {
+                let s = T::reset(fit_ptr(fam, *fit));
+                if let Some(w) = state_status(*fit, inited) {
+                    assert_eq!(s, w);
+                } else {
+                    assert_eq!(s, VIREG_OK);
+                    let f = fam.shadows[slot].as_mut().unwrap();
+                    f.reset_data();
+                    // a fresh fit of the same configuration, as the C init gives it
+                    let fresh: RFit<T> = Fit::new(f.features(), f.config()).unwrap();
+                    assert!(*f == fresh);
+                }
+                (s, Target::Fit(slot), false)
+            }
+            Op::SetEstimator {
+                estimator,
+                particles,
+                fit,
+            } => {
+                let s = T::set_estimator(fit_ptr(fam, *fit), *estimator, *particles);
+                if let Some(w) = state_status(*fit, inited) {
+                    assert_eq!(s, w);
+                } else {
+                    let f = fam.shadows[slot].as_mut().unwrap();
+                    let want = match *estimator {
+                        0 => status_of(&f.set_estimator(vireg::Estimator::MonteCarlo {
+                            particles: *particles,
+                        })),
+                        1 => status_of(&f.set_estimator(vireg::Estimator::Analytic)),
+                        _ => VIREG_ERR_CONFIG,
+                    };
+                    assert_eq!(s, want, "{c:?}");
+                }
+                (s, Target::Fit(slot), false)
+            }
+            Op::SigmaHdi { mass, fit, lo, hi } => {
+                let sentinel = T::c(-7.25);
+                let mut la = Arr::new(vec![sentinel], sentinel);
+                let mut ha = Arr::new(vec![sentinel], sentinel);
+                let mass = T::c(mass.get());
+                let s = T::sigma_hdi(fit_ptr(fam, *fit), mass, la.ptr(*lo), ha.ptr(*hi));
+                ptr_check(s, &[*fit, *lo, *hi]);
+                if s != VIREG_OK {
+                    assert_eq!(bits(la.v[0]), bits(sentinel));
+                    assert_eq!(bits(ha.v[0]), bits(sentinel));
+                }
+                assert!(la.v[1..]
+                    .iter()
+                    .chain(&ha.v[1..])
+                    .all(|v| bits(*v) == bits(sentinel)));
+                if all_valid(&[*fit, *lo, *hi]) {
+                    match &fam.shadows[slot] {
+                        None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
+                        Some(_) if !mass.is_finite() => assert_eq!(s, VIREG_ERR_NON_FINITE),
+                        Some(_) if !(mass > T::c(0.0) && mass < T::c(1.0)) => {
+                            assert_eq!(s, VIREG_ERR_INVALID_ARGUMENT)
+                        }
+                        Some(f) if !f.is_fitted() => assert_eq!(s, VIREG_ERR_NOT_FITTED),
+                        Some(f) => {
+                            let r = f.posterior().unwrap().sigma_hdi(mass);
+                            assert_eq!(s, status_of(&r));
+                            let (l, h) = r.unwrap();
+                            assert_eq!((bits(la.v[0]), bits(ha.v[0])), (bits(l), bits(h)));
+                        }
+                    }
+                }
+                (s, Target::None, true)
+            }
+            Op::PredictRows {
+                rows,
+                n,
+                stride,
+                x,
+                alias,
+                ptrs,
+            } => {
+                let [fit, xp, mp, sp, bad] = *ptrs;
+                let n = n.get(p);
+                let stride = stride.unwrap_or(n);
+                // The values the library may read, as in ObserveRows.
+                let need = rows
+                    .checked_sub(1)
+                    .map(|l| l.checked_mul(stride).and_then(|v| v.checked_add(n)))
+                    .unwrap_or(Some(0));
+                let readable = matches!(need, Some(v) if v <= 4096);
+                let xlen = if readable { need.unwrap() } else { 64 };
+                let mut xa = Arr::new(x.make::<T>(xlen), T::c(7.0));
+                let sentinel = T::c(-7.25);
+                let mut ma = Arr::new(vec![sentinel; *rows], sentinel);
+                let mut sa = Arr::new(vec![sentinel; *rows], sentinel);
+                let mut ba = Arr::new(vec![usize::MAX - 1], usize::MAX - 1);
+                let xptr = xa.ptr(xp);
+                let mptr = ma.ptr(mp);
+                // aliased outputs: a call the library must refuse before writing
+                let (mptr, sptr) = match alias {
+                    1 => (mptr, mptr),
+                    2 => (xptr, sa.ptr(sp)),
+                    _ => (mptr, sa.ptr(sp)),
+                };
+                let aliased = *alias != 0 && *rows > 0;
+                let xb = bits_vec(&xa.v);
+                let s = T::predict_rows(
+                    fit_ptr(fam, fit),
+                    xptr,
+                    *rows,
+                    n,
+                    stride,
+                    mptr,
+                    sptr,
+                    ba.ptr(bad),
+                );
+                if *alias != 2 || s != VIREG_OK {
+                    assert_eq!(bits_vec(&xa.v), xb, "{c:?}: rows written");
+                }
+                let written = if s == VIREG_OK { *rows } else { 0 };
+                if *alias == 0 {
+                    assert!(ma.v[written..].iter().all(|v| bits(*v) == bits(sentinel)));
+                }
+                assert!(sa.v[written..].iter().all(|v| bits(*v) == bits(sentinel)));
+                if bad == Ptr::Misaligned {
+                    assert_eq!(s, VIREG_ERR_MISALIGNED);
+                }
+                if bad != Ptr::Valid {
+                    assert_eq!(ba.v[0], usize::MAX - 1);
+                }
+                assert!(ba.v[1..].iter().all(|v| *v == usize::MAX - 1));
+                let got = if bad == Ptr::Valid { ba.v[0] } else { 0 };
+                let mode_m = if *alias == 2 { xp } else { mp };
+                let mode_s = if *alias == 1 { mp } else { sp };
+                if all_valid(&[fit, xp, mode_m, mode_s, opt(bad)]) {
+                    match &fam.shadows[slot] {
+                        None => {
+                            assert_eq!(s, VIREG_ERR_UNINITIALISED);
+                            assert_eq!(got, 0);
+                        }
+                        Some(f) if n != f.features() || stride < n || !readable => {
+                            assert_eq!(s, VIREG_ERR_DIMENSION, "{c:?}");
+                            assert_eq!(got, 0);
+                        }
+                        Some(_) if aliased => {
+                            assert_eq!(s, VIREG_ERR_INVALID_ARGUMENT, "{c:?}");
+                            assert_eq!(got, 0);
+                        }
+                        Some(f) if !f.is_fitted() => {
+                            assert_eq!(s, VIREG_ERR_NOT_FITTED);
+                            assert_eq!(got, 0);
+                        }
+                        Some(f) => {
+                            // row by row through the Rust API; the first refused row decides
+                            let post = f.posterior().unwrap();
+                            let mut want = Ok(());
+                            let mut preds = Vec::new();
+                            for i in 0..*rows {
+                                match post.predict(&xa.v[i * stride..i * stride + n]) {
+                                    Ok(v) => preds.push(v),
+                                    Err(e) => {
+                                        want = Err((i, e));
+                                        break;
+                                    }
+                                }
+                            }
+                            match want {
+                                Ok(()) => {
+                                    assert_eq!(s, VIREG_OK, "{c:?}");
+                                    if bad == Ptr::Valid {
+                                        assert_eq!(got, *rows);
+                                    }
+                                    for (i, (m, sd)) in preds.iter().enumerate() {
+                                        assert_eq!(bits(ma.v[i]), bits(*m));
+                                        assert_eq!(bits(sa.v[i]), bits(*sd));
+                                    }
+                                }
+                                Err((i, e)) => {
+                                    assert_eq!(s, e as i32, "{c:?}");
+                                    if bad == Ptr::Valid {
+                                        assert_eq!(got, i);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    ptr_check(s, &[fit, xp, mode_m, mode_s, opt(bad)]);
+                    assert_ne!(s, VIREG_OK);
+                }
+                (s, Target::None, true)
+            }
             Op::Predict {
                 n,
                 x,
@@ -1939,6 +2191,18 @@ trait FullC: Normal + core::fmt::Debug {
     unsafe fn load(f: *mut Self::State, size: usize, buf: *const u8, len: usize) -> i32;
     /// A checkpoint of a fitted mean-field fit of this precision (the other guide family).
     fn mean_field_checkpoint() -> Vec<u8>;
+    unsafe fn reset(f: *mut Self::State) -> i32;
+    unsafe fn set_estimator(f: *mut Self::State, estimator: u32, particles: u32) -> i32;
+    unsafe fn sigma_hdi(f: *const Self::State, mass: Self, lo: *mut Self, hi: *mut Self) -> i32;
+    unsafe fn predict_rows(
+        f: *const Self::State,
+        x: *const Self,
+        rows: usize,
+        p: usize,
+        m: *mut Self,
+        s: *mut Self,
+        bad: *mut usize,
+    ) -> i32;
 }
 
 macro_rules! full_c {
@@ -1965,7 +2229,21 @@ macro_rules! full_c {
     (@fns $t:ty, $state:ty, $rep:ty, $run:ty, $sum:ty, $init:ident, $obs:ident, $rows:ident,
      $step:ident, $runf:ident, $solve:ident, $elbo:ident, $loc:ident, $sd:ident, $cov:ident,
      $chol:ident, $summ:ident, $quant:ident, $draw:ident, $pred:ident, $merge:ident,
-     $cksize:ident, $save:ident, $load:ident) => {
+     $cksize:ident, $save:ident, $load:ident, $reset:ident, $set_est:ident, $hdi:ident,
+     $pred_rows:ident) => {
+        unsafe fn reset(f: *mut $state) -> i32 {
+            unsafe { $reset(f) }
+        }
+        unsafe fn set_estimator(f: *mut $state, estimator: u32, particles: u32) -> i32 {
+            unsafe { $set_est(f, estimator, particles) }
+        }
+        unsafe fn sigma_hdi(f: *const $state, mass: $t, lo: *mut $t, hi: *mut $t) -> i32 {
+            unsafe { $hdi(f, mass, lo, hi) }
+        }
+        unsafe fn predict_rows(f: *const $state, x: *const $t, rows: usize, p: usize,
+                               m: *mut $t, s: *mut $t, bad: *mut usize) -> i32 {
+            unsafe { $pred_rows(f, x, rows, p, p, m, s, bad) }
+        }
         unsafe fn init(f: *mut $state, size: usize, p: usize) -> i32 {
             unsafe { $init(f, size, p, ptr::null()) }
         }
@@ -2057,7 +2335,11 @@ full_c!(
     vireg_full_merge_f32,
     vireg_full_checkpoint_size_f32,
     vireg_full_save_f32,
-    vireg_full_load_sized_f32
+    vireg_full_load_sized_f32,
+    vireg_full_reset_f32,
+    vireg_full_set_estimator_f32,
+    vireg_full_sigma_hdi_f32,
+    vireg_full_predict_rows_f32
 );
 full_c!(
     f64,
@@ -2084,7 +2366,11 @@ full_c!(
     vireg_full_merge_f64,
     vireg_full_checkpoint_size_f64,
     vireg_full_save_f64,
-    vireg_full_load_sized_f64
+    vireg_full_load_sized_f64,
+    vireg_full_reset_f64,
+    vireg_full_set_estimator_f64,
+    vireg_full_sigma_hdi_f64,
+    vireg_full_predict_rows_f64
 );
 
 #[derive(Clone, Debug)]
@@ -2130,6 +2416,20 @@ enum FOp {
         x: Fill,
     },
     Merge,
+    Reset,
+    SetEstimator {
+        estimator: u32,
+        particles: u32,
+    },
+    SigmaHdi {
+        mass: Val,
+    },
+    /// `rows` rows of p features (stride p); `alias`: the sds written over the means.
+    PredictRows {
+        rows: usize,
+        x: Fill,
+        alias: bool,
+    },
     /// vireg_full_save into a buffer of `len` (against the shadow's checkpoint bytes).
     Save {
         len: Len,
@@ -2173,6 +2473,17 @@ fn fop() -> impl Strategy<Value = FOp> {
             .prop_map(|(n, len)| FOp::Draw { n, len }),
         2 => (dim(), fill()).prop_map(|(n, x)| FOp::Predict { n, x }),
         1 => Just(FOp::Merge),
+        1 => Just(FOp::Reset),
+        2 => (
+            prop_oneof![4 => 0..2u32, 1 => any::<u32>()],
+            // valid counts stay small: a full-rank step costs `particles` one-particle steps
+            prop_oneof![1 => Just(0u32), 6 => 1..64u32, 1 => Just(vireg::MAX_PARTICLES + 1)],
+        )
+            .prop_map(|(estimator, particles)| FOp::SetEstimator { estimator, particles }),
+        2 => prop_oneof![2 => val(), 3 => (0.0..1.0f64).prop_map(Val::Ord)]
+            .prop_map(|mass| FOp::SigmaHdi { mass }),
+        2 => (0..30usize, fill(), prop::bool::weighted(0.1))
+            .prop_map(|(rows, x, alias)| FOp::PredictRows { rows, x, alias }),
         2 => len().prop_map(|len| FOp::Save { len }),
         3 => (
             prop_oneof![
@@ -2474,6 +2785,124 @@ fn full_exec<T: FullC>(c: &mut [u64], shadow: &mut Option<RFull<T>>, op: &FOp) {
                     assert_eq!([bits(ms[0]), bits(ms[1])], [bits(m), bits(s)], "predict");
                 } else {
                     assert!(untouched(&ms), "a failed predict wrote");
+                }
+                (got, want)
+            }
+            FOp::Reset => {
+                let want = match next.as_mut() {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(f) => {
+                        f.reset_data();
+                        VIREG_OK
+                    }
+                };
+                let got = T::reset(st);
+                if let (VIREG_OK, Some(f)) = (got, &next) {
+                    let mut ck = vec![0u8; T::checkpoint_size()];
+                    assert_eq!(T::save(st, ck.as_mut_ptr(), ck.len(), ptr::null_mut()), 0);
+                    assert!(ck == full_ck(f), "a reset state is not the shadow's");
+                }
+                (got, want)
+            }
+            FOp::SetEstimator {
+                estimator,
+                particles,
+            } => {
+                let want = match (next.as_mut(), *estimator) {
+                    (None, _) => VIREG_ERR_UNINITIALISED,
+                    (Some(f), 0) => status_of(&f.set_estimator(vireg::Estimator::MonteCarlo {
+                        particles: *particles,
+                    })),
+                    (Some(f), 1) => status_of(&f.set_estimator(vireg::Estimator::Analytic)),
+                    (Some(_), _) => VIREG_ERR_CONFIG,
+                };
+                let got = T::set_estimator(st, *estimator, *particles);
+                if let (VIREG_OK, Some(f)) = (got, &next) {
+                    let mut ck = vec![0u8; T::checkpoint_size()];
+                    assert_eq!(T::save(st, ck.as_mut_ptr(), ck.len(), ptr::null_mut()), 0);
+                    assert!(ck == full_ck(f), "the switched state is not the shadow's");
+                }
+                (got, want)
+            }
+            FOp::SigmaHdi { mass } => {
+                let mass = T::c(mass.get());
+                let mut out = sentinel_buf::<T>(2);
+                let r = next.as_ref().map(|f| {
+                    if !mass.is_finite() {
+                        return Err(VIREG_ERR_NON_FINITE);
+                    }
+                    if !(mass > T::ZERO && mass < T::ONE) {
+                        return Err(VIREG_ERR_INVALID_ARGUMENT);
+                    }
+                    let post = f.posterior().map_err(|e| e as i32)?;
+                    post.marginals().sigma_hdi(mass).map_err(|e| e as i32)
+                });
+                let want = match &r {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(Err(e)) => *e,
+                    Some(Ok(_)) => VIREG_OK,
+                };
+                let (lo, hi) = out.split_at_mut(1);
+                let got = T::sigma_hdi(st, mass, lo.as_mut_ptr(), hi.as_mut_ptr());
+                if let (VIREG_OK, Some(Ok((l, h)))) = (got, r) {
+                    assert_eq!(
+                        [bits(out[0]), bits(out[1])],
+                        [bits(l), bits(h)],
+                        "sigma_hdi"
+                    );
+                    assert!(untouched(&out[2..]));
+                } else {
+                    assert!(untouched(&out), "a failed sigma_hdi wrote");
+                }
+                (got, want)
+            }
+            FOp::PredictRows { rows, x, alias } => {
+                let xs = x.make::<T>(rows * p);
+                let mut ms = sentinel_buf::<T>(*rows);
+                let mut ss = sentinel_buf::<T>(*rows);
+                let mut bad = usize::MAX;
+                let r = next.as_ref().map(|f| {
+                    if *alias && *rows > 0 {
+                        return Err((0, VIREG_ERR_INVALID_ARGUMENT));
+                    }
+                    let post = f.posterior().map_err(|e| (0, e as i32))?;
+                    let mut out = Vec::new();
+                    for (i, row) in xs.chunks_exact(p).enumerate() {
+                        out.push(post.predict(row).map_err(|e| (i, e as i32))?);
+                    }
+                    Ok(out)
+                });
+                let want = match &r {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(Err((_, e))) => *e,
+                    Some(Ok(_)) => VIREG_OK,
+                };
+                let xb = bits_vec(&xs);
+                let mp = ms.as_mut_ptr();
+                let sp = if *alias { mp } else { ss.as_mut_ptr() };
+                let got = T::predict_rows(st, xs.as_ptr(), *rows, p, mp, sp, &mut bad);
+                assert_eq!(bits_vec(&xs), xb, "predict_rows wrote its rows");
+                match (got, r) {
+                    (VIREG_OK, Some(Ok(out))) => {
+                        assert_eq!(bad, *rows);
+                        for (i, (m, s)) in out.iter().enumerate() {
+                            assert_eq!([bits(ms[i]), bits(ss[i])], [bits(*m), bits(*s)]);
+                        }
+                        assert!(untouched(&ms[*rows..]) && untouched(&ss[*rows..]));
+                    }
+                    (_, r) => {
+                        assert!(
+                            untouched(&ms) && untouched(&ss),
+                            "a failed predict_rows wrote"
+                        );
+                        if let Some(Err((i, e))) = r {
+                            if e == VIREG_ERR_NON_FINITE || e == VIREG_ERR_OVERFLOW {
+                                assert_eq!(bad, i);
+                            } else {
+                                assert_eq!(bad, 0);
+                            }
+                        }
+                    }
                 }
                 (got, want)
             }

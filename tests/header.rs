@@ -61,7 +61,9 @@ fn cbindgen_header(cap: usize) -> String {
     let ffi = manifest_dir().join("src").join("ffi");
     let mut cfg = cbindgen::Config::from_file(manifest_dir().join("cbindgen.toml"))
         .unwrap_or_else(|e| panic!("cbindgen.toml: {e}"));
-    cfg.after_includes = Some(read(&out.join("header").join(format!("defines_{cap}.h"))));
+    let mut defines = read(&out.join("header").join(format!("defines_{cap}.h")));
+    defines.push_str(&checkpoint_defines());
+    cfg.after_includes = Some(defines);
     let mut builder = cbindgen::Builder::new().with_config(cfg);
     for file in FFI_SOURCES {
         builder = builder.with_src(ffi.join(file));
@@ -75,6 +77,158 @@ fn cbindgen_header(cap: usize) -> String {
     let mut bytes = Vec::new();
     bindings.write(&mut bytes);
     String::from_utf8(bytes).expect("cbindgen writes UTF-8")
+}
+
+/// The checkpoint size of a fit type at the capacities [`CAPACITIES`], from the library's
+/// code (`Fit::CHECKPOINT_BYTES`).
+macro_rules! checkpoint_bytes {
+    ($fit:ident, $t:ty) => {
+        [
+            (1, vireg::$fit::<$t, 1>::CHECKPOINT_BYTES),
+            (2, vireg::$fit::<$t, 2>::CHECKPOINT_BYTES),
+            (3, vireg::$fit::<$t, 3>::CHECKPOINT_BYTES),
+            (4, vireg::$fit::<$t, 4>::CHECKPOINT_BYTES),
+            (8, vireg::$fit::<$t, 8>::CHECKPOINT_BYTES),
+            (16, vireg::$fit::<$t, 16>::CHECKPOINT_BYTES),
+            (64, vireg::$fit::<$t, 64>::CHECKPOINT_BYTES),
+            (1024, vireg::$fit::<$t, 1024>::CHECKPOINT_BYTES),
+            (
+                ffi::MAX_FEATURES,
+                vireg::$fit::<$t, { ffi::MAX_FEATURES }>::CHECKPOINT_BYTES,
+            ),
+        ]
+    };
+}
+
+/// A checkpoint size's macro: its name, the fit type, the functions that give and need the
+/// size, and the size c0 + c1·P + c2·P² at capacity P as [c0, c1, c2].
+struct CheckpointMacro {
+    name: &'static str,
+    fit: &'static str,
+    size_fn: &'static str,
+    save_fn: &'static str,
+    coefs: [usize; 3],
+}
+
+/// The header's checkpoint sizes' macros, one per fit type.
+///
+/// The coefficients come from the library's own sizes (`Fit::CHECKPOINT_BYTES` at P = 1, 2, 3),
+/// so a change of the checkpoint format changes them, and `make header` writes the new ones;
+/// the polynomial is checked at other capacities (up to the largest, 1024, and this build's),
+/// so a format whose size is not quadratic in P fails here instead of giving a wrong macro.
+fn checkpoint_macros() -> Vec<CheckpointMacro> {
+    /// (capacity, checkpoint bytes) at each capacity of `checkpoint_bytes!`.
+    type Sizes = [(usize, usize); 9];
+    let types: [(&str, &str, &str, &str, Sizes); 4] = [
+        (
+            "VIREG_CHECKPOINT_SIZE_F32",
+            "vireg_fit_f32",
+            "vireg_checkpoint_size_f32",
+            "vireg_save_f32",
+            checkpoint_bytes!(Fit, f32),
+        ),
+        (
+            "VIREG_CHECKPOINT_SIZE_F64",
+            "vireg_fit_f64",
+            "vireg_checkpoint_size_f64",
+            "vireg_save_f64",
+            checkpoint_bytes!(Fit, f64),
+        ),
+        (
+            "VIREG_FULL_CHECKPOINT_SIZE_F32",
+            "vireg_full_f32",
+            "vireg_full_checkpoint_size_f32",
+            "vireg_full_save_f32",
+            checkpoint_bytes!(FullFit, f32),
+        ),
+        (
+            "VIREG_FULL_CHECKPOINT_SIZE_F64",
+            "vireg_full_f64",
+            "vireg_full_checkpoint_size_f64",
+            "vireg_full_save_f64",
+            checkpoint_bytes!(FullFit, f64),
+        ),
+    ];
+    types
+        .into_iter()
+        .map(|(name, fit, size_fn, save_fn, sizes)| {
+            let s = |p: usize| sizes.iter().find(|(q, _)| *q == p).expect("a capacity").1 as i64;
+            // From the differences of s(1), s(2), s(3).
+            let c2 = (s(3) - 2 * s(2) + s(1)) / 2;
+            let c1 = s(2) - s(1) - 3 * c2;
+            let c0 = s(1) - c1 - c2;
+            for (p, size) in sizes {
+                let p = p as i64;
+                assert_eq!(
+                    c0 + c1 * p + c2 * p * p,
+                    size as i64,
+                    "{name}: the checkpoint size is not quadratic in the capacity (at {p}); \
+                     give the header's macro another form (tests/header.rs)"
+                );
+            }
+            let coef = |c: i64| usize::try_from(c).expect("a nonnegative coefficient");
+            CheckpointMacro {
+                name,
+                fit,
+                size_fn,
+                save_fn,
+                coefs: [coef(c0), coef(c1), coef(c2)],
+            }
+        })
+        .collect()
+}
+
+impl CheckpointMacro {
+    /// The `#define` line: an expression of VIREG_MAX_FEATURES, so the same text serves every
+    /// capacity (build.rs's headers for other capacities copy it).
+    fn define(&self) -> String {
+        let [c0, c1, c2] = self.coefs;
+        format!(
+            "#define {} ({c0}UL + {c1}UL * VIREG_MAX_FEATURES + {c2}UL * VIREG_MAX_FEATURES * \
+             VIREG_MAX_FEATURES)",
+            self.name
+        )
+    }
+}
+
+/// The header's checkpoint sizes' macros, documented, after the capacity's `#define`s.
+fn checkpoint_defines() -> String {
+    let mut s = String::new();
+    for m in checkpoint_macros() {
+        s.push_str(&format!(
+            "\n/**\n * Size in bytes of a checkpoint of a ::{} of this header's capacity\n \
+             * (VIREG_MAX_FEATURES): what {}() returns and {}() needs,\n \
+             * as a constant for a static buffer: static uint8_t buf[{}];\n \
+             * `make header` derives it from the library's checkpoint format.\n */\n{}\n",
+            m.fit,
+            m.size_fn,
+            m.save_fn,
+            m.name,
+            m.define()
+        ));
+    }
+    s
+}
+
+#[test]
+fn checkpoint_size_macros_are_the_library_sizes() {
+    let library = [
+        ffi::vireg_checkpoint_size_f32(),
+        ffi::vireg_checkpoint_size_f64(),
+        ffi::vireg_full_checkpoint_size_f32(),
+        ffi::vireg_full_checkpoint_size_f64(),
+    ];
+    let n = ffi::MAX_FEATURES;
+    for (m, size) in checkpoint_macros().into_iter().zip(library) {
+        let [c0, c1, c2] = m.coefs;
+        assert_eq!(c0 + c1 * n + c2 * n * n, size, "{} at capacity {n}", m.name);
+        // This build's header holds that expression.
+        let line = m.define();
+        assert!(
+            GENERATED.lines().any(|l| l == line),
+            "no `{line}` in the header: `make header`"
+        );
+    }
 }
 
 #[test]

@@ -6,13 +6,15 @@
 use super::boundary::*;
 use super::state::{busy, Opaque, State, MAX_FEATURES};
 use super::status::*;
-use super::types::{Prec, Progress};
+use super::types::{Prec, Progress, VIREG_ESTIMATOR_ANALYTIC, VIREG_ESTIMATOR_MONTE_CARLO};
 use crate::checkpoint::Stored;
 use crate::full::entry;
 use crate::{
-    AdamConfig, Config, Error, Family, Fit, FullPosterior, Posterior, Real, Summary, Synth,
+    AdamConfig, Config, Error, Estimator, Family, Fit, FullPosterior, Posterior, Real, Summary,
+    Synth,
 };
 use core::ffi::c_void;
+use core::mem::size_of;
 use core::ptr;
 
 /// A C fit state type, mean-field (`vireg_fit_*`) or full-rank (`vireg_full_*`): its precision,
@@ -46,6 +48,8 @@ pub(super) trait CFit: Opaque<Inner = Fit<Self::T, MAX_FEATURES, Self::G>> {
     fn quantile(post: &Self::Post, i: usize, q: Self::T) -> Result<Self::T, Error>;
     /// The predictive mean and sd at `x`.
     fn predict(post: &Self::Post, x: &[Self::T]) -> Result<(Self::T, Self::T), Error>;
+    /// The highest-density interval of probability `mass` of σ (its log-normal marginal).
+    fn sigma_hdi(post: &Self::Post, mass: Self::T) -> Result<(Self::T, Self::T), Error>;
     /// The latent covariance (or its Cholesky factor) into `out[..(p + 2)²]`, row-major.
     fn matrix(post: &Self::Post, which: Matrix, out: &mut [Self::T]);
 }
@@ -118,6 +122,10 @@ macro_rules! c_fit {
             fn predict(post: &Self::Post, x: &[$t]) -> Result<($t, $t), Error> {
                 post.predict(x)
             }
+            #[inline(always)]
+            fn sigma_hdi(post: &Self::Post, mass: $t) -> Result<($t, $t), Error> {
+                post.sigma_hdi(mass)
+            }
             fn matrix(post: &Self::Post, which: Matrix, out: &mut [$t]) {
                 // Independent latents: S = diag(scale²), L = diag(scale).
                 let d = post.p + 2;
@@ -161,6 +169,9 @@ macro_rules! c_fit {
             }
             fn predict(post: &Self::Post, x: &[$t]) -> Result<($t, $t), Error> {
                 post.predict(x)
+            }
+            fn sigma_hdi(post: &Self::Post, mass: $t) -> Result<($t, $t), Error> {
+                post.marginals().sigma_hdi(mass)
             }
             fn matrix(post: &Self::Post, which: Matrix, out: &mut [$t]) {
                 let (p, d) = (post.features(), post.features() + 2);
@@ -250,6 +261,33 @@ pub(super) unsafe fn set_learning_rate<S: CFit>(fit: *mut S, lr: S::T) -> vireg_
             ..f.config().adam
         };
         f.set_adam(adam).map_err(status)
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_mut(fit, op) }
+}
+
+pub(super) unsafe fn reset<S: CFit>(fit: *mut S) -> vireg_status {
+    let op = |f: &mut S::Inner| {
+        f.reset_data();
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_mut(fit, op) }
+}
+
+pub(super) unsafe fn set_estimator<S: CFit>(
+    fit: *mut S,
+    estimator: u32,
+    particles: u32,
+) -> vireg_status {
+    let op = |f: &mut S::Inner| {
+        // The mapping of vireg_config_*.estimator (the particles are ignored when analytic).
+        let e = match estimator {
+            VIREG_ESTIMATOR_MONTE_CARLO => Estimator::MonteCarlo { particles },
+            VIREG_ESTIMATOR_ANALYTIC => Estimator::Analytic,
+            _ => return Err(VIREG_ERR_CONFIG),
+        };
+        f.set_estimator(e).map_err(status)
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_mut(fit, op) }
@@ -683,6 +721,125 @@ pub(super) unsafe fn predict<S: CFit>(
         unsafe {
             mean_out.write(m);
             sd_out.write(s);
+        }
+        Ok(())
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_ref(fit, op) }
+}
+
+/// Whether the `a_len` elements at `a` and the `b_len` at `b` share a byte.
+fn overlap<U, V>(a: *const U, a_len: usize, b: *const V, b_len: usize) -> bool {
+    let (a0, b0) = (a as usize, b as usize);
+    let a1 = a0.saturating_add(a_len.saturating_mul(size_of::<U>()));
+    let b1 = b0.saturating_add(b_len.saturating_mul(size_of::<V>()));
+    a0 < b1 && b0 < a1
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn predict_rows<S: CFit>(
+    fit: *const S,
+    x: *const S::T,
+    n_rows: usize,
+    n_features: usize,
+    row_stride: usize,
+    mean_out: *mut S::T,
+    sd_out: *mut S::T,
+    bad_row_out: *mut usize,
+) -> vireg_status {
+    if let Err(e) = check_opt(bad_row_out) {
+        return e;
+    }
+    let mut accepted = 0;
+    let s = if x.is_null() || mean_out.is_null() || sd_out.is_null() {
+        VIREG_ERR_NULL
+    } else {
+        let op = |f: &S::Inner| {
+            check_ptr(mean_out)?;
+            check_ptr(sd_out)?;
+            if n_features != f.features() || row_stride < n_features {
+                return Err(VIREG_ERR_DIMENSION);
+            }
+            let len = match n_rows.checked_sub(1) {
+                None => 0,
+                Some(last) => last
+                    .checked_mul(row_stride)
+                    .and_then(|v| v.checked_add(n_features))
+                    .ok_or(VIREG_ERR_DIMENSION)?,
+            };
+            // SAFETY: valid for `len` reads (caller).
+            let xs = unsafe { slice(x, len) }?;
+            // The outputs are written while the rows are read: they must not overlap them (nor
+            // each other), or the slices below would alias.
+            if n_rows > 0
+                && (overlap(mean_out, n_rows, sd_out, n_rows)
+                    || overlap(x, len, mean_out, n_rows)
+                    || overlap(x, len, sd_out, n_rows))
+            {
+                return Err(VIREG_ERR_INVALID_ARGUMENT);
+            }
+            // SAFETY: valid for `n_rows` writes each (caller); disjoint from each other and
+            // from `xs` (checked) and from the state (caller).
+            let (means, sds) =
+                unsafe { (slice_mut(mean_out, n_rows)?, slice_mut(sd_out, n_rows)?) };
+            let post = S::posterior(f).map_err(status)?;
+            // Row i starts at i * row_stride (< len: no overflow); `get` never panics (no
+            // division nor failing index either: microcontrollers keep no panic path).
+            let row = |start: usize| {
+                start
+                    .checked_add(n_features)
+                    .and_then(|end| xs.get(start..end))
+                    .ok_or(VIREG_ERR_DIMENSION)
+            };
+            // All or nothing: every row is predicted once before any output is written.
+            let mut start = 0usize;
+            for i in 0..n_rows {
+                if let Err(e) = S::predict(&post, row(start)?) {
+                    accepted = i;
+                    return Err(status(e));
+                }
+                start = start.saturating_add(row_stride);
+            }
+            start = 0;
+            for (m, sd) in means.iter_mut().zip(sds.iter_mut()) {
+                (*m, *sd) = S::predict(&post, row(start)?).map_err(status)?;
+                start = start.saturating_add(row_stride);
+            }
+            accepted = n_rows;
+            Ok(())
+        };
+        // SAFETY: forwarded from the caller.
+        unsafe { with_ref(fit, op) }
+    };
+    // SAFETY: NULL or aligned (checked), valid for a write (caller).
+    unsafe { write_opt(bad_row_out, accepted) };
+    s
+}
+
+pub(super) unsafe fn sigma_hdi<S: CFit>(
+    fit: *const S,
+    mass: S::T,
+    lo_out: *mut S::T,
+    hi_out: *mut S::T,
+) -> vireg_status {
+    if lo_out.is_null() || hi_out.is_null() {
+        return VIREG_ERR_NULL;
+    }
+    let op = |f: &S::Inner| {
+        check_ptr(lo_out)?;
+        check_ptr(hi_out)?;
+        if !mass.is_finite() {
+            return Err(VIREG_ERR_NON_FINITE);
+        }
+        if !(mass > <S::T as Real>::ZERO && mass < <S::T as Real>::ONE) {
+            return Err(VIREG_ERR_INVALID_ARGUMENT);
+        }
+        let post = S::posterior(f).map_err(status)?;
+        let (lo, hi) = S::sigma_hdi(&post, mass).map_err(status)?;
+        // SAFETY: checked; valid for writes (caller).
+        unsafe {
+            lo_out.write(lo);
+            hi_out.write(hi);
         }
         Ok(())
     };

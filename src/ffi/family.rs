@@ -112,6 +112,61 @@ pub unsafe extern "C" fn vireg_set_learning_rate_f32(
     unsafe { imp::set_learning_rate(fit, lr) }
 }
 
+/// Empties the fit's data and restarts it from its configuration: afterwards the fit is, byte
+/// for byte, what vireg_init_f32(fit, n_features, &config) gives with its number of features
+/// and the configuration vireg_get_config_f32 reads (so no configuration is needed, and a static
+/// fit can be reused for a new data set or a new experiment).
+///
+/// Kept: the number of features and the whole configuration, including a learning rate changed
+/// by vireg_set_learning_rate_f32 and an estimator changed by vireg_set_estimator_f32 (the
+/// priors, init_scale, Adam's settings, estimator and particles, seed, convergence and
+/// averaging settings). Reset: the data summary (0 rows), the guide (the starting guess of
+/// vireg_init_f32), Adam's moments and step count, the iterate average, the convergence
+/// window, the random stream (back to the start of the seed's stream); the fit is not fitted
+/// (the posterior functions return VIREG_ERR_NOT_FITTED until the next fit).
+///
+/// @param fit An initialised fit.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY (called from the progress callback of a vireg_run_f32 of this fit). On
+///   error the fit is unchanged.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
+/// initialised, not in use by another call.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_reset_f32(fit: *mut vireg_fit_f32) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::reset(fit) }
+}
+
+/// Changes the ELBO estimator and its particle count from the next step on, keeping everything
+/// else: the data, the guide, Adam's moments, the random stream and the iterate average (Pyro's
+/// "1 particle, then 100" on the same fit: a cheap noisy start, then a smoother finish). The
+/// configuration vireg_get_config_f32 reads, a checkpoint and vireg_reset_f32 carry the new
+/// estimator.
+///
+/// @param fit An initialised fit.
+/// @param estimator VIREG_ESTIMATOR_MONTE_CARLO or VIREG_ESTIMATOR_ANALYTIC (as
+///   vireg_config_f32.estimator).
+/// @param particles Monte Carlo particles per step, 1 to 65536 (each step costs about
+///   `particles` one-particle steps); ignored by the analytic estimator.
+/// @return VIREG_OK; VIREG_ERR_NULL; VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED;
+///   VIREG_ERR_BUSY; VIREG_ERR_CONFIG for an unknown estimator, or Monte Carlo with 0 or more
+///   than 65536 particles. On error the fit is unchanged, byte for byte.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads and writes of a vireg_fit_f32 that is zero-filled or
+/// initialised, not in use by another call.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_set_estimator_f32(
+    fit: *mut vireg_fit_f32,
+    estimator: u32,
+    particles: u32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::set_estimator(fit, estimator, particles) }
+}
+
 /// The number of features of a fit.
 ///
 /// @param fit An initialised fit (read only).
@@ -559,6 +614,35 @@ pub unsafe extern "C" fn vireg_posterior_quantile_f32(
     unsafe { imp::posterior_quantile(fit, index, q, out) }
 }
 
+/// The highest-density interval of sigma: the shortest interval holding probability `mass`
+/// of sigma's log-normal posterior (sigma = exp(u), u normal; docs/math.md section 7). It sits
+/// lower than the equal-tailed interval of vireg_posterior_quantile_f32 (q = (1 - mass)/2 and
+/// (1 + mass)/2), as sigma's density is skewed; the CSV fitter reports the same interval
+/// (mass 0.94, ArviZ's default) as sigma's hdi_3% and hdi_97%.
+///
+/// @param fit An initialised fit (read only).
+/// @param mass The interval's probability, in (0, 1) (e.g. 0.94).
+/// @param lo_out Receives the lower end, in the units of y (> 0).
+/// @param hi_out Receives the upper end, in the units of y.
+/// @return VIREG_OK; VIREG_ERR_NULL if any pointer is NULL; VIREG_ERR_MISALIGNED;
+///   VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_NON_FINITE if `mass` is NaN or
+///   infinite; VIREG_ERR_INVALID_ARGUMENT if `mass` is not in (0, 1); VIREG_ERR_NOT_FITTED as
+///   vireg_posterior_loc_f32 (after the checks of the arguments). On error nothing is written.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised;
+/// `lo_out` and `hi_out` are NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_sigma_hdi_f32(
+    fit: *const vireg_fit_f32,
+    mass: f32,
+    lo_out: *mut f32,
+    hi_out: *mut f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::sigma_hdi(fit, mass, lo_out, hi_out) }
+}
+
 /// Draws from the posterior, from the fit's seeded random stream (which it advances).
 ///
 /// @param fit An initialised fit.
@@ -611,6 +695,60 @@ pub unsafe extern "C" fn vireg_predict_f32(
 ) -> vireg_status {
     // SAFETY: forwarded contract.
     unsafe { imp::predict(fit, x, n_features, mean_out, sd_out) }
+}
+
+/// Posterior predictive means and sds of many rows in one call (vireg_predict_f32 row by row,
+/// the posterior computed once), all or nothing. Row i is
+/// `x[i * row_stride .. i * row_stride + n_features]`, as in vireg_observe_rows_f32; its
+/// prediction goes to mean_out[i] and sd_out[i].
+///
+/// @param fit An initialised fit (read only).
+/// @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+/// @param n_rows Number of rows (0 is a valid no-op).
+/// @param n_features Features per row; must equal the fit's number of features.
+/// @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+/// @param mean_out Receives the n_rows predictive means, in the units of y.
+/// @param sd_out Receives the n_rows predictive sds, in the units of y.
+/// @param bad_row_out Optional (may be NULL). Receives the number of leading rows that were
+///   predicted: n_rows on success, the index of the first row with a NaN/infinite value on
+///   VIREG_ERR_NON_FINITE or whose prediction overflows on VIREG_ERR_OVERFLOW, 0 on the other
+///   errors.
+/// @return VIREG_OK; VIREG_ERR_NULL if `fit`, `x`, `mean_out` or `sd_out` is NULL;
+///   VIREG_ERR_MISALIGNED; VIREG_ERR_UNINITIALISED; VIREG_ERR_BUSY; VIREG_ERR_DIMENSION if
+///   `n_features` differs from the fit's, `row_stride` < `n_features`, or the sizes overflow;
+///   VIREG_ERR_INVALID_ARGUMENT if `mean_out`, `sd_out` and the rows overlap;
+///   VIREG_ERR_NOT_FITTED as vireg_posterior_loc_f32; VIREG_ERR_NON_FINITE; VIREG_ERR_OVERFLOW.
+///   On error nothing is written to `mean_out` and `sd_out`.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_fit_f32 that is zero-filled or initialised; `x`
+/// is NULL or valid for the reads above; `mean_out` and `sd_out` are NULL or valid for `n_rows`
+/// writes each; `bad_row_out` is NULL or valid for a write.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn vireg_predict_rows_f32(
+    fit: *const vireg_fit_f32,
+    x: *const f32,
+    n_rows: usize,
+    n_features: usize,
+    row_stride: usize,
+    mean_out: *mut f32,
+    sd_out: *mut f32,
+    bad_row_out: *mut usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        imp::predict_rows(
+            fit,
+            x,
+            n_rows,
+            n_features,
+            row_stride,
+            mean_out,
+            sd_out,
+            bad_row_out,
+        )
+    }
 }
 
 /// The latent covariance of the posterior, (p + 2) x (p + 2), row-major, rows and columns in

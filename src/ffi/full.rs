@@ -659,3 +659,112 @@ pub unsafe extern "C" fn vireg_full_load_sized_f32(
     // SAFETY: forwarded contract.
     unsafe { imp::load(fit, fit_size, buf, buf_len) }
 }
+
+/// Empties a full-rank fit's data and restarts it from its configuration; see vireg_reset_f32
+/// (the same what is kept and what is reset). Afterwards the fit is, byte for byte, what
+/// vireg_full_init_f32 gives with its number of features and configuration; the guide is the
+/// starting guess (no correlation).
+///
+/// @param fit An initialised full-rank fit.
+/// @return As vireg_reset_f32. On error the fit is unchanged.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads and writes of a vireg_full_f32 that is zero-filled or
+/// initialised, not in use by another call.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_full_reset_f32(fit: *mut vireg_full_f32) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::reset(fit) }
+}
+
+/// Changes a full-rank fit's ELBO estimator and particle count from the next step on, keeping
+/// the data, the guide, Adam's moments, the random stream and the iterate average; see
+/// vireg_set_estimator_f32.
+///
+/// @param fit An initialised full-rank fit.
+/// @param estimator VIREG_ESTIMATOR_MONTE_CARLO or VIREG_ESTIMATOR_ANALYTIC.
+/// @param particles Monte Carlo particles per step, 1 to 65536; ignored by the analytic
+///   estimator.
+/// @return As vireg_set_estimator_f32. On error the fit is unchanged, byte for byte.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads and writes of a vireg_full_f32 that is zero-filled or
+/// initialised, not in use by another call.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_full_set_estimator_f32(
+    fit: *mut vireg_full_f32,
+    estimator: u32,
+    particles: u32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::set_estimator(fit, estimator, particles) }
+}
+
+/// The highest-density interval of sigma from a full-rank fit: the shortest interval holding
+/// probability `mass` of sigma's log-normal marginal (u = ln(sigma) ~ N(loc_u, S_uu)); see
+/// vireg_sigma_hdi_f32.
+///
+/// @param fit An initialised full-rank fit (read only).
+/// @param mass The interval's probability, in (0, 1) (e.g. 0.94).
+/// @param lo_out Receives the lower end, in the units of y (> 0).
+/// @param hi_out Receives the upper end, in the units of y.
+/// @return As vireg_sigma_hdi_f32. On error nothing is written.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_full_f32 that is zero-filled or initialised;
+/// `lo_out` and `hi_out` are NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vireg_full_sigma_hdi_f32(
+    fit: *const vireg_full_f32,
+    mass: f32,
+    lo_out: *mut f32,
+    hi_out: *mut f32,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe { imp::sigma_hdi(fit, mass, lo_out, hi_out) }
+}
+
+/// Posterior predictive means and sds of many rows in one call, with the whole covariance
+/// (vireg_full_predict_f32 row by row, the posterior computed once), all or nothing; see
+/// vireg_predict_rows_f32 (the same layout, checks, statuses and `bad_row_out`).
+///
+/// @param fit An initialised full-rank fit (read only).
+/// @param x The rows (read only): (n_rows - 1) * row_stride + n_features values.
+/// @param n_rows Number of rows (0 is a valid no-op).
+/// @param n_features Features per row; must equal the fit's number of features.
+/// @param row_stride Distance in elements between the starts of consecutive rows, >= n_features.
+/// @param mean_out Receives the n_rows predictive means, in the units of y.
+/// @param sd_out Receives the n_rows predictive sds, in the units of y.
+/// @param bad_row_out Optional (may be NULL): as in vireg_predict_rows_f32.
+/// @return As vireg_predict_rows_f32. On error nothing is written to `mean_out` and `sd_out`.
+///
+/// # Safety
+/// `fit` is NULL or valid for reads of a vireg_full_f32 that is zero-filled or initialised; `x`
+/// is NULL or valid for the reads above; `mean_out` and `sd_out` are NULL or valid for `n_rows`
+/// writes each; `bad_row_out` is NULL or valid for a write.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn vireg_full_predict_rows_f32(
+    fit: *const vireg_full_f32,
+    x: *const f32,
+    n_rows: usize,
+    n_features: usize,
+    row_stride: usize,
+    mean_out: *mut f32,
+    sd_out: *mut f32,
+    bad_row_out: *mut usize,
+) -> vireg_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        imp::predict_rows(
+            fit,
+            x,
+            n_rows,
+            n_features,
+            row_stride,
+            mean_out,
+            sd_out,
+            bad_row_out,
+        )
+    }
+}

@@ -154,6 +154,69 @@ pub extern "C" fn vireg_version() -> *const c_char {
     V.as_ptr()
 }
 
+/// A decimal component of the crate's version, at compile time (Cargo gives it as text).
+const fn version_part(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut v = 0u32;
+    let mut i = 0;
+    while i < b.len() {
+        assert!(b[i].is_ascii_digit(), "a version component is not a number");
+        v = v * 10 + (b[i] - b'0') as u32;
+        i += 1;
+    }
+    v
+}
+
+/// The library's version (major, minor, patch), from Cargo.toml.
+const VERSION: (u32, u32, u32) = {
+    let v = (
+        version_part(env!("CARGO_PKG_VERSION_MAJOR")),
+        version_part(env!("CARGO_PKG_VERSION_MINOR")),
+        version_part(env!("CARGO_PKG_VERSION_PATCH")),
+    );
+    // The packing of vireg_version_number (build.rs writes the header's macros alike).
+    assert!(v.0 < 1 << 16 && v.1 < 1 << 8 && v.2 < 1 << 8);
+    v
+};
+
+/// The library's version as one number, (major << 16) | (minor << 8) | patch: the packing of
+/// the header's VIREG_VERSION, so `vireg_version_number() == VIREG_VERSION` holds when the
+/// program runs with the library its header came from. vireg_version_compatible() says
+/// whether another library is compatible.
+///
+/// @return The packed version (e.g. 0x000100 for 0.1.0).
+#[no_mangle]
+pub extern "C" fn vireg_version_number() -> u32 {
+    (VERSION.0 << 16) | (VERSION.1 << 8) | VERSION.2
+}
+
+/// Whether the library can serve a program compiled against the header of version
+/// `major`.`minor`: call it as VIREG_VERSION_COMPATIBLE() (which passes the header's
+/// VIREG_VERSION_MAJOR and VIREG_VERSION_MINOR) at start-up, so that a program compiled against
+/// one header and linked (statically, or at run time with another libvireg.so) against another
+/// library is detected before any state is touched. The rule is Cargo's: the major versions are
+/// equal and the library's minor version is at least the header's (a newer library only adds);
+/// while the major version is 0, each minor version may change the ABI, so the minor versions
+/// must be equal. The patch level does not matter. Separately, vireg_max_features() tells
+/// whether the capacity (and so the state sizes) agree. (A predicate, not a vireg_status: the
+/// answer is not an error of the library's, and a new status text would cost microcontroller
+/// firmware flash in vireg_status_str.)
+///
+/// @param major The header's VIREG_VERSION_MAJOR.
+/// @param minor The header's VIREG_VERSION_MINOR.
+/// @return true if compatible, false otherwise (then report vireg_version() and the header's
+///   version, and rebuild the program against the library's header).
+#[no_mangle]
+pub extern "C" fn vireg_version_compatible(major: u32, minor: u32) -> bool {
+    let (lib_major, lib_minor, _) = VERSION;
+    major == lib_major
+        && if major == 0 {
+            minor == lib_minor
+        } else {
+            minor <= lib_minor
+        }
+}
+
 /// The feature capacity the library was built with (VIREG_MAX_FEATURES). A program can compare
 /// it with the header's VIREG_MAX_FEATURES to check that both come from the same build.
 ///

@@ -92,6 +92,20 @@ pub trait Prec: Normal + core::fmt::Debug + PartialEq + Default + 'static {
     unsafe fn synth_init_sized(s: *mut Self::Synth, size: usize, p: usize, seed: u64) -> i32;
     unsafe fn synth_next(s: *mut Self::Synth, x: *mut Self, n: usize, y: *mut Self) -> i32;
     unsafe fn synth_truth(s: *const Self::Synth, out: *mut Self, len: usize) -> i32;
+    unsafe fn reset(f: *mut Self::Fit) -> i32;
+    unsafe fn set_estimator(f: *mut Self::Fit, estimator: u32, particles: u32) -> i32;
+    unsafe fn sigma_hdi(f: *const Self::Fit, mass: Self, lo: *mut Self, hi: *mut Self) -> i32;
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn predict_rows(
+        f: *const Self::Fit,
+        x: *const Self,
+        n_rows: usize,
+        n_features: usize,
+        stride: usize,
+        m: *mut Self,
+        s: *mut Self,
+        bad: *mut usize,
+    ) -> i32;
 }
 
 macro_rules! prec {
@@ -101,7 +115,8 @@ macro_rules! prec {
      $rows:ident, $observe:ident, $observe_rows:ident, $merge:ident, $step:ident, $run_fn:ident,
      $solve:ident, $elbo:ident, $loc:ident, $scale:ident, $summary_fn:ident, $quantile:ident,
      $draw:ident, $predict:ident, $condition:ident, $save:ident, $load:ident, $synth_init:ident,
-     $synth_next:ident, $synth_truth:ident) => {
+     $synth_next:ident, $synth_truth:ident, $reset:ident, $set_estimator:ident,
+     $sigma_hdi:ident, $predict_rows:ident) => {
         impl Prec for $t {
             type Fit = $fit;
             type Synth = $synth;
@@ -346,6 +361,27 @@ macro_rules! prec {
             unsafe fn synth_truth(s: *const $synth, out: *mut $t, len: usize) -> i32 {
                 unsafe { $synth_truth(s, out, len) }
             }
+            unsafe fn reset(f: *mut $fit) -> i32 {
+                unsafe { $reset(f) }
+            }
+            unsafe fn set_estimator(f: *mut $fit, estimator: u32, particles: u32) -> i32 {
+                unsafe { $set_estimator(f, estimator, particles) }
+            }
+            unsafe fn sigma_hdi(f: *const $fit, mass: $t, lo: *mut $t, hi: *mut $t) -> i32 {
+                unsafe { $sigma_hdi(f, mass, lo, hi) }
+            }
+            unsafe fn predict_rows(
+                f: *const $fit,
+                x: *const $t,
+                n_rows: usize,
+                n_features: usize,
+                stride: usize,
+                m: *mut $t,
+                s: *mut $t,
+                bad: *mut usize,
+            ) -> i32 {
+                unsafe { $predict_rows(f, x, n_rows, n_features, stride, m, s, bad) }
+            }
         }
     };
 }
@@ -387,7 +423,11 @@ prec!(
     vireg_load_sized_f32,
     vireg_synth_init_sized_f32,
     vireg_synth_next_f32,
-    vireg_synth_truth_f32
+    vireg_synth_truth_f32,
+    vireg_reset_f32,
+    vireg_set_estimator_f32,
+    vireg_sigma_hdi_f32,
+    vireg_predict_rows_f32
 );
 prec!(
     f64,
@@ -426,7 +466,11 @@ prec!(
     vireg_load_sized_f64,
     vireg_synth_init_sized_f64,
     vireg_synth_next_f64,
-    vireg_synth_truth_f64
+    vireg_synth_truth_f64,
+    vireg_reset_f64,
+    vireg_set_estimator_f64,
+    vireg_sigma_hdi_f64,
+    vireg_predict_rows_f64
 );
 
 /// What [`progress_cb`] is given as `user`: when to stop, and a fit to call back into (which

@@ -5,38 +5,10 @@ use crate::data::Data;
 use crate::{Failure, Method, Opts, Res};
 use serde::Serialize;
 use std::fmt::Write as _;
-use vireg::{normal_quantile, Family, Fit, FullFit, Posterior};
+use vireg::{Family, Fit, FullFit, Posterior};
 
 /// Probability mass of the reported highest-density intervals (ArviZ's default).
 const HDI_MASS: f64 = 0.94;
-
-/// The 94% highest-density interval of the log-normal σ = e^u, u ~ N(m, s²).
-///
-/// The interval [e^{m+s·z₁}, e^{m+s·z₂}] holds mass Φ(z₂) − Φ(z₁) = 0.94; the shortest such
-/// interval (the minimum of its width) is where the density is equal at both ends, which for the
-/// log-normal is z₁ + z₂ = −2s. With a = Φ(z₁), g(a) = Φ⁻¹(a) + Φ⁻¹(a + 0.94) + 2s is strictly
-/// increasing from −∞ to +∞ on (0, 0.06), so bisection finds its root to the last bit.
-fn lognormal_hdi(m: f64, s: f64) -> (f64, f64) {
-    let (mut lo, mut hi) = (0.0f64, 1.0 - HDI_MASS);
-    let g = |a: f64| normal_quantile(a) + normal_quantile(a + HDI_MASS) + 2.0 * s;
-    // Each halving shrinks the bracket; it stops once the midpoint is an endpoint (≤ 1100 times).
-    loop {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
-        }
-        if g(mid) < 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let a = if g(lo).abs() <= g(hi).abs() { lo } else { hi };
-    let a = a.max(f64::MIN_POSITIVE);
-    let z1 = normal_quantile(a);
-    let z2 = normal_quantile((a + HDI_MASS).min(1.0 - f64::EPSILON / 2.0));
-    ((m + s * z1).exp(), (m + s * z2).exp())
-}
 
 /// What a report needs of a fit of either guide family.
 pub trait Fitted<const P: usize> {
@@ -115,16 +87,17 @@ impl Report {
             .map_err(|e| Failure::Run(format!("no posterior: {e}")))?;
         let p = post.features();
         let mut loc = vec![0.0; p + 2];
-        let mut marginal_sd = vec![0.0; p + 2];
         post.loc(&mut loc);
-        post.scale(&mut marginal_sd);
         let (mut mean, mut sd, mut hdi) = (Vec::new(), Vec::new(), Vec::new());
         for i in 0..p + 2 {
             let s = post.summary(i).expect("i ≤ p + 1");
             mean.push(s.mean);
             sd.push(s.sd);
             hdi.push(if i == p + 1 {
-                lognormal_hdi(loc[i], marginal_sd[i])
+                // σ's log-normal highest-density interval: the library's (as the C API's),
+                // its ends' exponentials taken with std's exp.
+                let (lo, hi) = post.ln_sigma_hdi(HDI_MASS).expect("0 < HDI_MASS < 1");
+                (lo.exp(), hi.exp())
             } else {
                 let q = |q: f64| post.quantile(i, q).expect("i ≤ p + 1, 0 < q < 1");
                 (q(0.03), q(0.97))
