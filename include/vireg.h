@@ -202,7 +202,7 @@
  * as a constant for a static buffer: static uint8_t buf[VIREG_CHECKPOINT_SIZE_F32];
  * `make header` derives it from the library's checkpoint format.
  */
-#define VIREG_CHECKPOINT_SIZE_F32 (332UL + 64UL * VIREG_MAX_FEATURES + 4UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
+#define VIREG_CHECKPOINT_SIZE_F32 (344UL + 64UL * VIREG_MAX_FEATURES + 4UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
 
 /**
  * Size in bytes of a checkpoint of a ::vireg_fit_f64 of this header's capacity
@@ -210,7 +210,7 @@
  * as a constant for a static buffer: static uint8_t buf[VIREG_CHECKPOINT_SIZE_F64];
  * `make header` derives it from the library's checkpoint format.
  */
-#define VIREG_CHECKPOINT_SIZE_F64 (568UL + 128UL * VIREG_MAX_FEATURES + 8UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
+#define VIREG_CHECKPOINT_SIZE_F64 (592UL + 128UL * VIREG_MAX_FEATURES + 8UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
 
 /**
  * Size in bytes of a checkpoint of a ::vireg_full_f32 of this header's capacity
@@ -218,7 +218,7 @@
  * as a constant for a static buffer: static uint8_t buf[VIREG_FULL_CHECKPOINT_SIZE_F32];
  * `make header` derives it from the library's checkpoint format.
  */
-#define VIREG_FULL_CHECKPOINT_SIZE_F32 (388UL + 148UL * VIREG_MAX_FEATURES + 32UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
+#define VIREG_FULL_CHECKPOINT_SIZE_F32 (400UL + 148UL * VIREG_MAX_FEATURES + 32UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
 
 /**
  * Size in bytes of a checkpoint of a ::vireg_full_f64 of this header's capacity
@@ -226,7 +226,7 @@
  * as a constant for a static buffer: static uint8_t buf[VIREG_FULL_CHECKPOINT_SIZE_F64];
  * `make header` derives it from the library's checkpoint format.
  */
-#define VIREG_FULL_CHECKPOINT_SIZE_F64 (680UL + 296UL * VIREG_MAX_FEATURES + 64UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
+#define VIREG_FULL_CHECKPOINT_SIZE_F64 (704UL + 296UL * VIREG_MAX_FEATURES + 64UL * VIREG_MAX_FEATURES * VIREG_MAX_FEATURES)
 
 
 /**

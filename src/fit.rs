@@ -532,14 +532,15 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
     /// Empties the data and restarts everything else from the configuration: the fit becomes
     /// the one [`Fit::new`] gives for the same number of features and [`Fit::config`] (equal
     /// field for field). Kept: the number of features and the configuration, including a
-    /// learning rate set by [`Fit::set_adam`] and an estimator set by [`Fit::set_estimator`].
-    /// Reset: the data summary (no rows), the guide (Pyro's initialisation), Adam's moments and
+    /// learning rate set by [`Fit::set_adam`], an estimator set by [`Fit::set_estimator`] and a
+    /// forgetting factor set by [`Fit::set_forget`]. Reset: the data summary (no rows), the guide (Pyro's initialisation), Adam's moments and
     /// step count, the iterate average, the last good point, the convergence window, the random
     /// stream (back to the seed's start); the fit is not fitted.
     ///
     /// Built field by field, not as a second fit on the stack (the C ABI's states may be large).
     pub fn reset_data(&mut self) {
-        if let Ok(stats) = Stats::new(self.features()) {
+        if let Ok(mut stats) = Stats::new(self.features()) {
+            stats.forget = self.stats.forget;
             self.stats = stats;
         }
         self.reset_guide();

@@ -610,3 +610,22 @@ fn forgetting_fit_follows_a_change() {
     );
     assert!(sp.mean > 0.5, "σ without: {}", sp.mean);
 }
+
+/// Resetting the data keeps the forgetting factor (it is configuration), as a fresh fit with
+/// the fit's configuration would have it.
+#[test]
+fn reset_data_keeps_the_forgetting_factor() {
+    let cfg = Config {
+        forget: 0.9,
+        ..Config::default()
+    };
+    let mut f: Fit<f64, 4> = Fit::new(2, cfg).unwrap();
+    f.set_forget(0.8).unwrap();
+    f.observe_weighted(&[1.0, 2.0], 3.0, 2.5).unwrap();
+    f.reset_data();
+    assert_eq!(f.stats().forget(), 0.8);
+    assert_eq!(f.stats().rows(), 0);
+    assert!(!f.stats().is_weighted());
+    let fresh: Fit<f64, 4> = Fit::new(2, f.config()).unwrap();
+    assert_eq!(fresh.stats(), f.stats());
+}
