@@ -13,7 +13,9 @@
 //!   spread/n while each update rounds them by about ε·|mean|, so once n·ε·κ nears 1 they stop
 //!   following the data (stagnation) and the summary drifts.
 //!
-//! The estimate is S = n·ε·κ with κ = maxⱼ κⱼ over the columns and the response. Measured
+//! The estimate is S = n·ε·κ with κ = maxⱼ κⱼ over the columns and the response; with weighted
+//! rows or forgetting, n counts the rows whose rounding the summary still holds: N_w over the
+//! largest row weight, at most the row count (docs/weights.md, §4). Measured
 //! against a double-double reference (tests/hard_data.rs: 51 f32 data sets of 10³ to 3·10⁵
 //! rows), every answer with S ≤ 1/4 kept at least two correct digits (worst 2.5·10⁻³ relative;
 //! 6.5·10⁻³ at S = 0.12 for centred data with 10⁶ rows), and every answer that lost them had
