@@ -8,10 +8,11 @@
 #![forbid(unsafe_code)]
 
 use super::elbo::{expected_g, moments, rbar, Moments, Stored};
-use super::guide::covariance_of;
+use super::guide::covariance_into;
 use super::{cholesky_in_place, entry, entry_mut, zeros, FullGuide, Square};
 use crate::error::{Error, Result};
 use crate::guide::Guide;
+use crate::math::softplus::softplus;
 use crate::model::{ModelConsts, Prior};
 use crate::real::Real;
 use crate::stats::Stats;
@@ -40,9 +41,12 @@ const MAX_HALVINGS: u32 = 60;
 /// their Schur complement. `false` if the precision is not positive definite in this precision
 /// or a value leaves the range (`s` then holds no covariance).
 ///
+/// Not inlined: the summary's copy lives in this frame only, not beside the ELBO's.
+///
 /// One matrix: the upper-triangular factor M (S = M·Mᵀ) is built in `s`'s upper triangle, and S
 /// is written over it row by row (row i of S needs M's columns i and after; its entries below
 /// the diagonal go where M has zeros, its diagonal last), then mirrored.
+#[inline(never)]
 fn target_cov<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
@@ -130,6 +134,19 @@ fn target_cov<T: Real, const P: usize>(
     (0..=u).all(|i| (0..=u).all(|j| entry(s, i, j, p).is_finite()))
 }
 
+/// The Cholesky factor of the mean-field guide `g` as a full-rank one (T = I), into `l`'s lower
+/// triangle: `FullGuide::from_mean_field(g).cholesky(p)`'s values, without the guide's copy on
+/// the stack.
+fn start_chol<T: Real, const P: usize>(g: &Guide<T, P>, p: usize, l: &mut Square<T, P>) {
+    for i in 0..p + 2 {
+        let si = softplus(*g.rho.at(i, p));
+        *entry_mut(l, i, i, p) = si;
+        for j in 0..i {
+            *entry_mut(l, i, j, p) = si * T::ZERO;
+        }
+    }
+}
+
 /// a ← a + t·(b − a), entry by entry over the p + 2 meaningful rows and columns.
 fn toward<T: Real, const P: usize>(a: &mut Square<T, P>, b: &Square<T, P>, t: T, p: usize) {
     for i in 0..p + 2 {
@@ -185,6 +202,9 @@ pub fn solve<T: Real, const P: usize>(
 /// and scales, no correlation) rather than from the global mean-field optimum: a warm start,
 /// or another basin. The report's `mean_field_elbo` is the ELBO of `start`. Errors as
 /// [`solve`]'s after its mean-field solve; [`Error::NonFinite`] for a non-finite `start`.
+// Not inlined into `solve`: the mean-field solve then does not run on top of this frame's
+// matrices.
+#[inline(never)]
 pub fn solve_from<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
@@ -204,19 +224,17 @@ pub fn solve_from<T: Real, const P: usize>(
     // `w`, where each Cholesky factor is formed in place when needed (an accepted point's factor
     // is formed again from `s` at the end: the same operations on the same values).
     let mut m = g.loc;
-    let mut s;
-    let (mut elbo, mut mo) = {
-        let l = FullGuide::from_mean_field(g).cholesky(p);
-        s = covariance_of(&l, p);
-        elbo_at(stats, &mc, &m, &l)
-    };
+    let mut s = zeros::<T, P>();
+    let mut s_new = zeros::<T, P>();
+    let mut w = zeros::<T, P>();
+    start_chol(g, p, &mut w);
+    covariance_into(&w, p, &mut s);
+    let (mut elbo, mut mo) = elbo_at(stats, &mc, &m, &w);
     if !elbo.is_finite() {
         return Err(Error::Overflow);
     }
     let start_elbo = elbo;
     let mut moved = false;
-    let mut s_new = zeros::<T, P>();
-    let mut w;
     let eps = T::EPSILON;
     let mut prev_delta = T::INFINITY;
     // The relaxation of the map: halved whenever its residual grows (on little data
@@ -308,7 +326,7 @@ pub fn solve_from<T: Real, const P: usize>(
                     return Err(Error::Overflow);
                 }
             } else {
-                w = FullGuide::from_mean_field(g).cholesky(p);
+                start_chol(g, p, &mut w);
             }
             let guide = FullGuide::from_loc_chol(p, &m, &w)?;
             return Ok((
