@@ -172,10 +172,10 @@ fn ffi_sizes(n: usize) -> FfiSizes {
         fit_f32: marker + round8(4 * n * n + 64 * n + 360) + FIT_RESERVE,
         fit_f64: marker + round8(8 * n * n + 128 * n + 584) + FIT_RESERVE,
         full_f32: marker
-            + round8(4 * n * n + 64 * n + 360 + 7 * 4 * (n + 2) * (n + 1))
+            + round8(4 * n * n + 64 * n + 360 + 5 * 4 * (n + 2) * (n + 1))
             + FIT_RESERVE,
         full_f64: marker
-            + round8(8 * n * n + 128 * n + 584 + 7 * 8 * (n + 2) * (n + 1))
+            + round8(8 * n * n + 128 * n + 584 + 5 * 8 * (n + 2) * (n + 1))
             + FIT_RESERVE,
         synth_f32: marker + round8(4 * n + 56) + SYNTH_RESERVE,
         synth_f64: marker + round8(8 * n + 64) + SYNTH_RESERVE,

@@ -89,22 +89,22 @@
 /**
  * Size of ::vireg_full_f32 in bytes (for capacity VIREG_MAX_FEATURES).
  */
-#define VIREG_FULL_F32_SIZE 11048
+#define VIREG_FULL_F32_SIZE 8600
 
 /**
  * Length of ::vireg_full_f32 in 64-bit words.
  */
-#define VIREG_FULL_F32_WORDS 1381
+#define VIREG_FULL_F32_WORDS 1075
 
 /**
  * Size of ::vireg_full_f64 in bytes (for capacity VIREG_MAX_FEATURES).
  */
-#define VIREG_FULL_F64_SIZE 21888
+#define VIREG_FULL_F64_SIZE 16992
 
 /**
  * Length of ::vireg_full_f64 in 64-bit words.
  */
-#define VIREG_FULL_F64_WORDS 2736
+#define VIREG_FULL_F64_WORDS 2124
 
 /**
  * Size of ::vireg_synth_f32 in bytes (for capacity VIREG_MAX_FEATURES).

@@ -30,7 +30,9 @@
 //!   average; anything finite from `set_guide`): saving them is what makes a loaded fit's guide
 //!   and optimiser equal to the saved ones byte for byte, as the mean-field guide's unused
 //!   feature slots are saved. The price is (P+2)·(P+1)/2 scalars per value beyond the
-//!   triangle (f32, P = 8: 3 620 bytes instead of 2 360), the size of the state itself.
+//!   triangle (f32, P = 8: 3 620 bytes instead of 2 360). In Adam's m and v those slots are
+//!   always 0: the fit stores the two moments' triangles in one (see `FullMoments`), with no
+//!   room for anything else, and a checkpoint with another value there is refused.
 //!
 //! The length depends only on the family, the precision and the capacity (unused feature slots
 //! are saved too), so a device can reserve [`Fit::CHECKPOINT_BYTES`] once.
@@ -70,8 +72,8 @@
 //! ([`Error::Truncated`] when shorter than recorded), the checksum ([`Error::Checksum`]), then
 //! every decoded value (finite, in range, a valid configuration, Adam's second moments ≥ 0 or
 //! +∞, step/draw counters below 2^63: [`Error::BadCheckpoint`]); for the full-rank guide every
-//! scalar of the `tril` triangles is held to the rule of its value (finite; ≥ 0 or +∞ in v). The
-//! fit is replaced only when all of them pass.
+//! scalar of the `tril` triangles is held to the rule of its value (finite; ≥ 0 or +∞ in v;
+//! 0 beyond the triangle in m and v). The fit is replaced only when all of them pass.
 
 #![forbid(unsafe_code)]
 
@@ -522,11 +524,15 @@ impl Writer<'_> {
         self.coefs(&l.theta);
         self.real(l.u);
     }
-    fn adam<T: Normal, const P: usize, G: Stored<T, P>>(&mut self, a: &Adam<T, P, G>) {
+    fn adam<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
+        &mut self,
+        a: &Adam<T, P, G>,
+    ) {
         self.u64(a.step);
         self.reals(&[a.lr, a.b1t, a.b2t]);
-        a.m.write(self);
-        a.v.write(self);
+        let (m, v) = G::split(&a.mv);
+        m.write(self);
+        v.write(self);
     }
 }
 
@@ -592,7 +598,9 @@ impl Reader<'_> {
             u: self.real()?,
         })
     }
-    fn adam<T: Normal, const P: usize, G: Stored<T, P>>(&mut self) -> Result<Adam<T, P, G>> {
+    fn adam<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
+        &mut self,
+    ) -> Result<Adam<T, P, G>> {
         let step = self.u64();
         let lr = self.real()?;
         let b1t = self.real()?;
@@ -613,8 +621,8 @@ impl Reader<'_> {
             b1t,
             b2t,
             pad: T::ZERO,
-            m,
-            v,
+            // A slot no parameter uses is zero in every checkpoint the library writes.
+            mv: G::join(&m, &v).ok_or(Error::BadCheckpoint)?,
         })
     }
 }

@@ -39,8 +39,28 @@ pub trait Ops<T: Normal, const P: usize>: Copy + PartialEq + Debug {
     /// scale `init_scale` (and, full-rank, no correlation).
     fn init(prior: &Prior<T>, init_scale: T) -> Result<Self>;
 
-    /// Every parameter zero (the optimiser's moments, an empty average).
+    /// Adam's first and second moments of every parameter, as the fit stores them:
+    /// [`Pair`] of two values of the family's shape (mean-field), or a layout that shares the
+    /// room the family's shape leaves unused (full-rank: `FullMoments`).
+    type Moments: Copy + PartialEq + Debug;
+
+    /// Bytes of the moments' fields, summed (their size: no padding, checked with
+    /// [`Ops::FIELDS`]).
+    const MOMENT_FIELDS: usize;
+
+    /// Every parameter zero (an empty average).
     fn zeros() -> Self;
+
+    /// Every moment zero (a fresh optimiser).
+    fn moments_zeros() -> Self::Moments;
+
+    /// The moments as two values of the family's shape, (m, v), every slot written (a
+    /// checkpoint's form).
+    fn split(mv: &Self::Moments) -> (Self, Self);
+
+    /// The moments of [`Ops::split`]'s form, or `None` when `m` or `v` has a non-zero slot
+    /// that no parameter uses and the stored layout has no room for.
+    fn join(m: &Self, v: &Self) -> Option<Self::Moments>;
 
     /// The unconstrained scales ρ (scale = softplus ρ), in the latent order.
     fn rho(&self) -> &Latent<T, P>;
@@ -48,13 +68,13 @@ pub trait Ops<T: Normal, const P: usize>: Copy + PartialEq + Debug {
     /// Whether every parameter of `p` features is finite.
     fn all_finite(&self, p: usize) -> bool;
 
-    /// Applies `f(x, g, m, v)` to each parameter of `p` features of four values, in a fixed
-    /// order: (loc, ρ, then the family's other parameters).
+    /// Applies `f(x, g, m, v)` to each parameter of `p` features of a value `x`, a gradient
+    /// `g` and the parameter's two moments in `mv`, in a fixed order: (loc, ρ, then the
+    /// family's other parameters).
     fn zip4<F: FnMut(&mut T, T, &mut T, &mut T)>(
         x: &mut Self,
         g: &Self,
-        m: &mut Self,
-        v: &mut Self,
+        mv: &mut Self::Moments,
         p: usize,
         f: F,
     );
@@ -85,6 +105,10 @@ pub trait Ops<T: Normal, const P: usize>: Copy + PartialEq + Debug {
 impl<T: Normal, const P: usize> Ops<T, P> for Guide<T, P> {
     const FIELDS: usize = 2 * (P + 2) * core::mem::size_of::<T>();
 
+    type Moments = Pair<Self>;
+
+    const MOMENT_FIELDS: usize = 2 * Self::FIELDS;
+
     fn init(prior: &Prior<T>, init_scale: T) -> Result<Self> {
         Guide::init(prior, init_scale)
     }
@@ -93,6 +117,20 @@ impl<T: Normal, const P: usize> Ops<T, P> for Guide<T, P> {
     fn zeros() -> Self {
         let z = Latent::splat(T::ZERO);
         Guide { loc: z, rho: z }
+    }
+
+    #[inline]
+    fn moments_zeros() -> Pair<Self> {
+        let z = Self::zeros();
+        Pair { m: z, v: z }
+    }
+
+    fn split(mv: &Pair<Self>) -> (Self, Self) {
+        (mv.m, mv.v)
+    }
+
+    fn join(m: &Self, v: &Self) -> Option<Pair<Self>> {
+        Some(Pair { m: *m, v: *v })
     }
 
     #[inline]
@@ -109,11 +147,11 @@ impl<T: Normal, const P: usize> Ops<T, P> for Guide<T, P> {
     fn zip4<F: FnMut(&mut T, T, &mut T, &mut T)>(
         x: &mut Self,
         g: &Self,
-        m: &mut Self,
-        v: &mut Self,
+        mv: &mut Pair<Self>,
         p: usize,
         f: F,
     ) {
+        let Pair { m, v } = mv;
         zip4_blocks(
             [
                 (&mut x.loc, &g.loc, &mut m.loc, &mut v.loc),
@@ -155,6 +193,15 @@ impl<T: Normal, const P: usize> Ops<T, P> for Guide<T, P> {
         let gd = stats.gram_diag();
         analytic_loss_grad(stats, mc, &gd, self, None)
     }
+}
+
+/// Adam's moments of a family whose values have no unused room: two values of its shape, the
+/// first moments `m` then the second moments `v`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct Pair<G> {
+    pub(crate) m: G,
+    pub(crate) v: G,
 }
 
 /// Four latent vectors of one parameter block (x, g, m, v) for [`zip4_blocks`].

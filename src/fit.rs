@@ -259,7 +259,8 @@ pub struct RunReport<T> {
 /// in state and code only for the family it uses.
 ///
 /// Fixed size, no heap: `size_of::<Fit<f32, 8>>()` is under 1.2 KiB; a full-rank fit adds
-/// 7·(P+2)·(P+1) scalars (the factor's triangle in each of the guide's seven copies).
+/// 5·(P+2)·(P+1) scalars: the factor's triangle in five of the guide's seven copies (Adam's
+/// two moments share one, in the room the triangle leaves free).
 ///
 /// Every byte of a fit except those of its data summary (last, see `Stats`) belongs to a field:
 /// the layout is `repr(C)` and each part is free of padding (checked at compile time, for every
@@ -267,7 +268,7 @@ pub struct RunReport<T> {
 /// for byte; the C ABI zeroes the summary's padding after every call that writes a state.
 #[derive(Clone, Debug, PartialEq)]
 #[repr(C)]
-pub struct Fit<T, const P: usize, G = Guide<T, P>> {
+pub struct Fit<T: Normal, const P: usize, G: Family<T, P> = Guide<T, P>> {
     pub(crate) cfg: Settings<T>,
     pub(crate) guide: G,
     pub(crate) adam: Adam<T, P, G>,
@@ -293,9 +294,13 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
     const LAYOUT: () = {
         let t = size_of::<T>();
         let guide = G::FIELDS;
-        let adam = 8 + 4 * t + 2 * guide;
+        let adam = 8 + 4 * t + G::MOMENT_FIELDS;
         let window = CONVERGENCE_WINDOW * t + 2 * size_of::<u32>();
         assert!(size_of::<G>() == guide, "the guide has padding");
+        assert!(
+            size_of::<G::Moments>() == G::MOMENT_FIELDS,
+            "the moments have padding"
+        );
         assert!(size_of::<Adam<T, P, G>>() == adam, "Adam has padding");
         assert!(
             size_of::<SeededRng>() == SeededRng::FIELDS,

@@ -69,10 +69,11 @@ impl<T: Real> AdamConfig<T> {
 }
 
 /// Adam's running state (first and second moments of each parameter's gradient), for the
-/// parameters of a guide of family `G` (mean-field by default).
+/// parameters of a guide of family `G` (mean-field by default), the moments in the family's
+/// own layout.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
-pub struct Adam<T, const P: usize, G = Guide<T, P>> {
+pub struct Adam<T: Normal, const P: usize, G: Family<T, P> = Guide<T, P>> {
     pub(crate) step: u64,
     pub(crate) lr: T,
     pub(crate) b1t: T,
@@ -80,22 +81,19 @@ pub struct Adam<T, const P: usize, G = Guide<T, P>> {
     /// Zero: makes the scalars before the moments even in number, so that neither precision
     /// pads the struct (every byte of a fit is defined; see `Fit`).
     pub(crate) pad: T,
-    pub(crate) m: G,
-    pub(crate) v: G,
+    pub(crate) mv: G::Moments,
 }
 
 impl<T: Normal, const P: usize, G: Family<T, P>> Adam<T, P, G> {
     /// Fresh state with the configured learning rate.
     pub fn new(cfg: &AdamConfig<T>) -> Self {
-        let z = G::zeros();
         Adam {
             step: 0,
             lr: cfg.lr,
             b1t: T::ONE,
             b2t: T::ONE,
             pad: T::ZERO,
-            m: z,
-            v: z,
+            mv: G::moments_zeros(),
         }
     }
 
@@ -137,6 +135,6 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Adam<T, P, G> {
             let denom = v.sqrt() * inv_sqrt_bc2 + cfg.eps;
             *x -= step_size * *m / denom;
         };
-        G::zip4(params, grad, &mut self.m, &mut self.v, p, upd);
+        G::zip4(params, grad, &mut self.mv, p, upd);
     }
 }

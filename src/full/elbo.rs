@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 use super::{
-    entry, entry_mut, tril_entry, tril_entry_mut, tril_zeros, zeros, FullGuide, Square, Tril,
+    entry, entry_mut, tril_clear, tril_entry, tril_entry_mut, zeros, FullGuide, Square, Tril,
 };
 use crate::math::softplus::softplus_sigmoid;
 use crate::model::{log_joint_grad, ModelConsts, Prior};
@@ -73,18 +73,19 @@ pub(crate) struct Moments<T, const P: usize> {
     pub r: Coefs<T, P>,
     /// RSS(m̃) + tr(G·S_θθ).
     pub erss: T,
-    /// R̄·L_θ (rows and columns 0..=p).
-    pub rl: Square<T, P>,
     /// The ELBO without the entropy's Σ ln s.
     pub elbo_no_lns: T,
 }
 
-/// The moments of q = N(m, L·Lᵀ) for the lower-triangular `l`.
+/// The moments of q = N(m, L·Lᵀ) for the lower-triangular `l`, and R̄·L_θ (rows and columns
+/// 0..=p) into `rl` when given (the analytic gradient's; the ELBO alone and the exact solver
+/// do without the (P+2)² matrix on the stack).
 pub(crate) fn moments<T: Real, const P: usize, L: Lower<T>>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
     m: &Latent<T, P>,
     l: &L,
+    mut rl: Option<&mut Square<T, P>>,
 ) -> Moments<T, P> {
     let p = stats.features();
     let (k, u) = (p + 1, p + 1);
@@ -112,7 +113,6 @@ pub(crate) fn moments<T: Real, const P: usize, L: Lower<T>>(
     let mut r = Coefs::splat(T::ZERO);
     let rss = stats.rss_grad(&mt, &mut r);
     // tr(G·S_θθ) = Σ_i d_i·‖(R̄·L_θ)_i‖², no G formed.
-    let mut rl = zeros::<T, P>();
     let mut tr = T::ZERO;
     for i in 0..k {
         let mut row = T::ZERO;
@@ -121,7 +121,9 @@ pub(crate) fn moments<T: Real, const P: usize, L: Lower<T>>(
             for j in i.max(c)..k {
                 v += rbar(stats, i, j) * l.l(j, c);
             }
-            *entry_mut(&mut rl, i, c, p) = v;
+            if let Some(rl) = rl.as_deref_mut() {
+                *entry_mut(rl, i, c, p) = v;
+            }
             row += v * v;
         }
         tr += stats.d[i] * row;
@@ -138,7 +140,6 @@ pub(crate) fn moments<T: Real, const P: usize, L: Lower<T>>(
         kap,
         r,
         erss,
-        rl,
         elbo_no_lns,
     }
 }
@@ -169,6 +170,7 @@ fn analytic_grad<T: Real, const P: usize>(
     guide: &FullGuide<T, P>,
     l: &OfGuide<'_, T, P>,
     mo: &Moments<T, P>,
+    rl: &Square<T, P>,
     grad: &mut FullGuide<T, P>,
 ) {
     let p = stats.features();
@@ -176,7 +178,7 @@ fn analytic_grad<T: Real, const P: usize>(
     let two = T::c(2.0);
     let eg = expected_g(stats, mc, &guide.loc, mo);
     let huu = -two * mo.kap * mc.inv_ts2 - two * mo.lam * mo.erss;
-    grad.tril = tril_zeros();
+    tril_clear(&mut grad.tril);
     for j in 0..=u {
         // Row j of E_q[H]·L, entries c ≤ j (the lower triangle is all the chain rule needs):
         // θ rows −T⁻¹L_θ − λ·G·L_θ + 2λ·r·L_u with G·L_θ = R̄ᵀ·(d ⊙ R̄·L_θ); the u row
@@ -186,7 +188,7 @@ fn analytic_grad<T: Real, const P: usize>(
             let h = if j < k {
                 let mut gl = T::ZERO;
                 for i in 0..=j {
-                    gl += rbar(stats, i, j) * stats.d[i] * entry(&mo.rl, i, c, p);
+                    gl += rbar(stats, i, j) * stats.d[i] * entry(rl, i, c, p);
                 }
                 -mc.prec[j] * l.l(j, c) - mo.lam * gl + two * mo.lam * mo.r[j] * l.l(u, c)
             } else {
@@ -268,13 +270,39 @@ pub(crate) fn analytic_with<T: Real, const P: usize>(
     guide: &FullGuide<T, P>,
     grad: Option<&mut FullGuide<T, P>>,
 ) -> T {
+    match grad {
+        Some(grad) => analytic_loss_and_grad(stats, mc, guide, grad),
+        None => analytic_loss(stats, mc, guide),
+    }
+}
+
+/// The exact loss alone: no R̄·L_θ kept (the stack of an ELBO evaluation stays small).
+#[inline(never)]
+fn analytic_loss<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    mc: &ModelConsts<T, P>,
+    guide: &FullGuide<T, P>,
+) -> T {
     let p = stats.features();
     let l = of_guide(guide, p);
-    let mo = moments(stats, mc, &guide.loc, &l);
+    let mo = moments(stats, mc, &guide.loc, &l, None);
+    -(mo.elbo_no_lns + sum_ln_scale(&l.s, p))
+}
+
+/// The exact loss and its gradient into `grad`.
+#[inline(never)]
+fn analytic_loss_and_grad<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    mc: &ModelConsts<T, P>,
+    guide: &FullGuide<T, P>,
+    grad: &mut FullGuide<T, P>,
+) -> T {
+    let p = stats.features();
+    let l = of_guide(guide, p);
+    let mut rl = zeros::<T, P>();
+    let mo = moments(stats, mc, &guide.loc, &l, Some(&mut rl));
     let elbo = mo.elbo_no_lns + sum_ln_scale(&l.s, p);
-    if let Some(grad) = grad {
-        analytic_grad(stats, mc, guide, &l, &mo, grad);
-    }
+    analytic_grad(stats, mc, guide, &l, &mo, &rl, grad);
     -elbo
 }
 
@@ -313,7 +341,7 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
     // The particles' sums of g and of g·εᵀ (strictly-lower triangle; its diagonal apart)
     // accumulate in `grad` itself: no (P+2)² temporary.
     grad.loc = Latent::splat(T::ZERO);
-    grad.tril = tril_zeros();
+    tril_clear(&mut grad.tril);
     let mut diag: Latent<T, P> = Latent::splat(T::ZERO);
     let mut loss = T::ZERO;
     for k in 0..kk {

@@ -8,10 +8,11 @@
 #![forbid(unsafe_code)]
 
 use super::elbo::{expected_g, moments, rbar, Moments, Stored};
-use super::guide::covariance_of;
-use super::{cholesky, entry, entry_mut, zeros, FullGuide, Square};
+use super::guide::covariance_into;
+use super::{cholesky_in_place, entry, entry_mut, zeros, FullGuide, Square};
 use crate::error::{Error, Result};
 use crate::guide::Guide;
+use crate::math::softplus::softplus;
 use crate::model::{ModelConsts, Prior};
 use crate::real::Real;
 use crate::stats::Stats;
@@ -34,16 +35,24 @@ const MAX_ITERS: u32 = 200;
 /// Upper bound on the halvings of one step.
 const MAX_HALVINGS: u32 = 60;
 
-/// The covariance (−E_q[H])⁻¹ for the moments `mo`, through the data summary: the θθ block
-/// of the precision, T⁻¹ + λG = λ·(G + T⁻¹/λ), is factored as the summary with the ridge
+/// The covariance (−E_q[H])⁻¹ for the moments `mo`, through the data summary, into `s`: the θθ
+/// block of the precision, T⁻¹ + λG = λ·(G + T⁻¹/λ), is factored as the summary with the ridge
 /// T⁻¹/λ added as weighted rows (no normal equations), then the u row and column enter by
-/// their Schur complement. `None` if the precision is not positive definite in this precision
-/// or a value leaves the range.
+/// their Schur complement. `false` if the precision is not positive definite in this precision
+/// or a value leaves the range (`s` then holds no covariance).
+///
+/// Not inlined: the summary's copy lives in this frame only, not beside the ELBO's.
+///
+/// One matrix: the upper-triangular factor M (S = M·Mᵀ) is built in `s`'s upper triangle, and S
+/// is written over it row by row (row i of S needs M's columns i and after; its entries below
+/// the diagonal go where M has zeros, its diagonal last), then mirrored.
+#[inline(never)]
 fn target_cov<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
     mo: &Moments<T, P>,
-) -> Option<Square<T, P>> {
+    s: &mut Square<T, P>,
+) -> bool {
     let p = stats.features();
     let (k, u) = (p + 1, p + 1);
     let lam = mo.lam;
@@ -56,20 +65,21 @@ fn target_cov<T: Real, const P: usize>(
     f.add_ridge(&ridge);
     // Q = R̄_f⁻¹·diag(1/√(λ·d_f)), so that (T⁻¹ + λG)⁻¹ = Q·Qᵀ (Q upper-triangular). Columns
     // of R̄_f⁻¹ by back-substitution.
-    let mut q = zeros::<T, P>();
+    *s = zeros::<T, P>();
+    let q = s;
     for j in 0..k {
         let dj = lam * f.d[j];
         if !(dj > T::ZERO && dj.is_finite()) {
-            return None;
+            return false;
         }
         let sc = T::ONE / dj.sqrt();
-        *entry_mut(&mut q, j, j, p) = sc;
+        *entry_mut(q, j, j, p) = sc;
         for i in (0..j).rev() {
             let mut v = T::ZERO;
             for kk in i + 1..=j {
-                v -= rbar(&f, i, kk) * entry(&q, kk, j, p);
+                v -= rbar(&f, i, kk) * entry(q, kk, j, p);
             }
-            *entry_mut(&mut q, i, j, p) = v;
+            *entry_mut(q, i, j, p) = v;
         }
     }
     // h = the precision's θu block = −E[H]_θu = −2λr; w = (T⁻¹ + λG)⁻¹h = Q·(Qᵀh).
@@ -77,7 +87,7 @@ fn target_cov<T: Real, const P: usize>(
     for c in 0..k {
         let mut v = T::ZERO;
         for i in 0..=c {
-            v += entry(&q, i, c, p) * (-two * lam * mo.r[i]);
+            v += entry(q, i, c, p) * (-two * lam * mo.r[i]);
         }
         *qh.get_mut(c, p) = v;
     }
@@ -86,7 +96,7 @@ fn target_cov<T: Real, const P: usize>(
     for i in 0..k {
         let mut v = T::ZERO;
         for c in i..k {
-            v += entry(&q, i, c, p) * *qh.at(c, p);
+            v += entry(q, i, c, p) * *qh.at(c, p);
         }
         *w.get_mut(i, p) = v;
         hw += *qh.at(i, p) * *qh.at(i, p);
@@ -94,29 +104,57 @@ fn target_cov<T: Real, const P: usize>(
     // Schur complement of the θθ block: c = −E[H]_uu − hᵀ·(T⁻¹ + λG)⁻¹·h.
     let c = two * mo.kap * mc.inv_ts2 + two * lam * mo.erss - hw;
     if !(c > T::ZERO && c.is_finite()) {
-        return None;
+        return false;
     }
-    // S = M·Mᵀ with M = [[Q, −w/√c], [0, 1/√c]].
+    // M = [[Q, −w/√c], [0, 1/√c]], in place.
     let rc = T::ONE / c.sqrt();
-    let mut mm = q;
+    let mm = q;
     for i in 0..k {
-        *entry_mut(&mut mm, i, u, p) = -*w.at(i, p) * rc;
+        *entry_mut(mm, i, u, p) = -*w.at(i, p) * rc;
     }
-    *entry_mut(&mut mm, u, u, p) = rc;
-    let mut s = zeros::<T, P>();
+    *entry_mut(mm, u, u, p) = rc;
+    // S_ij = Σ_{c ≥ i} M_ic·M_jc (j ≤ i; M_ic = 0 for c < i, terms that add nothing). Row i
+    // reads M's rows i and j at columns ≥ i only: S_ij (j < i) lands where M is 0, S_ii after
+    // the row's other entries, and no later row reads column i again.
     for i in 0..=u {
         for j in 0..=i {
             let mut v = T::ZERO;
-            for c in i.min(j)..=u {
-                v += entry(&mm, i, c, p) * entry(&mm, j, c, p);
+            for c in i..=u {
+                v += entry(mm, i, c, p) * entry(mm, j, c, p);
             }
-            *entry_mut(&mut s, i, j, p) = v;
-            *entry_mut(&mut s, j, i, p) = v;
+            *entry_mut(mm, i, j, p) = v;
         }
     }
-    (0..=u)
-        .all(|i| (0..=u).all(|j| entry(&s, i, j, p).is_finite()))
-        .then_some(s)
+    let s = mm;
+    for i in 0..=u {
+        for j in 0..i {
+            *entry_mut(s, j, i, p) = entry(s, i, j, p);
+        }
+    }
+    (0..=u).all(|i| (0..=u).all(|j| entry(s, i, j, p).is_finite()))
+}
+
+/// The Cholesky factor of the mean-field guide `g` as a full-rank one (T = I), into `l`'s lower
+/// triangle: `FullGuide::from_mean_field(g).cholesky(p)`'s values, without the guide's copy on
+/// the stack.
+fn start_chol<T: Real, const P: usize>(g: &Guide<T, P>, p: usize, l: &mut Square<T, P>) {
+    for i in 0..p + 2 {
+        let si = softplus(*g.rho.at(i, p));
+        *entry_mut(l, i, i, p) = si;
+        for j in 0..i {
+            *entry_mut(l, i, j, p) = si * T::ZERO;
+        }
+    }
+}
+
+/// a ← a + t·(b − a), entry by entry over the p + 2 meaningful rows and columns.
+fn toward<T: Real, const P: usize>(a: &mut Square<T, P>, b: &Square<T, P>, t: T, p: usize) {
+    for i in 0..p + 2 {
+        for j in 0..p + 2 {
+            let x = entry(a, i, j, p);
+            *entry_mut(a, i, j, p) = x + t * (entry(b, i, j, p) - x);
+        }
+    }
 }
 
 /// The ELBO of q = N(m, L·Lᵀ).
@@ -127,7 +165,7 @@ fn elbo_at<T: Real, const P: usize>(
     l: &Square<T, P>,
 ) -> (T, Moments<T, P>) {
     let p = stats.features();
-    let mo = moments(stats, mc, m, &Stored(l, p));
+    let mo = moments(stats, mc, m, &Stored(l, p), None);
     let mut lns = T::ZERO;
     for i in 0..p + 2 {
         lns += entry(l, i, i, p).ln();
@@ -164,6 +202,9 @@ pub fn solve<T: Real, const P: usize>(
 /// and scales, no correlation) rather than from the global mean-field optimum: a warm start,
 /// or another basin. The report's `mean_field_elbo` is the ELBO of `start`. Errors as
 /// [`solve`]'s after its mean-field solve; [`Error::NonFinite`] for a non-finite `start`.
+// Not inlined into `solve`: the mean-field solve then does not run on top of this frame's
+// matrices.
+#[inline(never)]
 pub fn solve_from<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
@@ -179,14 +220,21 @@ pub fn solve_from<T: Real, const P: usize>(
     }
     let g = start;
     let mc = ModelConsts::new(stats, prior);
+    // Three matrices on the stack: the current covariance `s`, the map's target `s_new`, and
+    // `w`, where each Cholesky factor is formed in place when needed (an accepted point's factor
+    // is formed again from `s` at the end: the same operations on the same values).
     let mut m = g.loc;
-    let mut l = FullGuide::from_mean_field(g).cholesky(p);
-    let mut s = covariance_of(&l, p);
-    let (mut elbo, mut mo) = elbo_at(stats, &mc, &m, &l);
+    let mut s = zeros::<T, P>();
+    let mut s_new = zeros::<T, P>();
+    let mut w = zeros::<T, P>();
+    start_chol(g, p, &mut w);
+    covariance_into(&w, p, &mut s);
+    let (mut elbo, mut mo) = elbo_at(stats, &mc, &m, &w);
     if !elbo.is_finite() {
         return Err(Error::Overflow);
     }
     let start_elbo = elbo;
+    let mut moved = false;
     let eps = T::EPSILON;
     let mut prev_delta = T::INFINITY;
     // The relaxation of the map: halved whenever its residual grows (on little data
@@ -195,13 +243,16 @@ pub fn solve_from<T: Real, const P: usize>(
     let mut omega = T::ONE;
     let mut stalls = 0;
     for it in 1..=MAX_ITERS {
-        let s_new = target_cov(stats, &mc, &mo).ok_or(Error::Overflow)?;
+        if !target_cov(stats, &mc, &mo, &mut s_new) {
+            return Err(Error::Overflow);
+        }
         // Newton's step in m at the new covariance rather than the current one: E[g] depends
         // on S through λ = E[e^{−2u}], and taking it at the old S couples the two updates into a
         // slow, oscillating iteration on little data (docs/full-rank.md §5). Should S⁺ not
         // factor or its ELBO not be finite in this precision, the current moments serve, and
         // the damped step below decides.
-        let eg = match cholesky(&s_new, p).map(|l_new| elbo_at(stats, &mc, &m, &l_new)) {
+        w = s_new;
+        let eg = match cholesky_in_place(&mut w, p).then(|| elbo_at(stats, &mc, &m, &w)) {
             Some((e, mo_new)) if e.is_finite() => expected_g(stats, &mc, &m, &mo_new),
             _ => expected_g(stats, &mc, &m, &mo),
         };
@@ -234,19 +285,19 @@ pub fn solve_from<T: Real, const P: usize>(
         let mut taken = false;
         for _ in 0..MAX_HALVINGS {
             let mut mt = m;
-            let mut st = zeros::<T, P>();
             for i in 0..p + 2 {
                 *mt.get_mut(i, p) += t * *dm.at(i, p);
-                for j in 0..p + 2 {
-                    let (a, b) = (entry(&s, i, j, p), entry(&s_new, i, j, p));
-                    *entry_mut(&mut st, i, j, p) = a + t * (b - a);
-                }
             }
-            if let Some(lt) = cholesky(&st, p) {
-                let (et, mot) = elbo_at(stats, &mc, &mt, &lt);
+            w = s;
+            toward(&mut w, &s_new, t, p);
+            if cholesky_in_place(&mut w, p) {
+                let (et, mot) = elbo_at(stats, &mc, &mt, &w);
                 if et.is_finite() && et >= elbo - tol {
-                    (m, l, s, elbo, mo) = (mt, lt, st, et, mot);
+                    // S = S + t·(S⁺ − S), the matrix just factored, formed again in place.
+                    toward(&mut s, &s_new, t, p);
+                    (m, elbo, mo) = (mt, et, mot);
                     taken = true;
+                    moved = true;
                     break;
                 }
             }
@@ -268,7 +319,16 @@ pub fn solve_from<T: Real, const P: usize>(
         }
         let done = !taken || delta <= T::c(64.0) * eps || stalls >= 4;
         if done {
-            let guide = FullGuide::from_loc_chol(p, &m, &l)?;
+            // The factor of the last accepted covariance (or of the start's).
+            if moved {
+                w = s;
+                if !cholesky_in_place(&mut w, p) {
+                    return Err(Error::Overflow);
+                }
+            } else {
+                start_chol(g, p, &mut w);
+            }
+            let guide = FullGuide::from_loc_chol(p, &m, &w)?;
             return Ok((
                 guide,
                 FullReport {

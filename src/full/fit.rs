@@ -6,7 +6,7 @@
 #![forbid(unsafe_code)]
 
 use super::elbo::{analytic_with, mc_with};
-use super::{tril_entry, tril_entry_mut, tril_zeros, FullGuide};
+use super::{tril_entry, tril_entry_mut, tril_zeros, FullGuide, Tril};
 use crate::error::Result;
 use crate::estimator::Estimator;
 use crate::family::{zip4_blocks, zip_blocks, Family, Ops};
@@ -18,9 +18,40 @@ use core::mem::size_of;
 
 impl<T: Normal, const P: usize> Family<T, P> for FullGuide<T, P> {}
 
+/// Adam's moments of a full-rank guide. The locations' and scales' first and second moments
+/// are latent vectors; those of T's strictly-lower entries share one [`Tril`]. A `Tril` is a
+/// (P+2)×(P+1) rectangle of which the triangle fills the slots below the diagonal, (P+2)(P+1)/2
+/// of them, and leaves as many free: the first moment of entry (r, c), c < r (rows and
+/// columns counted in memory, the u row last whatever p is), is stored at (r, c), and its
+/// second moment at (c, r − 1), the free slot the transposed triangle shifted by one column
+/// lands on. One `Tril` where two copies of the guide's shape would take two.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct FullMoments<T, const P: usize> {
+    m_loc: Latent<T, P>,
+    m_rho: Latent<T, P>,
+    v_loc: Latent<T, P>,
+    v_rho: Latent<T, P>,
+    tril: Tril<T, P>,
+}
+
+/// The memory row of latent `i` for `p` features (`Latent::at`'s mapping: the u row last).
+#[inline(always)]
+fn mem_row<const P: usize>(i: usize, p: usize) -> usize {
+    if i == p + 1 {
+        P + 1
+    } else {
+        i
+    }
+}
+
 #[allow(private_interfaces)]
 impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
     const FIELDS: usize = (2 * (P + 2) + (P + 2) * (P + 1)) * size_of::<T>();
+
+    type Moments = FullMoments<T, P>;
+
+    const MOMENT_FIELDS: usize = (4 * (P + 2) + (P + 2) * (P + 1)) * size_of::<T>();
 
     fn init(prior: &Prior<T>, init_scale: T) -> Result<Self> {
         FullGuide::init(prior, init_scale)
@@ -35,6 +66,61 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
         }
     }
 
+    fn moments_zeros() -> FullMoments<T, P> {
+        let z = Latent::splat(T::ZERO);
+        FullMoments {
+            m_loc: z,
+            m_rho: z,
+            v_loc: z,
+            v_rho: z,
+            tril: tril_zeros(),
+        }
+    }
+
+    fn split(mv: &FullMoments<T, P>) -> (Self, Self) {
+        let (mut m, mut v) = (tril_zeros::<T, P>(), tril_zeros::<T, P>());
+        for r in 1..P + 2 {
+            for c in 0..r {
+                m.get_mut(r, P)[c] = mv.tril.at(r, P)[c];
+                v.get_mut(r, P)[c] = mv.tril.at(c, P)[r - 1];
+            }
+        }
+        (
+            FullGuide {
+                loc: mv.m_loc,
+                rho: mv.m_rho,
+                tril: m,
+            },
+            FullGuide {
+                loc: mv.v_loc,
+                rho: mv.v_rho,
+                tril: v,
+            },
+        )
+    }
+
+    fn join(m: &Self, v: &Self) -> Option<FullMoments<T, P>> {
+        let mut t = tril_zeros::<T, P>();
+        for r in 0..P + 2 {
+            for c in 0..P + 1 {
+                let (a, b) = (m.tril.at(r, P)[c], v.tril.at(r, P)[c]);
+                if c < r {
+                    t.get_mut(r, P)[c] = a;
+                    t.get_mut(c, P)[r - 1] = b;
+                } else if a != T::ZERO || b != T::ZERO {
+                    return None;
+                }
+            }
+        }
+        Some(FullMoments {
+            m_loc: m.loc,
+            m_rho: m.rho,
+            v_loc: v.loc,
+            v_rho: v.rho,
+            tril: t,
+        })
+    }
+
     fn rho(&self) -> &Latent<T, P> {
         &self.rho
     }
@@ -46,28 +132,33 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
     fn zip4<F: FnMut(&mut T, T, &mut T, &mut T)>(
         x: &mut Self,
         g: &Self,
-        m: &mut Self,
-        v: &mut Self,
+        mv: &mut FullMoments<T, P>,
         p: usize,
         f: F,
     ) {
         let mut f = zip4_blocks(
             [
-                (&mut x.loc, &g.loc, &mut m.loc, &mut v.loc),
-                (&mut x.rho, &g.rho, &mut m.rho, &mut v.rho),
+                (&mut x.loc, &g.loc, &mut mv.m_loc, &mut mv.v_loc),
+                (&mut x.rho, &g.rho, &mut mv.m_rho, &mut mv.v_rho),
             ],
             p,
             f,
         );
-        // T's strictly-lower entries, row by row.
+        // T's strictly-lower entries, row by row; each entry's two moments from their slots
+        // of the shared triangle (see FullMoments) and back.
         for i in 1..p + 2 {
+            let r = mem_row::<P>(i, p);
             for j in 0..i {
+                let mut m = mv.tril.at(r, P)[j];
+                let mut v = mv.tril.at(j, P)[r - 1];
                 f(
                     tril_entry_mut(&mut x.tril, i, j, p),
                     tril_entry(&g.tril, i, j, p),
-                    tril_entry_mut(&mut m.tril, i, j, p),
-                    tril_entry_mut(&mut v.tril, i, j, p),
+                    &mut m,
+                    &mut v,
                 );
+                mv.tril.get_mut(r, P)[j] = m;
+                mv.tril.get_mut(j, P)[r - 1] = v;
             }
         }
     }

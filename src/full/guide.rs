@@ -105,16 +105,22 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
     /// The Cholesky factor of the covariance, L = diag(scale)·T (lower-triangular, zeros above
     /// the diagonal; Pyro's `scale_tril` property of the distribution).
     pub fn cholesky(&self, p: usize) -> Square<T, P> {
-        let s = self.scale(p);
         let mut l = zeros::<T, P>();
+        self.cholesky_into(p, &mut l);
+        l
+    }
+
+    /// [`FullGuide::cholesky`] into `l` (its lower triangle over the p + 2 meaningful rows and
+    /// columns; the rest left as they are).
+    pub(crate) fn cholesky_into(&self, p: usize, l: &mut Square<T, P>) {
+        let s = self.scale(p);
         for i in 0..p + 2 {
             let si = *s.at(i, p);
-            *entry_mut(&mut l, i, i, p) = si;
+            *entry_mut(l, i, i, p) = si;
             for j in 0..i {
-                *entry_mut(&mut l, i, j, p) = si * tril_entry(&self.tril, i, j, p);
+                *entry_mut(l, i, j, p) = si * tril_entry(&self.tril, i, j, p);
             }
         }
-        l
     }
 
     /// The covariance S = L·Lᵀ of the latent vector (symmetric, both triangles written).
@@ -155,17 +161,27 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
 /// L·Lᵀ for the lower-triangular `l` (both triangles written).
 pub(crate) fn covariance_of<T: Real, const P: usize>(l: &Square<T, P>, p: usize) -> Square<T, P> {
     let mut s = zeros::<T, P>();
+    covariance_into(l, p, &mut s);
+    s
+}
+
+/// [`covariance_of`] into `s` (its p + 2 meaningful rows and columns; the rest left as they
+/// are).
+pub(crate) fn covariance_into<T: Real, const P: usize>(
+    l: &Square<T, P>,
+    p: usize,
+    s: &mut Square<T, P>,
+) {
     for i in 0..p + 2 {
         for j in 0..=i {
             let mut v = T::ZERO;
             for k in 0..=j {
                 v += entry(l, i, k, p) * entry(l, j, k, p);
             }
-            *entry_mut(&mut s, i, j, p) = v;
-            *entry_mut(&mut s, j, i, p) = v;
+            *entry_mut(s, i, j, p) = v;
+            *entry_mut(s, j, i, p) = v;
         }
     }
-    s
 }
 
 /// m + L·ε for the lower-triangular `l`.

@@ -69,6 +69,16 @@ pub(crate) fn tril_zeros<T: Real, const P: usize>() -> Tril<T, P> {
     Latent::splat(Coefs::splat(T::ZERO))
 }
 
+/// Every slot of `t` zero, in place (no (P+2)·(P+1) temporary on the stack).
+#[inline]
+pub(crate) fn tril_clear<T: Real, const P: usize>(t: &mut Tril<T, P>) {
+    for r in 0..P + 2 {
+        for c in 0..P + 1 {
+            t.get_mut(r, P)[c] = T::ZERO;
+        }
+    }
+}
+
 /// Entry (i, j) of a [`Square`] for `p` features: i, j in 0..p + 2, the latent order (0 = α,
 /// 1..=p = β, p + 1 = u).
 #[inline]
@@ -100,26 +110,42 @@ pub(crate) fn cholesky<T: Real, const P: usize>(
     a: &Square<T, P>,
     p: usize,
 ) -> Option<Square<T, P>> {
-    let d = p + 2;
-    let mut c = zeros::<T, P>();
-    for j in 0..d {
-        let mut v = entry(a, j, j, p);
-        for k in 0..j {
-            let x = entry(&c, j, k, p);
-            v -= x * x;
-        }
-        if !(v > T::ZERO && v.is_finite()) {
-            return None;
-        }
-        let cjj = v.sqrt();
-        *entry_mut(&mut c, j, j, p) = cjj;
-        for i in j + 1..d {
-            let mut v = entry(a, i, j, p);
-            for k in 0..j {
-                v -= entry(&c, i, k, p) * entry(&c, j, k, p);
-            }
-            *entry_mut(&mut c, i, j, p) = v / cjj;
+    let mut c = *a;
+    if !cholesky_in_place(&mut c, p) {
+        return None;
+    }
+    for i in 0..p + 2 {
+        for j in i + 1..p + 2 {
+            *entry_mut(&mut c, i, j, p) = T::ZERO;
         }
     }
     Some(c)
+}
+
+/// [`cholesky`] in place: the lower triangle of `a` (diagonal included) becomes C, column by
+/// column (column j of C needs a's column j and C's columns before it, nothing else); the
+/// entries above the diagonal are left as they are. `false` (with `a` partly overwritten)
+/// unless `a` is positive definite in this precision.
+pub(crate) fn cholesky_in_place<T: Real, const P: usize>(a: &mut Square<T, P>, p: usize) -> bool {
+    let d = p + 2;
+    for j in 0..d {
+        let mut v = entry(a, j, j, p);
+        for k in 0..j {
+            let x = entry(a, j, k, p);
+            v -= x * x;
+        }
+        if !(v > T::ZERO && v.is_finite()) {
+            return false;
+        }
+        let cjj = v.sqrt();
+        *entry_mut(a, j, j, p) = cjj;
+        for i in j + 1..d {
+            let mut v = entry(a, i, j, p);
+            for k in 0..j {
+                v -= entry(a, i, k, p) * entry(a, j, k, p);
+            }
+            *entry_mut(a, i, j, p) = v / cjj;
+        }
+    }
+    true
 }

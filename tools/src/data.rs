@@ -11,7 +11,7 @@ use vireg::{Config, Family, Fit, Guide};
 const BUF_BYTES: usize = 256 * 1024;
 
 /// The data: a fit (guide family `G`) with every row folded in, and the column names.
-pub struct Data<const P: usize, G = Guide<f64, P>> {
+pub struct Data<const P: usize, G: Family<f64, P> = Guide<f64, P>> {
     pub fit: Box<Fit<f64, P, G>>,
     pub y_name: String,
     pub features: Vec<String>,
