@@ -629,3 +629,61 @@ fn reset_data_keeps_the_forgetting_factor() {
     let fresh: Fit<f64, 4> = Fit::new(2, f.config()).unwrap();
     assert_eq!(fresh.stats(), f.stats());
 }
+
+/// The ELBO's gradient with N = N_w (weighted rows, then forgetting: a real, non-integer N)
+/// against central finite differences of the same loss, every location and scale parameter.
+#[test]
+fn weighted_gradient_matches_finite_differences() {
+    let p = 3;
+    let (xs, ys) = rows(60, p, 12);
+    let ws: Vec<f64> = (0..ys.len()).map(|i| 0.3 + (i % 4) as f64 * 0.7).collect();
+    let cfg = Config {
+        estimator: Estimator::Analytic,
+        forget: 0.97,
+        ..Config::default()
+    };
+    let mut f: Fit<f64, 4> = Fit::new(p, cfg).unwrap();
+    f.observe_rows_weighted(&xs, p, &ys, &ws).unwrap();
+    let nw = f.stats().effective_rows();
+    assert!(nw.fract() != 0.0 && nw < ys.len() as f64);
+    f.solve_exact().unwrap();
+    // Away from the optimum, where the gradient is not ~0.
+    let mut g0 = *f.guide();
+    for i in 0..p + 2 {
+        *g0.loc.get_mut(i, p) += 0.05 * (i as f64 + 1.0);
+        *g0.rho.get_mut(i, p) -= 0.1;
+    }
+    f.set_guide(g0).unwrap();
+    let mut grad = g0;
+    let _ = f.clone().loss_grad(&mut grad);
+    let loss_at = |g: vireg::Guide<f64, 4>| {
+        let mut c = f.clone();
+        c.set_guide(g).unwrap();
+        let mut scratch = g;
+        c.loss_grad(&mut scratch)
+    };
+    for which in 0..2 {
+        for i in 0..p + 2 {
+            let h = 1e-6;
+            let (mut a, mut b) = (g0, g0);
+            let (pa, pb) = if which == 0 {
+                (a.loc.get_mut(i, p), b.loc.get_mut(i, p))
+            } else {
+                (a.rho.get_mut(i, p), b.rho.get_mut(i, p))
+            };
+            *pa += h;
+            *pb -= h;
+            let fd = (loss_at(a) - loss_at(b)) / (2.0 * h);
+            let an = if which == 0 {
+                grad.loc.get(i, p)
+            } else {
+                grad.rho.get(i, p)
+            };
+            assert!(
+                (fd - an).abs() <= 1e-5 * (1.0 + an.abs()),
+                "{} {i}: fd {fd} vs analytic {an}",
+                if which == 0 { "loc" } else { "rho" }
+            );
+        }
+    }
+}
