@@ -246,6 +246,121 @@ def test_numpy(vireg):
     return fit
 
 
+def _posterior(fit):
+    fit.solve_exact()
+    return np.concatenate([fit.loc(), fit.cov().ravel()])
+
+
+def test_weights(vireg):
+    """Issue 12: weighted rows and forgetting through the package, both guides, in f64."""
+    p, n = 3, 400
+    X, y = vireg.Synth(p, 9).rows(n)
+    rng = np.random.default_rng(12)
+    k = rng.integers(0, 4, size=n)  # integer weights, zeros included
+    for guide in ("diagonal", "full"):
+        tag = "[%s] " % guide
+        # integer weights = the rows repeated
+        weighted = vireg.Fit(features=p, guide=guide)
+        weighted.observe_rows(X, y, weights=k.astype(np.float64))
+        repeated = vireg.Fit(features=p, guide=guide)
+        repeated.observe_rows(np.repeat(X, k, axis=0), np.repeat(y, k))
+        check(weighted.effective_rows == float(k.sum()) == repeated.effective_rows,
+              tag + "effective rows %r = %d" % (weighted.effective_rows, k.sum()))
+        check(weighted.rows == int((k > 0).sum()), tag + "rows of weight 0 are not counted")
+        check(close(_posterior(weighted), _posterior(repeated), 1e-9, 1e-12),
+              tag + "weighted rows = repeated rows")
+        one = vireg.Fit(features=p, guide=guide)
+        for i in range(n):
+            one.observe(X[i], y[i], weight=float(k[i]))
+        check(close(_posterior(one), _posterior(weighted), 1e-12, 1e-15),
+              tag + "observe(weight=) = observe_rows(weights=)")
+
+        # forgetting = the explicit weights gamma^(N-1-i)
+        g = 0.99
+        forget = vireg.Fit(features=p, guide=guide, forget=g)
+        check(forget.config()["forget"] == g and vireg.Fit(features=p).config()["forget"] == 1.0,
+              tag + "forget in the config")
+        forget.observe_rows(X, y)
+        explicit = vireg.Fit(features=p, guide=guide)
+        explicit.observe_rows(X, y, weights=g ** np.arange(n - 1, -1, -1.0))
+        check(forget.rows == n and close(forget.effective_rows, (1 - g ** n) / (1 - g), 1e-12),
+              tag + "effective rows with forgetting %r" % forget.effective_rows)
+        check(close(_posterior(forget), _posterior(explicit), 1e-9, 1e-12),
+              tag + "forgetting = explicit weights")
+        restored = vireg.Fit.load(forget.save(), guide=guide)
+        check(restored.state_bytes() == forget.state_bytes()
+              and restored.config()["forget"] == g, tag + "checkpoint with forgetting")
+
+        # set_forget from row m on: row i < m weighs g^(N-m), row i >= m g^(N-1-i)
+        m = 150
+        late = vireg.Fit(features=p, guide=guide)
+        late.observe_rows(X[:m], y[:m])
+        check(late.effective_rows == m, tag + "effective rows = rows without weights")
+        late.set_forget(g)
+        check(late.config()["forget"] == g, tag + "set_forget")
+        late.observe_rows(X[m:], y[m:])
+        w = np.where(np.arange(n) < m, g ** (n - m), g ** np.arange(n - 1, -1, -1.0))
+        ref = vireg.Fit(features=p, guide=guide)
+        ref.observe_rows(X, y, weights=w)
+        check(close(_posterior(late), _posterior(ref), 1e-9, 1e-12),
+              tag + "set_forget = explicit weights")
+
+        # refusals leave the fit as it was, byte for byte
+        fit = vireg.Fit(features=p, guide=guide, forget=g)
+        fit.observe_rows(X[:50], y[:50])
+        before, saved = fit.state_bytes(), fit.save()
+        for bad, status in ((np.nan, vireg.ERR_NON_FINITE), (np.inf, vireg.ERR_NON_FINITE),
+                            (-1.0, vireg.ERR_CONFIG)):
+            wb = np.ones(20)
+            wb[13] = bad
+            try:
+                fit.observe_rows(X[50:70], y[50:70], weights=wb)
+                check(False, tag + "weight %r accepted" % bad)
+            except vireg.Error as e:
+                check(e.status == status and e.bad_row == 13,
+                      tag + "weight %r: status %d, bad_row %r" % (bad, e.status, e.bad_row))
+            try:
+                fit.observe(X[50], y[50], weight=bad)
+                check(False, tag + "observe: weight %r accepted" % bad)
+            except vireg.Error as e:
+                check(e.status == status, tag + "observe: weight %r: status %d" % (bad, e.status))
+        for wb in (np.ones(19), np.ones((20, 1)), ["a"] * 20):
+            try:
+                fit.observe_rows(X[50:70], y[50:70], weights=wb)
+                check(False, tag + "weights of shape %r accepted" % (np.shape(wb),))
+            except vireg.Error as e:
+                check(e.status == vireg.ERR_DIMENSION, tag + "weights' shape: status %d"
+                      % e.status)
+        for bad, status in ((0.0, vireg.ERR_CONFIG), (1.5, vireg.ERR_CONFIG),
+                            (-0.5, vireg.ERR_CONFIG), (np.nan, vireg.ERR_NON_FINITE)):
+            try:
+                fit.set_forget(bad)
+                check(False, tag + "set_forget(%r) accepted" % bad)
+            except vireg.Error as e:
+                check(e.status == status, tag + "set_forget(%r): status %d" % (bad, e.status))
+        try:
+            vireg.Fit(features=p, guide=guide, forget=1.5)
+            check(False, tag + "forget=1.5 accepted")
+        except vireg.Error as e:
+            check(e.status == vireg.ERR_CONFIG, tag + "forget=1.5: status %d" % e.status)
+        try:
+            fit.merge(vireg.Fit(features=p, guide=guide, forget=0.5))
+            check(False, tag + "merged fits of different forgetting factors")
+        except vireg.Error as e:
+            check(e.status == vireg.ERR_MISMATCH, tag + "merge: status %d" % e.status)
+        check(fit.state_bytes() == before and fit.save() == saved,
+              tag + "state unchanged after refusals")
+
+    # the weights array reaches C in place when it can, else converted once
+    fit = vireg.Fit(features=p)
+    w = np.ones(n)
+    check(fit._weight_buffer(w, n) is w, "weights: no copy")
+    for other in (w.astype(np.float32), np.ones(2 * n)[::2], [1] * n):
+        wa = fit._weight_buffer(other, n)
+        check(wa.flags.c_contiguous and wa.dtype == np.float64 and not np.shares_memory(wa, other),
+              "weights: copied")
+
+
 def test_arviz(vireg, fit):
     """Item 7: InferenceData for ArviZ, and a clear error without ArviZ."""
     import arviz as az
@@ -338,7 +453,24 @@ def test_dask(vireg):
         f32.solve_exact()
         check(full.guide == "full" and full.precision == "f32" and full.rows == n, "full f32")
         check(close(full.cov(), f32.cov(), 1e-3, 1e-9), "full-rank f32 cov")
-        for bad in (dict(y="nope"), dict(y="y", features=["x0", "zz"])):
+        # a weight column (not a feature), and forgetting in partition order
+        wdf = numeric.assign(w=ddf["x0"].abs().round() + 1)
+        w = np.abs(X[:, 0]).round() + 1
+        weighted = vireg.dask.fit(wdf, y="y", weights="w", split_every=3)
+        one = vireg.Fit(features=p)
+        one.observe_rows(X, y, weights=w)
+        check(weighted.features == p and weighted.effective_rows == one.effective_rows,
+              "Dask weights: not a feature, N_w %r" % weighted.effective_rows)
+        check(close(_posterior(weighted), _posterior(one), 1e-9, 1e-12), "Dask weights")
+        forgetting = vireg.dask.fit(numeric, y="y", split_every=3, forget=0.9999)
+        one = vireg.Fit(features=p, forget=0.9999)
+        one.observe_rows(X, y)
+        check(close(forgetting.effective_rows, one.effective_rows, 1e-12),
+              "Dask forgetting: N_w %r vs %r" % (forgetting.effective_rows, one.effective_rows))
+        check(close(_posterior(forgetting), _posterior(one), 1e-9, 1e-12),
+              "Dask forgetting = one fit of the rows in order")
+        for bad in (dict(y="nope"), dict(y="y", features=["x0", "zz"]),
+                    dict(y="y", weights="nope")):
             try:
                 vireg.dask.fit(numeric, **bad)
                 check(False, "accepted %r" % bad)
@@ -360,6 +492,8 @@ def main():
     times.append(("package", time.perf_counter() - t0))
     fit = test_numpy(vireg)
     times.append(("numpy", time.perf_counter() - t0 - sum(t for _, t in times)))
+    test_weights(vireg)
+    times.append(("weights", time.perf_counter() - t0 - sum(t for _, t in times)))
     test_arviz(vireg, fit)
     times.append(("arviz", time.perf_counter() - t0 - sum(t for _, t in times)))
     test_dask(vireg)

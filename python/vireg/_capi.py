@@ -100,6 +100,7 @@ def _config_struct(real: Any) -> Type[Structure]:
             ("eval_every", c_uint32),
             ("average_fraction", real),
             ("final_lr_scale", real),
+            ("forget", real),
         ]
 
     return Config
@@ -161,6 +162,10 @@ class _Family:
             "rows": (c_int32, [st, P(c_uint64)]),
             "observe": (c_int32, [st, P(R), S, R]),
             "observe_rows": (c_int32, [st, P(R), S, S, S, P(R), P(S)]),
+            "observe_weighted": (c_int32, [st, P(R), S, R, R]),
+            "observe_rows_weighted": (c_int32, [st, P(R), S, S, S, P(R), P(R), P(S)]),
+            "set_forget": (c_int32, [st, R]),
+            "effective_rows": (c_int32, [st, P(R)]),
             "merge": (c_int32, [st, st]),
             "step": (c_int32, [st, c_uint64, P(R)]),
             "run": (c_int32, [st, c_uint64, c_uint64, self.Progress, c_void_p, P(self.RunReport)]),
@@ -184,7 +189,8 @@ class _Family:
         # the mean-field fit with the same signature, and its own.
         same = [
             "init_sized", "get_config", "set_learning_rate", "features", "rows", "observe",
-            "observe_rows", "merge", "step", "run", "elbo", "condition", "posterior_loc",
+            "observe_rows", "observe_weighted", "observe_rows_weighted", "set_forget",
+            "effective_rows", "merge", "step", "run", "elbo", "condition", "posterior_loc",
             "posterior_summary", "posterior_quantile", "draw", "predict", "checkpoint_size",
             "save", "load_sized",
         ]

@@ -55,8 +55,10 @@ class Fit:
       ``prior_coef`` (10), ``prior_noise`` (10), ``lr`` (the learning rate; also accepted as
       ``learning_rate``), ``estimator`` ("monte_carlo" or "analytic", or the C value),
       ``particles``, ``init_scale``, ``beta1``, ``beta2``, ``eps``, ``clip``, ``lrd``,
-      ``tol_rel_obj``, ``eval_every``, ``average_fraction``, ``final_lr_scale``. Unspecified
-      ones take the library's defaults.
+      ``tol_rel_obj``, ``eval_every``, ``average_fraction``, ``final_lr_scale``, ``forget``
+      (the forgetting factor γ ∈ (0, 1], default 1: before each new row, every row seen so far
+      weighs γ times less, so of N rows row i weighs γ^(N−1−i); see :meth:`set_forget`).
+      Unspecified ones take the library's defaults.
 
     Vectors and matrices come back as NumPy arrays of the fit's precision, in the latent order
     α, β₁..β_p, ln σ (σ itself in :meth:`summary`, :meth:`draw` and :meth:`quantile`). Every
@@ -164,6 +166,15 @@ class Fit:
         self._call("rows", self._state, byref(n))
         return n.value
 
+    @property
+    def effective_rows(self) -> float:
+        """N_w, the effective number of rows: the sum of the rows' weights after forgetting,
+        the model's N. Equal to :attr:`rows` while every row had weight 1 and nothing was
+        forgotten; about 1/(1 − γ) after many unit rows with forgetting factor γ."""
+        out = self._f.real()
+        self._call("effective_rows", self._state, byref(out))
+        return float(out.value)
+
     def config(self) -> Dict[str, Any]:
         """The configuration, as a dict of the C ``vireg_config`` fields."""
         cfg = self._f.Config()
@@ -174,15 +185,28 @@ class Fit:
         """Changes the learning rate for the following steps."""
         self._call("set_learning_rate", self._state, lr)
 
+    def set_forget(self, forget: float) -> None:
+        """Changes the forgetting factor γ ∈ (0, 1] (the configuration's ``forget``) from the
+        next row on: before each new row, every row seen so far weighs γ times less, a memory
+        of about 1/(1 − γ) rows; 1 forgets nothing. Outside (0, 1] raises Error (ERR_CONFIG, or
+        ERR_NON_FINITE for NaN/infinity), leaving the fit unchanged."""
+        self._call("set_forget", self._state, forget)
+
     # -- data --------------------------------------------------------------------------------
 
     def _ptr(self, a: NDArray[Any]) -> Any:
         return a.ctypes.data_as(POINTER(self._f.real))
 
-    def observe(self, x: ArrayLike, y: float) -> None:
-        """Folds one row in: x, p numbers; y, its response."""
+    def observe(self, x: ArrayLike, y: float, weight: Optional[float] = None) -> None:
+        """Folds one row in: x, p numbers; y, its response; ``weight``, its weight w ≥ 0 in
+        the likelihood (an integer k counts as the row repeated k times, 0 changes nothing;
+        None: an ordinary row). A NaN, infinite or negative weight raises Error
+        (ERR_NON_FINITE, ERR_CONFIG), leaving the fit unchanged."""
         xa = self._vector_in(x)
-        self._call("observe", self._state, self._ptr(xa), xa.shape[0], y)
+        if weight is None:
+            self._call("observe", self._state, self._ptr(xa), xa.shape[0], y)
+        else:
+            self._call("observe_weighted", self._state, self._ptr(xa), xa.shape[0], y, weight)
 
     def _vector_in(self, x: ArrayLike) -> NDArray[Any]:
         try:
@@ -235,24 +259,52 @@ class Fit:
             raise Error(ERR_DIMENSION, call) from None
         return xa, stride, ya
 
-    def observe_rows(self, X: ArrayLike, y: ArrayLike) -> None:
+    def _weight_buffer(self, weights: ArrayLike, n: int) -> NDArray[Any]:
+        """The weights as observe_rows_weighted hands them to C: the array itself when it is
+        already a C-contiguous, aligned array of the fit's dtype, else a converted copy."""
+        call = self._name("observe_rows_weighted")
+        try:
+            wa = _c_array(weights, self._f.dtype)
+        except (TypeError, ValueError):
+            raise Error(ERR_DIMENSION, call) from None
+        if wa.ndim != 1 or wa.shape[0] != n:
+            raise Error(ERR_DIMENSION, call)
+        return wa
+
+    def observe_rows(
+        self, X: ArrayLike, y: ArrayLike, weights: Optional[ArrayLike] = None
+    ) -> None:
         """Folds many rows in, all or nothing. X: n rows of p numbers (an (n, p) array-like);
-        y: the n responses. A NumPy array of the fit's dtype whose rows are contiguous (C order,
-        or the leading columns of a wider C-order array) is read in place, without a copy;
-        other input is converted once. On a bad row, raises Error with ``bad_row`` set to its
-        index."""
+        y: the n responses; ``weights``: None, or the n rows' weights (each finite and ≥ 0, as
+        in :meth:`observe`; rows of weight 0 are skipped and not counted). A NumPy array of the
+        fit's dtype whose rows are contiguous (C order, or the leading columns of a wider
+        C-order array) is read in place, without a copy, and so are y and the weights when
+        C-contiguous of the fit's dtype; other input is converted once. On a bad row (a bad
+        value or weight), raises Error with ``bad_row`` set to its index."""
         xa, stride, ya = self._row_buffers(X, y)
         n, p = xa.shape
         bad = c_size_t()
-        s = self._fn("observe_rows")(
-            self._state, self._ptr(xa), n, p, stride, self._ptr(ya), byref(bad)
-        )
+        if weights is None:
+            name = "observe_rows"
+            s = self._fn(name)(
+                self._state, self._ptr(xa), n, p, stride, self._ptr(ya), byref(bad)
+            )
+        else:
+            wa = self._weight_buffer(weights, n)
+            name = "observe_rows_weighted"
+            s = self._fn(name)(
+                self._state, self._ptr(xa), n, p, stride, self._ptr(ya), self._ptr(wa),
+                byref(bad),
+            )
         if s != OK:
-            raise Error(s, self._name("observe_rows"), bad.value)
+            raise Error(s, self._name(name), bad.value)
 
     def merge(self, other: "Fit") -> None:
         """Adds the data of another fit (same precision, guide and number of features), exactly
-        as if this fit had observed its rows too."""
+        as if this fit had observed its rows too. With forgetting (γ < 1) the other fit's rows
+        count as the newest: this fit's rows are aged by the other's row count first, as if
+        the other's rows had been observed after them; fits of different γ are not merged
+        (Error, ERR_MISMATCH)."""
         if other._f is not self._f or other._g != self._g:
             raise ValueError("cannot merge fits of different precisions or guides")
         self._call("merge", self._state, other._state)

@@ -15,6 +15,8 @@ pub struct Data<const P: usize, G: Family<f64, P> = Guide<f64, P>> {
     pub fit: Box<Fit<f64, P, G>>,
     pub y_name: String,
     pub features: Vec<String>,
+    /// The column of row weights, if any.
+    pub weight_name: Option<String>,
 }
 
 /// A data file whose header has been read, its rows not yet.
@@ -25,6 +27,8 @@ pub struct Header {
     /// The column names, trimmed.
     names: Vec<String>,
     y_col: usize,
+    /// The column of row weights, if any.
+    w_col: Option<usize>,
     /// The header's line.
     line: u64,
 }
@@ -41,8 +45,9 @@ fn read_failure(name: &str, (line, e): (u64, ReadError)) -> Failure {
 }
 
 /// Opens the CSV at `path` (`-`: standard input), called `name` in messages, and reads its
-/// header, with y the column named `y` or else the last.
-pub fn open(path: &str, name: &str, y: Option<&str>) -> Res<Header> {
+/// header, with the row weights in the column named `weight` if given, and y the column named
+/// `y` or else the last one that is not the weights'.
+pub fn open(path: &str, name: &str, y: Option<&str>, weight: Option<&str>) -> Res<Header> {
     let input: Box<dyn Read + Send> = if path == "-" {
         Box::new(io::stdin())
     } else {
@@ -51,11 +56,37 @@ pub fn open(path: &str, name: &str, y: Option<&str>) -> Res<Header> {
             Err(e) => return Err(Failure::Input(format!("{name}: cannot open: {e}"))),
         }
     };
-    header(input, name, y)
+    header(input, name, y, weight)
+}
+
+/// The one column of `names` named `want`, for the option `option`, or a message.
+fn column(names: &[String], want: &str, option: &str) -> Result<usize, String> {
+    let hits: Vec<usize> = (0..names.len()).filter(|&j| names[j] == want).collect();
+    match hits[..] {
+        [j] => Ok(j),
+        [] => Err(format!(
+            "{option}: no column named {} in the header",
+            quote(want)
+        )),
+        _ => {
+            let numbers: Vec<String> = hits.iter().map(|j| (j + 1).to_string()).collect();
+            Err(format!(
+                "{option}: {} names {} columns (numbers {})",
+                quote(want),
+                hits.len(),
+                numbers.join(", ")
+            ))
+        }
+    }
 }
 
 /// Reads the header of the CSV `input`, called `name` in messages; see [`open`].
-fn header(input: Box<dyn Read + Send>, name: &str, y: Option<&str>) -> Res<Header> {
+fn header(
+    input: Box<dyn Read + Send>,
+    name: &str,
+    y: Option<&str>,
+    weight: Option<&str>,
+) -> Res<Header> {
     let mut rec = Records::new(input, BUF_BYTES);
     let at = |line: u64, msg: String| Failure::Input(format!("{name}:{line}: {msg}"));
     let Some(line) = rec.next_record().map_err(|e| read_failure(name, e))? else {
@@ -69,40 +100,37 @@ fn header(input: Box<dyn Read + Send>, name: &str, y: Option<&str>) -> Res<Heade
         .collect::<Result<Vec<String>, _>>()
         .map_err(|_| at(line, "not valid UTF-8".into()))?;
     let cols = names.len();
-    if cols < 2 {
+    let w_col = match weight {
+        None => None,
+        Some(want) => Some(column(&names, want, "--weight").map_err(|m| at(line, m))?),
+    };
+    let need = 2 + usize::from(w_col.is_some());
+    if cols < need {
+        let what = if w_col.is_some() {
+            "features, y and weights"
+        } else {
+            "features and y"
+        };
+        let s = if cols == 1 { "" } else { "s" };
         return Err(at(
             line,
-            format!("the header has {cols} column; need at least 2 (features and y)"),
+            format!("the header has {cols} column{s}; need at least {need} ({what})"),
         ));
     }
     let y_col = match y {
-        None => cols - 1,
-        Some(want) => {
-            let hits: Vec<usize> = (0..cols).filter(|&j| names[j] == want).collect();
-            match hits[..] {
-                [j] => j,
-                [] => {
-                    return Err(at(
-                        line,
-                        format!("--y: no column named {} in the header", quote(want)),
-                    ))
-                }
-                _ => {
-                    let numbers: Vec<String> = hits.iter().map(|j| (j + 1).to_string()).collect();
-                    return Err(at(
-                        line,
-                        format!(
-                            "--y: {} names {} columns (numbers {})",
-                            quote(want),
-                            hits.len(),
-                            numbers.join(", ")
-                        ),
-                    ));
-                }
-            }
-        }
+        None => (0..cols)
+            .rev()
+            .find(|&j| Some(j) != w_col)
+            .expect("cols ≥ 2"),
+        Some(want) => column(&names, want, "--y").map_err(|m| at(line, m))?,
     };
-    let p = cols - 1;
+    if w_col == Some(y_col) {
+        return Err(at(
+            line,
+            format!("--weight: {} is the y column", quote(&names[y_col])),
+        ));
+    }
+    let p = cols - need + 1;
     if p > CAP {
         return Err(at(
             line,
@@ -114,14 +142,15 @@ fn header(input: Box<dyn Read + Send>, name: &str, y: Option<&str>) -> Res<Heade
         name: name.to_string(),
         names,
         y_col,
+        w_col,
         line,
     })
 }
 
 impl Header {
-    /// The number of features (columns other than y).
+    /// The number of features (columns other than y and the weights).
     pub fn features(&self) -> usize {
-        self.names.len() - 1
+        self.names.len() - 1 - usize::from(self.w_col.is_some())
     }
 
     /// Reads every row into a fit of capacity `P` (at least the number of features)
@@ -149,15 +178,16 @@ impl Header {
             name,
             names,
             y_col,
+            w_col,
             line: header_line,
         } = self;
         let at = |line: u64, msg: String| Failure::Input(format!("{name}:{line}: {msg}"));
         let cols = names.len();
-        let p = cols - 1;
         let features: Vec<String> = (0..cols)
-            .filter(|&j| j != y_col)
+            .filter(|&j| j != y_col && Some(j) != w_col)
             .map(|j| names[j].clone())
             .collect();
+        let p = features.len();
         let mut fit = match Fit::<f64, P, G>::new(p, cfg) {
             Ok(f) => Box::new(f),
             Err(e) => return Err(Failure::Input(format!("invalid settings: {e}"))),
@@ -166,6 +196,7 @@ impl Header {
         // rows were folded one at a time: each job's rows come before its fault, and jobs are
         // folded in the file's order.
         let refused = |(line, e): (u64, vireg::Error)| at(line, format!("row refused: {e}"));
+        let cols_of = Roles { y: y_col, w: w_col };
         std::thread::scope(|s| {
             let (name, names) = (&name[..], &names[..]);
             let (spare_tx, spare_rx) = mpsc::channel();
@@ -180,11 +211,13 @@ impl Header {
                         let go_on = match job {
                             Job::Chunk { bytes, line } => {
                                 let mut rec = Records::of_bytes(bytes, line);
-                                let go_on = parse_rows(&mut rec, name, names, y_col, &res_tx);
+                                let go_on = parse_rows(&mut rec, name, names, cols_of, &res_tx);
                                 let _ = spare_tx.send(rec.into_bytes());
                                 go_on
                             }
-                            Job::Rest(mut rec) => parse_rows(&mut rec, name, names, y_col, &res_tx),
+                            Job::Rest(mut rec) => {
+                                parse_rows(&mut rec, name, names, cols_of, &res_tx)
+                            }
                         };
                         if !go_on || res_tx.send(Parsed::Done).is_err() {
                             return;
@@ -212,12 +245,18 @@ impl Header {
             Ok(())
         })?;
         if fit.stats().rows() == 0 {
-            return Err(at(header_line, "no data rows after the header".into()));
+            let what = if w_col.is_some() {
+                "no data rows of positive weight after the header"
+            } else {
+                "no data rows after the header"
+            };
+            return Err(at(header_line, what.into()));
         }
         Ok(Data {
             fit,
             y_name: names[y_col].clone(),
             features,
+            weight_name: w_col.map(|j| names[j].clone()),
         })
     }
 }
@@ -315,6 +354,13 @@ fn split(
     }
 }
 
+/// The columns that are not features: y's, and the row weights' if any.
+#[derive(Clone, Copy)]
+struct Roles {
+    y: usize,
+    w: Option<usize>,
+}
+
 /// Reads and parses the rows of `rec` into batches sent to `out`, the last one possibly
 /// partial, followed by the first fault if there is one. Whether to go on: no fault, and the
 /// receiver is still there.
@@ -322,18 +368,25 @@ fn parse_rows<R: Read>(
     rec: &mut Records<R>,
     name: &str,
     names: &[String],
-    y_col: usize,
+    roles: Roles,
     out: &SyncSender<Parsed>,
 ) -> bool {
     let cols = names.len();
-    let p = cols - 1;
+    let y_col = roles.y;
+    // `usize::MAX`: no column is the weights'.
+    let w_col = roles.w.unwrap_or(usize::MAX);
+    let weighted = roles.w.is_some();
+    let p = cols - 1 - usize::from(weighted);
     let at = |line: u64, msg: String| Failure::Input(format!("{name}:{line}: {msg}"));
     let row = |rec: &mut Records<R>, line: u64, batch: &mut Batch| -> Res<()> {
-        if let Some(y) = rec
+        if let Some((y, w)) = rec
             .plain()
-            .and_then(|l| plain_row(l, cols, y_col, &mut batch.xs))
+            .and_then(|l| plain_row(l, cols, y_col, w_col, &mut batch.xs))
         {
             batch.ys.push(y);
+            if weighted {
+                batch.ws.push(w);
+            }
             batch.lines.push(line);
             return Ok(());
         }
@@ -344,21 +397,44 @@ fn parse_rows<R: Read>(
                 format!("expected {cols} fields, found {}", fields.len()),
             ));
         }
-        let mut y = 0.0;
+        let (mut y, mut w) = (0.0, 1.0);
+        let start = batch.xs.len();
         for (j, name) in names.iter().enumerate() {
-            let v = number(fields.get(j))
-                .map_err(|why| at(line, format!("column {} ({}){why}", j + 1, quote(name))))?;
+            let v = number(fields.get(j)).and_then(|v| {
+                if j == w_col && v < 0.0 {
+                    Err(format!(": {v} is negative"))
+                } else {
+                    Ok(v)
+                }
+            });
+            let v = v.map_err(|why| {
+                batch.xs.truncate(start);
+                let also = if j == w_col {
+                    " (a row weight must be finite and >= 0)"
+                } else {
+                    ""
+                };
+                at(
+                    line,
+                    format!("column {} ({}){why}{also}", j + 1, quote(name)),
+                )
+            })?;
             if j == y_col {
                 y = v;
+            } else if j == w_col {
+                w = v;
             } else {
                 batch.xs.push(v);
             }
         }
         batch.ys.push(y);
+        if weighted {
+            batch.ws.push(w);
+        }
         batch.lines.push(line);
         Ok(())
     };
-    let mut batch = Batch::new(p);
+    let mut batch = Batch::new(p, weighted);
     loop {
         let read = match rec.next_record() {
             Ok(Some(line)) => row(rec, line, &mut batch),
@@ -372,7 +448,7 @@ fn parse_rows<R: Read>(
             return false;
         }
         if batch.ys.len() == Batch::ROWS {
-            let full = std::mem::replace(&mut batch, Batch::new(p));
+            let full = std::mem::replace(&mut batch, Batch::new(p, weighted));
             if out.send(Parsed::Rows(full)).is_err() {
                 return false;
             }
@@ -382,15 +458,22 @@ fn parse_rows<R: Read>(
 }
 
 /// A plain line's row when every field is a finite number written without surrounding space,
-/// as most files are: its y, its features appended to `xs`. `None`, with `xs` as it was, for
-/// anything else, which the general path then reads (and reports) field by field. The number
-/// at the start of each field is read by the parser `number` uses, and the field is taken
-/// only if the number ends where the field does, so the value is `number`'s.
+/// as most files are, and the weight in column `w_col` (if there is one) is not negative: its
+/// y and weight (1 without a weight column), its features appended to `xs`. `None`, with `xs`
+/// as it was, for anything else, which the general path then reads (and reports) field by
+/// field. The number at the start of each field is read by the parser `number` uses, and the
+/// field is taken only if the number ends where the field does, so the value is `number`'s.
 #[inline]
-fn plain_row(line: &[u8], cols: usize, y_col: usize, xs: &mut Vec<f64>) -> Option<f64> {
+fn plain_row(
+    line: &[u8],
+    cols: usize,
+    y_col: usize,
+    w_col: usize,
+    xs: &mut Vec<f64>,
+) -> Option<(f64, f64)> {
     let before = xs.len();
     let mut rest = line;
-    let mut y = 0.0;
+    let (mut y, mut w) = (0.0, 1.0);
     for j in 0..cols {
         let parsed = fast_float2::parse_partial::<f64, _>(rest)
             .ok()
@@ -417,11 +500,17 @@ fn plain_row(line: &[u8], cols: usize, y_col: usize, xs: &mut Vec<f64>) -> Optio
         }
         if j == y_col {
             y = v;
+        } else if j == w_col {
+            if v < 0.0 {
+                xs.truncate(before);
+                return None;
+            }
+            w = v;
         } else {
             xs.push(v);
         }
     }
-    Some(y)
+    Some((y, w))
 }
 
 /// Rows read but not yet folded into the fit.
@@ -429,6 +518,10 @@ struct Batch {
     /// The rows' features, `p` per row.
     xs: Vec<f64>,
     ys: Vec<f64>,
+    /// The rows' weights, when the file has a weight column (else empty).
+    ws: Vec<f64>,
+    /// Whether the file has a weight column.
+    weighted: bool,
     /// The line of each row.
     lines: Vec<u64>,
 }
@@ -438,16 +531,19 @@ impl Batch {
     /// batch, and the handing of a batch from one thread to the other cost little per row.
     const ROWS: usize = 1024;
 
-    fn new(p: usize) -> Self {
+    fn new(p: usize, weighted: bool) -> Self {
         Batch {
             xs: Vec::with_capacity(Self::ROWS * p),
             ys: Vec::with_capacity(Self::ROWS),
+            ws: Vec::with_capacity(if weighted { Self::ROWS } else { 0 }),
+            weighted,
             lines: Vec::with_capacity(Self::ROWS),
         }
     }
 
-    /// Folds the rows into `fit` (the same operations, so the same bits, as `Fit::observe` row
-    /// by row) and empties the batch; on a refused row, its line and the fit's error.
+    /// Folds the rows into `fit` (the same operations, so the same bits, as `Fit::observe` or,
+    /// with weights, `Fit::observe_weighted` row by row) and empties the batch; on a refused
+    /// row, its line and the fit's error.
     fn fold_into<const P: usize, G: Family<f64, P>>(
         &mut self,
         fit: &mut Fit<f64, P, G>,
@@ -456,12 +552,18 @@ impl Batch {
             return Ok(());
         }
         let p = fit.features();
-        fit.observe_rows(&self.xs, p, &self.ys).map_err(|(i, e)| {
+        let folded = if self.weighted {
+            fit.observe_rows_weighted(&self.xs, p, &self.ys, &self.ws)
+        } else {
+            fit.observe_rows(&self.xs, p, &self.ys)
+        };
+        folded.map_err(|(i, e)| {
             // `i` is the count of rows for a row count past u64 (not reachable from a file).
             (self.lines[i.min(self.lines.len() - 1)], e)
         })?;
         self.xs.clear();
         self.ys.clear();
+        self.ws.clear();
         self.lines.clear();
         Ok(())
     }
@@ -499,10 +601,16 @@ mod tests {
         }
     }
 
-    /// The fit of `text` read with `workers` threads, cut as `cut` says, or the error message.
-    fn read_text(text: &[u8], workers: usize, cut: Cut) -> Result<Data<8>, String> {
+    /// The fit of `text`, with the row weights in the column named `weight`, read with
+    /// `workers` threads, cut as `cut` says, or the error message.
+    fn read_weighted(
+        text: &[u8],
+        weight: Option<&str>,
+        workers: usize,
+        cut: Cut,
+    ) -> Result<Data<8>, String> {
         let input = Box::new(io::Cursor::new(text.to_vec()));
-        header(input, "t.csv", None)
+        header(input, "t.csv", None, weight)
             .and_then(|h| h.read_with::<8, Guide<f64, 8>>(Config::default(), workers, cut))
             .map_err(message)
     }
@@ -510,13 +618,21 @@ mod tests {
     /// Every way of reading `text` that the tests try: one to three workers, chunks of one
     /// line to the whole file, and a line-length limit that gives up cutting at once or never.
     fn each_reading(text: &[u8]) -> Vec<(String, Result<Data<8>, String>)> {
+        each_weighted_reading(text, None)
+    }
+
+    /// [`each_reading`] with the row weights in the column named `weight`.
+    fn each_weighted_reading(
+        text: &[u8],
+        weight: Option<&str>,
+    ) -> Vec<(String, Result<Data<8>, String>)> {
         let mut all = Vec::new();
         for workers in [1, 2, 3] {
             for chunk in [1, 7, 64, 1000, 1 << 20] {
                 for long_line in [1, 1 << 20] {
                     let cut = Cut { chunk, long_line };
                     let how = format!("{workers} workers, chunks {chunk}, long lines {long_line}");
-                    all.push((how, read_text(text, workers, cut)));
+                    all.push((how, read_weighted(text, weight, workers, cut)));
                 }
             }
         }
@@ -538,8 +654,18 @@ mod tests {
     #[test]
     fn plain_rows_are_only_what_number_reads_alike() {
         let mut xs = vec![9.0];
-        assert_eq!(plain_row(b"1.5,-2e3,+.5", 3, 1, &mut xs), Some(-2000.0));
+        assert_eq!(
+            plain_row(b"1.5,-2e3,+.5", 3, 1, usize::MAX, &mut xs),
+            Some((-2000.0, 1.0))
+        );
         assert_eq!(xs, [9.0, 1.5, 0.5]);
+        assert_eq!(
+            plain_row(b"1.5,-2e3,0.25,+.5", 4, 1, 2, &mut xs),
+            Some((-2000.0, 0.25))
+        );
+        assert_eq!(xs, [9.0, 1.5, 0.5, 1.5, 0.5]);
+        xs.truncate(3);
+        assert_eq!(plain_row(b"1.5,-2e3,-0.25,+.5", 4, 1, 2, &mut xs), None);
         for bad in [
             &b"1,2"[..],
             b"1,2,3,4",
@@ -554,7 +680,7 @@ mod tests {
             b"1,1e999,3",
         ] {
             let text = String::from_utf8_lossy(bad);
-            assert_eq!(plain_row(bad, 3, 1, &mut xs), None, "{text}");
+            assert_eq!(plain_row(bad, 3, 1, usize::MAX, &mut xs), None, "{text}");
             assert_eq!(xs, [9.0, 1.5, 0.5], "{text}");
         }
     }
@@ -582,6 +708,40 @@ mod tests {
             let got = got.unwrap_or_else(|e| panic!("{how}: {e}"));
             assert!(got.fit.stats() == want.stats(), "{how}");
             assert_eq!(got.fit.stats().rows(), 300, "{how}");
+        }
+    }
+
+    #[test]
+    fn weighted_rows_are_folded_as_one_reader_folds_them() {
+        let rows = rows(300);
+        let mut want: Fit<f64, 8> = Fit::new(3, Config::default()).unwrap();
+        let mut text = b"x0,w,x1,x2,y\n".to_vec();
+        for (i, r) in rows.iter().enumerate() {
+            let v: Vec<f64> = r.iter().map(|f| f.parse().unwrap()).collect();
+            let w = (i % 5) as f64 * 0.75;
+            want.observe_weighted(&v[..3], v[3], w).unwrap();
+            // Quoted lines take the general path, the others the plain one.
+            let line = match i % 3 {
+                0 => format!("{},\"{w:?}\",{},{},{}\n", r[0], r[1], r[2], r[3]),
+                _ => format!("{},{w:?},{},{},{}\n", r[0], r[1], r[2], r[3]),
+            };
+            text.extend_from_slice(line.as_bytes());
+        }
+        for (how, got) in each_weighted_reading(&text, Some("w")) {
+            let got = got.unwrap_or_else(|e| panic!("{how}: {e}"));
+            assert!(got.fit.stats() == want.stats(), "{how}");
+            assert_eq!(got.features, ["x0", "x1", "x2"], "{how}");
+            assert_eq!(got.weight_name.as_deref(), Some("w"), "{how}");
+        }
+        // A negative weight on a plain line is reported as on any other.
+        let at = text.len() / 2 + memchr::memchr(b'\n', &text[text.len() / 2..]).unwrap() + 1;
+        let line = 1 + text[..at].iter().filter(|&&b| b == b'\n').count();
+        let text = [&text[..at], b"1,-0.5,2,3,4\n", &text[at..]].concat();
+        let want = format!(
+            "t.csv:{line}: column 2 (\"w\"): -0.5 is negative (a row weight must be finite and >= 0)"
+        );
+        for (how, got) in each_weighted_reading(&text, Some("w")) {
+            assert_eq!(got.err().as_deref(), Some(&want[..]), "{how}");
         }
     }
 

@@ -14,14 +14,21 @@
 //! (`--method exact`, coordinate ascent, nothing to tune); `--method svi` runs `Fit::run` (Adam,
 //! Monte Carlo ELBO, the seed's settings by default). `--guide full` fits the full-rank guide
 //! (`FullFit`: Pyro's AutoMultivariateNormal, the whole covariance) instead of the mean-field
-//! one (`--guide diagonal`, the default), by either method. The output is an ArviZ-like table (mean,
+//! one (`--guide diagonal`, the default), by either method. `--weight NAME` names a column of
+//! row weights (each finite and ≥ 0; not a feature; an integer weight k counts as the row
+//! repeated k times, a row of weight 0 is skipped), and `--forget G` a forgetting factor
+//! γ ∈ (0, 1] (row i of N weighs γ^(N−1−i), in the file's order; docs/weights.md): both go
+//! through the library's summary (`Fit::observe_rows_weighted`, `Config::forget`), with either
+//! method and guide. The output is an ArviZ-like table (mean,
 //! sd, 94% HDI of α, each βⱼ and σ) or, with `--json`, one JSON object whose numbers round-trip
 //! exactly. `--trace FILE.csv` writes `step,loss` for every SVI step and `--plot FILE.svg` draws
 //! the loss trace (the whole run and the last 1000 steps); both need `--method svi`, as the exact
 //! solver has no loss trace. Run with `--help` for every option.
 //!
 //! The JSON object has `file`, `n` (rows), `p`, `y`, `features` (column names, in β order),
-//! `method`, `guide` (`diagonal` or `full`), `steps` (SVI steps, or the exact solver's sweeps or
+//! `method`, `guide` (`diagonal` or `full`), `forget` (γ), `effective_rows` (N_w, the sum of
+//! the rows' weights after forgetting: the model's N), `weight` (the weight column's name, or
+//! null), `steps` (SVI steps, or the exact solver's sweeps or
 //! iterations), `prior`, `elbo`, `loc` and `scale` (the guide's, P + 2 each in the latent order
 //! α, β…, u = ln σ; `scale` is softplus ρ), `cov` (the (P+2)×(P+2) covariance of that latent
 //! vector, as P + 2 rows; diagonal for the mean-field guide), and `mean`, `sd`, `hdi_3`,
@@ -106,6 +113,13 @@ struct Cli {
     #[arg(long, value_enum, value_name = "exact|svi", default_value_t = Method::Exact,
           hide_possible_values = true)]
     method: Method,
+    /// The column of row weights (finite, >= 0; not a feature)
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    weight: Option<String>,
+    /// Forgetting factor in (0, 1]: of N rows, row i (file order) weighs G^(N-1-i)
+    #[arg(long, value_name = "G", default_value_t = 1.0, value_parser = forget,
+          allow_negative_numbers = true)]
+    forget: f64,
     /// The guide: mean-field (diagonal covariance) or full-rank (the whole covariance)
     #[arg(long, value_enum, value_name = "diagonal|full", default_value_t = GuideKind::Diagonal,
           hide_possible_values = true)]
@@ -152,7 +166,8 @@ struct Cli {
 const ABOUT: &str = "\
 Fits y ~ Normal(alpha + x.beta, sigma), alpha ~ Normal(0, A), beta_j ~ Normal(0, B),
 sigma ~ HalfNormal(C), to a CSV file with a header row (DATA.csv may be - for standard input).
-The last column is y unless --y names another; every other column is a feature (at most 64).";
+The last column is y unless --y names another; every other column is a feature (at most 64),
+but the column of row weights that --weight names.";
 
 const AFTER_HELP: &str = "\
 The table gives the mean, sd and 94% highest-density interval of each parameter. --steps,
@@ -189,6 +204,14 @@ fn positive(s: &str) -> Result<f64, String> {
         .ok_or_else(|| "expected a positive finite number".into())
 }
 
+fn forget(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|g| *g > 0.0 && *g <= 1.0)
+        .ok_or_else(|| "expected a number in (0, 1]".into())
+}
+
 fn prior_scale(s: &str) -> Result<f64, String> {
     positive(s)
         .ok()
@@ -200,6 +223,8 @@ fn prior_scale(s: &str) -> Result<f64, String> {
 pub struct Opts {
     path: String,
     y: Option<String>,
+    weight: Option<String>,
+    forget: f64,
     method: Method,
     guide: GuideKind,
     steps: u64,
@@ -251,6 +276,8 @@ fn parse_args() -> Res<Option<Opts>> {
     Ok(Some(Opts {
         path: cli.data,
         y: cli.y,
+        weight: cli.weight,
+        forget: cli.forget,
         method: cli.method,
         guide: cli.guide,
         steps: cli.steps,
@@ -289,6 +316,7 @@ fn fit_main(o: &Opts) -> Res<String> {
             particles: o.particles,
         },
         seed: o.seed,
+        forget: o.forget,
         ..Config::default()
     };
     if let Err(e) = cfg.validate() {
@@ -304,7 +332,7 @@ fn fit_main(o: &Opts) -> Res<String> {
         None => None,
     };
     let name = if o.path == "-" { "<stdin>" } else { &o.path };
-    let header = data::open(&o.path, name, o.y.as_deref())?;
+    let header = data::open(&o.path, name, o.y.as_deref(), o.weight.as_deref())?;
     // The fit's cost per row and per step follows its capacity, not the features in use: the
     // smallest capacity that holds the file's features is the fastest, and gives the same
     // numbers (the library's results do not depend on the capacity).

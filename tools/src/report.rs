@@ -139,6 +139,9 @@ struct JsonReport<'a> {
     features: &'a [String],
     method: &'static str,
     guide: &'static str,
+    forget: f64,
+    effective_rows: f64,
+    weight: Option<&'a str>,
     steps: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     particles: Option<u32>,
@@ -201,6 +204,9 @@ pub fn json<const P: usize, G: Family<f64, P>>(o: &Opts, d: &Data<P, G>, r: &Rep
             Method::Svi => "svi",
         },
         guide: r.guide,
+        forget: o.forget,
+        effective_rows: d.fit.stats().effective_rows(),
+        weight: d.weight_name.as_deref(),
         steps: r.steps,
         particles: svi.then_some(o.particles),
         lr: svi.then_some(o.lr),
@@ -264,6 +270,15 @@ pub fn table<const P: usize, G: Family<f64, P>>(o: &Opts, d: &Data<P, G>, r: &Re
     let betas: Vec<String> = d.features.iter().map(|f| show(f)).collect();
     let _ = writeln!(s, "beta    {}", betas.join(", "));
     let _ = writeln!(s, "n       {n}");
+    if let Some(w) = &d.weight_name {
+        let _ = writeln!(s, "weight  {}", show(w));
+    }
+    if o.forget != 1.0 {
+        let _ = writeln!(s, "forget  {}", o.forget);
+    }
+    if d.weight_name.is_some() || o.forget != 1.0 {
+        let _ = writeln!(s, "N_w     {}", sig6(d.fit.stats().effective_rows()));
+    }
     match o.method {
         Method::Exact if r.guide == "full" => {
             let _ = writeln!(s, "method  exact (full-rank optimum by its fixed point)");

@@ -1146,8 +1146,295 @@ fn help() {
             "--json",
             "--trace",
             "--plot",
+            "--weight",
+            "--forget",
         ] {
             assert!(out.contains(opt), "{opt} missing from --help");
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row weights and forgetting
+// ---------------------------------------------------------------------------------------------
+
+/// A CSV with the features x0…x{p-1}, y, and the column `w` of weights in third place,
+/// values in shortest round-trip form.
+fn weighted_csv(rows: &[(Vec<f64>, f64)], ws: &[f64]) -> String {
+    let p = rows[0].0.len();
+    let mut names: Vec<String> = (0..p).map(|j| format!("x{j}")).collect();
+    names.push("y".into());
+    names.insert(2, "w".into());
+    let mut out = names.join(",") + "\n";
+    for ((x, y), w) in rows.iter().zip(ws) {
+        let mut f: Vec<String> = x.iter().map(|v| format!("{v:?}")).collect();
+        f.push(format!("{y:?}"));
+        f.insert(2, format!("{w:?}"));
+        out += &(f.join(",") + "\n");
+    }
+    out
+}
+
+/// `rows` folded into a fit of either guide with weights `ws`, row by row.
+fn weighted_fit_of<F>(
+    rows: &[(Vec<f64>, f64)],
+    ws: &[f64],
+    new: impl Fn(usize) -> F,
+    observe: impl Fn(&mut F, &[f64], f64, f64),
+) -> F {
+    let mut f = new(rows[0].0.len());
+    for ((x, y), w) in rows.iter().zip(ws) {
+        observe(&mut f, x, *y, *w);
+    }
+    f
+}
+
+/// The JSON's loc and cov, for comparisons up to rounding.
+fn posterior_numbers(v: &Value) -> Vec<f64> {
+    let mut out = nums(&v["loc"]);
+    out.extend(cov_of(v));
+    out
+}
+
+fn near_all(what: &str, got: &[f64], want: &[f64], rtol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    let top = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= rtol * w.abs().max(1e-3 * top),
+            "{what}[{i}]: {g:?} vs {w:?}"
+        );
+    }
+}
+
+/// The ways of fitting the file: both methods, both guides.
+const WAYS: [&[&str]; 4] = [
+    &["--method", "exact"],
+    &["--method", "exact", "--guide", "full"],
+    &["--method", "svi", "--steps", "1500"],
+    &["--method", "svi", "--steps", "1500", "--guide", "full"],
+];
+
+/// `--weight NAME`: a column of integer weights gives the posterior of the same file with each
+/// row repeated that many times (weight 0: the row left out), by either method and guide, and
+/// the library's weighted fit bit for bit; the weight column is not a feature.
+#[test]
+fn weight_column_equals_repeated_rows() {
+    let dir = scratch("weights");
+    let rows = synth_rows(3, 300, 31);
+    let ws: Vec<f64> = (0..rows.len()).map(|i| ((i * 7) % 4) as f64).collect();
+    write(&dir, "w.csv", weighted_csv(&rows, &ws));
+    let repeated: Vec<(Vec<f64>, f64)> = rows
+        .iter()
+        .zip(&ws)
+        .flat_map(|(r, &w)| std::iter::repeat_n(r.clone(), w as usize))
+        .collect();
+    write(&dir, "r.csv", csv(&repeated));
+    let total: f64 = ws.iter().sum();
+    let kept = ws.iter().filter(|&&w| w > 0.0).count();
+    for way in WAYS {
+        let mut args = vec!["w.csv", "--weight", "w"];
+        args.extend_from_slice(way);
+        let v = json(&dir, &args);
+        let mut rargs = vec!["r.csv"];
+        rargs.extend_from_slice(way);
+        let r = json(&dir, &rargs);
+        assert_eq!(
+            v["features"],
+            serde_json::json!(["x0", "x1", "x2"]),
+            "{way:?}"
+        );
+        assert_eq!(v["weight"].as_str(), Some("w"), "{way:?}");
+        assert_eq!(r["weight"], Value::Null, "{way:?}");
+        assert_eq!(v["n"].as_u64(), Some(kept as u64), "{way:?}");
+        same("effective_rows", num(&v["effective_rows"]), total);
+        same("effective_rows", num(&r["effective_rows"]), total);
+        same("forget", num(&v["forget"]), 1.0);
+        // SVI follows the summary through thousands of steps: rounding grows a little.
+        let rtol = if way[1] == "svi" { 1e-6 } else { 1e-9 };
+        near_all(
+            &format!("{way:?}"),
+            &posterior_numbers(&v),
+            &posterior_numbers(&r),
+            rtol,
+        );
+    }
+    // Bit for bit the library's weighted fits.
+    let mut fit = weighted_fit_of(
+        &rows,
+        &ws,
+        |p| Fit::<f64, CAP>::new(p, Config::default()).unwrap(),
+        |f, x, y, w| f.observe_weighted(x, y, w).unwrap(),
+    );
+    let rep = fit.solve_exact().unwrap();
+    let v = json(&dir, &["w.csv", "--weight", "w"]);
+    check_against(&v, &fit, rep.elbo, rep.iterations as u64, kept, "exact");
+    let mut full = weighted_fit_of(
+        &rows,
+        &ws,
+        |p| FullFit::<f64, CAP>::new(p, Config::default()).unwrap(),
+        |f, x, y, w| f.observe_weighted(x, y, w).unwrap(),
+    );
+    let run = full.run(1500, 0, |_, _| true).unwrap();
+    let v = json(
+        &dir,
+        &[
+            "w.csv", "--weight", "w", "--method", "svi", "--steps", "1500", "--guide", "full",
+        ],
+    );
+    check_full_against(&v, &full, run.elbo, run.steps, "svi");
+    // The table names the weights and N_w.
+    let t = ok(&dir, &["w.csv", "--weight", "w"]);
+    assert!(t.contains("weight  w\n"), "{t}");
+    let nw = t.lines().find_map(|l| l.strip_prefix("N_w     "));
+    let nw: f64 = nw.and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+    assert!((nw - total).abs() <= 5e-6 * total, "{t}");
+    assert!(!t.contains("forget"), "{t}");
+    // With the weights last, y is the last column that is not the weights'.
+    let mut last = "x0,x1,x2,y,w\n".to_string();
+    for ((x, y), w) in rows.iter().zip(&ws) {
+        last += &format!("{:?},{:?},{:?},{y:?},{w:?}\n", x[0], x[1], x[2]);
+    }
+    write(&dir, "last.csv", last);
+    let l = json(&dir, &["last.csv", "--weight", "w"]);
+    assert_eq!(l["y"].as_str(), Some("y"));
+    assert_eq!(l["features"], serde_json::json!(["x0", "x1", "x2"]));
+    assert_eq!(l["loc"], json(&dir, &["w.csv", "--weight", "w"])["loc"]);
+}
+
+/// `--forget G` weighs row i of N by G^(N-1-i) in the file's order: the same posterior as a
+/// weight column of those weights, by either method and guide, and the library's fit with
+/// `Config::forget` bit for bit.
+#[test]
+fn forget_equals_explicit_weights() {
+    let dir = scratch("forget");
+    let g: f64 = 0.98;
+    let rows = synth_rows(3, 400, 37);
+    let n = rows.len();
+    let ws: Vec<f64> = (0..n).map(|i| g.powi((n - 1 - i) as i32)).collect();
+    write(&dir, "d.csv", csv(&rows));
+    write(&dir, "w.csv", weighted_csv(&rows, &ws));
+    for way in WAYS {
+        let mut args = vec!["d.csv", "--forget", "0.98"];
+        args.extend_from_slice(way);
+        let v = json(&dir, &args);
+        let mut wargs = vec!["w.csv", "--weight", "w"];
+        wargs.extend_from_slice(way);
+        let w = json(&dir, &wargs);
+        same("forget", num(&v["forget"]), g);
+        assert_eq!(v["n"].as_u64(), Some(n as u64));
+        assert_eq!(v["weight"], Value::Null);
+        let nw = num(&v["effective_rows"]);
+        let want = (1.0 - g.powi(n as i32)) / (1.0 - g);
+        assert!((nw - want).abs() <= 1e-12 * want, "N_w {nw} vs {want}");
+        assert!((num(&w["effective_rows"]) - nw).abs() <= 1e-12 * nw);
+        let rtol = if way[1] == "svi" { 1e-6 } else { 1e-9 };
+        near_all(
+            &format!("{way:?}"),
+            &posterior_numbers(&v),
+            &posterior_numbers(&w),
+            rtol,
+        );
+    }
+    let cfg = Config {
+        forget: g,
+        ..Config::default()
+    };
+    let mut fit = fit_of(&rows, cfg);
+    let rep = fit.solve_exact().unwrap();
+    let v = json(&dir, &["d.csv", "--forget", "0.98"]);
+    check_against(&v, &fit, rep.elbo, rep.iterations as u64, n, "exact");
+    same(
+        "effective_rows",
+        num(&v["effective_rows"]),
+        fit.stats().effective_rows(),
+    );
+    let mut full = full_fit_of(&rows, cfg);
+    let rep = full.solve_exact().unwrap();
+    let v = json(&dir, &["d.csv", "--forget", "0.98", "--guide", "full"]);
+    check_full_against(&v, &full, rep.elbo, rep.iterations as u64, "exact");
+    // Without --forget nothing is forgotten; the table says so only when something is.
+    let plain = json(&dir, &["d.csv"]);
+    same("forget", num(&plain["forget"]), 1.0);
+    same("effective_rows", num(&plain["effective_rows"]), n as f64);
+    assert_eq!(json(&dir, &["d.csv", "--forget", "1"]), plain);
+    let t = ok(&dir, &["d.csv", "--forget", "0.98"]);
+    assert!(
+        t.contains("forget  0.98\n") && t.contains("N_w     "),
+        "{t}"
+    );
+    assert!(!ok(&dir, &["d.csv"]).contains("N_w"));
+}
+
+/// Bad weights are refused naming their line, exit status 2, as other bad values; so are a
+/// `--weight` naming no column (or y's), and a forgetting factor outside (0, 1].
+#[test]
+fn bad_weights_and_factors_are_refused() {
+    let dir = scratch("bad_weights");
+    let head = "a,b,w,y\n1,2,1,3\n4,5,2,6\n";
+    for (what, row, want) in [
+        (
+            "negative",
+            "7,8,-1,9",
+            vec![":4: column 3 (\"w\")", "-1 is negative", "weight"],
+        ),
+        (
+            "NaN",
+            "7,8,NaN,9",
+            vec![":4: column 3 (\"w\")", "not finite", "weight"],
+        ),
+        (
+            "inf",
+            "7,8,inf,9",
+            vec![":4: column 3 (\"w\")", "not finite", "weight"],
+        ),
+        ("empty", "7,8,,9", vec![":4: column 3 (\"w\")", "is empty"]),
+        (
+            "text",
+            "7,8,two,9",
+            vec![":4: column 3 (\"w\")", "not a number"],
+        ),
+    ] {
+        write(&dir, "d.csv", format!("{head}{row}\n10,11,1,12\n"));
+        for way in WAYS {
+            let mut args = vec!["d.csv", "--weight", "w"];
+            args.extend_from_slice(way);
+            check_refused(&dir, what, &args, &want);
+        }
+    }
+    write(&dir, "d.csv", format!("{head}7,8,1,9\n"));
+    check_refused(
+        &dir,
+        "missing column",
+        &["d.csv", "--weight", "weights"],
+        &["d.csv:1: --weight: no column named \"weights\""],
+    );
+    check_refused(
+        &dir,
+        "weights are y",
+        &["d.csv", "--weight", "y", "--y", "y"],
+        &["d.csv:1: --weight: \"y\" is the y column"],
+    );
+    write(&dir, "two.csv", "w,y\n1,2\n");
+    check_refused(
+        &dir,
+        "no feature column",
+        &["two.csv", "--weight", "w"],
+        &["two.csv:1: the header has 2 columns; need at least 3"],
+    );
+    write(&dir, "zero.csv", "a,w,y\n1,0,2\n3,0,4\n");
+    check_refused(
+        &dir,
+        "all weights 0",
+        &["zero.csv", "--weight", "w"],
+        &["zero.csv:1: no data rows of positive weight"],
+    );
+    for g in ["0", "1.5", "-0.5", "1.0000001", "nan", "inf", "abc", ""] {
+        check_refused(
+            &dir,
+            &format!("--forget {g}"),
+            &["d.csv", "--forget", g],
+            &["--forget", "expected a number in (0, 1]"],
+        );
     }
 }
