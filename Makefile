@@ -35,7 +35,7 @@ rust-test:
 # and Python programs and the firmware are left out: the first link the same Rust code through
 # the C ABI, the firmware is built compact in `rust-test` already.
 COMPACT_TESTS := normal gradients exact exact_global stats svi_quality posterior checkpoint \
-    divergence overflow hard_data full_rank full_fit
+    divergence overflow hard_data full_rank full_fit weights fit_controls
 rust-test-compact:
 	$(CARGO) test --release --features compact --lib $(addprefix --test ,$(COMPACT_TESTS))
 

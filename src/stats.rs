@@ -99,16 +99,6 @@ fn check_weight<T: Real>(w: T) -> Result<()> {
     }
 }
 
-/// Row `i`'s weight in a batch: `ws[i]`, or 1 without weights (always 1 without the `weights`
-/// feature, whose builds pass no weights: the constant then folds every weight check away).
-#[inline(always)]
-fn weight_at<T: Real>(ws: Option<&[T]>, i: usize) -> T {
-    match ws {
-        Some(ws) if cfg!(feature = "weights") => ws.get(i).copied().unwrap_or(T::ONE),
-        _ => T::ONE,
-    }
-}
-
 /// `g^k` by repeated squaring (k of any size; underflows to 0 gracefully).
 #[cfg(feature = "weights")]
 fn pow_u64<T: Real>(mut g: T, mut k: u64) -> T {
@@ -329,7 +319,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
         stride: usize,
         ys: &[T],
     ) -> core::result::Result<(), (usize, Error)> {
-        self.observe_batch(xs, stride, ys, None)
+        self.observe_batch(xs, stride, ys, |_| T::ONE)
     }
 
     /// [`Stats::observe_rows`] with row `i` weighted by `ws[i]` (as in
@@ -347,15 +337,18 @@ impl<T: Real, const P: usize> Stats<T, P> {
         if ws.len() != ys.len() {
             return Err((0, Error::Dimension));
         }
-        self.observe_batch(xs, stride, ys, Some(ws))
+        self.observe_batch(xs, stride, ys, |i| ws.get(i).copied().unwrap_or(T::ONE))
     }
 
+    /// The batch of rows, row `i` of weight `ws(i)` (a closure: each kind of batch compiles to
+    /// its own loop, and the unweighted one checks no weights).
+    #[inline(always)]
     fn observe_batch(
         &mut self,
         xs: &[T],
         stride: usize,
         ys: &[T],
-        ws: Option<&[T]>,
+        ws: impl Fn(usize) -> T + Copy,
     ) -> core::result::Result<(), (usize, Error)> {
         let rows = ys.len();
         if stride < self.p {
@@ -410,7 +403,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
         xs: &[T],
         stride: usize,
         ys: &[T],
-        ws: Option<&[T]>,
+        ws: impl Fn(usize) -> T + Copy,
     ) -> core::result::Result<(), (usize, Error)> {
         let mut next: Stats<T, Q> = self.narrow();
         match next.fold_rows(self, xs, stride, ys, ws) {
@@ -434,14 +427,14 @@ impl<T: Real, const P: usize> Stats<T, P> {
         xs: &[T],
         stride: usize,
         ys: &[T],
-        ws: Option<&[T]>,
+        ws: impl Fn(usize) -> T,
     ) -> core::result::Result<(), (usize, Error)> {
         for (i, &y) in ys.iter().enumerate() {
             // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked by the caller.
             let Some(x) = src.row_at(xs, stride, i) else {
                 return Err((i, Error::Dimension));
             };
-            let w = weight_at(ws, i);
+            let w = ws(i);
             if let Err(e) = src.check_row(x, y).and_then(|()| check_weight(w)) {
                 return Err((i, e));
             }
@@ -463,7 +456,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
         xs: &[T],
         stride: usize,
         ys: &[T],
-        ws: Option<&[T]>,
+        ws: impl Fn(usize) -> T,
         bad: Option<(usize, Error)>,
     ) -> (usize, Error) {
         let upto = bad.map_or(ys.len(), |(i, _)| i);
@@ -472,7 +465,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
             let Some(x) = self.row_at(xs, stride, i) else {
                 break;
             };
-            let w = weight_at(ws, i);
+            let w = ws(i);
             if w == T::ZERO {
                 continue;
             }
