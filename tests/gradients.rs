@@ -30,44 +30,9 @@ fn small_fit<T: Normal>(est: Estimator) -> Fit<T, 4> {
     f
 }
 
-/// Compares d loss/d(param) of `loss_grad` with central differences of the same (deterministic)
-/// loss: for Monte Carlo, each evaluation starts from a clone, so the same ε are drawn.
+/// `loss_grad` against central differences of the same loss (tests/common).
 fn fd_check(est: Estimator) {
-    let f = small_fit::<f64>(est);
-    let p = 3;
-    let mut g = *f.guide();
-    let _ = f.clone().loss_grad(&mut g);
-    let loss_at = |gd: Guide<f64, 4>| {
-        let mut c = f.clone();
-        c.set_guide(gd).unwrap();
-        let mut scratch = gd;
-        c.loss_grad(&mut scratch)
-    };
-    for which in 0..2 {
-        for i in 0..p + 2 {
-            let h = 1e-5;
-            let (mut a, mut b) = (*f.guide(), *f.guide());
-            let (pa, pb) = if which == 0 {
-                (a.loc.get_mut(i, p), b.loc.get_mut(i, p))
-            } else {
-                (a.rho.get_mut(i, p), b.rho.get_mut(i, p))
-            };
-            *pa += h;
-            *pb -= h;
-            let fd = (loss_at(a) - loss_at(b)) / (2.0 * h);
-            let an = if which == 0 {
-                g.loc.get(i, p)
-            } else {
-                g.rho.get(i, p)
-            };
-            let err = (fd - an).abs() / (1.0 + an.abs());
-            assert!(
-                err < 1e-5,
-                "{est:?} {} {i}: fd {fd} analytic {an}",
-                ["loc", "rho"][which]
-            );
-        }
-    }
+    assert_gradient_matches_fd(&small_fit::<f64>(est), &format!("{est:?}"));
 }
 
 #[test]

@@ -654,36 +654,5 @@ fn weighted_gradient_matches_finite_differences() {
         *g0.rho.get_mut(i, p) -= 0.1;
     }
     f.set_guide(g0).unwrap();
-    let mut grad = g0;
-    let _ = f.clone().loss_grad(&mut grad);
-    let loss_at = |g: vireg::Guide<f64, 4>| {
-        let mut c = f.clone();
-        c.set_guide(g).unwrap();
-        let mut scratch = g;
-        c.loss_grad(&mut scratch)
-    };
-    for which in 0..2 {
-        for i in 0..p + 2 {
-            let h = 1e-6;
-            let (mut a, mut b) = (g0, g0);
-            let (pa, pb) = if which == 0 {
-                (a.loc.get_mut(i, p), b.loc.get_mut(i, p))
-            } else {
-                (a.rho.get_mut(i, p), b.rho.get_mut(i, p))
-            };
-            *pa += h;
-            *pb -= h;
-            let fd = (loss_at(a) - loss_at(b)) / (2.0 * h);
-            let an = if which == 0 {
-                grad.loc.get(i, p)
-            } else {
-                grad.rho.get(i, p)
-            };
-            assert!(
-                (fd - an).abs() <= 1e-5 * (1.0 + an.abs()),
-                "{} {i}: fd {fd} vs analytic {an}",
-                if which == 0 { "loc" } else { "rho" }
-            );
-        }
-    }
+    assert_gradient_matches_fd(&f, "weighted, forgetting");
 }
