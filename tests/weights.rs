@@ -656,3 +656,60 @@ fn weighted_gradient_matches_finite_differences() {
     f.set_guide(g0).unwrap();
     assert_gradient_matches_fd(&f, "weighted, forgetting");
 }
+
+/// The fit behind tests/fixtures/v3_forget_f32_p8.bin: weighted rows, forgetting changed
+/// midway, a few SVI steps.
+fn fixture_calls() -> Fit<f32, 8> {
+    let p = 3;
+    let (xs, ys) = rows(200, p, 31);
+    let ws: Vec<f64> = (0..ys.len()).map(|i| 0.5 + (i % 3) as f64).collect();
+    let (xs, ys, ws) = (cast::<f32>(&xs), cast::<f32>(&ys), cast::<f32>(&ws));
+    let cfg = Config {
+        forget: 0.98,
+        ..Config::default()
+    };
+    let mut f: Fit<f32, 8> = Fit::new(p, cfg).unwrap();
+    f.observe_rows_weighted(&xs[..100 * p], p, &ys[..100], &ws[..100])
+        .unwrap();
+    f.set_forget(0.95).unwrap();
+    f.observe_rows(&xs[100 * p..], p, &ys[100..]).unwrap();
+    f.steps(20).unwrap();
+    f
+}
+
+/// A version-3 checkpoint with weights and forgetting, committed: this library and later ones
+/// must keep reading it as the fit it was (γ, N_w and the summary), and on the hosts' kernels
+/// the same calls give the same bytes.
+#[test]
+fn version_3_weighted_fixture_still_loads() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/v3_forget_f32_p8.bin");
+    let ck = std::fs::read(&path).unwrap();
+    assert_eq!(u16::from_le_bytes([ck[4], ck[5]]), 3);
+    let f = Fit::<f32, 8>::from_checkpoint(&ck).unwrap();
+    assert_eq!(f.stats().forget(), 0.95);
+    assert!(f.stats().is_weighted());
+    assert_eq!(f.stats().rows(), 200);
+    let same = fixture_calls();
+    let nw = (same.stats().effective_rows() - f.stats().effective_rows()).abs();
+    assert!(nw <= 1e-4 * f.stats().effective_rows(), "N_w");
+    if !cfg!(feature = "compact") {
+        let mut buf = vec![0u8; Fit::<f32, 8>::CHECKPOINT_BYTES];
+        same.save(&mut buf).unwrap();
+        assert_eq!(buf, ck);
+    }
+}
+
+/// Writes the fixture (run once when the format is made; the file is committed).
+#[test]
+#[ignore]
+fn write_weighted_fixture() {
+    let mut buf = vec![0u8; Fit::<f32, 8>::CHECKPOINT_BYTES];
+    fixture_calls().save(&mut buf).unwrap();
+    std::fs::write(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/v3_forget_f32_p8.bin"),
+        buf,
+    )
+    .unwrap();
+}
