@@ -103,6 +103,41 @@ fn bench<T: Normal>(name: &str) {
         N as f64 / t / 1e6,
         t / N as f64 * 1e9
     );
+    // Weighted rows and forgetting (docs/weights.md), one row at a time and as one batch.
+    let forgetting = || -> Fit<T, P> {
+        let cfg = Config {
+            forget: T::c(0.99),
+            ..Config::default()
+        };
+        Fit::new(P, cfg).unwrap()
+    };
+    let ws: Vec<T> = (0..N).map(|i| T::c(0.5 + (i % 4) as f64 * 0.25)).collect();
+    let ones = vec![T::ONE; N];
+    for (label, forget, weighted, batch) in [
+        ("weighted rows, one at a time", false, true, false),
+        ("forgetting 0.99, one at a time", true, false, false),
+        ("forgetting 0.99, batch", true, false, true),
+        ("weighted + forgetting, batch", true, true, true),
+    ] {
+        let t = median(21, || {
+            let mut f = if forget {
+                forgetting()
+            } else {
+                Fit::new(P, Config::default()).unwrap()
+            };
+            let w = if weighted { &ws } else { &ones };
+            if batch {
+                f.observe_rows_weighted(&xs, P, &ys, w).unwrap();
+            } else {
+                for i in 0..N {
+                    f.observe_weighted(&xs[i * P..(i + 1) * P], ys[i], w[i])
+                        .unwrap();
+                }
+            }
+            black_box(&f);
+        });
+        println!("{name}: {label:<31} {:>10.1} ns/row", t / N as f64 * 1e9);
+    }
     // SVI steps.
     for (label, est, steps) in [
         (

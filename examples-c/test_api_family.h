@@ -97,7 +97,7 @@ static void L(test_config)(void) {
     CHECK(c.beta2 == (REAL)0.999 && c.eps == (REAL)1e-8 && isinf(c.clip) && c.lrd == 1);
     CHECK(c.estimator == VIREG_ESTIMATOR_MONTE_CARLO && c.particles == 1);
     CHECK(c.tol_rel_obj == 0 && c.eval_every == 1000 && c.average_fraction == (REAL)0.5);
-    CHECK(c.final_lr_scale == (REAL)0.01);
+    CHECK(c.final_lr_scale == (REAL)0.01 && c.forget == 1);
 
     /* Each bad value is refused and the state is untouched. */
     memset(&f, 0x5A, sizeof f);
@@ -128,6 +128,11 @@ static void L(test_config)(void) {
     BAD(eval_every, 0, VIREG_ERR_CONFIG);
     BAD(average_fraction, 1, VIREG_ERR_CONFIG);
     BAD(final_lr_scale, 0, VIREG_ERR_CONFIG);
+    BAD(forget, 0, VIREG_ERR_CONFIG);
+    BAD(forget, -(REAL)0.5, VIREG_ERR_CONFIG);
+    BAD(forget, (REAL)1.5, VIREG_ERR_CONFIG);
+    BAD(forget, (REAL)NAN, VIREG_ERR_NON_FINITE);
+    BAD(forget, REAL_INF, VIREG_ERR_NON_FINITE);
 #undef BAD
     EXPECT(V(init_sized)(NULL, sizeof f, NP, &c), VIREG_ERR_NULL);
     EXPECT(V(init_sized)(&f, sizeof f - 8, NP, &c), VIREG_ERR_STATE_SIZE);
@@ -203,6 +208,12 @@ static void L(test_uninitialised)(void) {
     EXPECT(V(predict)(&z, x, NP, &m, &sd), VIREG_ERR_UNINITIALISED);
     EXPECT(V(save)(&z, buf, sizeof buf, &w), VIREG_ERR_UNINITIALISED);
     EXPECT(V(condition)(&z, &e), VIREG_ERR_UNINITIALISED);
+    EXPECT(V(observe_weighted)(&z, x, NP, 1, 1), VIREG_ERR_UNINITIALISED);
+    bad = 99;
+    EXPECT(V(observe_rows_weighted)(&z, x, 1, NP, NP, x, x, &bad), VIREG_ERR_UNINITIALISED);
+    CHECK(bad == 0);
+    EXPECT(V(set_forget)(&z, (REAL)0.5), VIREG_ERR_UNINITIALISED);
+    EXPECT(V(effective_rows)(&z, &e), VIREG_ERR_UNINITIALISED);
     CHECK(same_bytes(&z, &zero, sizeof z));
 }
 
@@ -991,6 +1002,148 @@ static void L(test_conveniences)(void) {
     }
 }
 
+/* Weighted rows and forgetting (docs/weights.md): a row of integer weight k is the row k
+ * times, weight 0 changes nothing, bad weights and factors are refused with the state as it
+ * was, and N_w follows the geometric sum of the weights. */
+static void L(test_weights)(void) {
+    static V(fit) f, g, h, before;
+    V(config) c;
+    REAL x[NP] = {1, 2, 3}, lf[ND], lg[ND], sf[ND], sg[ND], ws[NR], nw = -1, sum = 0;
+    REAL rel = (REAL)(sizeof(REAL) == 4 ? 1e-5 : 1e-12);
+    size_t i, j, k, bad;
+    uint64_t rows;
+
+    /* weights 1, 2, 3, ... (cycling) against the rows repeated; the batch as one by one */
+    EXPECT(V(init)(&f, NP, NULL), VIREG_OK);
+    EXPECT(V(init)(&g, NP, NULL), VIREG_OK);
+    EXPECT(V(init)(&h, NP, NULL), VIREG_OK);
+    for (i = 0; i < NR; i++) {
+        ws[i] = (REAL)(i % 4); /* every fourth row weighs 0 */
+        sum += ws[i];
+        EXPECT(V(observe_weighted)(&f, &L(xs)[i * NP], NP, L(ys)[i], ws[i]), VIREG_OK);
+        for (k = 0; k < (size_t)ws[i]; k++)
+            EXPECT(V(observe)(&g, &L(xs)[i * NP], NP, L(ys)[i]), VIREG_OK);
+    }
+    bad = 99;
+    EXPECT(V(observe_rows_weighted)(&h, L(xs), NR, NP, NP, L(ys), ws, &bad), VIREG_OK);
+    CHECK(bad == NR);
+    CHECK(same_bytes(&f, &h, sizeof f));
+    EXPECT(V(effective_rows)(NULL, &nw), VIREG_ERR_NULL);
+    EXPECT(V(effective_rows)(&f, NULL), VIREG_ERR_NULL);
+    EXPECT(V(effective_rows)(&f, &nw), VIREG_OK);
+    CHECK(nw == sum);
+    EXPECT(V(effective_rows)(&g, &nw), VIREG_OK);
+    CHECK(nw == sum);
+    EXPECT(V(rows)(&f, &rows), VIREG_OK);
+    CHECK(rows == NR - NR / 4); /* rows of weight 0 are not counted */
+    EXPECT(V(solve_exact)(&f, NULL), VIREG_OK);
+    EXPECT(V(solve_exact)(&g, NULL), VIREG_OK);
+    EXPECT(V(posterior_loc)(&f, lf, ND), VIREG_OK);
+    EXPECT(V(posterior_loc)(&g, lg, ND), VIREG_OK);
+    EXPECT(V(posterior_scale)(&f, sf, ND), VIREG_OK);
+    EXPECT(V(posterior_scale)(&g, sg, ND), VIREG_OK);
+    for (j = 0; j < ND; j++) {
+        CHECK(fabs((double)lf[j] - (double)lg[j]) <= (double)rel * (1 + fabs((double)lg[j])));
+        CHECK(fabs((double)sf[j] - (double)sg[j]) <= (double)rel * fabs((double)sg[j]));
+    }
+
+    /* weight 0 leaves the state byte for byte, one row or a batch */
+    memcpy(&before, &f, sizeof f);
+    EXPECT(V(observe_weighted)(&f, x, NP, 1, 0), VIREG_OK);
+    for (i = 0; i < NR; i++) ws[i] = 0;
+    EXPECT(V(observe_rows_weighted)(&f, L(xs), NR, NP, NP, L(ys), ws, &bad), VIREG_OK);
+    CHECK(bad == NR);
+    CHECK(same_bytes(&f, &before, sizeof f));
+
+    /* refused: bad weights, NULL pointers, bad rows even of weight 0 */
+    EXPECT(V(observe_weighted)(NULL, x, NP, 1, 1), VIREG_ERR_NULL);
+    EXPECT(V(observe_weighted)(&f, NULL, NP, 1, 1), VIREG_ERR_NULL);
+    EXPECT(V(observe_weighted)(&f, x, NP - 1, 1, 1), VIREG_ERR_DIMENSION);
+    EXPECT(V(observe_weighted)(&f, x, NP, 1, (REAL)NAN), VIREG_ERR_NON_FINITE);
+    EXPECT(V(observe_weighted)(&f, x, NP, 1, REAL_INF), VIREG_ERR_NON_FINITE);
+    EXPECT(V(observe_weighted)(&f, x, NP, 1, -REAL_INF), VIREG_ERR_NON_FINITE);
+    EXPECT(V(observe_weighted)(&f, x, NP, 1, -1), VIREG_ERR_CONFIG);
+    EXPECT(V(observe_weighted)(&f, x, NP, 1, -(REAL)1e-30), VIREG_ERR_CONFIG);
+    EXPECT(V(observe_weighted)(&f, x, NP, (REAL)NAN, 0), VIREG_ERR_NON_FINITE);
+    CHECK(same_bytes(&f, &before, sizeof f));
+    bad = 99;
+    EXPECT(V(observe_rows_weighted)(&f, L(xs), NR, NP, NP, L(ys), NULL, &bad), VIREG_ERR_NULL);
+    CHECK(bad == 0);
+    bad = 99;
+    EXPECT(V(observe_rows_weighted)(&f, NULL, NR, NP, NP, L(ys), ws, &bad), VIREG_ERR_NULL);
+    CHECK(bad == 0);
+    EXPECT(V(observe_rows_weighted)(&f, L(xs), NR, NP, NP, NULL, ws, NULL), VIREG_ERR_NULL);
+    EXPECT(V(observe_rows_weighted)(NULL, L(xs), NR, NP, NP, L(ys), ws, NULL), VIREG_ERR_NULL);
+    EXPECT(V(observe_rows_weighted)(&f, L(xs), NR, NP - 1, NP, L(ys), ws, NULL),
+           VIREG_ERR_DIMENSION);
+    for (i = 0; i < NR; i++) ws[i] = (REAL)0.5;
+    {
+        /* a bad weight at row k: nothing folded, k reported */
+        static const size_t at[3] = {0, 17, NR - 1};
+        for (i = 0; i < 3; i++) {
+            REAL bads[4] = {(REAL)NAN, REAL_INF, -1, -REAL_INF};
+            vireg_status want[4] = {VIREG_ERR_NON_FINITE, VIREG_ERR_NON_FINITE,
+                                    VIREG_ERR_CONFIG, VIREG_ERR_NON_FINITE};
+            for (k = 0; k < 4; k++) {
+                ws[at[i]] = bads[k];
+                bad = 99;
+                EXPECT(V(observe_rows_weighted)(&f, L(xs), NR, NP, NP, L(ys), ws, &bad), want[k]);
+                CHECK(bad == at[i]);
+            }
+            ws[at[i]] = (REAL)0.5;
+        }
+    }
+    CHECK(same_bytes(&f, &before, sizeof f));
+    EXPECT(V(observe_rows_weighted)(&f, L(xs), NR, NP, NP, L(ys), ws, &bad), VIREG_OK);
+    CHECK(bad == NR);
+    EXPECT(V(effective_rows)(&f, &nw), VIREG_OK);
+    CHECK(nw == sum + (REAL)(NR / 2));
+
+    /* the forgetting factor: (0, 1], refused otherwise with the state as it was */
+    memcpy(&before, &f, sizeof f);
+    EXPECT(V(set_forget)(NULL, (REAL)0.5), VIREG_ERR_NULL);
+    EXPECT(V(set_forget)(&f, 0), VIREG_ERR_CONFIG);
+    EXPECT(V(set_forget)(&f, -(REAL)0.5), VIREG_ERR_CONFIG);
+    EXPECT(V(set_forget)(&f, (REAL)1.5), VIREG_ERR_CONFIG);
+    EXPECT(V(set_forget)(&f, (REAL)NAN), VIREG_ERR_NON_FINITE);
+    EXPECT(V(set_forget)(&f, REAL_INF), VIREG_ERR_NON_FINITE);
+    CHECK(same_bytes(&f, &before, sizeof f));
+    EXPECT(V(set_forget)(&f, (REAL)1e-3), VIREG_OK);
+    EXPECT(V(get_config)(&f, &c), VIREG_OK);
+    CHECK(c.forget == (REAL)1e-3);
+    EXPECT(V(set_forget)(&f, 1), VIREG_OK);
+    EXPECT(V(get_config)(&f, &c), VIREG_OK);
+    CHECK(c.forget == 1);
+    CHECK(same_bytes(&f, &before, sizeof f)); /* setting it back: the same state */
+
+    /* forgetting from init: config.forget round-trips, N_w = (1 - g^N) / (1 - g) */
+    EXPECT(V(config_default)(&c), VIREG_OK);
+    c.forget = (REAL)0.99;
+    EXPECT(V(init)(&f, NP, &c), VIREG_OK);
+    memset(&c, 0, sizeof c);
+    EXPECT(V(get_config)(&f, &c), VIREG_OK);
+    CHECK(c.forget == (REAL)0.99);
+    EXPECT(V(effective_rows)(&f, &nw), VIREG_OK);
+    CHECK(nw == 0);
+    EXPECT(V(observe_rows)(&f, L(xs), NR, NP, NP, L(ys), NULL), VIREG_OK);
+    EXPECT(V(effective_rows)(&f, &nw), VIREG_OK);
+    {
+        double gam = (double)(REAL)0.99;
+        double want = (1 - pow(gam, NR)) / (1 - gam);
+        CHECK(fabs((double)nw - want) <= (sizeof(REAL) == 4 ? 1e-4 : 1e-12) * want);
+    }
+    EXPECT(V(rows)(&f, &rows), VIREG_OK);
+    CHECK(rows == NR);
+    /* a memory of about 1/(1 - g) = 100 rows: the posterior is wider than all NR rows' */
+    EXPECT(V(init)(&g, NP, NULL), VIREG_OK);
+    EXPECT(V(observe_rows)(&g, L(xs), NR, NP, NP, L(ys), NULL), VIREG_OK);
+    EXPECT(V(solve_exact)(&f, NULL), VIREG_OK);
+    EXPECT(V(solve_exact)(&g, NULL), VIREG_OK);
+    EXPECT(V(posterior_scale)(&f, sf, ND), VIREG_OK);
+    EXPECT(V(posterior_scale)(&g, sg, ND), VIREG_OK);
+    for (j = 0; j < ND; j++) CHECK(sf[j] > sg[j]);
+}
+
 static void L(test_family)(void) {
     L(test_synth)();
     L(test_config)();
@@ -1002,6 +1155,7 @@ static void L(test_family)(void) {
     L(test_checkpoint)();
     L(test_defined)();
     L(test_conveniences)();
+    L(test_weights)();
 }
 
 #undef NP

@@ -636,6 +636,99 @@ static void L(test_conveniences)(void) {
     CHECK(same_bytes(&f, &before, sizeof f));
 }
 
+/* Weighted rows and forgetting in the full-rank fit (docs/weights.md): integer weights as
+ * repeated rows, weight 0 a no-op, refusals with the state as it was, N_w under forgetting. */
+static void L(test_weights)(void) {
+    static V(full) f, g, h, before;
+    V(config) c;
+    REAL x[NP] = {1, 2, 3}, lf[ND], lg[ND], sf[ND], sg[ND], ws[NR], nw = -1, sum = 0;
+    REAL rel = (REAL)(sizeof(REAL) == 4 ? 1e-5 : 1e-12);
+    size_t i, j, k, bad;
+
+    EXPECT(F(init)(&f, NP, NULL), VIREG_OK);
+    EXPECT(F(init)(&g, NP, NULL), VIREG_OK);
+    EXPECT(F(init)(&h, NP, NULL), VIREG_OK);
+    for (i = 0; i < NR; i++) {
+        ws[i] = (REAL)(i % 4);
+        sum += ws[i];
+        EXPECT(F(observe_weighted)(&f, &L(fx)[i * NP], NP, L(fy)[i], ws[i]), VIREG_OK);
+        for (k = 0; k < (size_t)ws[i]; k++)
+            EXPECT(F(observe)(&g, &L(fx)[i * NP], NP, L(fy)[i]), VIREG_OK);
+    }
+    bad = 99;
+    EXPECT(F(observe_rows_weighted)(&h, L(fx), NR, NP, NP, L(fy), ws, &bad), VIREG_OK);
+    CHECK(bad == NR);
+    CHECK(same_bytes(&f, &h, sizeof f));
+    EXPECT(F(effective_rows)(NULL, &nw), VIREG_ERR_NULL);
+    EXPECT(F(effective_rows)(&f, NULL), VIREG_ERR_NULL);
+    EXPECT(F(effective_rows)(&f, &nw), VIREG_OK);
+    CHECK(nw == sum);
+    EXPECT(F(solve_exact)(&f, NULL), VIREG_OK);
+    EXPECT(F(solve_exact)(&g, NULL), VIREG_OK);
+    EXPECT(F(posterior_loc)(&f, lf, ND), VIREG_OK);
+    EXPECT(F(posterior_loc)(&g, lg, ND), VIREG_OK);
+    EXPECT(F(posterior_sd)(&f, sf, ND), VIREG_OK);
+    EXPECT(F(posterior_sd)(&g, sg, ND), VIREG_OK);
+    for (j = 0; j < ND; j++) {
+        CHECK(fabs((double)lf[j] - (double)lg[j]) <= (double)rel * (1 + fabs((double)lg[j])));
+        CHECK(fabs((double)sf[j] - (double)sg[j]) <= (double)rel * fabs((double)sg[j]));
+    }
+
+    memcpy(&before, &f, sizeof f);
+    EXPECT(F(observe_weighted)(&f, x, NP, 1, 0), VIREG_OK);
+    for (i = 0; i < NR; i++) ws[i] = 0;
+    EXPECT(F(observe_rows_weighted)(&f, L(fx), NR, NP, NP, L(fy), ws, &bad), VIREG_OK);
+    CHECK(same_bytes(&f, &before, sizeof f));
+    EXPECT(F(observe_weighted)(NULL, x, NP, 1, 1), VIREG_ERR_NULL);
+    EXPECT(F(observe_weighted)(&f, NULL, NP, 1, 1), VIREG_ERR_NULL);
+    EXPECT(F(observe_weighted)(&f, x, NP, 1, (REAL)NAN), VIREG_ERR_NON_FINITE);
+    EXPECT(F(observe_weighted)(&f, x, NP, 1, REAL_INF), VIREG_ERR_NON_FINITE);
+    EXPECT(F(observe_weighted)(&f, x, NP, 1, -1), VIREG_ERR_CONFIG);
+    bad = 99;
+    EXPECT(F(observe_rows_weighted)(&f, L(fx), NR, NP, NP, L(fy), NULL, &bad), VIREG_ERR_NULL);
+    CHECK(bad == 0);
+    for (i = 0; i < NR; i++) ws[i] = 2;
+    ws[33] = -2;
+    EXPECT(F(observe_rows_weighted)(&f, L(fx), NR, NP, NP, L(fy), ws, &bad), VIREG_ERR_CONFIG);
+    CHECK(bad == 33);
+    ws[33] = (REAL)NAN;
+    EXPECT(F(observe_rows_weighted)(&f, L(fx), NR, NP, NP, L(fy), ws, &bad),
+           VIREG_ERR_NON_FINITE);
+    CHECK(bad == 33);
+    EXPECT(F(set_forget)(NULL, (REAL)0.5), VIREG_ERR_NULL);
+    EXPECT(F(set_forget)(&f, 0), VIREG_ERR_CONFIG);
+    EXPECT(F(set_forget)(&f, (REAL)1.5), VIREG_ERR_CONFIG);
+    EXPECT(F(set_forget)(&f, (REAL)NAN), VIREG_ERR_NON_FINITE);
+    CHECK(same_bytes(&f, &before, sizeof f));
+    EXPECT(F(set_forget)(&f, (REAL)1e-3), VIREG_OK);
+    EXPECT(F(get_config)(&f, &c), VIREG_OK);
+    CHECK(c.forget == (REAL)1e-3);
+    EXPECT(F(set_forget)(&f, 1), VIREG_OK);
+    CHECK(same_bytes(&f, &before, sizeof f));
+
+    EXPECT(V(config_default)(&c), VIREG_OK);
+    c.forget = (REAL)0.99;
+    c.prior_coef = 0;
+    EXPECT(F(init)(&f, NP, &c), VIREG_ERR_CONFIG);
+    c.prior_coef = 10;
+    EXPECT(F(init)(&f, NP, &c), VIREG_OK);
+    memset(&c, 0, sizeof c);
+    EXPECT(F(get_config)(&f, &c), VIREG_OK);
+    CHECK(c.forget == (REAL)0.99);
+    c.forget = 0;
+    EXPECT(F(init)(&g, NP, &c), VIREG_ERR_CONFIG);
+    EXPECT(F(observe_rows)(&f, L(fx), NR, NP, NP, L(fy), NULL), VIREG_OK);
+    EXPECT(F(effective_rows)(&f, &nw), VIREG_OK);
+    {
+        double gam = (double)(REAL)0.99;
+        double want = (1 - pow(gam, NR)) / (1 - gam);
+        CHECK(fabs((double)nw - want) <= (sizeof(REAL) == 4 ? 1e-4 : 1e-12) * want);
+    }
+    EXPECT(F(solve_exact)(&f, NULL), VIREG_OK);
+    EXPECT(F(posterior_loc)(&f, lf, ND), VIREG_OK);
+    for (j = 0; j < ND; j++) CHECK(isfinite(lf[j]));
+}
+
 static void L(test_full)(void) {
     static V(synth) s;
     size_t i;
@@ -649,6 +742,7 @@ static void L(test_full)(void) {
     L(test_mean_field_cov)();
     L(test_checkpoint)();
     L(test_conveniences)();
+    L(test_weights)();
 }
 
 #undef NP

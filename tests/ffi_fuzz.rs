@@ -273,7 +273,7 @@ fn ck() -> impl Strategy<Value = Ck> {
 fn cfg_edits() -> impl Strategy<Value = Vec<(usize, Val, u64)>> {
     prop::collection::vec(
         (
-            0..17usize,
+            0..18usize,
             val(),
             prop_oneof![
                 Just(0u64),
@@ -441,6 +441,54 @@ enum Op {
         alias: u8,
         ptrs: [Ptr; 5],
     },
+    ObserveWeighted {
+        n: Dim,
+        x: Fill,
+        y: Val,
+        w: Val,
+        fit: Ptr,
+        xp: Ptr,
+    },
+    /// `rows` rows (stride as in ObserveRows) with the weights `w` (cycled to `rows`).
+    ObserveRowsWeighted {
+        rows: usize,
+        stride: Option<usize>,
+        x: Fill,
+        y: Fill,
+        w: Vec<Val>,
+        ptrs: [Ptr; 5],
+    },
+    SetForget {
+        g: Val,
+        fit: Ptr,
+    },
+    EffectiveRows {
+        fit: Ptr,
+        out: Ptr,
+    },
+}
+
+/// A row weight: mostly valid (0, 1, ordinary), some negative, NaN, infinite or extreme.
+fn weight() -> impl Strategy<Value = Val> {
+    prop_oneof![
+        3 => Just(Val::Zero),
+        4 => Just(Val::Ord(1.0)),
+        8 => (0.0..10.0f64).prop_map(Val::Ord),
+        1 => (-5.0..0.0f64).prop_map(Val::Ord),
+        3 => val(),
+    ]
+}
+
+/// A forgetting factor: mostly in (0, 1] (1, 0.99, the smallest ones), some outside.
+fn forget() -> impl Strategy<Value = Val> {
+    prop_oneof![
+        3 => Just(Val::Ord(1.0)),
+        3 => Just(Val::Ord(0.99)),
+        4 => (0.0..=1.0f64).prop_map(Val::Ord),
+        1 => Just(Val::Ord(1e-3)),
+        1 => Just(Val::Ord(1.5)),
+        2 => val(),
+    ]
 }
 
 /// A call: precision (true: f64), fit or generator slot, operation.
@@ -573,6 +621,28 @@ fn op() -> impl Strategy<Value = Op> {
                     ptrs: [fit, xp, mp, sp, bad],
                 }
             }),
+        4 => (dim(), fill(), val(), weight(), p(), a())
+            .prop_map(|(n, x, y, w, fit, xp)| Op::ObserveWeighted { n, x, y, w, fit, xp }),
+        4 => (
+            prop_oneof![Just(0usize), 1..30usize],
+            prop_oneof![6 => Just(None), 2 => (0..CAP + 4).prop_map(Some)],
+            fill(),
+            fill(),
+            prop::collection::vec(weight(), 1..8),
+            (p(), a(), a(), a(), a()),
+        )
+            .prop_map(|(rows, stride, x, y, w, (fit, xp, yp, wp, bad))| {
+                Op::ObserveRowsWeighted {
+                    rows,
+                    stride,
+                    x,
+                    y,
+                    w,
+                    ptrs: [fit, xp, yp, wp, bad],
+                }
+            }),
+        3 => (forget(), p()).prop_map(|(g, fit)| Op::SetForget { g, fit }),
+        1 => (p(), a()).prop_map(|(fit, out)| Op::EffectiveRows { fit, out }),
     ]
 }
 
@@ -1833,6 +1903,151 @@ fn exec<T: Prec>(
                 }
                 (s, Target::Fit(slot), false)
             }
+            Op::ObserveWeighted {
+                n,
+                x,
+                y,
+                w,
+                fit,
+                xp,
+            } => {
+                let n = n.get(p);
+                let len = n.min(64);
+                let mut xa = Arr::new(x.make::<T>(len), T::c(7.0));
+                let before = xa.v.clone();
+                let (y, w) = (T::c(y.get()), T::c(w.get()));
+                let s = T::observe_weighted(fit_ptr(fam, *fit), xa.ptr(*xp), n, y, w);
+                ptr_check(s, &[*fit, *xp]);
+                assert_eq!(bits_vec(&xa.v), bits_vec(&before), "input written");
+                if all_valid(&[*fit, *xp]) {
+                    match fam.shadows[slot].as_mut() {
+                        None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
+                        Some(f) if n != f.features() => assert_eq!(s, VIREG_ERR_DIMENSION),
+                        Some(f) => {
+                            assert_eq!(s, status_of(&f.observe_weighted(&xa.v[..n], y, w)), "{c:?}")
+                        }
+                    }
+                }
+                (s, Target::Fit(slot), false)
+            }
+            Op::ObserveRowsWeighted {
+                rows,
+                stride,
+                x,
+                y,
+                w,
+                ptrs,
+            } => {
+                let [fit, xp, yp, wp, bad] = *ptrs;
+                let stride = stride.unwrap_or(p);
+                let xlen = rows.checked_sub(1).map_or(0, |l| l * stride + p);
+                let mut xa = Arr::new(x.make::<T>(xlen), T::c(7.0));
+                let mut ya = Arr::new(y.make::<T>(*rows), T::c(7.0));
+                let ws: Vec<T> = (0..*rows).map(|i| T::c(w[i % w.len()].get())).collect();
+                let mut wa = Arr::new(ws, T::c(7.0));
+                let (xb, yb, wb) = (bits_vec(&xa.v), bits_vec(&ya.v), bits_vec(&wa.v));
+                let mut ba = Arr::new(vec![usize::MAX - 1], usize::MAX - 1);
+                let s = T::observe_rows_weighted(
+                    fit_ptr(fam, fit),
+                    xa.ptr(xp),
+                    *rows,
+                    p,
+                    stride,
+                    ya.ptr(yp),
+                    wa.ptr(wp),
+                    ba.ptr(bad),
+                );
+                assert_eq!(bits_vec(&xa.v), xb);
+                assert_eq!(bits_vec(&ya.v), yb);
+                assert_eq!(bits_vec(&wa.v), wb);
+                assert!(ba.v[1..].iter().all(|v| *v == usize::MAX - 1));
+                if bad == Ptr::Misaligned {
+                    assert_eq!(s, VIREG_ERR_MISALIGNED);
+                }
+                if bad != Ptr::Valid {
+                    assert_eq!(ba.v[0], usize::MAX - 1);
+                }
+                let got = if bad == Ptr::Valid { ba.v[0] } else { 0 };
+                if all_valid(&[fit, xp, yp, wp, opt(bad)]) {
+                    match fam.shadows[slot].as_mut() {
+                        None => {
+                            assert_eq!(s, VIREG_ERR_UNINITIALISED);
+                            assert_eq!(got, 0);
+                        }
+                        Some(_) if stride < p => {
+                            assert_eq!(s, VIREG_ERR_DIMENSION, "{c:?}");
+                            assert_eq!(got, 0);
+                        }
+                        Some(f) => {
+                            let r = f.observe_rows_weighted(
+                                &xa.v[..xlen],
+                                stride,
+                                &ya.v[..*rows],
+                                &wa.v[..*rows],
+                            );
+                            match r {
+                                Ok(()) => {
+                                    assert_eq!(s, VIREG_OK, "{c:?}");
+                                    if bad == Ptr::Valid {
+                                        assert_eq!(got, *rows);
+                                    }
+                                }
+                                Err((i, e)) => {
+                                    assert_eq!(s, e as i32, "{c:?}");
+                                    if bad == Ptr::Valid {
+                                        assert_eq!(got, i, "{c:?}: bad row");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    ptr_check(s, &[fit, xp, yp, wp, opt(bad)]);
+                    if wp == Ptr::Null && bad != Ptr::Misaligned {
+                        // a NULL weights array is refused before anything else is read
+                        assert_eq!(s, VIREG_ERR_NULL, "{c:?}");
+                        assert_eq!(got, 0);
+                    }
+                }
+                (s, Target::Fit(slot), false)
+            }
+            Op::SetForget { g, fit } => {
+                let g = T::c(g.get());
+                let fp = fit_ptr(fam, *fit);
+                let s = T::set_forget(fp, g);
+                if let Some(w) = state_status(*fit, inited) {
+                    assert_eq!(s, w);
+                } else {
+                    let f = fam.shadows[slot].as_mut().unwrap();
+                    assert_eq!(s, status_of(&f.set_forget(g)), "{c:?}");
+                    if s == VIREG_OK {
+                        let mut out = T::cfg_default();
+                        assert_eq!(T::get_config(fp, &mut out), VIREG_OK);
+                        assert_eq!(T::cfg_to_rust(&out), Ok(f.config()), "{c:?}");
+                    }
+                }
+                (s, Target::Fit(slot), false)
+            }
+            Op::EffectiveRows { fit, out } => {
+                let sentinel = T::c(-7.25);
+                let mut a = Arr::new(vec![sentinel], sentinel);
+                let s = T::effective_rows(fit_ptr(fam, *fit), a.ptr(*out));
+                ptr_check(s, &[*fit, *out]);
+                if all_valid(&[*fit, *out]) {
+                    match &fam.shadows[slot] {
+                        None => assert_eq!(s, VIREG_ERR_UNINITIALISED),
+                        Some(f) => {
+                            assert_eq!(s, VIREG_OK);
+                            assert_eq!(bits(a.v[0]), bits(f.stats().effective_rows()));
+                        }
+                    }
+                }
+                if s != VIREG_OK {
+                    assert_eq!(bits(a.v[0]), bits(sentinel));
+                }
+                assert!(a.v[1..].iter().all(|v| bits(*v) == bits(sentinel)));
+                (s, Target::None, true)
+            }
             Op::SynthInit { p: pd, seed, s: sp } => {
                 let n = pd.get(3);
                 let mode = if *sp == Ptr::Other { Ptr::Valid } else { *sp };
@@ -1951,6 +2166,13 @@ fn report(name: &str, cases: u32) {
     });
 }
 
+/// Successful weighted observations and forgetting-factor changes (mean-field, full-rank): the
+/// success path of the weights functions must be exercised, not only their refusals.
+static WEIGHTS_OK: [std::sync::atomic::AtomicUsize; 2] = [
+    std::sync::atomic::AtomicUsize::new(0),
+    std::sync::atomic::AtomicUsize::new(0),
+];
+
 /// One call on the world, with the checks that span the whole world.
 fn apply(w: &mut World, c: &Call) {
     let before = (w.a.snapshot(), w.b.snapshot());
@@ -1970,6 +2192,13 @@ fn apply(w: &mut World, c: &Call) {
     });
     assert_ne!(s, VIREG_ERR_PANIC, "{c:?}");
     assert!(DEFINED.contains(&s), "{c:?}: undefined status {s}");
+    let weights_op = matches!(
+        c.op,
+        Op::ObserveWeighted { .. } | Op::ObserveRowsWeighted { .. } | Op::SetForget { .. }
+    );
+    if weights_op && s == VIREG_OK {
+        WEIGHTS_OK[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     w.a.check_guards();
     w.b.check_guards();
     let after = (w.a.snapshot(), w.b.snapshot());
@@ -2035,6 +2264,11 @@ fn random_call_sequences() {
     })
     .unwrap();
     report("random_call_sequences", n);
+    let ok = WEIGHTS_OK[0].load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        ok as u32 > n / 4,
+        "only {ok} successful weighted observations and factor changes in {n} sequences"
+    );
 }
 
 #[test]
@@ -2203,6 +2437,25 @@ trait FullC: Normal + core::fmt::Debug {
         s: *mut Self,
         bad: *mut usize,
     ) -> i32;
+    unsafe fn observe_weighted(
+        f: *mut Self::State,
+        x: *const Self,
+        n: usize,
+        y: Self,
+        w: Self,
+    ) -> i32;
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn observe_rows_weighted(
+        f: *mut Self::State,
+        x: *const Self,
+        rows: usize,
+        p: usize,
+        y: *const Self,
+        w: *const Self,
+        bad: *mut usize,
+    ) -> i32;
+    unsafe fn set_forget(f: *mut Self::State, forget: Self) -> i32;
+    unsafe fn effective_rows(f: *const Self::State, out: *mut Self) -> i32;
 }
 
 macro_rules! full_c {
@@ -2230,7 +2483,21 @@ macro_rules! full_c {
      $step:ident, $runf:ident, $solve:ident, $elbo:ident, $loc:ident, $sd:ident, $cov:ident,
      $chol:ident, $summ:ident, $quant:ident, $draw:ident, $pred:ident, $merge:ident,
      $cksize:ident, $save:ident, $load:ident, $reset:ident, $set_est:ident, $hdi:ident,
-     $pred_rows:ident) => {
+     $pred_rows:ident, $obs_w:ident, $rows_w:ident, $set_forget:ident, $eff:ident) => {
+        unsafe fn observe_weighted(f: *mut $state, x: *const $t, n: usize, y: $t, w: $t)
+            -> i32 {
+            unsafe { $obs_w(f, x, n, y, w) }
+        }
+        unsafe fn observe_rows_weighted(f: *mut $state, x: *const $t, rows: usize, p: usize,
+                                        y: *const $t, w: *const $t, bad: *mut usize) -> i32 {
+            unsafe { $rows_w(f, x, rows, p, p, y, w, bad) }
+        }
+        unsafe fn set_forget(f: *mut $state, forget: $t) -> i32 {
+            unsafe { $set_forget(f, forget) }
+        }
+        unsafe fn effective_rows(f: *const $state, out: *mut $t) -> i32 {
+            unsafe { $eff(f, out) }
+        }
         unsafe fn reset(f: *mut $state) -> i32 {
             unsafe { $reset(f) }
         }
@@ -2339,7 +2606,11 @@ full_c!(
     vireg_full_reset_f32,
     vireg_full_set_estimator_f32,
     vireg_full_sigma_hdi_f32,
-    vireg_full_predict_rows_f32
+    vireg_full_predict_rows_f32,
+    vireg_full_observe_weighted_f32,
+    vireg_full_observe_rows_weighted_f32,
+    vireg_full_set_forget_f32,
+    vireg_full_effective_rows_f32
 );
 full_c!(
     f64,
@@ -2370,7 +2641,11 @@ full_c!(
     vireg_full_reset_f64,
     vireg_full_set_estimator_f64,
     vireg_full_sigma_hdi_f64,
-    vireg_full_predict_rows_f64
+    vireg_full_predict_rows_f64,
+    vireg_full_observe_weighted_f64,
+    vireg_full_observe_rows_weighted_f64,
+    vireg_full_set_forget_f64,
+    vireg_full_effective_rows_f64
 );
 
 #[derive(Clone, Debug)]
@@ -2440,6 +2715,22 @@ enum FOp {
         src: FullCk,
         size_off: bool,
     },
+    ObserveWeighted {
+        x: Fill,
+        y: Val,
+        w: Val,
+    },
+    /// `rows` rows of p features with the weights `w` (cycled to `rows`; NULL when empty).
+    ObserveRowsWeighted {
+        rows: usize,
+        x: Fill,
+        y: Fill,
+        w: Vec<Val>,
+    },
+    SetForget {
+        g: Val,
+    },
+    EffectiveRows,
 }
 
 /// The bytes given to vireg_full_load.
@@ -2495,6 +2786,11 @@ fn fop() -> impl Strategy<Value = FOp> {
             prop::bool::weighted(0.1),
         )
             .prop_map(|(src, size_off)| FOp::Load { src, size_off }),
+        2 => (fill(), val(), weight()).prop_map(|(x, y, w)| FOp::ObserveWeighted { x, y, w }),
+        2 => (0..30usize, fill(), fill(), prop::collection::vec(weight(), 0..6))
+            .prop_map(|(rows, x, y, w)| FOp::ObserveRowsWeighted { rows, x, y, w }),
+        1 => forget().prop_map(|g| FOp::SetForget { g }),
+        1 => Just(FOp::EffectiveRows),
     ]
 }
 
@@ -2856,6 +3152,72 @@ fn full_exec<T: FullC>(c: &mut [u64], shadow: &mut Option<RFull<T>>, op: &FOp) {
                 }
                 (got, want)
             }
+            FOp::ObserveWeighted { x, y, w } => {
+                let xs = x.make::<T>(p);
+                let (y, w) = (T::c(y.get()), T::c(w.get()));
+                let want = match next.as_mut() {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(f) => status_of(&f.observe_weighted(&xs, y, w)),
+                };
+                (T::observe_weighted(st, xs.as_ptr(), p, y, w), want)
+            }
+            FOp::ObserveRowsWeighted { rows, x, y, w } => {
+                let xs = x.make::<T>(rows * p);
+                let ys = y.make::<T>(*rows);
+                let ws: Vec<T> = (0..*rows)
+                    .map(|i| T::c(w.get(i % w.len().max(1)).map_or(1.0, |v| v.get())))
+                    .collect();
+                let wp = if w.is_empty() {
+                    ptr::null()
+                } else {
+                    ws.as_ptr()
+                };
+                let mut bad = usize::MAX;
+                let mut want_bad = 0;
+                let want = match next.as_mut() {
+                    _ if wp.is_null() => VIREG_ERR_NULL,
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(f) => match f.observe_rows_weighted(&xs, p, &ys, &ws) {
+                        Ok(()) => {
+                            want_bad = *rows;
+                            VIREG_OK
+                        }
+                        Err((i, e)) => {
+                            want_bad = i;
+                            e as i32
+                        }
+                    },
+                };
+                let got =
+                    T::observe_rows_weighted(st, xs.as_ptr(), *rows, p, ys.as_ptr(), wp, &mut bad);
+                assert_eq!(bad, want_bad, "{op:?}: bad row");
+                (got, want)
+            }
+            FOp::SetForget { g } => {
+                let g = T::c(g.get());
+                let want = match next.as_mut() {
+                    None => VIREG_ERR_UNINITIALISED,
+                    Some(f) => status_of(&f.set_forget(g)),
+                };
+                (T::set_forget(st, g), want)
+            }
+            FOp::EffectiveRows => {
+                let mut out = sentinel_buf::<T>(1);
+                let got = T::effective_rows(st, out.as_mut_ptr());
+                match shadow.as_ref() {
+                    None => assert!(untouched(&out), "a refused call wrote its output"),
+                    Some(f) => {
+                        assert_eq!(bits(out[0]), bits(f.stats().effective_rows()));
+                        assert!(untouched(&out[1..]), "written past the output");
+                    }
+                }
+                let want = if shadow.is_some() {
+                    VIREG_OK
+                } else {
+                    VIREG_ERR_UNINITIALISED
+                };
+                (got, want)
+            }
             FOp::PredictRows { rows, x, alias } => {
                 let xs = x.make::<T>(rows * p);
                 let mut ms = sentinel_buf::<T>(*rows);
@@ -3002,6 +3364,20 @@ fn full_exec<T: FullC>(c: &mut [u64], shadow: &mut Option<RFull<T>>, op: &FOp) {
     }
     if got == VIREG_OK || got == VIREG_ERR_DIVERGED {
         *shadow = next;
+        let weights_op = matches!(
+            op,
+            FOp::ObserveWeighted { .. } | FOp::ObserveRowsWeighted { .. } | FOp::SetForget { .. }
+        );
+        if weights_op && got == VIREG_OK {
+            WEIGHTS_OK[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let (true, Some(f)) = (weights_op, shadow.as_ref()) {
+            let mut buf = vec![0u8; T::checkpoint_size()];
+            // SAFETY: an initialised state, a buffer of the length given.
+            let s = unsafe { T::save(st, buf.as_mut_ptr(), buf.len(), ptr::null_mut()) };
+            assert_eq!(s, VIREG_OK);
+            assert!(buf == full_ck(f), "{op:?}: C state != shadow");
+        }
     } else {
         assert!(*c == *before, "{op:?}: refused, but the state changed");
     }
@@ -3051,7 +3427,8 @@ fn full_rank_call_sequences() {
         &(
             any::<bool>(),
             any::<bool>(),
-            prop::collection::vec(fop(), 1..16),
+            // long enough that the posterior's functions are reached among the weights' calls
+            prop::collection::vec(fop(), 1..20),
         ),
         |(f64, prepare, ops)| {
             let ops: Vec<FOp> = if prepare {
@@ -3078,8 +3455,13 @@ fn full_rank_call_sequences() {
         ck as u32 > n / 8,
         "only {ck} successful checkpoint saves and loads in {n} sequences"
     );
+    let wok = WEIGHTS_OK[1].load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        wok as u32 > n / 8,
+        "only {wok} successful weighted observations and factor changes in {n} sequences"
+    );
     eprintln!(
         "full_rank_call_sequences: {n} cases, {ok} successful posterior reads, {ck} successful \
-         checkpoint saves and loads"
+         checkpoint saves and loads, {wok} successful weighted observations and factor changes"
     );
 }

@@ -60,6 +60,26 @@ pub trait Prec: Normal + core::fmt::Debug + PartialEq + Default + 'static {
         y: *const Self,
         bad: *mut usize,
     ) -> i32;
+    unsafe fn observe_weighted(
+        f: *mut Self::Fit,
+        x: *const Self,
+        n: usize,
+        y: Self,
+        w: Self,
+    ) -> i32;
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn observe_rows_weighted(
+        f: *mut Self::Fit,
+        x: *const Self,
+        n_rows: usize,
+        n_features: usize,
+        stride: usize,
+        y: *const Self,
+        w: *const Self,
+        bad: *mut usize,
+    ) -> i32;
+    unsafe fn set_forget(f: *mut Self::Fit, forget: Self) -> i32;
+    unsafe fn effective_rows(f: *const Self::Fit, out: *mut Self) -> i32;
     unsafe fn merge(d: *mut Self::Fit, s: *const Self::Fit) -> i32;
     unsafe fn step(f: *mut Self::Fit, n: u64, loss: *mut Self) -> i32;
     unsafe fn run(
@@ -116,7 +136,8 @@ macro_rules! prec {
      $solve:ident, $elbo:ident, $loc:ident, $scale:ident, $summary_fn:ident, $quantile:ident,
      $draw:ident, $predict:ident, $condition:ident, $save:ident, $load:ident, $synth_init:ident,
      $synth_next:ident, $synth_truth:ident, $reset:ident, $set_estimator:ident,
-     $sigma_hdi:ident, $predict_rows:ident) => {
+     $sigma_hdi:ident, $predict_rows:ident, $observe_weighted:ident,
+     $observe_rows_weighted:ident, $set_forget:ident, $effective_rows:ident) => {
         impl Prec for $t {
             type Fit = $fit;
             type Synth = $synth;
@@ -176,7 +197,8 @@ macro_rules! prec {
                     13 => c.tol_rel_obj = r,
                     14 => c.eval_every = u as u32,
                     15 => c.average_fraction = r,
-                    _ => c.final_lr_scale = r,
+                    16 => c.final_lr_scale = r,
+                    _ => c.forget = r,
                 }
             }
             fn cfg_to_rust(c: &$cfg) -> Result<vireg::Config<$t>, i32> {
@@ -290,6 +312,27 @@ macro_rules! prec {
                 bad: *mut usize,
             ) -> i32 {
                 unsafe { $observe_rows(f, x, n_rows, n_features, stride, y, bad) }
+            }
+            unsafe fn observe_weighted(f: *mut $fit, x: *const $t, n: usize, y: $t, w: $t) -> i32 {
+                unsafe { $observe_weighted(f, x, n, y, w) }
+            }
+            unsafe fn observe_rows_weighted(
+                f: *mut $fit,
+                x: *const $t,
+                n_rows: usize,
+                n_features: usize,
+                stride: usize,
+                y: *const $t,
+                w: *const $t,
+                bad: *mut usize,
+            ) -> i32 {
+                unsafe { $observe_rows_weighted(f, x, n_rows, n_features, stride, y, w, bad) }
+            }
+            unsafe fn set_forget(f: *mut $fit, forget: $t) -> i32 {
+                unsafe { $set_forget(f, forget) }
+            }
+            unsafe fn effective_rows(f: *const $fit, out: *mut $t) -> i32 {
+                unsafe { $effective_rows(f, out) }
             }
             unsafe fn merge(d: *mut $fit, s: *const $fit) -> i32 {
                 unsafe { $merge(d, s) }
@@ -427,7 +470,11 @@ prec!(
     vireg_reset_f32,
     vireg_set_estimator_f32,
     vireg_sigma_hdi_f32,
-    vireg_predict_rows_f32
+    vireg_predict_rows_f32,
+    vireg_observe_weighted_f32,
+    vireg_observe_rows_weighted_f32,
+    vireg_set_forget_f32,
+    vireg_effective_rows_f32
 );
 prec!(
     f64,
@@ -470,7 +517,11 @@ prec!(
     vireg_reset_f64,
     vireg_set_estimator_f64,
     vireg_sigma_hdi_f64,
-    vireg_predict_rows_f64
+    vireg_predict_rows_f64,
+    vireg_observe_weighted_f64,
+    vireg_observe_rows_weighted_f64,
+    vireg_set_forget_f64,
+    vireg_effective_rows_f64
 );
 
 /// What [`progress_cb`] is given as `user`: when to stop, and a fit to call back into (which
