@@ -31,6 +31,13 @@
 //!   of init + observe, the exact solve and the run; instructions per SVI step and per exact
 //!   solve) and asserted: the state against the issue's 3 KiB, flash and stack against ceilings
 //!   (see `FULL_FLASH_TARGET`).
+//! * Forgetting (weighted rows, issue 12): `examples-c/firmware/fw_forget.c` streams 100 000
+//!   rows whose relation jumps halfway into a `vireg_fit_f32` with γ = 0.99 (library built with
+//!   `ffi,weights,panic-halt`), solves exactly, and fails unless its posterior and N_w agree
+//!   with the host's f32 fit of the same rows (a generated `fw_forget_ref.h`); its flash, stack
+//!   and instructions per observed row (forgetting, weighted, plain) are printed and asserted
+//!   against `FORGET_FLASH_TARGET` and the seed's stack ceiling. The seed's functions are also
+//!   linked against that library, to report what the feature would cost the seed firmware.
 //!
 //! A missing tool fails the tests (never skips): install them with `scripts/embedded-deps.sh`.
 
