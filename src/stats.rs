@@ -213,7 +213,8 @@ impl<T: Real, const P: usize> Stats<T, P> {
     /// Folds one row: `x` holds the `p` features, `y` the response. A row with a NaN/∞ or the
     /// wrong length is rejected, and so is one after which yᵀy or a diagonal entry of G = AᵀA
     /// would pass `MAX / 2²⁰` of the precision ([`Error::Overflow`]; docs/summary-limits.md):
-    /// the summary is then left unchanged.
+    /// the summary is then left unchanged. With a forgetting factor γ < 1
+    /// ([`Stats::set_forget`]) everything seen before weighs γ times less once the row is in.
     pub fn observe(&mut self, x: &[T], y: T) -> Result<()> {
         self.observe_one(x, y, T::ONE)
     }
