@@ -33,6 +33,9 @@
 #include "stackpaint.h"
 #include "vireg.h"
 
+#define FW_NAME "fw_full"
+#include "fw_out.h"
+
 #if __has_include("fw_full_reference.h")
 #include "fw_full_reference.h"
 #else
@@ -60,110 +63,7 @@ static vireg_full_f32 fit;
 static vireg_synth_f32 synth;
 static float loc[K], cov[K * K];
 
-/* ---- output without printf ------------------------------------------------------------ */
-
-static char *put_str(char *p, const char *s)
-{
-    while (*s)
-        *p++ = *s++;
-    return p;
-}
-
-static char *put_uint(char *p, uint32_t v)
-{
-    char tmp[10];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
-/* v in scientific notation, 6 significant digits, single precision only (see fw_seed.c). */
-static char *put_float(char *p, float v)
-{
-    if (v != v)
-        return put_str(p, "nan");
-    if (v < 0.0f) {
-        *p++ = '-';
-        v = -v;
-    } else {
-        *p++ = ' ';
-    }
-    if (v > 3.4e38f)
-        return put_str(p, "inf");
-    int e = 0;
-    if (v != 0.0f) {
-        while (v >= 10.0f) {
-            v /= 10.0f;
-            e++;
-        }
-        while (v < 1.0f) {
-            v *= 10.0f;
-            e--;
-        }
-    }
-    uint32_t digits = (uint32_t)(v * 100000.0f + 0.5f);
-    if (digits >= 1000000u) {
-        digits /= 10u;
-        e++;
-    }
-    char d[6];
-    for (int i = 5; i >= 0; i--) {
-        d[i] = (char)('0' + digits % 10u);
-        digits /= 10u;
-    }
-    *p++ = d[0];
-    *p++ = '.';
-    for (int i = 1; i < 6; i++)
-        *p++ = d[i];
-    *p++ = 'e';
-    *p++ = e < 0 ? '-' : '+';
-    if (e < 0)
-        e = -e;
-    *p++ = (char)('0' + e / 10);
-    *p++ = (char)('0' + e % 10);
-    return p;
-}
-
-static void measure(const char *name, uint32_t value)
-{
-    char buf[80];
-    char *p = put_str(buf, "fw_full: measure ");
-    p = put_str(p, name);
-    *p++ = ' ';
-    p = put_uint(p, value);
-    *p++ = '\n';
-    *p = '\0';
-    semihost_write(buf);
-}
-
-static void check(vireg_status st, const char *what)
-{
-    if (st != VIREG_OK) {
-        semihost_write("fw_full: FAIL: ");
-        semihost_write(what);
-        semihost_write(" ");
-        semihost_write(vireg_status_str(st));
-        semihost_write("\n");
-        semihost_exit(3);
-    }
-}
-
 /* ---- the data set ----------------------------------------------------------------------- */
-
-static uint32_t fnv1a(uint32_t h, float v)
-{
-    union { float f; uint32_t u; } bits = { .f = v };
-    for (int i = 0; i < 4; i++) {
-        h ^= (bits.u >> (8 * i)) & 0xffu;
-        h *= 16777619u;
-    }
-    return h;
-}
 
 /* init `fit` and stream the N_ROWS synthetic rows into it; returns the rows' checksum.
  * *stack_base receives the stack depth here, from which the vireg calls below go deeper. */
