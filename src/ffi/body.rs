@@ -427,16 +427,7 @@ unsafe fn batch<S: CFit>(
         VIREG_ERR_NULL
     } else {
         let op = |f: &mut S::Inner| {
-            if n_features != f.features() || row_stride < n_features {
-                return Err(VIREG_ERR_DIMENSION);
-            }
-            let len = match n_rows.checked_sub(1) {
-                None => 0,
-                Some(last) => last
-                    .checked_mul(row_stride)
-                    .and_then(|v| v.checked_add(n_features))
-                    .ok_or(VIREG_ERR_DIMENSION)?,
-            };
+            let len = rows_len(f.features(), n_rows, n_features, row_stride)?;
             // SAFETY: valid for `len` and `n_rows` reads (caller).
             let xs = unsafe { slice(x, len) }?;
             // SAFETY: as above.
@@ -458,6 +449,28 @@ unsafe fn batch<S: CFit>(
     // SAFETY: NULL or aligned (checked), valid for a write (caller).
     unsafe { write_opt(bad_row_out, accepted) };
     s
+}
+
+/// The number of values a batch of `n_rows` rows of `n_features` (the fit's: `features`)
+/// spaced `row_stride` apart spans: (n_rows − 1)·row_stride + n_features, 0 for no rows.
+/// VIREG_ERR_DIMENSION for another number of features, a stride below it, or an overflow.
+#[inline(always)]
+fn rows_len(
+    features: usize,
+    n_rows: usize,
+    n_features: usize,
+    row_stride: usize,
+) -> Result<usize, vireg_status> {
+    if n_features != features || row_stride < n_features {
+        return Err(VIREG_ERR_DIMENSION);
+    }
+    match n_rows.checked_sub(1) {
+        None => Ok(0),
+        Some(last) => last
+            .checked_mul(row_stride)
+            .and_then(|v| v.checked_add(n_features))
+            .ok_or(VIREG_ERR_DIMENSION),
+    }
 }
 
 pub(super) unsafe fn set_forget<S: CFit>(fit: *mut S, forget: S::T) -> vireg_status {
@@ -757,16 +770,7 @@ pub(super) unsafe fn predict_rows<S: CFit>(
         let op = |f: &S::Inner| {
             check_ptr(mean_out)?;
             check_ptr(sd_out)?;
-            if n_features != f.features() || row_stride < n_features {
-                return Err(VIREG_ERR_DIMENSION);
-            }
-            let len = match n_rows.checked_sub(1) {
-                None => 0,
-                Some(last) => last
-                    .checked_mul(row_stride)
-                    .and_then(|v| v.checked_add(n_features))
-                    .ok_or(VIREG_ERR_DIMENSION)?,
-            };
+            let len = rows_len(f.features(), n_rows, n_features, row_stride)?;
             // SAFETY: valid for `len` reads (caller).
             let xs = unsafe { slice(x, len) }?;
             // The outputs are written while the rows are read: they must not overlap them (nor
