@@ -3398,8 +3398,9 @@ fn full_exec<T: FullC>(c: &mut [u64], shadow: &mut Option<RFull<T>>, op: &FOp) {
 fn full_rank_call_sequences() {
     let n = cases(0) / 10;
     let mut r = runner(n);
-    // Half the sequences start from a fit of 3 features with data, so that the posterior's
-    // functions are reached after a few calls.
+    // Half the sequences start from a fit of 3 features with data, solved, so that the
+    // posterior's functions succeed often enough to be tested (the other half reach them, if
+    // at all, only after their own init, rows and fit).
     let prepared = [
         FOp::Init { p: Dim::Match },
         FOp::ObserveRows {
@@ -3415,6 +3416,7 @@ fn full_rank_call_sequences() {
                 specials: vec![],
             },
         },
+        FOp::Solve,
     ];
     fn go<T: FullC>(ops: &[FOp]) {
         let mut c = vec![0u64; T::WORDS];
