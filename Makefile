@@ -33,11 +33,12 @@ rust-test:
 # build.rs's `vireg_compact` cfg, on by itself for bare metal), built for the host: the unit
 # tests, which compare each pair of variants, and the test programs that check the numbers. The C, C++
 # and Python programs and the firmware are left out: the first link the same Rust code through
-# the C ABI, the firmware is built compact in `rust-test` already.
+# the C ABI, the firmware is built compact in `rust-test` already. Built with the `overflow`
+# profile: integer overflow and debug assertions checked on these variants too, and no LTO.
 COMPACT_TESTS := normal gradients exact exact_global stats svi_quality posterior checkpoint \
     divergence overflow hard_data full_rank full_fit weights fit_controls
 rust-test-compact:
-	$(CARGO) test --release --features compact --lib $(addprefix --test ,$(COMPACT_TESTS))
+	$(CARGO) test --profile overflow --features compact --lib $(addprefix --test ,$(COMPACT_TESTS))
 
 # The suite with integer overflow checks and debug assertions on (Cargo.toml's `overflow`
 # profile: release code that panics on an overflow instead of wrapping), the C programs and the
@@ -45,16 +46,22 @@ rust-test-compact:
 # left out: they build the firmware with their own profile, so here they would only repeat the
 # QEMU runs of `rust-test`.
 FIRMWARE_TESTS := m4_seed_experiment m0_seed_experiment images_have_no_soft_double \
-    c_api_has_no_reachable_panic panic_symbols_are_recognised footprint_p8_cortex_m4
+    c_api_has_no_reachable_panic panic_symbols_are_recognised footprint_p8_cortex_m4 \
+    m4_full_rank_matches_host footprint_full_rank full_rank_image_has_no_soft_double \
+    c_api_with_full_rank_has_no_reachable_panic m4_forgetting_firmware
 # tests/install.rs builds the installed libraries with their own profile (`dist`), so here too
 # it would only repeat `rust-test`.
 INSTALL_TESTS := installed_tree_ vendored_cmake_project
 # tests/python_package.rs installs the package, whose library pip builds with the `dist`
 # profile: here too it would only repeat `rust-test`.
 PYTHON_PACKAGE_TESTS := python_package_installs_and_works
+# Under valgrind the C programs run as in `rust-test`, many times slower; the plain and
+# sanitizer runs here already drive them over this profile's library.
+VALGRIND_TESTS := c_programs_gcc_valgrind c_programs_clang_valgrind
 rust-test-overflow:
 	$(CARGO) test --profile overflow --workspace -- \
-	    $(addprefix --skip ,$(FIRMWARE_TESTS) $(INSTALL_TESTS) $(PYTHON_PACKAGE_TESTS))
+	    $(addprefix --skip ,$(FIRMWARE_TESTS) $(INSTALL_TESTS) $(PYTHON_PACKAGE_TESTS) \
+	        $(VALGRIND_TESTS))
 
 bench:
 	$(CARGO) bench --bench kernel
