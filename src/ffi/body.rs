@@ -309,19 +309,8 @@ pub(super) unsafe fn observe<S: CFit>(
     n_features: usize,
     y: S::T,
 ) -> vireg_status {
-    if x.is_null() {
-        return VIREG_ERR_NULL;
-    }
-    let op = |f: &mut S::Inner| {
-        if n_features != f.features() {
-            return Err(VIREG_ERR_DIMENSION);
-        }
-        // SAFETY: valid for n_features reads (caller).
-        let x = unsafe { slice(x, n_features) }?;
-        f.observe(x, y).map_err(status)
-    };
     // SAFETY: forwarded from the caller.
-    unsafe { with_mut(fit, op) }
+    unsafe { one_row(fit, x, n_features, |f, x| f.observe(x, y)) }
 }
 
 #[cfg(feature = "weights")]
@@ -332,6 +321,19 @@ pub(super) unsafe fn observe_weighted<S: CFit>(
     y: S::T,
     w: S::T,
 ) -> vireg_status {
+    // SAFETY: forwarded from the caller.
+    unsafe { one_row(fit, x, n_features, |f, x| f.observe_weighted(x, y, w)) }
+}
+
+/// The checks of one row (vireg_observe_* and its weighted form): `fold` folds the checked
+/// features into the fit.
+#[inline(always)]
+unsafe fn one_row<S: CFit>(
+    fit: *mut S,
+    x: *const S::T,
+    n_features: usize,
+    fold: impl FnOnce(&mut S::Inner, &[S::T]) -> crate::Result<()>,
+) -> vireg_status {
     if x.is_null() {
         return VIREG_ERR_NULL;
     }
@@ -341,7 +343,7 @@ pub(super) unsafe fn observe_weighted<S: CFit>(
         }
         // SAFETY: valid for n_features reads (caller).
         let x = unsafe { slice(x, n_features) }?;
-        f.observe_weighted(x, y, w).map_err(status)
+        fold(f, x).map_err(status)
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_mut(fit, op) }
