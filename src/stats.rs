@@ -36,6 +36,24 @@ fn narrow_coefs<T: Copy, const P: usize, const Q: usize>(c: &Coefs<T, P>) -> Coe
     }
 }
 
+/// A data row's β entries (`x`, then zeros up to the capacity), without a call to `memcpy`.
+#[cfg(not(vireg_compact))]
+#[inline(always)]
+fn data_row<T: Real, const P: usize>(x: &[T]) -> [T; P] {
+    match <&[T; P]>::try_from(x) {
+        Ok(a) => *a,
+        Err(_) => core::array::from_fn(|k| x.get(k).copied().unwrap_or(T::ZERO)),
+    }
+}
+
+/// Whether a row's values (a [`data_row`]) and response are finite (no short cut: fixed-length
+/// code that vectorises).
+#[cfg(not(vireg_compact))]
+#[inline(always)]
+fn finite<T: Real, const P: usize>(x: &[T; P], y: T) -> bool {
+    x.iter().fold(y.is_finite(), |ok, v| ok & v.is_finite())
+}
+
 /// The sufficient statistics of the rows seen so far, for up to `P` features.
 ///
 /// Storage of R̄: the strictly upper triangle of the (P+1)×(P+1) matrix is kept in the upper
@@ -430,6 +448,9 @@ impl<T: Real, const P: usize> Stats<T, P> {
         ys: &[T],
         ws: impl Fn(usize) -> T,
     ) -> core::result::Result<(), (usize, Error)> {
+        #[cfg(not(vireg_compact))]
+        return self.fold_rows_paired(src, xs, stride, ys, ws);
+        #[cfg(vireg_compact)]
         for (i, &y) in ys.iter().enumerate() {
             // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked by the caller.
             let Some(x) = src.row_at(xs, stride, i) else {
@@ -444,7 +465,61 @@ impl<T: Real, const P: usize> Stats<T, P> {
                 self.n += 1;
             }
         }
+        #[cfg(vireg_compact)]
         Ok(())
+    }
+
+    /// [`Stats::fold_rows`] on hosts: two rows at a time through [`Stats::include_pair`]
+    /// while both are finite, of weight 1, and the summary neither weighs nor forgets (the
+    /// rows' bookkeeping would come between their levels); else one row as
+    /// [`Stats::fold_rows`] does.
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn fold_rows_paired<const R: usize>(
+        &mut self,
+        src: &Stats<T, R>,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+        ws: impl Fn(usize) -> T,
+    ) -> core::result::Result<(), (usize, Error)> {
+        let mut i = 0;
+        while let Some(&y) = ys.get(i) {
+            let Some(x) = src.row_at(xs, stride, i) else {
+                return Err((i, Error::Dimension));
+            };
+            let w = ws(i);
+            if let (true, Some(x2), Some(&y2)) = (
+                self.plain() && w == T::ONE,
+                src.row_at(xs, stride, i + 1),
+                ys.get(i + 1),
+            ) {
+                let (ra, rb) = (data_row::<T, P>(x), data_row::<T, P>(x2));
+                if ws(i + 1) == T::ONE && finite(&ra, y) & finite(&rb, y2) {
+                    self.include_pair(ra, y, rb, y2);
+                    self.n += 2;
+                    i += 2;
+                    continue;
+                }
+            }
+            if let Err(e) = src.check_row(x, y).and_then(|()| check_weight(w)) {
+                return Err((i, e));
+            }
+            if w != T::ZERO {
+                self.fold(x, y, w);
+                self.n += 1;
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    /// Whether a row of weight 1 leaves the summary's weights alone (see [`Stats::fold`]): it
+    /// is unweighted and does not forget.
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn plain(&self) -> bool {
+        !cfg!(feature = "weights") || (self.wmax == T::ZERO && self.forget == T::ONE)
     }
 
     /// The error of a refused batch (see [`Stats::observe_rows`], off its fast path): the row
@@ -568,14 +643,135 @@ impl<T: Real, const P: usize> Stats<T, P> {
         if (self.wmax > T::ZERO) | (w != T::ONE) | (self.forget != T::ONE) {
             self.weigh(w);
         }
-        let mut row = Coefs {
-            alpha: T::ONE,
-            beta: [T::ZERO; P],
-        };
-        if let Some(r) = row.beta.get_mut(..x.len()) {
-            r.copy_from_slice(x);
+        #[cfg(not(vireg_compact))]
+        self.include_row(w, x, y);
+        #[cfg(vireg_compact)]
+        {
+            let mut row = Coefs {
+                alpha: T::ONE,
+                beta: [T::ZERO; P],
+            };
+            if let Some(r) = row.beta.get_mut(..x.len()) {
+                r.copy_from_slice(x);
+            }
+            self.include(w, &mut row, 0, y);
         }
-        self.include(w, &mut row, 0, y);
+    }
+
+    /// [`Stats::include`] of a data row (intercept 1, then `x`) in loops of fixed bounds, which
+    /// vectorise and unroll (hosts; see [`Stats::level`]): the same bits as [`Stats::include`].
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn include_row(&mut self, mut w: T, x: &[T], mut y: T) {
+        let mut row = data_row::<T, P>(x);
+        let mut live = true;
+        // Levels of known index for the common widths (the row stays in registers).
+        macro_rules! levels {
+            ($($i:literal)*) => {{
+                $(live = live && self.level($i, &mut w, &mut y, &mut row);)*
+            }};
+        }
+        match P {
+            4 => levels!(0 1 2 3 4),
+            8 => levels!(0 1 2 3 4 5 6 7 8),
+            _ => {
+                for i in 0..=P {
+                    live = live && self.level(i, &mut w, &mut y, &mut row);
+                }
+            }
+        }
+        if live {
+            self.sserr += w * y * y;
+        }
+    }
+
+    /// Two data rows of weight 1 ([`data_row`]s) on a summary that neither weighs nor forgets
+    /// (hosts): row `a` then row `b`, as two calls of [`Stats::include_row`] would fold them, bit for bit, but
+    /// interleaved a level apart (b at level i − 1 beside a at level i). Each row's levels
+    /// form a chain of dependent divisions (through its weight w); level i − 1 is the last
+    /// that `b` shares with `a` when `a` is at level i, and the two levels touch different
+    /// entries (dᵢ, tᵢ, R̄'s row i against d_{i−1}, t_{i−1}, row i − 1), so the two chains
+    /// run side by side on the processor's pipelines.
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn include_pair(&mut self, mut ra: [T; P], ya: T, mut rb: [T; P], yb: T) {
+        let (mut wa, mut wb) = (T::ONE, T::ONE);
+        let (mut ya, mut yb) = (ya, yb);
+        // Whether the row is still being folded: a weight that underflows to 0 ends it, as
+        // `include` returns (then without the residual's term).
+        let (mut la, mut lb) = (true, true);
+        la = la && self.level(0, &mut wa, &mut ya, &mut ra);
+        // Levels of known index for the common widths (the rows stay in registers).
+        macro_rules! levels {
+            ($($i:literal)*) => {{
+                $(
+                    la = la && self.level($i, &mut wa, &mut ya, &mut ra);
+                    lb = lb && self.level($i - 1, &mut wb, &mut yb, &mut rb);
+                )*
+            }};
+        }
+        match P {
+            4 => levels!(1 2 3 4),
+            8 => levels!(1 2 3 4 5 6 7 8),
+            _ => {
+                for i in 1..=P {
+                    la = la && self.level(i, &mut wa, &mut ya, &mut ra);
+                    lb = lb && self.level(i - 1, &mut wb, &mut yb, &mut rb);
+                }
+            }
+        }
+        if la {
+            self.sserr += wa * ya * ya;
+        }
+        if lb && self.level(P, &mut wb, &mut yb, &mut rb) {
+            self.sserr += wb * yb * yb;
+        }
+    }
+
+    /// Level i of [`Stats::include`] for a data row (0 ≤ i ≤ P; `row` holds the row's β
+    /// entries, the intercept's being 1): whether the row goes on (false once its weight has
+    /// fallen to 0). The levels past p find xᵢ = 0 and change nothing. R̄'s row i is updated
+    /// from entry i rounded down to a whole vector (of 16 bytes) to the capacity, not over
+    /// i..p only: the row's entries before i are zero (each is set to zero once a level has
+    /// read it as its xᵢ) and so are R̄'s left of its diagonal and past p, so these extra
+    /// entries stay +0 (x − xᵢ·0 and c̄·0 + s̄·0, c̄ ≥ 0) and the others get the same operations
+    /// on the same numbers as in [`Stats::include`].
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn level(&mut self, i: usize, w: &mut T, y: &mut T, row: &mut [T; P]) -> bool {
+        let xi = match i.checked_sub(1).and_then(|k| row.get_mut(k)) {
+            Some(v) => core::mem::replace(v, T::ZERO),
+            None => T::ONE,
+        };
+        if xi == T::ZERO {
+            return true;
+        }
+        let di = self.d[i];
+        let wxi = *w * xi;
+        let dpi = di + wxi * xi;
+        if cfg!(feature = "weights") && dpi == T::ZERO {
+            return true; // as in `include`
+        }
+        let cbar = di / dpi;
+        let sbar = wxi / dpi;
+        *w = cbar * *w;
+        self.d[i] = dpi;
+        let lanes = 16 / core::mem::size_of::<T>();
+        let lo = i - i % lanes;
+        if let (Some(r), Some(xs)) = (
+            self.rbar.get_mut(i).and_then(|r| r.get_mut(lo..)),
+            row.get_mut(lo..),
+        ) {
+            for (rk, xk) in r.iter_mut().zip(xs.iter_mut()) {
+                let x0 = *xk;
+                *xk = x0 - xi * *rk;
+                *rk = cbar * *rk + sbar * x0;
+            }
+        }
+        let y0 = *y;
+        *y = y0 - xi * self.t[i];
+        self.t[i] = cbar * self.t[i] + sbar * y0;
+        *w != T::ZERO
     }
 
     /// The bookkeeping of a row of weight `w` on a weighted summary (made so if it was not):
@@ -1105,5 +1301,114 @@ mod tests {
     fn dense_rss_grad_matches_triangle() {
         dense_matches_triangle::<f64>(1e-12);
         dense_matches_triangle::<f32>(1e-4);
+    }
+
+    /// Every stored number of a summary, as bits (so that −0 and +0 differ).
+    fn bits<T: Real, const P: usize>(s: &Stats<T, P>) -> std::vec::Vec<u64> {
+        let mut v = std::vec![s.p as u64, s.n, s.sserr.to_bits_u64()];
+        for x in [s.forget, s.nw, s.wmax] {
+            v.push(x.to_bits_u64());
+        }
+        for i in 0..=P {
+            v.push(s.d[i].to_bits_u64());
+            v.push(s.t[i].to_bits_u64());
+        }
+        v.extend(s.rbar.iter().flatten().map(|x| x.to_bits_u64()));
+        v
+    }
+
+    /// A row folded by AS 274's `include` over the triangle (the microcontrollers' `fold`).
+    fn fold_by_include<T: Real, const P: usize>(s: &mut Stats<T, P>, x: &[T], y: T, w: T) {
+        if w == T::ZERO {
+            return;
+        }
+        #[cfg(feature = "weights")]
+        if (s.wmax > T::ZERO) | (w != T::ONE) | (s.forget != T::ONE) {
+            s.weigh(w);
+        }
+        let mut row = Coefs::splat(T::ZERO);
+        row.alpha = T::ONE;
+        row.beta[..x.len()].copy_from_slice(x);
+        s.include(w, &mut row, 0, y);
+        s.n += 1;
+    }
+
+    /// The hosts' row kernels (one row: `include_row`; a batch: two rows at a time through
+    /// `include_pair`) against `include`, bit for bit, at capacities whose levels are unrolled
+    /// (4, 8) or looped (13), with p below and at the capacity: values with exact zeros and
+    /// signed zeros (skipped levels), a feature that is always 0 (a direction never fed), tiny
+    /// and huge values (w·xᵢ² below the range) and, from an empty summary, the rows whose
+    /// weight falls to 0 at each level (the early end).
+    fn row_kernels_match_include<T: Real, const P: usize>() {
+        let mut next = uniform_pm2(0x9e37_79b9_7f4a_7c15);
+        let mut value = |k: usize| -> T {
+            let u = next();
+            T::c(match k % 7 {
+                0 => 0.0,
+                1 if u < -1.0 => -0.0,
+                2 if u > 1.0 => u * 1e-25,
+                3 if u > 1.0 => u * 1e12,
+                4 if u > 1.0 => u * 1e-170,
+                _ => u,
+            })
+        };
+        for p in 1..=P {
+            let rows = 41;
+            let mut xs = std::vec::Vec::new();
+            let mut ys = std::vec::Vec::new();
+            for r in 0..rows {
+                for k in 0..p {
+                    xs.push(if k == 1 && p > 2 {
+                        T::ZERO
+                    } else {
+                        value(r + k)
+                    });
+                }
+                ys.push(value(r * 3 + 1));
+            }
+            let mut reference: Stats<T, P> = Stats::new(p).unwrap();
+            let (mut one, mut batch) = (reference, reference);
+            for (x, y) in xs.chunks_exact(p).zip(&ys) {
+                fold_by_include(&mut reference, x, *y, T::ONE);
+                one.observe(x, *y).unwrap();
+            }
+            batch.observe_rows(&xs, p, &ys).unwrap();
+            assert_eq!(bits(&one), bits(&reference), "one row at a time, p = {p}");
+            assert_eq!(bits(&batch), bits(&reference), "batch, p = {p}");
+            // A batch of an odd number of rows onto a summary with rows (its last row alone).
+            let mut tail = batch;
+            tail.observe_rows(&xs[..3 * p], p, &ys[..3]).unwrap();
+            for (x, y) in xs.chunks_exact(p).zip(&ys).take(3) {
+                fold_by_include(&mut reference, x, *y, T::ONE);
+            }
+            assert_eq!(bits(&tail), bits(&reference), "odd batch, p = {p}");
+            #[cfg(feature = "weights")]
+            {
+                // Weights (0 among them) and forgetting: the batch's rows one at a time.
+                let ws: std::vec::Vec<T> = (0..rows)
+                    .map(|i| T::c([1.0, 0.5, 0.0, 2.0][i % 4]))
+                    .collect();
+                for forget in [T::ONE, T::c(0.9)] {
+                    let mut reference: Stats<T, P> = Stats::new(p).unwrap();
+                    reference.set_forget(forget).unwrap();
+                    let mut batch = reference;
+                    for ((x, y), w) in xs.chunks_exact(p).zip(&ys).zip(&ws) {
+                        fold_by_include(&mut reference, x, *y, *w);
+                    }
+                    batch.observe_rows_weighted(&xs, p, &ys, &ws).unwrap();
+                    assert_eq!(bits(&batch), bits(&reference), "weighted, p = {p}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn row_kernels_match_include_bit_for_bit() {
+        row_kernels_match_include::<f64, 4>();
+        row_kernels_match_include::<f64, 8>();
+        row_kernels_match_include::<f64, 13>();
+        row_kernels_match_include::<f32, 4>();
+        row_kernels_match_include::<f32, 8>();
+        row_kernels_match_include::<f32, 13>();
     }
 }
