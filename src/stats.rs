@@ -46,6 +46,11 @@ fn data_row<T: Real, const P: usize>(x: &[T]) -> [T; P] {
     }
 }
 
+/// How many rows of a batch the hosts fold side by side ([`Stats::include_group`]) at
+/// widths up to 8 (at larger ones, two: more would not stay in the registers).
+#[cfg(not(vireg_compact))]
+const GROUP: usize = 4;
+
 /// Whether a row's values (a [`data_row`]) and response are finite (no short cut: fixed-length
 /// code that vectorises).
 #[cfg(not(vireg_compact))]
@@ -449,7 +454,7 @@ impl<T: Real, const P: usize> Stats<T, P> {
         ws: impl Fn(usize) -> T,
     ) -> core::result::Result<(), (usize, Error)> {
         #[cfg(not(vireg_compact))]
-        return self.fold_rows_paired(src, xs, stride, ys, ws);
+        return self.fold_rows_grouped(src, xs, stride, ys, ws);
         #[cfg(vireg_compact)]
         for (i, &y) in ys.iter().enumerate() {
             // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked by the caller.
@@ -469,13 +474,13 @@ impl<T: Real, const P: usize> Stats<T, P> {
         Ok(())
     }
 
-    /// [`Stats::fold_rows`] on hosts: two rows at a time through [`Stats::include_pair`]
-    /// while both are finite, of weight 1, and the summary neither weighs nor forgets (the
-    /// rows' bookkeeping would come between their levels); else one row as
-    /// [`Stats::fold_rows`] does.
+    /// [`Stats::fold_rows`] on hosts: rows in groups through [`Stats::include_group`] while
+    /// they are finite, of weight 1, and the summary neither weighs nor forgets (the rows'
+    /// bookkeeping would come between their levels); else one row as [`Stats::fold_rows`]
+    /// does.
     #[cfg(not(vireg_compact))]
     #[inline(always)]
-    fn fold_rows_paired<const R: usize>(
+    fn fold_rows_grouped<const R: usize>(
         &mut self,
         src: &Stats<T, R>,
         xs: &[T],
@@ -489,16 +494,14 @@ impl<T: Real, const P: usize> Stats<T, P> {
                 return Err((i, Error::Dimension));
             };
             let w = ws(i);
-            if let (true, Some(x2), Some(&y2)) = (
-                self.plain() && w == T::ONE,
-                src.row_at(xs, stride, i + 1),
-                ys.get(i + 1),
-            ) {
-                let (ra, rb) = (data_row::<T, P>(x), data_row::<T, P>(x2));
-                if ws(i + 1) == T::ONE && finite(&ra, y) & finite(&rb, y2) {
-                    self.include_pair(ra, y, rb, y2);
-                    self.n += 2;
-                    i += 2;
+            if self.plain() && w == T::ONE {
+                let k = if P <= 8 {
+                    self.group::<GROUP, R>(src, xs, stride, ys, &ws, i)
+                } else {
+                    self.group::<2, R>(src, xs, stride, ys, &ws, i)
+                };
+                if let Some(k) = k {
+                    i += k;
                     continue;
                 }
             }
@@ -512,6 +515,51 @@ impl<T: Real, const P: usize> Stats<T, P> {
             i += 1;
         }
         Ok(())
+    }
+
+    /// Folds rows `i`, `i + 1`, … of the batch as one group through [`Stats::include_group`]
+    /// if the next `N` (else the next 2) are there, finite and of weight 1; returns how
+    /// many.
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn group<const N: usize, const R: usize>(
+        &mut self,
+        src: &Stats<T, R>,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+        ws: &impl Fn(usize) -> T,
+        i: usize,
+    ) -> Option<usize> {
+        let row = |k: usize| -> Option<([T; P], T)> {
+            let x = src.row_at(xs, stride, i + k)?;
+            let y = *ys.get(i + k)?;
+            let r = data_row::<T, P>(x);
+            (ws(i + k) == T::ONE && finite(&r, y)).then_some((r, y))
+        };
+        let mut rows = [[T::ZERO; P]; N];
+        let mut y = [T::ZERO; N];
+        let mut k = 0;
+        while k < N {
+            match row(k) {
+                Some((r, v)) => {
+                    rows[k] = r;
+                    y[k] = v;
+                }
+                None => break,
+            }
+            k += 1;
+        }
+        if k == N {
+            self.include_group(rows, y);
+        } else if k >= 2 {
+            self.include_group([rows[0], rows[1]], [y[0], y[1]]);
+            k = 2;
+        } else {
+            return None;
+        }
+        self.n += k as u64;
+        Some(k)
     }
 
     /// Whether a row of weight 1 leaves the summary's weights alone (see [`Stats::fold`]): it
@@ -685,46 +733,58 @@ impl<T: Real, const P: usize> Stats<T, P> {
         }
     }
 
-    /// Two data rows of weight 1 ([`data_row`]s) on a summary that neither weighs nor forgets
-    /// (hosts): row `a` then row `b`, as two calls of [`Stats::include_row`] would fold them, bit for bit, but
-    /// interleaved a level apart (b at level i − 1 beside a at level i). Each row's levels
-    /// form a chain of dependent divisions (through its weight w); level i − 1 is the last
-    /// that `b` shares with `a` when `a` is at level i, and the two levels touch different
-    /// entries (dᵢ, tᵢ, R̄'s row i against d_{i−1}, t_{i−1}, row i − 1), so the two chains
-    /// run side by side on the processor's pipelines.
+    /// `N` ≤ 4 data rows of weight 1 ([`data_row`]s, responses `y`) on a summary that neither
+    /// weighs nor forgets (hosts): in their order, as calls of [`Stats::include_row`] would fold
+    /// them, bit for bit, but interleaved a level apart (row j at level i − j beside row 0 at
+    /// level i). Each row's levels form a chain of dependent divisions (through its weight w);
+    /// level i − j is the last that row j shares with row j − 1 when that row is at level
+    /// i − j + 1, and the levels in flight touch different entries (dₗ, tₗ and R̄'s row l), so
+    /// the chains run side by side on the processor's pipelines. Each row's residual term
+    /// joins `sserr` when its last level is done: in the rows' order.
     #[cfg(not(vireg_compact))]
     #[inline(always)]
-    fn include_pair(&mut self, mut ra: [T; P], ya: T, mut rb: [T; P], yb: T) {
-        let (mut wa, mut wb) = (T::ONE, T::ONE);
-        let (mut ya, mut yb) = (ya, yb);
-        // Whether the row is still being folded: a weight that underflows to 0 ends it, as
+    fn include_group<const N: usize>(&mut self, mut rows: [[T; P]; N], mut y: [T; N]) {
+        let mut w = [T::ONE; N];
+        // Whether a row is still being folded: a weight that underflows to 0 ends it, as
         // `include` returns (then without the residual's term).
-        let (mut la, mut lb) = (true, true);
-        la = la && self.level(0, &mut wa, &mut ya, &mut ra);
-        // Levels of known index for the common widths (the rows stay in registers).
-        macro_rules! levels {
-            ($($i:literal)*) => {{
+        let mut live = [true; N];
+        // Row j at step s (level s − j), for indices the compiler knows once unrolled.
+        macro_rules! lane {
+            ($s:expr, $j:literal) => {
+                match ($s as usize).checked_sub($j) {
+                    Some(l) if $j < N && l <= P && live[$j] => {
+                        live[$j] = self.level(l, &mut w[$j], &mut y[$j], &mut rows[$j]);
+                        if l == P && live[$j] {
+                            self.sserr += w[$j] * y[$j] * y[$j];
+                        }
+                    }
+                    _ => {}
+                }
+            };
+        }
+        macro_rules! steps {
+            ($($s:literal)*) => {{
                 $(
-                    la = la && self.level($i, &mut wa, &mut ya, &mut ra);
-                    lb = lb && self.level($i - 1, &mut wb, &mut yb, &mut rb);
+                    if $s < P + N {
+                        lane!($s, 0);
+                        lane!($s, 1);
+                        lane!($s, 2);
+                        lane!($s, 3);
+                    }
                 )*
             }};
         }
         match P {
-            4 => levels!(1 2 3 4),
-            8 => levels!(1 2 3 4 5 6 7 8),
+            4 => steps!(0 1 2 3 4 5 6 7),
+            8 => steps!(0 1 2 3 4 5 6 7 8 9 10 11),
             _ => {
-                for i in 1..=P {
-                    la = la && self.level(i, &mut wa, &mut ya, &mut ra);
-                    lb = lb && self.level(i - 1, &mut wb, &mut yb, &mut rb);
+                for s in 0..P + N {
+                    lane!(s, 0);
+                    lane!(s, 1);
+                    lane!(s, 2);
+                    lane!(s, 3);
                 }
             }
-        }
-        if la {
-            self.sserr += wa * ya * ya;
-        }
-        if lb && self.level(P, &mut wb, &mut yb, &mut rb) {
-            self.sserr += wb * yb * yb;
         }
     }
 
@@ -1333,8 +1393,8 @@ mod tests {
         s.n += 1;
     }
 
-    /// The hosts' row kernels (one row: `include_row`; a batch: two rows at a time through
-    /// `include_pair`) against `include`, bit for bit, at capacities whose levels are unrolled
+    /// The hosts' row kernels (one row: `include_row`; a batch: groups of rows through
+    /// `include_group`) against `include`, bit for bit, at capacities whose levels are unrolled
     /// (4, 8) or looped (13), with p below and at the capacity: values with exact zeros and
     /// signed zeros (skipped levels), a feature that is always 0 (a direction never fed), tiny
     /// and huge values (w·xᵢ² below the range) and, from an empty summary, the rows whose
@@ -1375,18 +1435,27 @@ mod tests {
             batch.observe_rows(&xs, p, &ys).unwrap();
             assert_eq!(bits(&one), bits(&reference), "one row at a time, p = {p}");
             assert_eq!(bits(&batch), bits(&reference), "batch, p = {p}");
-            // A batch of an odd number of rows onto a summary with rows (its last row alone).
+            // Batches of 1 to 9 rows onto a summary with rows: whole groups, then a pair or
+            // a row alone.
             let mut tail = batch;
-            tail.observe_rows(&xs[..3 * p], p, &ys[..3]).unwrap();
-            for (x, y) in xs.chunks_exact(p).zip(&ys).take(3) {
-                fold_by_include(&mut reference, x, *y, T::ONE);
+            for k in 1..=9 {
+                tail.observe_rows(&xs[..k * p], p, &ys[..k]).unwrap();
+                for (x, y) in xs.chunks_exact(p).zip(&ys).take(k) {
+                    fold_by_include(&mut reference, x, *y, T::ONE);
+                }
+                assert_eq!(bits(&tail), bits(&reference), "batch of {k}, p = {p}");
             }
-            assert_eq!(bits(&tail), bits(&reference), "odd batch, p = {p}");
+            // A NaN in the batch's row 6: refused there, the summary unchanged.
+            let mut bad = xs.clone();
+            bad[6 * p + p - 1] = T::c(f64::NAN);
+            assert_eq!(tail.observe_rows(&bad, p, &ys), Err((6, Error::NonFinite)));
+            assert_eq!(bits(&tail), bits(&reference), "refused batch, p = {p}");
             #[cfg(feature = "weights")]
             {
                 // Weights (0 among them) and forgetting: the batch's rows one at a time.
+                // Runs of weight 1 (folded in groups) between the others.
                 let ws: std::vec::Vec<T> = (0..rows)
-                    .map(|i| T::c([1.0, 0.5, 0.0, 2.0][i % 4]))
+                    .map(|i| T::c([1.0, 0.5, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0][i % 11]))
                     .collect();
                 for forget in [T::ONE, T::c(0.9)] {
                     let mut reference: Stats<T, P> = Stats::new(p).unwrap();
