@@ -36,6 +36,29 @@ fn narrow_coefs<T: Copy, const P: usize, const Q: usize>(c: &Coefs<T, P>) -> Coe
     }
 }
 
+/// A data row's β entries (`x`, then zeros up to the capacity), without a call to `memcpy`.
+#[cfg(not(vireg_compact))]
+#[inline(always)]
+fn data_row<T: Real, const P: usize>(x: &[T]) -> [T; P] {
+    match <&[T; P]>::try_from(x) {
+        Ok(a) => *a,
+        Err(_) => core::array::from_fn(|k| x.get(k).copied().unwrap_or(T::ZERO)),
+    }
+}
+
+/// How many rows of a batch the hosts fold side by side ([`Stats::include_group`]) at
+/// widths up to 8 (at larger ones, two: more would not stay in the registers).
+#[cfg(not(vireg_compact))]
+const GROUP: usize = 4;
+
+/// Whether a row's values (a [`data_row`]) and response are finite (no short cut: fixed-length
+/// code that vectorises).
+#[cfg(not(vireg_compact))]
+#[inline(always)]
+fn finite<T: Real, const P: usize>(x: &[T; P], y: T) -> bool {
+    x.iter().fold(y.is_finite(), |ok, v| ok & v.is_finite())
+}
+
 /// The sufficient statistics of the rows seen so far, for up to `P` features.
 ///
 /// Storage of R̄: the strictly upper triangle of the (P+1)×(P+1) matrix is kept in the upper
@@ -430,6 +453,9 @@ impl<T: Real, const P: usize> Stats<T, P> {
         ys: &[T],
         ws: impl Fn(usize) -> T,
     ) -> core::result::Result<(), (usize, Error)> {
+        #[cfg(not(vireg_compact))]
+        return self.fold_rows_grouped(src, xs, stride, ys, ws);
+        #[cfg(vireg_compact)]
         for (i, &y) in ys.iter().enumerate() {
             // In range: i·stride + p ≤ (rows − 1)·stride + p ≤ xs.len(), checked by the caller.
             let Some(x) = src.row_at(xs, stride, i) else {
@@ -444,7 +470,104 @@ impl<T: Real, const P: usize> Stats<T, P> {
                 self.n += 1;
             }
         }
+        #[cfg(vireg_compact)]
         Ok(())
+    }
+
+    /// [`Stats::fold_rows`] on hosts: rows in groups through [`Stats::include_group`] while
+    /// they are finite, of weight 1, and the summary neither weighs nor forgets (the rows'
+    /// bookkeeping would come between their levels); else one row as [`Stats::fold_rows`]
+    /// does.
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn fold_rows_grouped<const R: usize>(
+        &mut self,
+        src: &Stats<T, R>,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+        ws: impl Fn(usize) -> T,
+    ) -> core::result::Result<(), (usize, Error)> {
+        let mut i = 0;
+        while let Some(&y) = ys.get(i) {
+            let Some(x) = src.row_at(xs, stride, i) else {
+                return Err((i, Error::Dimension));
+            };
+            let w = ws(i);
+            if self.plain() && w == T::ONE {
+                let k = if P <= 8 {
+                    self.group::<GROUP, R>(src, xs, stride, ys, &ws, i)
+                } else {
+                    self.group::<2, R>(src, xs, stride, ys, &ws, i)
+                };
+                if let Some(k) = k {
+                    i += k;
+                    continue;
+                }
+            }
+            if let Err(e) = src.check_row(x, y).and_then(|()| check_weight(w)) {
+                return Err((i, e));
+            }
+            if w != T::ZERO {
+                self.fold(x, y, w);
+                self.n += 1;
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    /// Folds rows `i`, `i + 1`, … of the batch as one group through [`Stats::include_group`]
+    /// if the next `N` (else the next 2) are there, finite and of weight 1; returns how
+    /// many.
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn group<const N: usize, const R: usize>(
+        &mut self,
+        src: &Stats<T, R>,
+        xs: &[T],
+        stride: usize,
+        ys: &[T],
+        ws: &impl Fn(usize) -> T,
+        i: usize,
+    ) -> Option<usize> {
+        let row = |k: usize| -> Option<([T; P], T)> {
+            let x = src.row_at(xs, stride, i + k)?;
+            let y = *ys.get(i + k)?;
+            let r = data_row::<T, P>(x);
+            (ws(i + k) == T::ONE && finite(&r, y)).then_some((r, y))
+        };
+        let mut rows = [[T::ZERO; P]; N];
+        let mut y = [T::ZERO; N];
+        let mut k = 0;
+        while k < N {
+            match row(k) {
+                Some((r, v)) => {
+                    rows[k] = r;
+                    y[k] = v;
+                }
+                None => break,
+            }
+            k += 1;
+        }
+        if k == N {
+            self.include_group(rows, y);
+        } else if k >= 2 {
+            self.include_group([rows[0], rows[1]], [y[0], y[1]]);
+            k = 2;
+        } else {
+            return None;
+        }
+        self.n += k as u64;
+        Some(k)
+    }
+
+    /// Whether a row of weight 1 leaves the summary's weights alone (see [`Stats::fold`]): it
+    /// is unweighted and does not forget.
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn plain(&self) -> bool {
+        !cfg!(feature = "weights") || (self.wmax == T::ZERO && self.forget == T::ONE)
     }
 
     /// The error of a refused batch (see [`Stats::observe_rows`], off its fast path): the row
@@ -568,14 +691,147 @@ impl<T: Real, const P: usize> Stats<T, P> {
         if (self.wmax > T::ZERO) | (w != T::ONE) | (self.forget != T::ONE) {
             self.weigh(w);
         }
-        let mut row = Coefs {
-            alpha: T::ONE,
-            beta: [T::ZERO; P],
-        };
-        if let Some(r) = row.beta.get_mut(..x.len()) {
-            r.copy_from_slice(x);
+        #[cfg(not(vireg_compact))]
+        self.include_row(w, x, y);
+        #[cfg(vireg_compact)]
+        {
+            let mut row = Coefs {
+                alpha: T::ONE,
+                beta: [T::ZERO; P],
+            };
+            if let Some(r) = row.beta.get_mut(..x.len()) {
+                r.copy_from_slice(x);
+            }
+            self.include(w, &mut row, 0, y);
         }
-        self.include(w, &mut row, 0, y);
+    }
+
+    /// [`Stats::include`] of a data row (intercept 1, then `x`) in loops of fixed bounds, which
+    /// vectorise and unroll (hosts; see [`Stats::level`]): the same bits as [`Stats::include`].
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn include_row(&mut self, mut w: T, x: &[T], mut y: T) {
+        let mut row = data_row::<T, P>(x);
+        let mut live = true;
+        // Levels of known index for the common widths (the row stays in registers).
+        macro_rules! levels {
+            ($($i:literal)*) => {{
+                $(live = live && self.level($i, &mut w, &mut y, &mut row);)*
+            }};
+        }
+        match P {
+            4 => levels!(0 1 2 3 4),
+            8 => levels!(0 1 2 3 4 5 6 7 8),
+            _ => {
+                for i in 0..=P {
+                    live = live && self.level(i, &mut w, &mut y, &mut row);
+                }
+            }
+        }
+        if live {
+            self.sserr += w * y * y;
+        }
+    }
+
+    /// `N` ≤ 4 data rows of weight 1 ([`data_row`]s, responses `y`) on a summary that neither
+    /// weighs nor forgets (hosts): in their order, as calls of [`Stats::include_row`] would fold
+    /// them, bit for bit, but interleaved a level apart (row j at level i − j beside row 0 at
+    /// level i). Each row's levels form a chain of dependent divisions (through its weight w);
+    /// level i − j is the last that row j shares with row j − 1 when that row is at level
+    /// i − j + 1, and the levels in flight touch different entries (dₗ, tₗ and R̄'s row l), so
+    /// the chains run side by side on the processor's pipelines. Each row's residual term
+    /// joins `sserr` when its last level is done: in the rows' order.
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn include_group<const N: usize>(&mut self, mut rows: [[T; P]; N], mut y: [T; N]) {
+        let mut w = [T::ONE; N];
+        // Whether a row is still being folded: a weight that underflows to 0 ends it, as
+        // `include` returns (then without the residual's term).
+        let mut live = [true; N];
+        // Row j at step s (level s − j), for indices the compiler knows once unrolled.
+        macro_rules! lane {
+            ($s:expr, $j:literal) => {
+                match ($s as usize).checked_sub($j) {
+                    Some(l) if $j < N && l <= P && live[$j] => {
+                        live[$j] = self.level(l, &mut w[$j], &mut y[$j], &mut rows[$j]);
+                        if l == P && live[$j] {
+                            self.sserr += w[$j] * y[$j] * y[$j];
+                        }
+                    }
+                    _ => {}
+                }
+            };
+        }
+        macro_rules! steps {
+            ($($s:literal)*) => {{
+                $(
+                    if $s < P + N {
+                        lane!($s, 0);
+                        lane!($s, 1);
+                        lane!($s, 2);
+                        lane!($s, 3);
+                    }
+                )*
+            }};
+        }
+        match P {
+            4 => steps!(0 1 2 3 4 5 6 7),
+            8 => steps!(0 1 2 3 4 5 6 7 8 9 10 11),
+            _ => {
+                for s in 0..P + N {
+                    lane!(s, 0);
+                    lane!(s, 1);
+                    lane!(s, 2);
+                    lane!(s, 3);
+                }
+            }
+        }
+    }
+
+    /// Level i of [`Stats::include`] for a data row (0 ≤ i ≤ P; `row` holds the row's β
+    /// entries, the intercept's being 1): whether the row goes on (false once its weight has
+    /// fallen to 0). The levels past p find xᵢ = 0 and change nothing. R̄'s row i is updated
+    /// from entry i rounded down to a whole vector (of 16 bytes) to the capacity, not over
+    /// i..p only: the row's entries before i are zero (each is set to zero once a level has
+    /// read it as its xᵢ) and so are R̄'s left of its diagonal and past p, so these extra
+    /// entries stay +0 (x − xᵢ·0 and c̄·0 + s̄·0, c̄ ≥ 0) and the others get the same operations
+    /// on the same numbers as in [`Stats::include`].
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn level(&mut self, i: usize, w: &mut T, y: &mut T, row: &mut [T; P]) -> bool {
+        let xi = match i.checked_sub(1).and_then(|k| row.get_mut(k)) {
+            Some(v) => core::mem::replace(v, T::ZERO),
+            None => T::ONE,
+        };
+        if xi == T::ZERO {
+            return true;
+        }
+        let di = self.d[i];
+        let wxi = *w * xi;
+        let dpi = di + wxi * xi;
+        if cfg!(feature = "weights") && dpi == T::ZERO {
+            return true; // as in `include`
+        }
+        let cbar = di / dpi;
+        let sbar = wxi / dpi;
+        *w = cbar * *w;
+        self.d[i] = dpi;
+        let lanes = 16 / core::mem::size_of::<T>();
+        let lo = i - i % lanes;
+        if let (Some(r), Some(xs)) = (
+            self.rbar.get_mut(i).and_then(|r| r.get_mut(lo..)),
+            row.get_mut(lo..),
+        ) {
+            for (rk, xk) in r.iter_mut().zip(xs.iter_mut()) {
+                let x0 = *xk;
+                *xk = x0 - xi * *rk;
+                *rk = cbar * *rk + sbar * x0;
+            }
+        }
+        let y0 = *y;
+        *y = y0 - xi * self.t[i];
+        self.t[i] = cbar * self.t[i] + sbar * y0;
+        *w != T::ZERO
     }
 
     /// The bookkeeping of a row of weight `w` on a weighted summary (made so if it was not):
@@ -1105,5 +1361,123 @@ mod tests {
     fn dense_rss_grad_matches_triangle() {
         dense_matches_triangle::<f64>(1e-12);
         dense_matches_triangle::<f32>(1e-4);
+    }
+
+    /// Every stored number of a summary, as bits (so that −0 and +0 differ).
+    fn bits<T: Real, const P: usize>(s: &Stats<T, P>) -> std::vec::Vec<u64> {
+        let mut v = std::vec![s.p as u64, s.n, s.sserr.to_bits_u64()];
+        for x in [s.forget, s.nw, s.wmax] {
+            v.push(x.to_bits_u64());
+        }
+        for i in 0..=P {
+            v.push(s.d[i].to_bits_u64());
+            v.push(s.t[i].to_bits_u64());
+        }
+        v.extend(s.rbar.iter().flatten().map(|x| x.to_bits_u64()));
+        v
+    }
+
+    /// A row folded by AS 274's `include` over the triangle (the microcontrollers' `fold`).
+    fn fold_by_include<T: Real, const P: usize>(s: &mut Stats<T, P>, x: &[T], y: T, w: T) {
+        if w == T::ZERO {
+            return;
+        }
+        #[cfg(feature = "weights")]
+        if (s.wmax > T::ZERO) | (w != T::ONE) | (s.forget != T::ONE) {
+            s.weigh(w);
+        }
+        let mut row = Coefs::splat(T::ZERO);
+        row.alpha = T::ONE;
+        row.beta[..x.len()].copy_from_slice(x);
+        s.include(w, &mut row, 0, y);
+        s.n += 1;
+    }
+
+    /// The hosts' row kernels (one row: `include_row`; a batch: groups of rows through
+    /// `include_group`) against `include`, bit for bit, at capacities whose levels are unrolled
+    /// (4, 8) or looped (13), with p below and at the capacity: values with exact zeros and
+    /// signed zeros (skipped levels), a feature that is always 0 (a direction never fed), tiny
+    /// and huge values (w·xᵢ² below the range) and, from an empty summary, the rows whose
+    /// weight falls to 0 at each level (the early end).
+    fn row_kernels_match_include<T: Real, const P: usize>() {
+        let mut next = uniform_pm2(0x9e37_79b9_7f4a_7c15);
+        let mut value = |k: usize| -> T {
+            let u = next();
+            T::c(match k % 7 {
+                0 => 0.0,
+                1 if u < -1.0 => -0.0,
+                2 if u > 1.0 => u * 1e-25,
+                3 if u > 1.0 => u * 1e12,
+                4 if u > 1.0 => u * 1e-170,
+                _ => u,
+            })
+        };
+        for p in 1..=P {
+            let rows = 41;
+            let mut xs = std::vec::Vec::new();
+            let mut ys = std::vec::Vec::new();
+            for r in 0..rows {
+                for k in 0..p {
+                    xs.push(if k == 1 && p > 2 {
+                        T::ZERO
+                    } else {
+                        value(r + k)
+                    });
+                }
+                ys.push(value(r * 3 + 1));
+            }
+            let mut reference: Stats<T, P> = Stats::new(p).unwrap();
+            let (mut one, mut batch) = (reference, reference);
+            for (x, y) in xs.chunks_exact(p).zip(&ys) {
+                fold_by_include(&mut reference, x, *y, T::ONE);
+                one.observe(x, *y).unwrap();
+            }
+            batch.observe_rows(&xs, p, &ys).unwrap();
+            assert_eq!(bits(&one), bits(&reference), "one row at a time, p = {p}");
+            assert_eq!(bits(&batch), bits(&reference), "batch, p = {p}");
+            // Batches of 1 to 9 rows onto a summary with rows: whole groups, then a pair or
+            // a row alone.
+            let mut tail = batch;
+            for k in 1..=9 {
+                tail.observe_rows(&xs[..k * p], p, &ys[..k]).unwrap();
+                for (x, y) in xs.chunks_exact(p).zip(&ys).take(k) {
+                    fold_by_include(&mut reference, x, *y, T::ONE);
+                }
+                assert_eq!(bits(&tail), bits(&reference), "batch of {k}, p = {p}");
+            }
+            // A NaN in the batch's row 6: refused there, the summary unchanged.
+            let mut bad = xs.clone();
+            bad[6 * p + p - 1] = T::c(f64::NAN);
+            assert_eq!(tail.observe_rows(&bad, p, &ys), Err((6, Error::NonFinite)));
+            assert_eq!(bits(&tail), bits(&reference), "refused batch, p = {p}");
+            #[cfg(feature = "weights")]
+            {
+                // Weights (0 among them) and forgetting: the batch's rows one at a time.
+                // Runs of weight 1 (folded in groups) between the others.
+                let ws: std::vec::Vec<T> = (0..rows)
+                    .map(|i| T::c([1.0, 0.5, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0][i % 11]))
+                    .collect();
+                for forget in [T::ONE, T::c(0.9)] {
+                    let mut reference: Stats<T, P> = Stats::new(p).unwrap();
+                    reference.set_forget(forget).unwrap();
+                    let mut batch = reference;
+                    for ((x, y), w) in xs.chunks_exact(p).zip(&ys).zip(&ws) {
+                        fold_by_include(&mut reference, x, *y, *w);
+                    }
+                    batch.observe_rows_weighted(&xs, p, &ys, &ws).unwrap();
+                    assert_eq!(bits(&batch), bits(&reference), "weighted, p = {p}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn row_kernels_match_include_bit_for_bit() {
+        row_kernels_match_include::<f64, 4>();
+        row_kernels_match_include::<f64, 8>();
+        row_kernels_match_include::<f64, 13>();
+        row_kernels_match_include::<f32, 4>();
+        row_kernels_match_include::<f32, 8>();
+        row_kernels_match_include::<f32, 13>();
     }
 }
