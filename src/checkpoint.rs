@@ -392,12 +392,14 @@ fn read_payload<T: Normal, const P: usize, G: Family<T, P> + Stored<T, P>>(
     stats.n = r.u64();
     stats.d = r.coefs()?;
     stats.t = r.coefs()?;
-    // Entries outside the strict upper triangle of the p features are zero in every
-    // summary (the hosts' residual reads whole rows: a forged value there would count).
+    // Entries outside the strict upper triangle of the p features are +0 in every summary
+    // (the hosts' residual reads whole rows: a forged value there would count; their batched
+    // ingest rewrites whole vector-aligned rows, which would turn a −0 into +0 and change the
+    // summary's bytes where nothing was added).
     for (i, row) in stats.rbar.iter_mut().enumerate() {
         for (c, v) in row.iter_mut().enumerate() {
             *v = r.real()?;
-            if (c < i || c >= p) && *v != T::ZERO {
+            if (c < i || c >= p) && v.to_bits_u64() != 0 {
                 return Err(bad);
             }
         }

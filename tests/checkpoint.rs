@@ -471,6 +471,14 @@ fn hostile_content<T: Normal, const Q: usize>() -> usize {
     hostile(&ck, &mut target, bad, "sserr < 0", |b| {
         put_real(b, f("stats.sserr"), w, -1.0)
     });
+    // R̄ beyond its strict upper triangle (row 1, column 0): anything but +0 is refused, −0 too
+    let below = f("stats.rbar") + Q * w;
+    for v in [1.0, -0.0] {
+        hostile(&ck, &mut target, bad, "R̄ below its diagonal", |b| {
+            put_real(b, below, w, v)
+        });
+        n += 1;
+    }
     // forgetting factors outside (0, 1], weight fields that disagree with the flag
     for g in [0.0, -0.5, 1.5] {
         hostile(&ck, &mut target, bad, "forget", |b| {
