@@ -26,20 +26,30 @@ pub(crate) fn rbar<T: Real, const P: usize>(st: &Stats<T, P>, i: usize, j: usize
 }
 
 /// A lower-triangular factor L read entry by entry (i ≥ j, latent order): a stored matrix
-/// ([`Stored`]), or the guide's diag(s)·T computed on the fly ([`OfGuide`]), which keeps the
+/// ([`Factor::Stored`]), or the guide's diag(s)·T computed on the fly ([`OfGuide`]), which keeps the
 /// gradient's passes free of (P+2)² temporaries on the stack.
 pub(crate) trait Lower<T> {
     /// L_ij for j ≤ i.
     fn l(&self, i: usize, j: usize) -> T;
 }
 
-/// A stored lower-triangular matrix, `p` features.
-pub(crate) struct Stored<'a, T, const P: usize>(pub &'a Square<T, P>, pub usize);
+/// The factor [`moments`] reads: a stored lower-triangular matrix (`p` features; the exact
+/// solver's), or the guide's diag(s)·T (SVI's). One type, not a type parameter: one copy of
+/// `moments` serves both (flash).
+pub(crate) enum Factor<'a, T, const P: usize> {
+    /// A stored lower-triangular matrix, `p` features.
+    Stored(&'a Square<T, P>, usize),
+    /// The guide's factor, read on the fly.
+    Guide(&'a OfGuide<'a, T, P>),
+}
 
-impl<T: Real, const P: usize> Lower<T> for Stored<'_, T, P> {
+impl<T: Real, const P: usize> Lower<T> for Factor<'_, T, P> {
     #[inline]
     fn l(&self, i: usize, j: usize) -> T {
-        entry(self.0, i, j, self.1)
+        match self {
+            Factor::Stored(m, p) => entry(m, i, j, *p),
+            Factor::Guide(g) => g.l(i, j),
+        }
     }
 }
 
@@ -80,11 +90,11 @@ pub(crate) struct Moments<T, const P: usize> {
 /// The moments of q = N(m, L·Lᵀ) for the lower-triangular `l`, and R̄·L_θ (rows and columns
 /// 0..=p) into `rl` when given (the analytic gradient's; the ELBO alone and the exact solver
 /// do without the (P+2)² matrix on the stack).
-pub(crate) fn moments<T: Real, const P: usize, L: Lower<T>>(
+pub(crate) fn moments<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
     m: &Latent<T, P>,
-    l: &L,
+    l: &Factor<'_, T, P>,
     mut rl: Option<&mut Square<T, P>>,
 ) -> Moments<T, P> {
     let p = stats.features();
@@ -285,7 +295,7 @@ fn analytic_loss<T: Real, const P: usize>(
 ) -> T {
     let p = stats.features();
     let l = of_guide(guide, p);
-    let mo = moments(stats, mc, &guide.loc, &l, None);
+    let mo = moments(stats, mc, &guide.loc, &Factor::Guide(&l), None);
     -(mo.elbo_no_lns + sum_ln_scale(&l.s, p))
 }
 
@@ -300,7 +310,7 @@ fn analytic_loss_and_grad<T: Real, const P: usize>(
     let p = stats.features();
     let l = of_guide(guide, p);
     let mut rl = zeros::<T, P>();
-    let mo = moments(stats, mc, &guide.loc, &l, Some(&mut rl));
+    let mo = moments(stats, mc, &guide.loc, &Factor::Guide(&l), Some(&mut rl));
     let elbo = mo.elbo_no_lns + sum_ln_scale(&l.s, p);
     analytic_grad(stats, mc, guide, &l, &mo, &rl, grad);
     -elbo

@@ -24,6 +24,7 @@ mod guide;
 mod posterior;
 
 pub use elbo::{analytic_loss_grad, mc_loss_grad};
+pub(crate) use exact::solve_into;
 pub use exact::{solve, solve_from, FullReport};
 pub use guide::FullGuide;
 pub use posterior::FullPosterior;
