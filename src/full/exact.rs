@@ -198,8 +198,9 @@ fn start_chol<T: Real, const P: usize>(g: &Guide<T, P>, p: usize, l: &mut Square
 /// Entry (i, j), i ≤ j, of the map's target S⁺ (symmetric), kept beside the current covariance
 /// S in one square `a`: S in its lower triangle and diagonal, S⁺'s strictly-upper entries in its
 /// upper triangle (S⁺_ji = S⁺_ij), S⁺'s diagonal in `d`. Two matrices in the room of one and a
-/// vector.
-#[inline]
+/// vector. Out of line on microcontrollers, as [`entry`].
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
 fn upper<T: Real, const P: usize>(
     a: &Square<T, P>,
     d: &Latent<T, P>,
@@ -215,7 +216,8 @@ fn upper<T: Real, const P: usize>(
 }
 
 /// Mutable entry (i, j), i ≤ j, of the target S⁺ (see [`upper`]).
-#[inline]
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
 fn upper_mut<'a, T: Real, const P: usize>(
     a: &'a mut Square<T, P>,
     d: &'a mut Latent<T, P>,
