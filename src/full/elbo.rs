@@ -44,7 +44,9 @@ pub(crate) enum Factor<'a, T, const P: usize> {
 }
 
 impl<T: Real, const P: usize> Lower<T> for Factor<'_, T, P> {
-    #[inline]
+    /// Out of line on microcontrollers (as [`entry`]): `moments` reads L at many sites.
+    #[cfg_attr(vireg_compact, inline(never))]
+    #[cfg_attr(not(vireg_compact), inline)]
     fn l(&self, i: usize, j: usize) -> T {
         match self {
             Factor::Stored(m, p) => entry(m, i, j, *p),
