@@ -190,6 +190,8 @@ fn analytic_grad<T: Real, const P: usize>(
     let two = T::c(2.0);
     let eg = expected_g(stats, mc, &guide.loc, mo);
     let huu = -two * mo.kap * mc.inv_ts2 - two * mo.lam * mo.erss;
+    // Read through `Factor`: its reader is out of line on microcontrollers.
+    let l = Factor::Guide(l);
     tril_clear(&mut grad.tril);
     for j in 0..=u {
         // Row j of E_q[H]·L, entries c ≤ j (the lower triangle is all the chain rule needs):
