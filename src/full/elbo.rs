@@ -352,11 +352,12 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
     let lns = sum_ln_scale(&l.s, p);
     let kk = particles.max(1);
     let half = T::c(0.5);
-    // The particles' sums of g and of g·εᵀ (strictly-lower triangle; its diagonal apart)
-    // accumulate in `grad` itself: no (P+2)² temporary.
+    // The particles' sums of g and of g·εᵀ accumulate in `grad` itself: no (P+2)² temporary.
+    // The strictly-lower triangle in `tril`, the diagonal in `rho` (which the chain rule below
+    // writes row by row, each row's after reading its diagonal).
     grad.loc = Latent::splat(T::ZERO);
     tril_clear(&mut grad.tril);
-    let mut diag: Latent<T, P> = Latent::splat(T::ZERO);
+    grad.rho = Latent::splat(T::ZERO);
     let mut loss = T::ZERO;
     for k in 0..kk {
         let mut e = Latent::splat(T::ZERO);
@@ -380,7 +381,7 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
             for j in 0..i {
                 *tril_entry_mut(&mut grad.tril, i, j, p) += gi * *e.at(j, p);
             }
-            *diag.get_mut(i, p) += gi * ei;
+            *grad.rho.get_mut(i, p) += gi * ei;
         }
         let log_q = -lns - T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI) - half * ee;
         loss -= lp - log_q;
@@ -393,7 +394,7 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
         for j in 0..i {
             *row.get_mut(j, p) = tril_entry(&grad.tril, i, j, p) * inv;
         }
-        *row.get_mut(i, p) = *diag.at(i, p) * inv;
+        *row.get_mut(i, p) = *grad.rho.at(i, p) * inv;
         to_params(guide, p, i, &row, grad);
     }
     loss * inv
