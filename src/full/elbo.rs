@@ -26,8 +26,8 @@ pub(crate) fn rbar<T: Real, const P: usize>(st: &Stats<T, P>, i: usize, j: usize
 }
 
 /// A lower-triangular factor L read entry by entry (i ≥ j, latent order): a stored matrix
-/// ([`Factor::Stored`]), or the guide's diag(s)·T computed on the fly ([`OfGuide`]), which keeps the
-/// gradient's passes free of (P+2)² temporaries on the stack.
+/// ([`Factor::Stored`]), or the guide's diag(s)·T computed on the fly ([`OfGuide`]), which
+/// keeps the gradient's passes free of (P+2)² temporaries on the stack.
 pub(crate) trait Lower<T> {
     /// L_ij for j ≤ i.
     fn l(&self, i: usize, j: usize) -> T;

@@ -35,11 +35,11 @@ const MAX_ITERS: u32 = 200;
 /// Upper bound on the halvings of one step.
 const MAX_HALVINGS: u32 = 60;
 
-/// The covariance (−E_q[H])⁻¹ for the moments `mo`, through the data summary, into `s`: the θθ
-/// block of the precision, T⁻¹ + λG = λ·(G + T⁻¹/λ), is factored as the summary with the ridge
-/// T⁻¹/λ added as weighted rows (no normal equations), then the u row and column enter by
+/// The covariance (−E_q[H])⁻¹ for the moments `mo`, through the data summary, into `a` and `d`:
+/// the θθ block of the precision, T⁻¹ + λG = λ·(G + T⁻¹/λ), is factored as the summary with the
+/// ridge T⁻¹/λ added as weighted rows (no normal equations), then the u row and column enter by
 /// their Schur complement. `false` if the precision is not positive definite in this precision
-/// or a value leaves the range (`s` then holds no covariance).
+/// or a value leaves the range (`a`'s upper triangle and `d` then hold no covariance).
 ///
 /// The ridge-augmented factor is formed in `f` (the solver's work matrix, free while this
 /// runs): R̄_f's strictly-upper entries in its upper triangle, d_f on its diagonal. No copy of
