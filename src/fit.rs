@@ -514,6 +514,12 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
     #[inline]
     pub(crate) fn set_solved(&mut self, g: G) {
         self.guide = g;
+        self.solved();
+    }
+
+    /// [`Fit::set_solved`] for a guide already in place.
+    #[inline(always)]
+    pub(crate) fn solved(&mut self) {
         self.adam = Adam::new(&self.cfg.adam);
         self.prev_guide = self.guide;
         self.prev_adam = self.adam;
@@ -916,8 +922,9 @@ impl<T: Normal, const P: usize> Fit<T, P, FullGuide<T, P>> {
     /// covariance leaves the precision's range, [`Error::NotConverged`] if the iterations do
     /// not settle.
     pub fn solve_exact(&mut self) -> Result<FullReport<T>> {
-        let (g, rep) = full::solve(&self.stats, &self.cfg.prior)?;
-        self.set_solved(g);
+        // Into the fit's guide, which the solve leaves untouched on error: no guide on the stack.
+        let rep = full::solve_into(&self.stats, &self.cfg.prior, &mut self.guide)?;
+        self.solved();
         Ok(rep)
     }
 

@@ -26,20 +26,32 @@ pub(crate) fn rbar<T: Real, const P: usize>(st: &Stats<T, P>, i: usize, j: usize
 }
 
 /// A lower-triangular factor L read entry by entry (i ≥ j, latent order): a stored matrix
-/// ([`Stored`]), or the guide's diag(s)·T computed on the fly ([`OfGuide`]), which keeps the
-/// gradient's passes free of (P+2)² temporaries on the stack.
+/// ([`Factor::Stored`]), or the guide's diag(s)·T computed on the fly ([`OfGuide`]), which
+/// keeps the gradient's passes free of (P+2)² temporaries on the stack.
 pub(crate) trait Lower<T> {
     /// L_ij for j ≤ i.
     fn l(&self, i: usize, j: usize) -> T;
 }
 
-/// A stored lower-triangular matrix, `p` features.
-pub(crate) struct Stored<'a, T, const P: usize>(pub &'a Square<T, P>, pub usize);
+/// The factor [`moments`] reads: a stored lower-triangular matrix (`p` features; the exact
+/// solver's), or the guide's diag(s)·T (SVI's). One type, not a type parameter: one copy of
+/// `moments` serves both (flash).
+pub(crate) enum Factor<'a, T, const P: usize> {
+    /// A stored lower-triangular matrix, `p` features.
+    Stored(&'a Square<T, P>, usize),
+    /// The guide's factor, read on the fly.
+    Guide(&'a OfGuide<'a, T, P>),
+}
 
-impl<T: Real, const P: usize> Lower<T> for Stored<'_, T, P> {
-    #[inline]
+impl<T: Real, const P: usize> Lower<T> for Factor<'_, T, P> {
+    /// Out of line on microcontrollers (as [`entry`]): `moments` reads L at many sites.
+    #[cfg_attr(vireg_compact, inline(never))]
+    #[cfg_attr(not(vireg_compact), inline)]
     fn l(&self, i: usize, j: usize) -> T {
-        entry(self.0, i, j, self.1)
+        match self {
+            Factor::Stored(m, p) => entry(m, i, j, *p),
+            Factor::Guide(g) => g.l(i, j),
+        }
     }
 }
 
@@ -80,11 +92,11 @@ pub(crate) struct Moments<T, const P: usize> {
 /// The moments of q = N(m, L·Lᵀ) for the lower-triangular `l`, and R̄·L_θ (rows and columns
 /// 0..=p) into `rl` when given (the analytic gradient's; the ELBO alone and the exact solver
 /// do without the (P+2)² matrix on the stack).
-pub(crate) fn moments<T: Real, const P: usize, L: Lower<T>>(
+pub(crate) fn moments<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
     m: &Latent<T, P>,
-    l: &L,
+    l: &Factor<'_, T, P>,
     mut rl: Option<&mut Square<T, P>>,
 ) -> Moments<T, P> {
     let p = stats.features();
@@ -178,6 +190,8 @@ fn analytic_grad<T: Real, const P: usize>(
     let two = T::c(2.0);
     let eg = expected_g(stats, mc, &guide.loc, mo);
     let huu = -two * mo.kap * mc.inv_ts2 - two * mo.lam * mo.erss;
+    // Read through `Factor`: its reader is out of line on microcontrollers.
+    let l = Factor::Guide(l);
     tril_clear(&mut grad.tril);
     for j in 0..=u {
         // Row j of E_q[H]·L, entries c ≤ j (the lower triangle is all the chain rule needs):
@@ -285,7 +299,7 @@ fn analytic_loss<T: Real, const P: usize>(
 ) -> T {
     let p = stats.features();
     let l = of_guide(guide, p);
-    let mo = moments(stats, mc, &guide.loc, &l, None);
+    let mo = moments(stats, mc, &guide.loc, &Factor::Guide(&l), None);
     -(mo.elbo_no_lns + sum_ln_scale(&l.s, p))
 }
 
@@ -300,7 +314,7 @@ fn analytic_loss_and_grad<T: Real, const P: usize>(
     let p = stats.features();
     let l = of_guide(guide, p);
     let mut rl = zeros::<T, P>();
-    let mo = moments(stats, mc, &guide.loc, &l, Some(&mut rl));
+    let mo = moments(stats, mc, &guide.loc, &Factor::Guide(&l), Some(&mut rl));
     let elbo = mo.elbo_no_lns + sum_ln_scale(&l.s, p);
     analytic_grad(stats, mc, guide, &l, &mo, &rl, grad);
     -elbo
@@ -338,11 +352,12 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
     let lns = sum_ln_scale(&l.s, p);
     let kk = particles.max(1);
     let half = T::c(0.5);
-    // The particles' sums of g and of g·εᵀ (strictly-lower triangle; its diagonal apart)
-    // accumulate in `grad` itself: no (P+2)² temporary.
+    // The particles' sums of g and of g·εᵀ accumulate in `grad` itself: no (P+2)² temporary.
+    // The strictly-lower triangle in `tril`, the diagonal in `rho` (which the chain rule below
+    // writes row by row, each row's after reading its diagonal).
     grad.loc = Latent::splat(T::ZERO);
     tril_clear(&mut grad.tril);
-    let mut diag: Latent<T, P> = Latent::splat(T::ZERO);
+    grad.rho = Latent::splat(T::ZERO);
     let mut loss = T::ZERO;
     for k in 0..kk {
         let mut e = Latent::splat(T::ZERO);
@@ -366,7 +381,7 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
             for j in 0..i {
                 *tril_entry_mut(&mut grad.tril, i, j, p) += gi * *e.at(j, p);
             }
-            *diag.get_mut(i, p) += gi * ei;
+            *grad.rho.get_mut(i, p) += gi * ei;
         }
         let log_q = -lns - T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI) - half * ee;
         loss -= lp - log_q;
@@ -379,7 +394,7 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
         for j in 0..i {
             *row.get_mut(j, p) = tril_entry(&grad.tril, i, j, p) * inv;
         }
-        *row.get_mut(i, p) = *diag.at(i, p) * inv;
+        *row.get_mut(i, p) = *grad.rho.at(i, p) * inv;
         to_params(guide, p, i, &row, grad);
     }
     loss * inv

@@ -7,8 +7,8 @@
 
 #![forbid(unsafe_code)]
 
-use super::elbo::{expected_g, moments, rbar, Moments, Stored};
-use super::guide::covariance_into;
+use super::elbo::{expected_g, moments, rbar, Factor, Moments};
+use super::guide::{covariance_into, loc_chol_into};
 use super::{cholesky_in_place, entry, entry_mut, zeros, FullGuide, Square};
 use crate::error::{Error, Result};
 use crate::guide::Guide;
@@ -35,51 +35,58 @@ const MAX_ITERS: u32 = 200;
 /// Upper bound on the halvings of one step.
 const MAX_HALVINGS: u32 = 60;
 
-/// The covariance (−E_q[H])⁻¹ for the moments `mo`, through the data summary, into `s`: the θθ
-/// block of the precision, T⁻¹ + λG = λ·(G + T⁻¹/λ), is factored as the summary with the ridge
-/// T⁻¹/λ added as weighted rows (no normal equations), then the u row and column enter by
+/// The covariance (−E_q[H])⁻¹ for the moments `mo`, through the data summary, into `a` and `d`:
+/// the θθ block of the precision, T⁻¹ + λG = λ·(G + T⁻¹/λ), is factored as the summary with the
+/// ridge T⁻¹/λ added as weighted rows (no normal equations), then the u row and column enter by
 /// their Schur complement. `false` if the precision is not positive definite in this precision
-/// or a value leaves the range (`s` then holds no covariance).
+/// or a value leaves the range (`a`'s upper triangle and `d` then hold no covariance).
 ///
-/// Not inlined: the summary's copy lives in this frame only, not beside the ELBO's.
+/// The ridge-augmented factor is formed in `f` (the solver's work matrix, free while this
+/// runs): R̄_f's strictly-upper entries in its upper triangle, d_f on its diagonal. No copy of
+/// the summary on the stack.
 ///
-/// One matrix: the upper-triangular factor M (S = M·Mᵀ) is built in `s`'s upper triangle, and S
-/// is written over it row by row (row i of S needs M's columns i and after; its entries below
-/// the diagonal go where M has zeros, its diagonal last), then mirrored.
+/// The result goes where the solver keeps it ([`upper`]): S⁺'s strictly-upper entries in `a`'s
+/// upper triangle (its lower triangle and diagonal, the current covariance, are not touched),
+/// its diagonal in `d`. The upper-triangular factor M (S⁺ = M·Mᵀ) is built there, and S⁺
+/// written over it.
 #[inline(never)]
 fn target_cov<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
     mo: &Moments<T, P>,
-    s: &mut Square<T, P>,
+    a: &mut Square<T, P>,
+    d: &mut Latent<T, P>,
+    f: &mut Square<T, P>,
 ) -> bool {
     let p = stats.features();
     let (k, u) = (p + 1, p + 1);
     let lam = mo.lam;
     let two = T::c(2.0);
-    let mut ridge = Coefs::splat(T::ZERO);
-    for j in 0..k {
-        ridge[j] = mc.prec[j] / lam;
+    for i in 0..k {
+        *entry_mut(f, i, i, p) = stats.d[i];
+        for c in i + 1..k {
+            *entry_mut(f, i, c, p) = rbar(stats, i, c);
+        }
     }
-    let mut f = *stats;
-    f.add_ridge(&ridge);
+    let mut x = Coefs::splat(T::ZERO);
+    for j in 0..k {
+        ridge_row(f, p, j, mc.prec[j] / lam, &mut x);
+    }
     // Q = R̄_f⁻¹·diag(1/√(λ·d_f)), so that (T⁻¹ + λG)⁻¹ = Q·Qᵀ (Q upper-triangular). Columns
     // of R̄_f⁻¹ by back-substitution.
-    *s = zeros::<T, P>();
-    let q = s;
     for j in 0..k {
-        let dj = lam * f.d[j];
+        let dj = lam * entry(f, j, j, p);
         if !(dj > T::ZERO && dj.is_finite()) {
             return false;
         }
         let sc = T::ONE / dj.sqrt();
-        *entry_mut(q, j, j, p) = sc;
+        *d.get_mut(j, p) = sc;
         for i in (0..j).rev() {
             let mut v = T::ZERO;
             for kk in i + 1..=j {
-                v -= rbar(&f, i, kk) * entry(q, kk, j, p);
+                v -= entry(f, i, kk, p) * upper(a, d, kk, j, p);
             }
-            *entry_mut(q, i, j, p) = v;
+            *entry_mut(a, i, j, p) = v;
         }
     }
     // h = the precision's θu block = −E[H]_θu = −2λr; w = (T⁻¹ + λG)⁻¹h = Q·(Qᵀh).
@@ -87,7 +94,7 @@ fn target_cov<T: Real, const P: usize>(
     for c in 0..k {
         let mut v = T::ZERO;
         for i in 0..=c {
-            v += entry(q, i, c, p) * (-two * lam * mo.r[i]);
+            v += upper(a, d, i, c, p) * (-two * lam * mo.r[i]);
         }
         *qh.get_mut(c, p) = v;
     }
@@ -96,7 +103,7 @@ fn target_cov<T: Real, const P: usize>(
     for i in 0..k {
         let mut v = T::ZERO;
         for c in i..k {
-            v += entry(q, i, c, p) * *qh.at(c, p);
+            v += upper(a, d, i, c, p) * *qh.at(c, p);
         }
         *w.get_mut(i, p) = v;
         hw += *qh.at(i, p) * *qh.at(i, p);
@@ -108,30 +115,71 @@ fn target_cov<T: Real, const P: usize>(
     }
     // M = [[Q, −w/√c], [0, 1/√c]], in place.
     let rc = T::ONE / c.sqrt();
-    let mm = q;
     for i in 0..k {
-        *entry_mut(mm, i, u, p) = -*w.at(i, p) * rc;
+        *entry_mut(a, i, u, p) = -*w.at(i, p) * rc;
     }
-    *entry_mut(mm, u, u, p) = rc;
-    // S_ij = Σ_{c ≥ i} M_ic·M_jc (j ≤ i; M_ic = 0 for c < i, terms that add nothing). Row i
-    // reads M's rows i and j at columns ≥ i only: S_ij (j < i) lands where M is 0, S_ii after
-    // the row's other entries, and no later row reads column i again.
+    *d.get_mut(u, p) = rc;
+    // S_ij = Σ_{c ≥ j} M_jc·M_ic (i ≤ j; M_ic = 0 for c < i, terms that add nothing), written
+    // over M_ij: row by row, each row from its diagonal on. S_ij reads M's rows i and j at
+    // columns ≥ j; M_ij is read only by the S_ij′ (j′ < j) before it in its row and by the
+    // S_i′i (i′ < i) of the rows before.
     for i in 0..=u {
-        for j in 0..=i {
+        for j in i..=u {
             let mut v = T::ZERO;
-            for c in i..=u {
-                v += entry(mm, i, c, p) * entry(mm, j, c, p);
+            for c in j..=u {
+                v += upper(a, d, j, c, p) * upper(a, d, i, c, p);
             }
-            *entry_mut(mm, i, j, p) = v;
+            *upper_mut(a, d, i, j, p) = v;
         }
     }
-    let s = mm;
+    let mut finite = true;
     for i in 0..=u {
-        for j in 0..i {
-            *entry_mut(s, j, i, p) = entry(s, i, j, p);
+        for j in i..=u {
+            finite &= upper(a, d, i, j, p).is_finite();
         }
     }
-    (0..=u).all(|i| (0..=u).all(|j| entry(s, i, j, p).is_finite()))
+    finite
+}
+
+/// Folds the ridge row √`weight`·e_j into the factor held in `f` (R̄'s strictly-upper entries
+/// above the diagonal, d on it): the operations of `Stats::add_ridge` on that row
+/// (`Stats::include` with y = 0; the response's column, which the covariance does not read,
+/// left out), so the same values. `x` is scratch for the row.
+fn ridge_row<T: Real, const P: usize>(
+    f: &mut Square<T, P>,
+    p: usize,
+    j: usize,
+    weight: T,
+    x: &mut Coefs<T, P>,
+) {
+    *x = Coefs::splat(T::ZERO);
+    x[j] = T::ONE;
+    let mut w = weight;
+    for i in j..=p {
+        let xi = x[i];
+        if xi == T::ZERO {
+            continue;
+        }
+        let di = entry(f, i, i, p);
+        let wxi = w * xi;
+        let dpi = di + wxi * xi;
+        if cfg!(feature = "weights") && dpi == T::ZERO {
+            continue;
+        }
+        let cbar = di / dpi;
+        let sbar = wxi / dpi;
+        w = cbar * w;
+        *entry_mut(f, i, i, p) = dpi;
+        for c in i + 1..=p {
+            let x0 = x[c];
+            let r = entry(f, i, c, p);
+            x[c] = x0 - xi * r;
+            *entry_mut(f, i, c, p) = cbar * r + sbar * x0;
+        }
+        if w == T::ZERO {
+            return;
+        }
+    }
 }
 
 /// The Cholesky factor of the mean-field guide `g` as a full-rank one (T = I), into `l`'s lower
@@ -147,12 +195,65 @@ fn start_chol<T: Real, const P: usize>(g: &Guide<T, P>, p: usize, l: &mut Square
     }
 }
 
-/// a ← a + t·(b − a), entry by entry over the p + 2 meaningful rows and columns.
-fn toward<T: Real, const P: usize>(a: &mut Square<T, P>, b: &Square<T, P>, t: T, p: usize) {
+/// Entry (i, j), i ≤ j, of the map's target S⁺ (symmetric), kept beside the current covariance
+/// S in one square `a`: S in its lower triangle and diagonal, S⁺'s strictly-upper entries in its
+/// upper triangle (S⁺_ji = S⁺_ij), S⁺'s diagonal in `d`. Two matrices in the room of one and a
+/// vector. Out of line on microcontrollers, as [`entry`].
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
+fn upper<T: Real, const P: usize>(
+    a: &Square<T, P>,
+    d: &Latent<T, P>,
+    i: usize,
+    j: usize,
+    p: usize,
+) -> T {
+    if i == j {
+        *d.at(i, p)
+    } else {
+        entry(a, i, j, p)
+    }
+}
+
+/// Mutable entry (i, j), i ≤ j, of the target S⁺ (see [`upper`]).
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
+fn upper_mut<'a, T: Real, const P: usize>(
+    a: &'a mut Square<T, P>,
+    d: &'a mut Latent<T, P>,
+    i: usize,
+    j: usize,
+    p: usize,
+) -> &'a mut T {
+    if i == j {
+        d.get_mut(i, p)
+    } else {
+        entry_mut(a, i, j, p)
+    }
+}
+
+/// S ← S + t·(S⁺ − S) over the lower triangle of `a` (S and S⁺ as [`upper`] keeps them, S⁺'s
+/// diagonal in `d`; the upper triangle, S⁺'s, is left as it is).
+fn toward<T: Real, const P: usize>(a: &mut Square<T, P>, d: &Latent<T, P>, t: T, p: usize) {
     for i in 0..p + 2 {
-        for j in 0..p + 2 {
+        for j in 0..=i {
             let x = entry(a, i, j, p);
-            *entry_mut(a, i, j, p) = x + t * (entry(b, i, j, p) - x);
+            let b = upper(a, d, j, i, p);
+            *entry_mut(a, i, j, p) = x + t * (b - x);
+        }
+    }
+}
+
+/// The lower triangle and diagonal of `w` ← S⁺ (kept as [`upper`] describes).
+fn target_lower<T: Real, const P: usize>(
+    w: &mut Square<T, P>,
+    a: &Square<T, P>,
+    d: &Latent<T, P>,
+    p: usize,
+) {
+    for i in 0..p + 2 {
+        for j in 0..=i {
+            *entry_mut(w, i, j, p) = upper(a, d, j, i, p);
         }
     }
 }
@@ -165,7 +266,7 @@ fn elbo_at<T: Real, const P: usize>(
     l: &Square<T, P>,
 ) -> (T, Moments<T, P>) {
     let p = stats.features();
-    let mo = moments(stats, mc, m, &Stored(l, p), None);
+    let mo = moments(stats, mc, m, &Factor::Stored(l, p), None);
     let mut lns = T::ZERO;
     for i in 0..p + 2 {
         lns += entry(l, i, i, p).ln();
@@ -183,6 +284,21 @@ pub fn solve<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
 ) -> Result<(FullGuide<T, P>, FullReport<T>)> {
+    let mut guide = FullGuide::from_mean_field(&Guide {
+        loc: Latent::splat(T::ZERO),
+        rho: Latent::splat(T::ZERO),
+    });
+    let rep = solve_into(stats, prior, &mut guide)?;
+    Ok((guide, rep))
+}
+
+/// [`solve`] with the optimum written to `out`, which is untouched on error (a fit's own guide:
+/// no guide returned on the stack).
+pub(crate) fn solve_into<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    prior: &Prior<T>,
+    out: &mut FullGuide<T, P>,
+) -> Result<FullReport<T>> {
     prior.validate()?;
     let p = stats.features();
     if p == 0 {
@@ -193,23 +309,35 @@ pub fn solve<T: Real, const P: usize>(
         rho: Latent::splat(T::ZERO),
     };
     let mf = crate::exact::solve(stats, prior, &mut g)?;
-    let (guide, mut rep) = solve_from(stats, prior, &g)?;
+    let mut rep = solve_from_into(stats, prior, &g, out)?;
     rep.mean_field_elbo = mf.elbo;
-    Ok((guide, rep))
+    Ok(rep)
 }
 
 /// The fixed point of docs/full-rank.md §5 from the mean-field guide `start` (its locations
 /// and scales, no correlation) rather than from the global mean-field optimum: a warm start,
 /// or another basin. The report's `mean_field_elbo` is the ELBO of `start`. Errors as
 /// [`solve`]'s after its mean-field solve; [`Error::NonFinite`] for a non-finite `start`.
-// Not inlined into `solve`: the mean-field solve then does not run on top of this frame's
-// matrices.
-#[inline(never)]
 pub fn solve_from<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
     start: &Guide<T, P>,
 ) -> Result<(FullGuide<T, P>, FullReport<T>)> {
+    let mut guide = FullGuide::from_mean_field(start);
+    let rep = solve_from_into(stats, prior, start, &mut guide)?;
+    Ok((guide, rep))
+}
+
+/// [`solve_from`] with the optimum written to `out`, which is untouched on error.
+// Not inlined into `solve_into`: the mean-field solve then does not run on top of this frame's
+// matrices.
+#[inline(never)]
+pub(crate) fn solve_from_into<T: Real, const P: usize>(
+    stats: &Stats<T, P>,
+    prior: &Prior<T>,
+    start: &Guide<T, P>,
+    out: &mut FullGuide<T, P>,
+) -> Result<FullReport<T>> {
     prior.validate()?;
     let p = stats.features();
     if p == 0 {
@@ -220,16 +348,19 @@ pub fn solve_from<T: Real, const P: usize>(
     }
     let g = start;
     let mc = ModelConsts::new(stats, prior);
-    // Three matrices on the stack: the current covariance `s`, the map's target `s_new`, and
-    // `w`, where each Cholesky factor is formed in place when needed (an accepted point's factor
-    // is formed again from `s` at the end: the same operations on the same values).
+    // Two matrices on the stack: `s`, the current covariance (lower triangle) with the map's
+    // target S⁺ (upper triangle, its diagonal in `d`; see `upper`), and `w`, where each
+    // Cholesky factor is formed in place when needed (an accepted point's factor is formed
+    // again from S at the end: the same operations on the same values), and the target's
+    // ridge-augmented summary while it is formed.
     let mut m = g.loc;
     let mut s = zeros::<T, P>();
-    let mut s_new = zeros::<T, P>();
-    let mut w = zeros::<T, P>();
-    start_chol(g, p, &mut w);
-    covariance_into(&w, p, &mut s);
-    let (mut elbo, mut mo) = elbo_at(stats, &mc, &m, &w);
+    let mut d: Latent<T, P> = Latent::splat(T::ZERO);
+    let mut work = zeros::<T, P>();
+    let w = &mut work;
+    start_chol(g, p, w);
+    covariance_into(w, p, &mut s);
+    let (mut elbo, mut mo) = elbo_at(stats, &mc, &m, w);
     if !elbo.is_finite() {
         return Err(Error::Overflow);
     }
@@ -243,7 +374,7 @@ pub fn solve_from<T: Real, const P: usize>(
     let mut omega = T::ONE;
     let mut stalls = 0;
     for it in 1..=MAX_ITERS {
-        if !target_cov(stats, &mc, &mo, &mut s_new) {
+        if !target_cov(stats, &mc, &mo, &mut s, &mut d, w) {
             return Err(Error::Overflow);
         }
         // Newton's step in m at the new covariance rather than the current one: E[g] depends
@@ -251,8 +382,8 @@ pub fn solve_from<T: Real, const P: usize>(
         // slow, oscillating iteration on little data (docs/full-rank.md §5). Should S⁺ not
         // factor or its ELBO not be finite in this precision, the current moments serve, and
         // the damped step below decides.
-        w = s_new;
-        let eg = match cholesky_in_place(&mut w, p).then(|| elbo_at(stats, &mc, &m, &w)) {
+        target_lower(w, &s, &d, p);
+        let eg = match cholesky_in_place(w, p).then(|| elbo_at(stats, &mc, &m, w)) {
             Some((e, mo_new)) if e.is_finite() => expected_g(stats, &mc, &m, &mo_new),
             _ => expected_g(stats, &mc, &m, &mo),
         };
@@ -261,18 +392,18 @@ pub fn solve_from<T: Real, const P: usize>(
         for i in 0..p + 2 {
             let mut v = T::ZERO;
             for j in 0..p + 2 {
-                v += entry(&s_new, i, j, p) * *eg.at(j, p);
+                v += upper(&s, &d, i.min(j), i.max(j), p) * *eg.at(j, p);
             }
             *dm.get_mut(i, p) = v;
         }
         // The step's size in posterior sds: every |Δm_i|/√S_ii and |ΔS_ij|/√(S_ii·S_jj).
         let mut delta = T::ZERO;
         for i in 0..p + 2 {
-            let sii = entry(&s_new, i, i, p);
+            let sii = *d.at(i, p);
             delta = delta.max(dm.at(i, p).abs() / sii.sqrt());
             for j in 0..=i {
-                let ds = entry(&s_new, i, j, p) - entry(&s, i, j, p);
-                delta = delta.max(ds.abs() / (sii * entry(&s_new, j, j, p)).sqrt());
+                let ds = upper(&s, &d, j, i, p) - entry(&s, i, j, p);
+                delta = delta.max(ds.abs() / (sii * *d.at(j, p)).sqrt());
             }
         }
         if !delta.is_finite() {
@@ -288,13 +419,13 @@ pub fn solve_from<T: Real, const P: usize>(
             for i in 0..p + 2 {
                 *mt.get_mut(i, p) += t * *dm.at(i, p);
             }
-            w = s;
-            toward(&mut w, &s_new, t, p);
-            if cholesky_in_place(&mut w, p) {
-                let (et, mot) = elbo_at(stats, &mc, &mt, &w);
+            *w = s;
+            toward(w, &d, t, p);
+            if cholesky_in_place(w, p) {
+                let (et, mot) = elbo_at(stats, &mc, &mt, w);
                 if et.is_finite() && et >= elbo - tol {
                     // S = S + t·(S⁺ − S), the matrix just factored, formed again in place.
-                    toward(&mut s, &s_new, t, p);
+                    toward(&mut s, &d, t, p);
                     (m, elbo, mo) = (mt, et, mot);
                     taken = true;
                     moved = true;
@@ -321,22 +452,19 @@ pub fn solve_from<T: Real, const P: usize>(
         if done {
             // The factor of the last accepted covariance (or of the start's).
             if moved {
-                w = s;
-                if !cholesky_in_place(&mut w, p) {
+                *w = s;
+                if !cholesky_in_place(w, p) {
                     return Err(Error::Overflow);
                 }
             } else {
-                start_chol(g, p, &mut w);
+                start_chol(g, p, w);
             }
-            let guide = FullGuide::from_loc_chol(p, &m, &w)?;
-            return Ok((
-                guide,
-                FullReport {
-                    iterations: it,
-                    elbo,
-                    mean_field_elbo: start_elbo,
-                },
-            ));
+            loc_chol_into(p, &m, w, out)?;
+            return Ok(FullReport {
+                iterations: it,
+                elbo,
+                mean_field_elbo: start_elbo,
+            });
         }
         prev_delta = delta;
     }

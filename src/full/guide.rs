@@ -4,7 +4,8 @@
 #![forbid(unsafe_code)]
 
 use super::{
-    cholesky, entry, entry_mut, tril_entry, tril_entry_mut, tril_zeros, zeros, Square, Tril,
+    cholesky, entry, entry_mut, tril_clear, tril_entry, tril_entry_mut, tril_zeros, zeros, Square,
+    Tril,
 };
 use crate::error::{Error, Result};
 use crate::guide::Guide;
@@ -61,23 +62,7 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
             rho: Latent::splat(T::ZERO),
             tril: tril_zeros(),
         };
-        for i in 0..p + 2 {
-            let s = entry(chol, i, i, p);
-            if !s.is_finite() {
-                return Err(Error::NonFinite);
-            }
-            let r = softplus_inv(s);
-            if s <= T::ZERO || !r.is_finite() {
-                return Err(Error::Config);
-            }
-            *g.rho.get_mut(i, p) = r;
-            for j in 0..i {
-                *tril_entry_mut(&mut g.tril, i, j, p) = entry(chol, i, j, p) / s;
-            }
-        }
-        if !g.all_finite(p) {
-            return Err(Error::NonFinite);
-        }
+        loc_chol_into(p, loc, chol, &mut g)?;
         Ok(g)
     }
 
@@ -156,6 +141,49 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
         }
         v.sqrt()
     }
+}
+
+/// [`FullGuide::from_loc_chol`] for 1 ≤ p ≤ P into `out`, which is untouched on error: a first
+/// pass makes every check, the second (the same loop: the same values again) writes, so that
+/// `out` may be the state the result is for (no guide on the stack, none copied).
+pub(crate) fn loc_chol_into<T: Real, const P: usize>(
+    p: usize,
+    loc: &Latent<T, P>,
+    chol: &Square<T, P>,
+    out: &mut FullGuide<T, P>,
+) -> Result<()> {
+    let mut finite = loc.all_finite(p);
+    for write in [false, true] {
+        if write {
+            out.loc = *loc;
+            out.rho = Latent::splat(T::ZERO);
+            tril_clear(&mut out.tril);
+        }
+        for i in 0..p + 2 {
+            let s = entry(chol, i, i, p);
+            if !s.is_finite() {
+                return Err(Error::NonFinite);
+            }
+            let r = softplus_inv(s);
+            if s <= T::ZERO || !r.is_finite() {
+                return Err(Error::Config);
+            }
+            if write {
+                *out.rho.get_mut(i, p) = r;
+            }
+            for j in 0..i {
+                let t = entry(chol, i, j, p) / s;
+                finite &= t.is_finite();
+                if write {
+                    *tril_entry_mut(&mut out.tril, i, j, p) = t;
+                }
+            }
+        }
+        if !finite {
+            return Err(Error::NonFinite);
+        }
+    }
+    Ok(())
 }
 
 /// L·Lᵀ for the lower-triangular `l` (both triangles written).

@@ -24,6 +24,7 @@ mod guide;
 mod posterior;
 
 pub use elbo::{analytic_loss_grad, mc_loss_grad};
+pub(crate) use exact::solve_into;
 pub use exact::{solve, solve_from, FullReport};
 pub use guide::FullGuide;
 pub use posterior::FullPosterior;
@@ -81,13 +82,18 @@ pub(crate) fn tril_clear<T: Real, const P: usize>(t: &mut Tril<T, P>) {
 
 /// Entry (i, j) of a [`Square`] for `p` features: i, j in 0..p + 2, the latent order (0 = α,
 /// 1..=p = β, p + 1 = u).
-#[inline]
+///
+/// Out of line on microcontrollers (the `vireg_compact` cfg): the two latent-order mappings cost
+/// tens of bytes of code at each of the solver's many call sites, a call a few.
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
 pub fn entry<T: Copy, const P: usize>(m: &Square<T, P>, i: usize, j: usize, p: usize) -> T {
     *(m.at(i, p)).at(j, p)
 }
 
-/// Mutable entry (i, j) of a [`Square`] (see [`entry`]).
-#[inline]
+/// Mutable entry (i, j) of a [`Square`] (see [`entry`]; out of line on microcontrollers too).
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
 pub(crate) fn entry_mut<T, const P: usize>(
     m: &mut Square<T, P>,
     i: usize,

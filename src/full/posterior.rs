@@ -37,10 +37,9 @@ impl<T: Normal, const P: usize> FullPosterior<T, P> {
         let chol = g.cholesky(p);
         let mut sd = Latent::splat(T::ZERO);
         for i in 0..p + 2 {
-            let row = chol.at(i, p);
             let mut v = T::ZERO;
             for j in 0..=i {
-                let x = *row.at(j, p);
+                let x = entry(&chol, i, j, p);
                 v += x * x;
             }
             *sd.get_mut(i, p) = v.sqrt();
