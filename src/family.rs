@@ -10,12 +10,12 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(not(vireg_compact))]
+use crate::arch::step::{mean_field_step, Step};
 use crate::error::Result;
 use crate::estimator::{analytic_loss_grad, mc_loss_grad, Estimator};
 use crate::guide::Guide;
 use crate::model::{ModelConsts, Prior};
-#[cfg(not(vireg_compact))]
-use crate::optim::{mean_field_step, Step};
 use crate::rng::{Normal, SeededRng};
 use crate::stats::Stats;
 use crate::vector::Latent;
@@ -211,7 +211,8 @@ impl<T: Normal, const P: usize> Ops<T, P> for Guide<T, P> {
         c: &Step<T>,
         p: usize,
     ) -> Option<bool> {
-        mean_field_step(c, x, g, mv, prev_x, prev_mv, p)
+        let (Pair { m, v }, Pair { m: pm, v: pv }) = (mv, prev_mv);
+        mean_field_step(c, x, g, m, v, prev_x, pm, pv, p)
     }
 
     #[inline(always)]
