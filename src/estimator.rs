@@ -299,17 +299,14 @@ pub(crate) mod wide {
             32 => coefs_width::<T, P, 32>(g, p, s, sig, q),
             _ => coefs_width::<T, P, P>(g, p, s, sig, q),
         };
-        // The intercept and u as a pair.
-        let r = [g.rho.theta.alpha, g.rho.u];
-        let (mut a, mut b) = ([T::ZERO; 2], [T::ZERO; 2]);
-        for l in 0..2 {
-            let good;
-            (a[l], b[l], good) = softplus_sigmoid_core(r[l]);
-            ok &= good;
-        }
+        // The intercept and u, twice over: four lanes, the loop of `coefs_lanes` on them (one
+        // vector in f32, two in f64, rather than two evaluations one value at a time).
+        let r = [g.rho.theta.alpha, g.rho.u, g.rho.theta.alpha, g.rho.u];
+        let (mut a, mut b, mut c) = ([T::ZERO; 4], [T::ZERO; 4], [T::ZERO; 4]);
+        ok &= coefs_lanes(&r, &mut a, &mut b, &mut c, 4);
         (s.theta.alpha, s.u) = (a[0], a[1]);
         (sig.theta.alpha, sig.u) = (b[0], b[1]);
-        (q.theta.alpha, q.u) = (b[0] / a[0], b[1] / a[1]);
+        (q.theta.alpha, q.u) = (c[0], c[1]);
         if !ok {
             return scales_exact(g, p, s, sig, q);
         }
@@ -339,18 +336,30 @@ pub(crate) mod wide {
         sig: &mut Latent<T, P>,
         q: &mut Latent<T, P>,
     ) -> bool {
-        let mut ok = true;
         let rho = &g.rho.theta.beta[..Q];
         let (s, sig, q) = (
             &mut s.theta.beta[..Q],
             &mut sig.theta.beta[..Q],
             &mut q.theta.beta[..Q],
         );
-        for j in 0..Q {
-            let (a, b, good) = softplus_sigmoid_core(rho[j]);
-            s[j] = a;
-            sig[j] = b;
-            q[j] = b / a;
+        // Every lane used (p at the width, the seed's case): no test of the index per lane.
+        if p >= Q {
+            coefs_lanes(rho, s, sig, q, Q)
+        } else {
+            coefs_lanes(rho, s, sig, q, p)
+        }
+    }
+
+    /// s, sigmoid and their ratio of each ρ in `rho` (slices of one length); whether the first
+    /// `p` ρ are in [`softplus_sigmoid_core`]'s range.
+    #[inline(always)]
+    fn coefs_lanes<T: Real>(rho: &[T], s: &mut [T], sig: &mut [T], q: &mut [T], p: usize) -> bool {
+        let mut ok = true;
+        for (j, (((r, s), sig), q)) in rho.iter().zip(s).zip(sig).zip(q).enumerate() {
+            let (a, b, good) = softplus_sigmoid_core(*r);
+            *s = a;
+            *sig = b;
+            *q = b / a;
             ok &= good | (j >= p);
         }
         ok

@@ -10,6 +10,8 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(not(vireg_compact))]
+use crate::arch::step::{mean_field_step, Step};
 use crate::error::Result;
 use crate::estimator::{analytic_loss_grad, mc_loss_grad, Estimator};
 use crate::guide::Guide;
@@ -82,6 +84,37 @@ pub trait Ops<T: Normal, const P: usize>: Copy + PartialEq + Debug {
     /// Applies `f(a, b)` to each parameter of `p` features of two values, in [`Family::zip4`]'s
     /// order.
     fn zip_mut<F: FnMut(&mut T, T)>(a: &mut Self, b: &Self, p: usize, f: F);
+
+    /// One SVI step's Adam pass (hosts): `x` down the gradient `g` by `c`
+    /// ([`Step::apply`] on each parameter of `p` features, as [`Ops::zip4`] with the moments
+    /// `mv`), the values before it kept in `prev_x` and `prev_mv`. `None` (nothing written) if
+    /// a gradient entry is not finite; else whether the new point is acceptable: every
+    /// parameter finite, every ρ at least [`Real::RHO_MIN`](crate::real::Real::RHO_MIN).
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn adam_step(
+        x: &mut Self,
+        g: &Self,
+        mv: &mut Self::Moments,
+        prev_x: &mut Self,
+        prev_mv: &mut Self::Moments,
+        c: &Step<T>,
+        p: usize,
+    ) -> Option<bool> {
+        if !g.all_finite(p) {
+            return None;
+        }
+        *prev_x = *x;
+        *prev_mv = *mv;
+        Self::zip4(x, g, mv, p, |x, g, m, v| c.apply(x, g, m, v));
+        let lo = T::RHO_MIN;
+        let rho = x.rho();
+        let ok = x.all_finite(p)
+            && rho.theta.alpha >= lo
+            && rho.theta.beta[..p].iter().all(|r| *r >= lo)
+            && rho.u >= lo;
+        Some(ok)
+    }
 
     /// The loss (−ELBO) at `self` and its gradient into `grad`, by `estimator`; Monte Carlo
     /// draws come from `rng`. Without `want_loss` the value returned may lack a term that is
@@ -165,6 +198,21 @@ impl<T: Normal, const P: usize> Ops<T, P> for Guide<T, P> {
     #[inline(always)]
     fn zip_mut<F: FnMut(&mut T, T)>(a: &mut Self, b: &Self, p: usize, f: F) {
         zip_blocks([(&mut a.loc, &b.loc), (&mut a.rho, &b.rho)], p, f);
+    }
+
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    fn adam_step(
+        x: &mut Self,
+        g: &Self,
+        mv: &mut Pair<Self>,
+        prev_x: &mut Self,
+        prev_mv: &mut Pair<Self>,
+        c: &Step<T>,
+        p: usize,
+    ) -> Option<bool> {
+        let (Pair { m, v }, Pair { m: pm, v: pv }) = (mv, prev_mv);
+        mean_field_step(c, x, g, m, v, prev_x, pm, pv, p)
     }
 
     #[inline(always)]

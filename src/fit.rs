@@ -618,6 +618,8 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
     }
 
     /// One step; the loss returned is only meaningful with `want_loss` (see `loss_grad_with`).
+    /// Microcontrollers: the restore point copied whole, then the update, then its check.
+    #[cfg(vireg_compact)]
     #[inline]
     fn step_inner(&mut self, mc: &ModelConsts<T, P>, lr_scale: T, want_loss: bool) -> Result<T> {
         let p = self.features();
@@ -646,6 +648,46 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
         }
         self.fitted = 1;
         Ok(loss)
+    }
+
+    /// One step; the loss returned is only meaningful with `want_loss` (see `loss_grad_with`).
+    /// Hosts: the restore point is written by the update's own pass
+    /// ([`Ops::adam_step`](crate::family::Ops::adam_step)),
+    /// which reads those values anyway, and only once the gradient is known to be finite.
+    #[cfg(not(vireg_compact))]
+    #[inline]
+    fn step_inner(&mut self, mc: &ModelConsts<T, P>, lr_scale: T, want_loss: bool) -> Result<T> {
+        let p = self.features();
+        let mut grad = self.guide;
+        let loss = self.loss_grad_with(mc, &mut grad, want_loss);
+        if loss.is_finite() {
+            // Adam's scalars before the step, for the restore point.
+            let a = &self.adam;
+            let (step, lr, b1t, b2t) = (a.step, a.lr, a.b1t, a.b2t);
+            let c = self.adam.advance(&self.cfg.adam, lr_scale);
+            let kept = G::adam_step(
+                &mut self.guide,
+                &grad,
+                &mut self.adam.mv,
+                &mut self.prev_guide,
+                &mut self.prev_adam.mv,
+                &c,
+                p,
+            );
+            if let Some(ok) = kept {
+                // This point's loss is finite: it becomes the one to come back to.
+                let b = &mut self.prev_adam;
+                (b.step, b.lr, b.b1t, b.b2t) = (step, lr, b1t, b2t);
+                if ok {
+                    self.fitted = 1;
+                    return Ok(loss);
+                }
+            }
+        }
+        // The current point is bad (`kept` is None: the restore point is the one before), or
+        // the update made it so: go back to the last one whose loss was finite.
+        self.restore_prev();
+        Err(Error::Diverged)
     }
 
     /// Goes back to the last point whose loss was finite.

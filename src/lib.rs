@@ -37,6 +37,8 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     loop {}
 }
 
+#[cfg(not(vireg_compact))]
+mod arch;
 mod checkpoint;
 mod condition;
 mod error;

@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(not(vireg_compact))]
+use crate::arch::step::Step;
 use crate::error::{Error, Result};
 use crate::family::Family;
 use crate::guide::Guide;
@@ -109,6 +111,37 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Adam<T, P, G> {
 
     /// One update of `params` down the loss gradient `grad`, with the learning rate scaled by
     /// `lr_scale` (1 for plain Adam; the SVI loop uses it for its final-stretch schedule).
+    /// Advances the step count, the learning rate's decay and β's powers by one step, and
+    /// returns the coefficients [`Step::apply`](crate::arch::step::Step::apply) uses for every parameter in that step, with the
+    /// learning rate scaled by `lr_scale` (1 for plain Adam; the SVI loop uses it for its
+    /// final-stretch schedule).
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    pub(crate) fn advance(&mut self, cfg: &AdamConfig<T>, lr_scale: T) -> Step<T> {
+        self.step += 1;
+        self.lr *= cfg.lrd;
+        self.b1t *= cfg.beta1;
+        self.b2t *= cfg.beta2;
+        let bc1 = T::ONE - self.b1t;
+        let inv_sqrt_bc2 = T::ONE / (T::ONE - self.b2t).sqrt();
+        let step_size = self.lr * lr_scale / bc1;
+        let (b1, b2) = (cfg.beta1, cfg.beta2);
+        Step {
+            b1,
+            b2,
+            c1: T::ONE - b1,
+            c2: T::ONE - b2,
+            inv_sqrt_bc2,
+            step_size,
+            eps: cfg.eps,
+            clip: cfg.clip,
+            clamp: cfg.clip < T::INFINITY,
+        }
+    }
+
+    /// Microcontrollers; hosts use [`Adam::advance`] and the step's own pass
+    /// (`Ops::adam_step`).
+    #[cfg(vireg_compact)]
     pub(crate) fn update(
         &mut self,
         cfg: &AdamConfig<T>,
