@@ -109,22 +109,28 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Adam<T, P, G> {
         self.lr
     }
 
-    /// One update of `params` down the loss gradient `grad`, with the learning rate scaled by
-    /// `lr_scale` (1 for plain Adam; the SVI loop uses it for its final-stretch schedule).
-    /// Advances the step count, the learning rate's decay and β's powers by one step, and
-    /// returns the coefficients [`Step::apply`](crate::arch::step::Step::apply) uses for every parameter in that step, with the
-    /// learning rate scaled by `lr_scale` (1 for plain Adam; the SVI loop uses it for its
-    /// final-stretch schedule).
-    #[cfg(not(vireg_compact))]
+    /// Advances the step count, the learning rate's decay and β's powers by one step; returns
+    /// the step size (the learning rate scaled by `lr_scale`, over the first moment's bias
+    /// correction) and 1/√(the second moment's bias correction).
     #[inline(always)]
-    pub(crate) fn advance(&mut self, cfg: &AdamConfig<T>, lr_scale: T) -> Step<T> {
+    fn tick(&mut self, cfg: &AdamConfig<T>, lr_scale: T) -> (T, T) {
         self.step += 1;
         self.lr *= cfg.lrd;
         self.b1t *= cfg.beta1;
         self.b2t *= cfg.beta2;
         let bc1 = T::ONE - self.b1t;
         let inv_sqrt_bc2 = T::ONE / (T::ONE - self.b2t).sqrt();
-        let step_size = self.lr * lr_scale / bc1;
+        (self.lr * lr_scale / bc1, inv_sqrt_bc2)
+    }
+
+    /// Advances the optimiser by one step ([`Adam::tick`]) and returns the coefficients
+    /// [`Step::apply`](crate::arch::step::Step::apply) uses for every parameter in that step,
+    /// with the learning rate scaled by `lr_scale` (1 for plain Adam; the SVI loop uses it for
+    /// its final-stretch schedule).
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    pub(crate) fn advance(&mut self, cfg: &AdamConfig<T>, lr_scale: T) -> Step<T> {
+        let (step_size, inv_sqrt_bc2) = self.tick(cfg, lr_scale);
         let (b1, b2) = (cfg.beta1, cfg.beta2);
         Step {
             b1,
@@ -139,6 +145,8 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Adam<T, P, G> {
         }
     }
 
+    /// One update of `params` down the loss gradient `grad`, with the learning rate scaled by
+    /// `lr_scale` (1 for plain Adam; the SVI loop uses it for its final-stretch schedule).
     /// Microcontrollers; hosts use [`Adam::advance`] and the step's own pass
     /// (`Ops::adam_step`).
     #[cfg(vireg_compact)]
@@ -150,13 +158,7 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Adam<T, P, G> {
         p: usize,
         lr_scale: T,
     ) {
-        self.step += 1;
-        self.lr *= cfg.lrd;
-        self.b1t *= cfg.beta1;
-        self.b2t *= cfg.beta2;
-        let bc1 = T::ONE - self.b1t;
-        let inv_sqrt_bc2 = T::ONE / (T::ONE - self.b2t).sqrt();
-        let step_size = self.lr * lr_scale / bc1;
+        let (step_size, inv_sqrt_bc2) = self.tick(cfg, lr_scale);
         let (b1, b2) = (cfg.beta1, cfg.beta2);
         let (c1, c2) = (T::ONE - b1, T::ONE - b2);
         let clip = cfg.clip;
