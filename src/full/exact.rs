@@ -182,9 +182,9 @@ fn ridge_row<T: Real, const P: usize>(
     }
 }
 
-/// The Cholesky factor of the mean-field guide of scale parameters `rho` as a full-rank one (T = I), into `l`'s lower
-/// triangle: `FullGuide::from_mean_field(g).cholesky(p)`'s values, without the guide's copy on
-/// the stack.
+/// The Cholesky factor of a mean-field guide g of scale parameters `rho` as a full-rank one
+/// (T = I), into `l`'s lower triangle: `FullGuide::from_mean_field(g).cholesky(p)`'s values,
+/// without the guide's copy on the stack.
 fn start_chol<T: Real, const P: usize>(rho: &Latent<T, P>, p: usize, l: &mut Square<T, P>) {
     for i in 0..p + 2 {
         let si = softplus(*rho.at(i, p));
