@@ -74,8 +74,38 @@ impl<T: Real, const P: usize> Lower<T> for OfGuide<'_, T, P> {
     }
 }
 
+/// The mean of q for [`moments`]: a vector, or the exact solver's trial point m + t·Δm, each
+/// entry formed where it is read (no trial vector on the solver's stack), Δm read where the
+/// solver keeps it, in the upper triangle of its work matrix (`exact::step_at`).
+pub(crate) enum Mean<'a, T, const P: usize> {
+    /// The vector itself.
+    At(&'a Latent<T, P>),
+    /// m + t·Δm: m, the matrix holding Δm, t.
+    Step(&'a Latent<T, P>, &'a Square<T, P>, T),
+}
+
+impl<T: Real, const P: usize> Mean<'_, T, P> {
+    /// The vector m (the trial point's base).
+    fn base(&self) -> &Latent<T, P> {
+        match self {
+            Mean::At(m) | Mean::Step(m, _, _) => m,
+        }
+    }
+
+    /// Entry `i` (latent order, `p` features).
+    #[cfg_attr(vireg_compact, inline(never))]
+    #[cfg_attr(not(vireg_compact), inline)]
+    fn at(&self, i: usize, p: usize) -> T {
+        match self {
+            Mean::At(m) => *m.at(i, p),
+            Mean::Step(m, w, t) => *m.at(i, p) + *t * super::exact::step_at(w, i, p),
+        }
+    }
+}
+
 /// The expectations under q = N(m, L·Lᵀ) that the ELBO, its gradient and the exact solver
 /// need.
+#[derive(Clone, Copy)]
 pub(crate) struct Moments<T, const P: usize> {
     /// λ = E[e^{−2u}] = e^{−2m_u + 2S_uu}.
     pub lam: T,
@@ -89,16 +119,31 @@ pub(crate) struct Moments<T, const P: usize> {
     pub elbo_no_lns: T,
 }
 
-/// The moments of q = N(m, L·Lᵀ) for the lower-triangular `l`, and R̄·L_θ (rows and columns
-/// 0..=p) into `rl` when given (the analytic gradient's; the ELBO alone and the exact solver
-/// do without the (P+2)² matrix on the stack).
+impl<T: Real, const P: usize> Moments<T, P> {
+    /// Zeros, a slot for [`moments`] to fill.
+    pub(crate) fn zeroed() -> Self {
+        Moments {
+            lam: T::ZERO,
+            kap: T::ZERO,
+            r: Coefs::splat(T::ZERO),
+            erss: T::ZERO,
+            elbo_no_lns: T::ZERO,
+        }
+    }
+}
+
+/// The moments of q = N(m, L·Lᵀ) for the lower-triangular `l` into `out` (the caller's slot,
+/// r written there by the residual's gradient: no second r on this frame), and R̄·L_θ (rows
+/// and columns 0..=p) into `rl` when given (the analytic gradient's; the ELBO alone and the
+/// exact solver do without the (P+2)² matrix on the stack).
 pub(crate) fn moments<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
-    m: &Latent<T, P>,
+    m: &Mean<'_, T, P>,
     l: &Factor<'_, T, P>,
     mut rl: Option<&mut Square<T, P>>,
-) -> Moments<T, P> {
+    out: &mut Moments<T, P>,
+) {
     let p = stats.features();
     let (k, u) = (p + 1, p + 1);
     let mut suu = T::ZERO;
@@ -109,7 +154,8 @@ pub(crate) fn moments<T: Real, const P: usize>(
     // m̃ = m_θ − 2S_θu, S_θu,i = Σ_{j ≤ i} L_ij·L_uj; the prior's quadratic with S_ii.
     let two = T::c(2.0);
     let half = T::c(0.5);
-    let mut mt = m.theta;
+    // Entries past p are m's, never read.
+    let mut mt = m.base().theta;
     let mut quad = T::ZERO;
     for i in 0..k {
         let (mut sui, mut sii) = (T::ZERO, T::ZERO);
@@ -118,12 +164,16 @@ pub(crate) fn moments<T: Real, const P: usize>(
             sui += lij * l.l(u, j);
             sii += lij * lij;
         }
-        let mi = m.theta[i];
+        let mi = m.at(i, p);
         mt[i] = mi - two * sui;
         quad += (mi * mi + sii) * mc.prec[i];
     }
-    let mut r = Coefs::splat(T::ZERO);
-    let rss = stats.rss_grad(&mt, &mut r);
+    // On microcontrollers the triangle's loops in this frame (`Stats::rss_grad`'s body there,
+    // inlined): one frame less below the exact solver's matrices.
+    #[cfg(vireg_compact)]
+    let rss = stats.rss_grad_tri(&mt, &mut out.r);
+    #[cfg(not(vireg_compact))]
+    let rss = stats.rss_grad(&mt, &mut out.r);
     // tr(G·S_θθ) = Σ_i d_i·‖(R̄·L_θ)_i‖², no G formed.
     let mut tr = T::ZERO;
     for i in 0..k {
@@ -141,19 +191,16 @@ pub(crate) fn moments<T: Real, const P: usize>(
         tr += stats.d[i] * row;
     }
     let erss = rss + tr;
-    let lam = (two * suu - two * m.u).exp();
-    let kap = (two * suu + two * m.u).exp();
+    let mu = m.at(u, p);
+    let lam = (two * suu - two * mu).exp();
+    let kap = (two * suu + two * mu).exp();
     let d = T::from_i32(p as i32 + 2);
-    let elbo_no_lns =
-        mc.log_norm - half * quad - half * kap * mc.inv_ts2 + m.u - mc.n * m.u - half * lam * erss
+    out.elbo_no_lns =
+        mc.log_norm - half * quad - half * kap * mc.inv_ts2 + mu - mc.n * mu - half * lam * erss
             + d * T::c(0.5 * (LN_2PI + 1.0));
-    Moments {
-        lam,
-        kap,
-        r,
-        erss,
-        elbo_no_lns,
-    }
+    out.lam = lam;
+    out.kap = kap;
+    out.erss = erss;
 }
 
 /// E_q[g], g = ∇_z log p(y, z): −T⁻¹m_θ − λr for θ, −κ/τ_σ² + 1 − N + λ·E for u.
@@ -165,11 +212,27 @@ pub(crate) fn expected_g<T: Real, const P: usize>(
 ) -> Latent<T, P> {
     let p = stats.features();
     let mut eg = Latent::splat(T::ZERO);
-    for i in 0..=p {
-        *eg.get_mut(i, p) = -mc.prec[i] * m.theta[i] - mo.lam * mo.r[i];
+    for i in 0..p + 2 {
+        *eg.get_mut(i, p) = expected_g_at(mc, m, mo, i, p);
     }
-    eg.u = -mo.kap * mc.inv_ts2 + T::ONE - mc.n + mo.lam * mo.erss;
     eg
+}
+
+/// Entry `i` (latent order, `p` features) of [`expected_g`], alone: the exact solver's step
+/// reads each where it needs it, with no vector of them on its stack.
+#[inline]
+pub(crate) fn expected_g_at<T: Real, const P: usize>(
+    mc: &ModelConsts<T, P>,
+    m: &Latent<T, P>,
+    mo: &Moments<T, P>,
+    i: usize,
+    p: usize,
+) -> T {
+    if i <= p {
+        -mc.prec[i] * m.theta[i] - mo.lam * mo.r[i]
+    } else {
+        -mo.kap * mc.inv_ts2 + T::ONE - mc.n + mo.lam * mo.erss
+    }
 }
 
 /// The loss's gradient into `grad` from the ELBO's: with respect to m, −E_q[g]; with respect
@@ -299,7 +362,15 @@ fn analytic_loss<T: Real, const P: usize>(
 ) -> T {
     let p = stats.features();
     let l = of_guide(guide, p);
-    let mo = moments(stats, mc, &guide.loc, &Factor::Guide(&l), None);
+    let mut mo = Moments::zeroed();
+    moments(
+        stats,
+        mc,
+        &Mean::At(&guide.loc),
+        &Factor::Guide(&l),
+        None,
+        &mut mo,
+    );
     -(mo.elbo_no_lns + sum_ln_scale(&l.s, p))
 }
 
@@ -314,7 +385,15 @@ fn analytic_loss_and_grad<T: Real, const P: usize>(
     let p = stats.features();
     let l = of_guide(guide, p);
     let mut rl = zeros::<T, P>();
-    let mo = moments(stats, mc, &guide.loc, &Factor::Guide(&l), Some(&mut rl));
+    let mut mo = Moments::zeroed();
+    moments(
+        stats,
+        mc,
+        &Mean::At(&guide.loc),
+        &Factor::Guide(&l),
+        Some(&mut rl),
+        &mut mo,
+    );
     let elbo = mo.elbo_no_lns + sum_ln_scale(&l.s, p);
     analytic_grad(stats, mc, guide, &l, &mo, &rl, grad);
     -elbo

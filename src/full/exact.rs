@@ -7,7 +7,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::elbo::{expected_g, moments, rbar, Factor, Moments};
+use super::elbo::{expected_g_at, moments, rbar, Factor, Mean, Moments};
 use super::guide::{covariance_into, loc_chol_into};
 use super::{cholesky_in_place, entry, entry_mut, zeros, FullGuide, Square};
 use crate::error::{Error, Result};
@@ -182,16 +182,35 @@ fn ridge_row<T: Real, const P: usize>(
     }
 }
 
-/// The Cholesky factor of the mean-field guide `g` as a full-rank one (T = I), into `l`'s lower
-/// triangle: `FullGuide::from_mean_field(g).cholesky(p)`'s values, without the guide's copy on
-/// the stack.
-fn start_chol<T: Real, const P: usize>(g: &Guide<T, P>, p: usize, l: &mut Square<T, P>) {
+/// The Cholesky factor of a mean-field guide g of scale parameters `rho` as a full-rank one
+/// (T = I), into `l`'s lower triangle: `FullGuide::from_mean_field(g).cholesky(p)`'s values,
+/// without the guide's copy on the stack.
+fn start_chol<T: Real, const P: usize>(rho: &Latent<T, P>, p: usize, l: &mut Square<T, P>) {
     for i in 0..p + 2 {
-        let si = softplus(*g.rho.at(i, p));
+        let si = softplus(*rho.at(i, p));
         *entry_mut(l, i, i, p) = si;
         for j in 0..i {
             *entry_mut(l, i, j, p) = si * T::ZERO;
         }
+    }
+}
+
+/// The current point's factor into `w`: the last accepted covariance's, formed again from `s`
+/// by the operations that factored it when it was accepted (the same values), or, before any
+/// step was taken (`moved` false), the start's. `false` if it does not factor.
+fn current_factor<T: Real, const P: usize>(
+    rho: &Latent<T, P>,
+    s: &Square<T, P>,
+    moved: bool,
+    w: &mut Square<T, P>,
+    p: usize,
+) -> bool {
+    if moved {
+        *w = *s;
+        cholesky_in_place(w, p)
+    } else {
+        start_chol(rho, p, w);
+        true
     }
 }
 
@@ -258,20 +277,63 @@ fn target_lower<T: Real, const P: usize>(
     }
 }
 
-/// The ELBO of q = N(m, L·Lᵀ).
+/// Entry `i` (latent order, `p` ≥ 1 features) of the step Δm, kept in the strictly-upper
+/// triangle of the work matrix `w`, which holds Cholesky factors in its lower one: entries
+/// 0..=p at (0, i + 1), entry p + 1 at (1, 2). Out of line on microcontrollers, as [`entry`].
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
+pub(super) fn step_at<T: Real, const P: usize>(w: &Square<T, P>, i: usize, p: usize) -> T {
+    if i <= p {
+        entry(w, 0, i + 1, p)
+    } else {
+        entry(w, 1, 2, p)
+    }
+}
+
+/// Mutable entry `i` of the step Δm (see [`step_at`]).
+fn step_mut<T: Real, const P: usize>(w: &mut Square<T, P>, i: usize, p: usize) -> &mut T {
+    if i <= p {
+        entry_mut(w, 0, i + 1, p)
+    } else {
+        entry_mut(w, 1, 2, p)
+    }
+}
+
+/// The lower triangle and diagonal of `w` ← S + t·(S⁺ − S) (S and S⁺ as [`upper`] keeps them
+/// in `a` and `d`): [`toward`]'s values, formed in `w`, its upper triangle left as it is.
+fn toward_into<T: Real, const P: usize>(
+    w: &mut Square<T, P>,
+    a: &Square<T, P>,
+    d: &Latent<T, P>,
+    t: T,
+    p: usize,
+) {
+    for i in 0..p + 2 {
+        for j in 0..=i {
+            let x = entry(a, i, j, p);
+            let b = upper(a, d, j, i, p);
+            *entry_mut(w, i, j, p) = x + t * (b - x);
+        }
+    }
+}
+
+/// The ELBO of q = N(m, L·Lᵀ), its moments into `mo` (the caller's slot: no moments
+/// returned by value through this frame).
+#[inline(always)]
 fn elbo_at<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
-    m: &Latent<T, P>,
+    m: &Mean<'_, T, P>,
     l: &Square<T, P>,
-) -> (T, Moments<T, P>) {
+    mo: &mut Moments<T, P>,
+) -> T {
     let p = stats.features();
-    let mo = moments(stats, mc, m, &Factor::Stored(l, p), None);
+    moments(stats, mc, m, &Factor::Stored(l, p), None, mo);
     let mut lns = T::ZERO;
     for i in 0..p + 2 {
         lns += entry(l, i, i, p).ln();
     }
-    (mo.elbo_no_lns + lns, mo)
+    mo.elbo_no_lns + lns
 }
 
 /// The exact full-rank optimum for the summary `stats` and the priors `prior`: the global
@@ -309,7 +371,7 @@ pub(crate) fn solve_into<T: Real, const P: usize>(
         rho: Latent::splat(T::ZERO),
     };
     let mf = crate::exact::solve(stats, prior, &mut g)?;
-    let mut rep = solve_from_into(stats, prior, &g, out)?;
+    let mut rep = solve_from_into(stats, prior, &mut g, out)?;
     rep.mean_field_elbo = mf.elbo;
     Ok(rep)
 }
@@ -324,18 +386,19 @@ pub fn solve_from<T: Real, const P: usize>(
     start: &Guide<T, P>,
 ) -> Result<(FullGuide<T, P>, FullReport<T>)> {
     let mut guide = FullGuide::from_mean_field(start);
-    let rep = solve_from_into(stats, prior, start, &mut guide)?;
+    let rep = solve_from_into(stats, prior, &mut start.clone(), &mut guide)?;
     Ok((guide, rep))
 }
 
-/// [`solve_from`] with the optimum written to `out`, which is untouched on error.
+/// [`solve_from`] with the optimum written to `out`, which is untouched on error. `start`'s
+/// locations are the iterate's storage (no copy of them on this frame): they are changed.
 // Not inlined into `solve_into`: the mean-field solve then does not run on top of this frame's
 // matrices.
 #[inline(never)]
 pub(crate) fn solve_from_into<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     prior: &Prior<T>,
-    start: &Guide<T, P>,
+    start: &mut Guide<T, P>,
     out: &mut FullGuide<T, P>,
 ) -> Result<FullReport<T>> {
     prior.validate()?;
@@ -346,21 +409,25 @@ pub(crate) fn solve_from_into<T: Real, const P: usize>(
     if !start.all_finite(p) {
         return Err(Error::NonFinite);
     }
-    let g = start;
+    let (m, rho) = (&mut start.loc, &start.rho);
     let mc = ModelConsts::new(stats, prior);
     // Two matrices on the stack: `s`, the current covariance (lower triangle) with the map's
     // target S⁺ (upper triangle, its diagonal in `d`; see `upper`), and `w`, where each
     // Cholesky factor is formed in place when needed (an accepted point's factor is formed
     // again from S at the end: the same operations on the same values), and the target's
     // ridge-augmented summary while it is formed.
-    let mut m = g.loc;
     let mut s = zeros::<T, P>();
     let mut d: Latent<T, P> = Latent::splat(T::ZERO);
     let mut work = zeros::<T, P>();
     let w = &mut work;
-    start_chol(g, p, w);
+    start_chol(rho, p, w);
     covariance_into(w, p, &mut s);
-    let (mut elbo, mut mo) = elbo_at(stats, &mc, &m, w);
+    // The current point's moments, until a candidate's (S⁺'s, then each trial point's) are
+    // written over them: no second set on the stack. The map's next target reads the current
+    // point's; they are formed again where a candidate's replaced them and are read after
+    // (see below).
+    let mut mo = Moments::zeroed();
+    let mut elbo = elbo_at(stats, &mc, &Mean::At(m), w, &mut mo);
     if !elbo.is_finite() {
         return Err(Error::Overflow);
     }
@@ -383,24 +450,29 @@ pub(crate) fn solve_from_into<T: Real, const P: usize>(
         // factor or its ELBO not be finite in this precision, the current moments serve, and
         // the damped step below decides.
         target_lower(w, &s, &d, p);
-        let eg = match cholesky_in_place(w, p).then(|| elbo_at(stats, &mc, &m, w)) {
-            Some((e, mo_new)) if e.is_finite() => expected_g(stats, &mc, &m, &mo_new),
-            _ => expected_g(stats, &mc, &m, &mo),
-        };
-        // Δm = S_new·E[g].
-        let mut dm: Latent<T, P> = Latent::splat(T::ZERO);
+        // The current point's moments again (its factor formed again as at the end: the same
+        // values) where S⁺'s ELBO is not finite; they serve for E[g] then.
+        if cholesky_in_place(w, p) && !elbo_at(stats, &mc, &Mean::At(m), w, &mut mo).is_finite() {
+            if !current_factor(rho, &s, moved, w, p) {
+                return Err(Error::Overflow);
+            }
+            elbo_at(stats, &mc, &Mean::At(m), w, &mut mo);
+        }
+        // Δm = S_new·E[g], E[g]'s entries read where they are needed, Δm kept in the work
+        // matrix's upper triangle (`step_at`), free until the solve's end: the trial points'
+        // factors fill its lower one.
         for i in 0..p + 2 {
             let mut v = T::ZERO;
             for j in 0..p + 2 {
-                v += upper(&s, &d, i.min(j), i.max(j), p) * *eg.at(j, p);
+                v += upper(&s, &d, i.min(j), i.max(j), p) * expected_g_at(&mc, m, &mo, j, p);
             }
-            *dm.get_mut(i, p) = v;
+            *step_mut(w, i, p) = v;
         }
         // The step's size in posterior sds: every |Δm_i|/√S_ii and |ΔS_ij|/√(S_ii·S_jj).
         let mut delta = T::ZERO;
         for i in 0..p + 2 {
             let sii = *d.at(i, p);
-            delta = delta.max(dm.at(i, p).abs() / sii.sqrt());
+            delta = delta.max(step_at(w, i, p).abs() / sii.sqrt());
             for j in 0..=i {
                 let ds = upper(&s, &d, j, i, p) - entry(&s, i, j, p);
                 delta = delta.max(ds.abs() / (sii * *d.at(j, p)).sqrt());
@@ -415,18 +487,19 @@ pub(crate) fn solve_from_into<T: Real, const P: usize>(
         let mut t = omega;
         let mut taken = false;
         for _ in 0..MAX_HALVINGS {
-            let mut mt = m;
-            for i in 0..p + 2 {
-                *mt.get_mut(i, p) += t * *dm.at(i, p);
-            }
-            *w = s;
-            toward(w, &d, t, p);
+            toward_into(w, &s, &d, t, p);
             if cholesky_in_place(w, p) {
-                let (et, mot) = elbo_at(stats, &mc, &mt, w);
+                // A rejected trial's moments are never read: a later trial's replace them, or
+                // none is taken and the solve ends. The trial point m + t·Δm is formed entry by
+                // entry where it is read.
+                let et = elbo_at(stats, &mc, &Mean::Step(m, w, t), w, &mut mo);
                 if et.is_finite() && et >= elbo - tol {
                     // S = S + t·(S⁺ − S), the matrix just factored, formed again in place.
                     toward(&mut s, &d, t, p);
-                    (m, elbo, mo) = (mt, et, mot);
+                    for i in 0..p + 2 {
+                        *m.get_mut(i, p) += t * step_at(w, i, p);
+                    }
+                    elbo = et;
                     taken = true;
                     moved = true;
                     break;
@@ -450,16 +523,10 @@ pub(crate) fn solve_from_into<T: Real, const P: usize>(
         }
         let done = !taken || delta <= T::c(64.0) * eps || stalls >= 4;
         if done {
-            // The factor of the last accepted covariance (or of the start's).
-            if moved {
-                *w = s;
-                if !cholesky_in_place(w, p) {
-                    return Err(Error::Overflow);
-                }
-            } else {
-                start_chol(g, p, w);
+            if !current_factor(rho, &s, moved, w, p) {
+                return Err(Error::Overflow);
             }
-            loc_chol_into(p, &m, w, out)?;
+            loc_chol_into(p, m, w, out)?;
             return Ok(FullReport {
                 iterations: it,
                 elbo,
