@@ -76,7 +76,7 @@ impl<T: Real, const P: usize> Lower<T> for OfGuide<'_, T, P> {
 
 /// The mean of q for [`moments`]: a vector, or the exact solver's trial point m + t·Δm, each
 /// entry formed where it is read (no trial vector on the solver's stack), Δm read where the
-/// solver keeps it, in the upper triangle of its work matrix (`exact::step_at`).
+/// solver keeps it, in the upper triangle of its work matrix ([`step_at`]).
 pub(crate) enum Mean<'a, T, const P: usize> {
     /// The vector itself.
     At(&'a Latent<T, P>),
@@ -98,8 +98,35 @@ impl<T: Real, const P: usize> Mean<'_, T, P> {
     fn at(&self, i: usize, p: usize) -> T {
         match self {
             Mean::At(m) => *m.at(i, p),
-            Mean::Step(m, w, t) => *m.at(i, p) + *t * super::exact::step_at(w, i, p),
+            Mean::Step(m, w, t) => *m.at(i, p) + *t * step_at(w, i, p),
         }
+    }
+}
+
+/// Entry `i` (latent order, `p` ≥ 1 features) of the step Δm, kept in the strictly-upper
+/// triangle of the work matrix `w`, which holds Cholesky factors in its lower one: entries
+/// 0..=p at (0, i + 1), entry p + 1 at (1, 2). Out of line on microcontrollers, as [`entry`].
+/// Here, beside [`Mean`], which reads it: the solver (`exact`) writes it.
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
+pub(super) fn step_at<T: Real, const P: usize>(w: &Square<T, P>, i: usize, p: usize) -> T {
+    if i <= p {
+        entry(w, 0, i + 1, p)
+    } else {
+        entry(w, 1, 2, p)
+    }
+}
+
+/// Mutable entry `i` of the step Δm (see [`step_at`]).
+pub(super) fn step_mut<T: Real, const P: usize>(
+    w: &mut Square<T, P>,
+    i: usize,
+    p: usize,
+) -> &mut T {
+    if i <= p {
+        entry_mut(w, 0, i + 1, p)
+    } else {
+        entry_mut(w, 1, 2, p)
     }
 }
 

@@ -7,7 +7,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::elbo::{expected_g_at, moments, rbar, Factor, Mean, Moments};
+use super::elbo::{expected_g_at, moments, rbar, step_at, step_mut, Factor, Mean, Moments};
 use super::guide::{covariance_into, loc_chol_into};
 use super::{cholesky_in_place, entry, entry_mut, zeros, FullGuide, Square};
 use crate::error::{Error, Result};
@@ -274,28 +274,6 @@ fn target_lower<T: Real, const P: usize>(
         for j in 0..=i {
             *entry_mut(w, i, j, p) = upper(a, d, j, i, p);
         }
-    }
-}
-
-/// Entry `i` (latent order, `p` ≥ 1 features) of the step Δm, kept in the strictly-upper
-/// triangle of the work matrix `w`, which holds Cholesky factors in its lower one: entries
-/// 0..=p at (0, i + 1), entry p + 1 at (1, 2). Out of line on microcontrollers, as [`entry`].
-#[cfg_attr(vireg_compact, inline(never))]
-#[cfg_attr(not(vireg_compact), inline)]
-pub(super) fn step_at<T: Real, const P: usize>(w: &Square<T, P>, i: usize, p: usize) -> T {
-    if i <= p {
-        entry(w, 0, i + 1, p)
-    } else {
-        entry(w, 1, 2, p)
-    }
-}
-
-/// Mutable entry `i` of the step Δm (see [`step_at`]).
-fn step_mut<T: Real, const P: usize>(w: &mut Square<T, P>, i: usize, p: usize) -> &mut T {
-    if i <= p {
-        entry_mut(w, 0, i + 1, p)
-    } else {
-        entry_mut(w, 1, 2, p)
     }
 }
 
