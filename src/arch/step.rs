@@ -107,24 +107,32 @@ fn step_width<T: Real, const P: usize, const Q: usize>(
 ) -> Option<bool> {
     let p = p.min(Q);
     // The gradient's entries of the p features, finite (a whole-width pass, no early exit).
-    let fin = |v: T| v.abs() < T::INFINITY;
     let (gl, gr) = (&g.loc, &g.rho);
-    let mut good = fin(gl.theta.alpha) & fin(gl.u) & fin(gr.theta.alpha) & fin(gr.u);
     let (Some(gbl), Some(gbr)) = (
         head_ref::<T, P, Q>(&gl.theta.beta),
         head_ref::<T, P, Q>(&gr.theta.beta),
     ) else {
         return None;
     };
-    if p >= Q {
+    let four = [gl.theta.alpha, gl.u, gr.theta.alpha, gr.u];
+    let good = if p >= Q {
+        // v·0 is ±0 for a finite v and NaN otherwise, and a sum of such terms is ±0 or NaN in
+        // any order: the test in floating-point operations over whole vectors (a per-entry
+        // `abs() < ∞` becomes 64-bit integer compares, which SSE2 lacks, emulated in f64).
+        let zero = T::ZERO;
+        let mut acc: [T; 4] = core::array::from_fn(|l| four[l] * zero);
         for j in 0..Q {
-            good &= fin(gbl[j]) & fin(gbr[j]);
+            acc[j % 4] += gbl[j] * zero + gbr[j] * zero;
         }
+        (acc[0] + acc[1]) + (acc[2] + acc[3]) == zero
     } else {
+        let fin = |v: T| v.abs() < T::INFINITY;
+        let mut good = four.iter().fold(true, |a, v| a & fin(*v));
         for j in 0..Q {
             good &= (j >= p) | (fin(gbl[j]) & fin(gbr[j]));
         }
-    }
+        good
+    };
     if !good {
         return None;
     }
