@@ -96,8 +96,17 @@ fn zig_tables() -> String {
     assert_eq!(f[0], 1.0);
     writeln!(
         s,
-        "pub(crate) static ZIG32_FD: [i8; 128] = [{}];",
+        "#[cfg(any(test, vireg_compact))]\n\
+         pub(crate) static ZIG32_FD: [i8; 128] = [{}];",
         fd.join(", ")
+    )
+    .unwrap();
+    // Hosts look F up whole, as K (the sampler's wedge test would compute two exponentials).
+    writeln!(
+        s,
+        "#[cfg(any(test, not(vireg_compact)))]\n\
+         pub(crate) static ZIG32_F: [f32; 128] = [{}];",
+        list(&f, &|x| format!("{:e}", x as f32))
     )
     .unwrap();
     let (k, w, f) = ziggurat((1u64 << 56) as f64);

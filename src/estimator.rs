@@ -105,7 +105,29 @@ pub(crate) mod wide {
         grad: &mut Guide<T, P>,
         want_loss: bool,
     ) -> T {
-        let p = stats.features().min(Q);
+        // Every lane used (p at the width, the seed's case): p is then the constant Q, and
+        // the loops over the features have no per-entry test or select.
+        if stats.features() >= Q {
+            mc_lanes::<T, P, Q, R, true>(stats, mc, guide, particles, rng, grad, want_loss)
+        } else {
+            mc_lanes::<T, P, Q, R, false>(stats, mc, guide, particles, rng, grad, want_loss)
+        }
+    }
+
+    /// [`mc_width`], knowing whether every lane is used (`ALL`: p = Q).
+    #[cfg(not(vireg_compact))]
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn mc_lanes<T: Normal, const P: usize, const Q: usize, R: Rng + ?Sized, const ALL: bool>(
+        stats: &Stats<T, P>,
+        mc: &ModelConsts<T, P>,
+        guide: &Guide<T, P>,
+        particles: u32,
+        rng: &mut R,
+        grad: &mut Guide<T, P>,
+        want_loss: bool,
+    ) -> T {
+        let p = if ALL { Q } else { stats.features().min(Q) };
         let g: Guide<T, Q> = Guide {
             loc: guide.loc.narrow(),
             rho: guide.rho.narrow(),
@@ -116,42 +138,11 @@ pub(crate) mod wide {
         let mut sl: Latent<T, Q> = Latent::splat(T::ZERO);
         let mut sr: Latent<T, Q> = Latent::splat(T::ZERO);
         let mut loss = T::ZERO;
-        let mut theta = g.loc.theta;
-        let mut eps: Latent<T, Q> = Latent::splat(T::ZERO);
-        let mut gl: Latent<T, Q> = Latent::splat(T::ZERO);
         let k = particles.max(1);
         let neg_logq0 = lns + T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI);
         for _ in 0..k {
-            let mut e2 = T::ZERO;
-            let mut draw = |e: &mut T, z: &mut T, m: T, sd: T| {
-                let v = T::std_normal(rng);
-                *e = v;
-                e2 += v * v;
-                *z = m + sd * v;
-            };
-            draw(
-                &mut eps.theta.alpha,
-                &mut theta.alpha,
-                g.loc.theta.alpha,
-                s.theta.alpha,
-            );
-            for j in 0..p {
-                draw(
-                    &mut eps.theta.beta[j],
-                    &mut theta.beta[j],
-                    g.loc.theta.beta[j],
-                    s.theta.beta[j],
-                );
-            }
-            let mut u = T::ZERO;
-            draw(&mut eps.u, &mut u, g.loc.u, s.u);
-            let (lp, gu) = log_joint_grad_width(stats, mc, &theta, u, &mut gl.theta);
-            gl.u = gu;
-            // Σ g and Σ g·ε, in one pass (past p, g and ε are zero: the sums stay zero).
-            Latent::zip4_whole(&mut sl, &gl, &mut sr, &mut eps, p, |l, g, r, e, _| {
-                *l += g;
-                *r += g * *e;
-            });
+            let (lp, e2) =
+                particle::<T, P, Q, R, ALL>(stats, mc, &g.loc, &s, p, rng, &mut sl, &mut sr);
             // −log q(z) = Σ ln s + (D/2) ln 2π + ½Σε²
             loss += -(lp + neg_logq0 + T::c(0.5) * e2);
         }
@@ -169,6 +160,61 @@ pub(crate) mod wide {
         grad.loc.widen_from(&sl);
         grad.rho.widen_from(&sr);
         loss * inv_k
+    }
+
+    /// One particle of [`mc_width`]: z = m + s ⊙ ε drawn, log p(y, z) and its gradient g
+    /// added to `sl` (Σ g) and g ⊙ ε to `sr`; returns log p and Σε². Not inlined: inside the
+    /// particles' loop the summary's rows are loop invariants, which the compiler would load
+    /// before the loop into more registers than there are (copies on the stack each step, for
+    /// one particle).
+    #[cfg(not(vireg_compact))]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn particle<T: Normal, const P: usize, const Q: usize, R: Rng + ?Sized, const ALL: bool>(
+        stats: &Stats<T, P>,
+        mc: &ModelConsts<T, P>,
+        loc: &Latent<T, Q>,
+        s: &Latent<T, Q>,
+        p: usize,
+        rng: &mut R,
+        sl: &mut Latent<T, Q>,
+        sr: &mut Latent<T, Q>,
+    ) -> (T, T) {
+        let p = if ALL { Q } else { p };
+        let mut theta = loc.theta;
+        let mut eps: Latent<T, Q> = Latent::splat(T::ZERO);
+        let mut gl: Latent<T, Q> = Latent::splat(T::ZERO);
+        let mut e2 = T::ZERO;
+        let mut draw = |e: &mut T, z: &mut T, m: T, sd: T| {
+            let v = T::std_normal(rng);
+            *e = v;
+            e2 += v * v;
+            *z = m + sd * v;
+        };
+        draw(
+            &mut eps.theta.alpha,
+            &mut theta.alpha,
+            loc.theta.alpha,
+            s.theta.alpha,
+        );
+        for j in 0..p {
+            draw(
+                &mut eps.theta.beta[j],
+                &mut theta.beta[j],
+                loc.theta.beta[j],
+                s.theta.beta[j],
+            );
+        }
+        let mut u = T::ZERO;
+        draw(&mut eps.u, &mut u, loc.u, s.u);
+        let (lp, gu) = log_joint_grad_width(stats, mc, &theta, u, &mut gl.theta, p);
+        gl.u = gu;
+        // Σ g and Σ g·ε, in one pass (past p, g and ε are zero: the sums stay zero).
+        Latent::zip4_whole(sl, &gl, sr, &mut eps, p, |l, g, r, e, _| {
+            *l += g;
+            *r += g * *e;
+        });
+        (lp, e2)
     }
 
     /// [`analytic_loss_grad`](super::analytic_loss_grad) on vectors of the first `Q`
@@ -279,8 +325,9 @@ pub(crate) mod wide {
     }
 
     /// [`scales`], and also q = sigmoid(ρ)/s into `q` (the entropy's gradient, d ln s/dρ): the
-    /// division done in the same vectorised loop as the scales.
-    #[inline]
+    /// division done in the same vectorised loop as the scales. Inlined: the callers' copies
+    /// of ρ into `s`, `sig` and `q`, all overwritten here, are then dropped.
+    #[inline(always)]
     pub(crate) fn scales_q<T: Real, const P: usize>(
         g: &Guide<T, P>,
         p: usize,

@@ -658,7 +658,9 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
     #[inline]
     fn step_inner(&mut self, mc: &ModelConsts<T, P>, lr_scale: T, want_loss: bool) -> Result<T> {
         let p = self.features();
-        let mut grad = self.guide;
+        // Zeros, not a copy of the guide: stores in place of a `memcpy` call. The estimators
+        // write every entry whose update is kept (the p features', the intercept's and u's).
+        let mut grad = G::zeros();
         let loss = self.loss_grad_with(mc, &mut grad, want_loss);
         if loss.is_finite() {
             // Adam's scalars before the step, for the restore point.

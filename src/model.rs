@@ -144,17 +144,19 @@ fn from_rss<T: Real, const P: usize, const Q: usize>(
 }
 
 /// [`log_joint_grad`] for θ and its gradient of capacity `Q` (p ≤ Q ≤ P; hosts: the SVI step
-/// on vectors as long as the features in use need). The same operations in the same order.
+/// on vectors as long as the features in use need), `p` the summary's number of features
+/// given by the caller (a constant Q when every lane is used: loops without selects). The same
+/// operations in the same order.
 #[cfg(not(vireg_compact))]
-#[inline]
+#[inline(always)]
 pub(crate) fn log_joint_grad_width<T: Real, const P: usize, const Q: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
     theta: &Coefs<T, Q>,
     u: T,
     g_theta: &mut Coefs<T, Q>,
+    p: usize,
 ) -> (T, T) {
-    let p = stats.features().min(Q);
-    let rss = stats.rss_grad_width::<Q, Q>(theta, g_theta); // g_theta = Gθ − b
+    let rss = stats.rss_grad_lanes::<Q, Q>(theta, g_theta, p); // g_theta = Gθ − b
     from_rss(mc, theta, u, rss, g_theta, p)
 }

@@ -116,10 +116,30 @@ fn zig32_k_computed(i: usize) -> u32 {
     approx.wrapping_add_signed(i32::from(ZIG32_KD[i]))
 }
 
-/// Ziggurat F table of the f32 sampler: e^(−x²/2) at x = W·2²⁴ corrected by the stored number
-/// of units of the last place (build.rs), so exactly the table's value. Off the fast path.
-#[inline(never)]
+/// Ziggurat F table of the f32 sampler: the build's variant, [`zig32_f_table`] or (the
+/// `vireg_compact` cfg) [`zig32_f_computed`]; the same values (tested). Off the fast path.
+#[inline(always)]
 fn zig32_f(i: usize) -> f32 {
+    #[cfg(vireg_compact)]
+    return zig32_f_computed(i);
+    #[cfg(not(vireg_compact))]
+    zig32_f_table(i)
+}
+
+/// [`zig32_f`] looked up (hosts: two exponentials per wedge test cost more there than 512
+/// bytes of table).
+#[cfg(any(test, not(vireg_compact)))]
+#[inline(always)]
+fn zig32_f_table(i: usize) -> f32 {
+    ZIG32_F[i]
+}
+
+/// [`zig32_f`] computed (microcontrollers: less flash than a table of F): e^(−x²/2) at
+/// x = W·2²⁴ corrected by the stored number of units of the last place (build.rs), so exactly
+/// the table's value.
+#[cfg(any(test, vireg_compact))]
+#[inline(never)]
+fn zig32_f_computed(i: usize) -> f32 {
     if i == 0 {
         return 1.0;
     }
@@ -263,6 +283,16 @@ mod tests {
             assert_eq!(zig32_k_computed(i), kn[i] as u32, "computed K[{i}]");
             assert_eq!(ZIG32_W[i], wn[i] as f32, "W[{i}]");
             assert_eq!(zig32_f(i).to_bits(), (fnn[i] as f32).to_bits(), "F[{i}]");
+            assert_eq!(
+                zig32_f_table(i).to_bits(),
+                (fnn[i] as f32).to_bits(),
+                "F table[{i}]"
+            );
+            assert_eq!(
+                zig32_f_computed(i).to_bits(),
+                (fnn[i] as f32).to_bits(),
+                "computed F[{i}]"
+            );
         }
     }
 

@@ -953,7 +953,20 @@ impl<T: Real, const P: usize> Stats<T, P> {
         theta: &Coefs<T, R>,
         grad: &mut Coefs<T, R>,
     ) -> T {
-        let p = self.p.min(Q);
+        self.rss_grad_lanes::<Q, R>(theta, grad, self.p.min(Q))
+    }
+
+    /// [`Stats::rss_grad_width`] for `p` = the summary's number of features (at most Q), given
+    /// by the caller: a constant p = Q (every lane used) takes the per-entry selects and the
+    /// per-row tests out of the compiled loops.
+    #[cfg(any(test, not(vireg_compact)))]
+    #[inline(always)]
+    pub(crate) fn rss_grad_lanes<const Q: usize, const R: usize>(
+        &self,
+        theta: &Coefs<T, R>,
+        grad: &mut Coefs<T, R>,
+        p: usize,
+    ) -> T {
         // β with zeros past p (the caller's entries there are not ours to read); a select per
         // entry, not a copy of p entries (a call to memcpy).
         let beta: [T; Q] = core::array::from_fn(|j| if j < p { theta.beta[j] } else { T::ZERO });
@@ -976,26 +989,32 @@ impl<T: Real, const P: usize> Stats<T, P> {
         // grad = R̄ᵀw: the unit diagonal's w, then row by row gβ += w_i·R̄_i (R̄_i is zero left
         // of its diagonal), in whole rows: g stays in registers.
         grad.alpha = w0;
-        let mut g = w;
-        for (gj, a) in g.iter_mut().zip(&self.rbar[0][..Q]) {
+        let g = self.grad_rows::<Q>(w0, &w, p);
+        for (j, (o, gj)) in grad.beta[..Q].iter_mut().zip(&g).enumerate() {
+            *o = if j < p { *gj } else { *o };
+        }
+        rss
+    }
+
+    /// The coefficients' part of [`Stats::rss_grad_lanes`]'s R̄ᵀw, from w₀ and the features'
+    /// w. Not inlined: inlined, the compiler keeps the rows' values read by the products
+    /// before it in registers until here, more of them than there are (copies to the stack
+    /// and back on every SVI step).
+    #[cfg(any(test, not(vireg_compact)))]
+    #[inline(never)]
+    fn grad_rows<const Q: usize>(&self, w0: T, w: &[T; Q], p: usize) -> [T; Q] {
+        let rbar = &self.rbar;
+        let mut g = *w;
+        for (gj, a) in g.iter_mut().zip(&rbar[0][..Q]) {
             *gj += *a * w0;
         }
-        for (k, row) in self
-            .rbar
-            .iter()
-            .enumerate()
-            .skip(1)
-            .take(p.saturating_sub(1))
-        {
+        for (k, row) in rbar.iter().enumerate().skip(1).take(p.saturating_sub(1)) {
             let wk = w[k - 1];
             for (gj, a) in g.iter_mut().zip(&row[..Q]) {
                 *gj += *a * wk;
             }
         }
-        for (j, (o, gj)) in grad.beta[..Q].iter_mut().zip(&g).enumerate() {
-            *o = if j < p { *gj } else { *o };
-        }
-        rss
+        g
     }
 
     /// [`Stats::rss_grad`] over the triangle only (microcontrollers; [`Stats::rss`]).

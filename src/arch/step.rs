@@ -78,18 +78,17 @@ pub(crate) fn mean_field_step<T: Real, const P: usize>(
     }
 }
 
-/// The first `Q` (≤ P) entries of an array.
+/// The first `Q` entries of an array; `None` if Q > P, which no width is ([`width`] is at most
+/// the capacity): the caller then leaves everything as it was.
 #[inline(always)]
-fn head<T, const P: usize, const Q: usize>(a: &mut [T; P]) -> &mut [T; Q] {
+fn head<T, const P: usize, const Q: usize>(a: &mut [T; P]) -> Option<&mut [T; Q]> {
     a.first_chunk_mut::<Q>()
-        .expect("a width is at most the capacity")
 }
 
 /// [`head`] of a shared array.
 #[inline(always)]
-fn head_ref<T, const P: usize, const Q: usize>(a: &[T; P]) -> &[T; Q] {
+fn head_ref<T, const P: usize, const Q: usize>(a: &[T; P]) -> Option<&[T; Q]> {
     a.first_chunk::<Q>()
-        .expect("a width is at most the capacity")
 }
 
 /// [`mean_field_step`] over the first `Q` coefficients.
@@ -108,25 +107,56 @@ fn step_width<T: Real, const P: usize, const Q: usize>(
 ) -> Option<bool> {
     let p = p.min(Q);
     // The gradient's entries of the p features, finite (a whole-width pass, no early exit).
-    let fin = |v: T| v.abs() < T::INFINITY;
     let (gl, gr) = (&g.loc, &g.rho);
-    let mut good = fin(gl.theta.alpha) & fin(gl.u) & fin(gr.theta.alpha) & fin(gr.u);
-    let (gbl, gbr) = (
+    let (Some(gbl), Some(gbr)) = (
         head_ref::<T, P, Q>(&gl.theta.beta),
         head_ref::<T, P, Q>(&gr.theta.beta),
-    );
-    if p >= Q {
+    ) else {
+        return None;
+    };
+    let four = [gl.theta.alpha, gl.u, gr.theta.alpha, gr.u];
+    let good = if p >= Q {
+        // v·0 is ±0 for a finite v and NaN otherwise, and a sum of such terms is ±0 or NaN in
+        // any order: the test in floating-point operations over whole vectors (a per-entry
+        // `abs() < ∞` becomes 64-bit integer compares, which SSE2 lacks, emulated in f64).
+        let zero = T::ZERO;
+        let mut acc: [T; 4] = core::array::from_fn(|l| four[l] * zero);
         for j in 0..Q {
-            good &= fin(gbl[j]) & fin(gbr[j]);
+            acc[j % 4] += gbl[j] * zero + gbr[j] * zero;
         }
+        (acc[0] + acc[1]) + (acc[2] + acc[3]) == zero
     } else {
+        let fin = |v: T| v.abs() < T::INFINITY;
+        let mut good = four.iter().fold(true, |a, v| a & fin(*v));
         for j in 0..Q {
             good &= (j >= p) | (fin(gbl[j]) & fin(gbr[j]));
         }
-    }
+        good
+    };
     if !good {
         return None;
     }
+    // The coefficients' blocks, taken before anything is written.
+    let (Some(xl), Some(ml), Some(vl), Some(pxl), Some(pml), Some(pvl)) = (
+        head(&mut x.loc.theta.beta),
+        head(&mut m.loc.theta.beta),
+        head(&mut v.loc.theta.beta),
+        head(&mut prev_x.loc.theta.beta),
+        head(&mut pm.loc.theta.beta),
+        head(&mut pv.loc.theta.beta),
+    ) else {
+        return None;
+    };
+    let (Some(xr), Some(mr), Some(vr), Some(pxr), Some(pmr), Some(pvr)) = (
+        head(&mut x.rho.theta.beta),
+        head(&mut m.rho.theta.beta),
+        head(&mut v.rho.theta.beta),
+        head(&mut prev_x.rho.theta.beta),
+        head(&mut pm.rho.theta.beta),
+        head(&mut pv.rho.theta.beta),
+    ) else {
+        return None;
+    };
     let lo = T::RHO_MIN;
     // Both blocks' intercept and u as four lanes: (loc α, loc u, ρ α, ρ u).
     let mut x4 = [x.loc.theta.alpha, x.loc.u, x.rho.theta.alpha, x.rho.u];
@@ -149,30 +179,8 @@ fn step_width<T: Real, const P: usize, const Q: usize>(
     ] = px4;
     [pm.loc.theta.alpha, pm.loc.u, pm.rho.theta.alpha, pm.rho.u] = pm4;
     [pv.loc.theta.alpha, pv.loc.u, pv.rho.theta.alpha, pv.rho.u] = pv4;
-    ok &= lanes::<T, Q>(
-        c,
-        head(&mut x.loc.theta.beta),
-        gbl,
-        head(&mut m.loc.theta.beta),
-        head(&mut v.loc.theta.beta),
-        head(&mut prev_x.loc.theta.beta),
-        head(&mut pm.loc.theta.beta),
-        head(&mut pv.loc.theta.beta),
-        p,
-        &[-T::INFINITY; Q],
-    );
-    ok &= lanes::<T, Q>(
-        c,
-        head(&mut x.rho.theta.beta),
-        gbr,
-        head(&mut m.rho.theta.beta),
-        head(&mut v.rho.theta.beta),
-        head(&mut prev_x.rho.theta.beta),
-        head(&mut pm.rho.theta.beta),
-        head(&mut pv.rho.theta.beta),
-        p,
-        &[lo; Q],
-    );
+    ok &= lanes::<T, Q>(c, xl, gbl, ml, vl, pxl, pml, pvl, p, &[-T::INFINITY; Q]);
+    ok &= lanes::<T, Q>(c, xr, gbr, mr, vr, pxr, pmr, pvr, p, &[lo; Q]);
     Some(ok)
 }
 
