@@ -230,23 +230,9 @@ pub(crate) fn moments<T: Real, const P: usize>(
     out.erss = erss;
 }
 
-/// E_q[g], g = ∇_z log p(y, z): −T⁻¹m_θ − λr for θ, −κ/τ_σ² + 1 − N + λ·E for u.
-pub(crate) fn expected_g<T: Real, const P: usize>(
-    stats: &Stats<T, P>,
-    mc: &ModelConsts<T, P>,
-    m: &Latent<T, P>,
-    mo: &Moments<T, P>,
-) -> Latent<T, P> {
-    let p = stats.features();
-    let mut eg = Latent::splat(T::ZERO);
-    for i in 0..p + 2 {
-        *eg.get_mut(i, p) = expected_g_at(mc, m, mo, i, p);
-    }
-    eg
-}
-
-/// Entry `i` (latent order, `p` features) of [`expected_g`], alone: the exact solver's step
-/// reads each where it needs it, with no vector of them on its stack.
+/// Entry `i` (latent order, `p` features) of E_q[g], g = ∇_z log p(y, z): −T⁻¹m_θ − λr for θ,
+/// −κ/τ_σ² + 1 − N + λ·E for u. Read entry by entry where it is needed (the exact solver's
+/// step, the analytic gradient): no vector of them on the stack.
 #[inline]
 pub(crate) fn expected_g_at<T: Real, const P: usize>(
     mc: &ModelConsts<T, P>,
@@ -278,7 +264,6 @@ fn analytic_grad<T: Real, const P: usize>(
     let p = stats.features();
     let (k, u) = (p + 1, p + 1);
     let two = T::c(2.0);
-    let eg = expected_g(stats, mc, &guide.loc, mo);
     let huu = -two * mo.kap * mc.inv_ts2 - two * mo.lam * mo.erss;
     // Read through `Factor`: its reader is out of line on microcontrollers.
     let l = Factor::Guide(l);
@@ -286,8 +271,8 @@ fn analytic_grad<T: Real, const P: usize>(
     for j in 0..=u {
         // Row j of E_q[H]·L, entries c ≤ j (the lower triangle is all the chain rule needs):
         // θ rows −T⁻¹L_θ − λ·G·L_θ + 2λ·r·L_u with G·L_θ = R̄ᵀ·(d ⊙ R̄·L_θ); the u row
-        // 2λ·rᵀL_θ + H_uu·L_u.
-        let mut row: Latent<T, P> = Latent::splat(T::ZERO);
+        // 2λ·rᵀL_θ + H_uu·L_u. Kept where `to_params` reads it, in `grad`'s row j: no row
+        // on this frame.
         for c in 0..=j {
             let h = if j < k {
                 let mut gl = T::ZERO;
@@ -302,31 +287,47 @@ fn analytic_grad<T: Real, const P: usize>(
                 }
                 two * mo.lam * v + huu * l.l(u, c)
             };
-            *row.get_mut(c, p) = h;
+            *row_mut(grad, j, c, p) = h;
         }
-        *grad.loc.get_mut(j, p) = -*eg.at(j, p);
-        to_params(guide, p, j, &row, grad);
+        *grad.loc.get_mut(j, p) = -expected_g_at(mc, &guide.loc, mo, j, p);
+        to_params(guide, p, j, T::ONE, grad);
     }
 }
 
-/// Row i of the chain rule through L = diag(s)·T: from ∂ELBO/∂L_ij (j ≤ i, `gl`; the entropy's
-/// 1/s_i not included) to the loss's gradient with respect to ρ_i and T_ij (j < i), into `grad`
-/// (whose tril row i is otherwise left as it is).
+/// Where [`to_params`] reads ∂ELBO/∂L_ij (j ≤ i) before it writes row i of the gradient over
+/// it: T's entry (i, j) of `grad` below the diagonal, ρ_i on it.
+fn row_mut<T: Real, const P: usize>(
+    grad: &mut FullGuide<T, P>,
+    i: usize,
+    j: usize,
+    p: usize,
+) -> &mut T {
+    if j < i {
+        tril_entry_mut(&mut grad.tril, i, j, p)
+    } else {
+        grad.rho.get_mut(i, p)
+    }
+}
+
+/// Row i of the chain rule through L = diag(s)·T: from ∂ELBO/∂L_ij (j ≤ i; the entropy's 1/s_i
+/// not included), `scale` times what [`row_mut`] finds in `grad`, to the loss's gradient with
+/// respect to ρ_i and T_ij (j < i), written over it (each entry once read).
 #[inline]
 fn to_params<T: Real, const P: usize>(
     guide: &FullGuide<T, P>,
     p: usize,
     i: usize,
-    gl: &Latent<T, P>,
+    scale: T,
     grad: &mut FullGuide<T, P>,
 ) {
     let (s, sig) = softplus_sigmoid(*guide.rho.at(i, p));
     // ∂/∂s_i = Σ_{j ≤ i} ∂/∂L_ij·T_ij + 1/s_i; ∂/∂T_ij = ∂/∂L_ij·s_i (j < i).
-    let mut ds = *gl.at(i, p) + T::ONE / s;
+    let mut ds = *grad.rho.at(i, p) * scale + T::ONE / s;
     for j in 0..i {
-        let g = *gl.at(j, p);
+        let gij = tril_entry_mut(&mut grad.tril, i, j, p);
+        let g = *gij * scale;
         ds += g * tril_entry(&guide.tril, i, j, p);
-        *tril_entry_mut(&mut grad.tril, i, j, p) = -g * s;
+        *gij = -g * s;
     }
     *grad.rho.get_mut(i, p) = -ds * sig;
 }
@@ -340,18 +341,19 @@ fn sum_ln_scale<T: Real, const P: usize>(s: &Latent<T, P>, p: usize) -> T {
     lns
 }
 
-/// The guide's factor L, read on the fly.
-fn of_guide<T: Real, const P: usize>(guide: &FullGuide<T, P>, p: usize) -> OfGuide<'_, T, P> {
-    let mut s = guide.rho;
+/// The factor L of a guide of scale parameters `rho` and unit lower-triangular entries
+/// `tril`, read on the fly.
+fn of_guide<'a, T: Real, const P: usize>(
+    rho: &Latent<T, P>,
+    tril: &'a Tril<T, P>,
+    p: usize,
+) -> OfGuide<'a, T, P> {
+    let mut s = *rho;
     for i in 0..p + 2 {
         let r = s.get_mut(i, p);
         *r = softplus_sigmoid(*r).0;
     }
-    OfGuide {
-        s,
-        tril: &guide.tril,
-        p,
-    }
+    OfGuide { s, tril, p }
 }
 
 /// The exact loss (−ELBO) of the full-rank guide, from the data summary (docs/full-rank.md,
@@ -376,28 +378,25 @@ pub(crate) fn analytic_with<T: Real, const P: usize>(
 ) -> T {
     match grad {
         Some(grad) => analytic_loss_and_grad(stats, mc, guide, grad),
-        None => analytic_loss(stats, mc, guide),
+        None => analytic_loss(stats, mc, &guide.loc, &guide.rho, &guide.tril),
     }
 }
 
-/// The exact loss alone: no R̄·L_θ kept (the stack of an ELBO evaluation stays small).
+/// The exact loss alone, of the guide (`loc`, `rho`, `tril`): no R̄·L_θ kept (the stack of an
+/// ELBO evaluation stays small). The parts apart: a run's convergence block keeps them apart
+/// (`Ops::SPARE_BLOCK`).
 #[inline(never)]
-fn analytic_loss<T: Real, const P: usize>(
+pub(crate) fn analytic_loss<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
-    guide: &FullGuide<T, P>,
+    loc: &Latent<T, P>,
+    rho: &Latent<T, P>,
+    tril: &Tril<T, P>,
 ) -> T {
     let p = stats.features();
-    let l = of_guide(guide, p);
+    let l = of_guide(rho, tril, p);
     let mut mo = Moments::zeroed();
-    moments(
-        stats,
-        mc,
-        &Mean::At(&guide.loc),
-        &Factor::Guide(&l),
-        None,
-        &mut mo,
-    );
+    moments(stats, mc, &Mean::At(loc), &Factor::Guide(&l), None, &mut mo);
     -(mo.elbo_no_lns + sum_ln_scale(&l.s, p))
 }
 
@@ -410,7 +409,7 @@ fn analytic_loss_and_grad<T: Real, const P: usize>(
     grad: &mut FullGuide<T, P>,
 ) -> T {
     let p = stats.features();
-    let l = of_guide(guide, p);
+    let l = of_guide(&guide.rho, &guide.tril, p);
     let mut rl = zeros::<T, P>();
     let mut mo = Moments::zeroed();
     moments(
@@ -454,7 +453,7 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
 ) -> T {
     let p = stats.features();
     let u = p + 1;
-    let l = of_guide(guide, p);
+    let l = of_guide(&guide.rho, &guide.tril, p);
     let lns = sum_ln_scale(&l.s, p);
     let kk = particles.max(1);
     let half = T::c(0.5);
@@ -496,12 +495,7 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
     for i in 0..=u {
         let gm = grad.loc.get_mut(i, p);
         *gm = -*gm * inv;
-        let mut row: Latent<T, P> = Latent::splat(T::ZERO);
-        for j in 0..i {
-            *row.get_mut(j, p) = tril_entry(&grad.tril, i, j, p) * inv;
-        }
-        *row.get_mut(i, p) = *grad.rho.at(i, p) * inv;
-        to_params(guide, p, i, &row, grad);
+        to_params(guide, p, i, inv, grad);
     }
     loss * inv
 }

@@ -5,11 +5,12 @@
 
 #![forbid(unsafe_code)]
 
-use super::elbo::{analytic_with, mc_with};
+use super::elbo::{analytic_loss, analytic_with, mc_with};
 use super::{tril_entry, tril_entry_mut, tril_zeros, FullGuide, Tril};
 use crate::error::Result;
 use crate::estimator::Estimator;
 use crate::family::{zip4_blocks, zip_blocks, Family, Ops};
+use crate::guide::Guide;
 use crate::model::{ModelConsts, Prior};
 use crate::rng::{Normal, SeededRng};
 use crate::stats::Stats;
@@ -202,5 +203,67 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
 
     fn loss(&self, stats: &Stats<T, P>, mc: &ModelConsts<T, P>) -> T {
         analytic_with(stats, mc, self, None)
+    }
+
+    /// The run's two running means without a whole second guide on the run's stack (448 bytes
+    /// at P = 8, on top of which every step's frame goes): the iterate average in `avg` with
+    /// T's strictly-lower entries, for the run, where the second moments of [`FullMoments`] are
+    /// kept (entry (r, c), c < r, at (c, r − 1)), and the convergence block's mean with its
+    /// locations and scales on the run's stack, its T entries in their place in `avg`.
+    const SPARE_BLOCK: bool = true;
+
+    /// The iterate average's update (`Average::add` in fit.rs): the same operations on the same
+    /// values, into the slots [`Ops::SPARE_BLOCK`] describes.
+    #[inline(never)]
+    fn mean_add(
+        count: &mut u64,
+        avg: &mut Self,
+        block: Option<&mut Guide<T, P>>,
+        x: &Self,
+        p: usize,
+    ) {
+        *count += 1;
+        let w = T::ONE / T::from_u64(*count);
+        // A new mean starts from zeros (what is there is a finished block's).
+        let first = *count == 1;
+        let is_block = block.is_some();
+        let (loc, rho) = match block {
+            Some(g) => (&mut g.loc, &mut g.rho),
+            None => (&mut avg.loc, &mut avg.rho),
+        };
+        let mut f = zip_blocks([(loc, &x.loc), (rho, &x.rho)], p, |a: &mut T, x: T| {
+            if first {
+                *a = T::ZERO;
+            }
+            *a += (x - *a) * w
+        });
+        for i in 1..p + 2 {
+            let r = mem_row::<P>(i, p);
+            for j in 0..i {
+                let (row, col) = if is_block { (r, j) } else { (j, r - 1) };
+                f(
+                    &mut avg.tril.get_mut(row, P)[col],
+                    tril_entry(&x.tril, i, j, p),
+                );
+            }
+        }
+    }
+
+    fn block_loss(
+        block: &Guide<T, P>,
+        avg: &Self,
+        stats: &Stats<T, P>,
+        mc: &ModelConsts<T, P>,
+    ) -> T {
+        analytic_loss(stats, mc, &block.loc, &block.rho, &avg.tril)
+    }
+
+    fn mean_finish(avg: &mut Self) {
+        for r in 1..P + 2 {
+            for c in 0..r {
+                avg.tril.get_mut(r, P)[c] = avg.tril.at(c, P)[r - 1];
+                avg.tril.get_mut(c, P)[r - 1] = T::ZERO;
+            }
+        }
     }
 }
