@@ -132,6 +132,38 @@ pub trait Ops<T: Normal, const P: usize>: Copy + PartialEq + Debug {
 
     /// The exact loss (−ELBO) at `self` (analytic expectation, no sampling).
     fn loss(&self, stats: &Stats<T, P>, mc: &ModelConsts<T, P>) -> T;
+
+    /// Whether a run keeps its two running means (the iterate average and the convergence
+    /// block's) with [`Ops::mean_add`] (full-rank), rather than as whole values by `Average`
+    /// (mean-field: `false`, and the functions below unused).
+    const SPARE_BLOCK: bool = false;
+
+    /// Adds `x` to a running mean over `count` iterates (counted here; a mean of none starts
+    /// from zeros, whatever its slots hold), the iterate average's in `avg`, or with `block` the
+    /// convergence block's: its locations and scales in `block`, the rest in `avg`'s unused
+    /// room.
+    fn mean_add(
+        _count: &mut u64,
+        _avg: &mut Self,
+        _block: Option<&mut Guide<T, P>>,
+        _x: &Self,
+        _p: usize,
+    ) {
+    }
+
+    /// The exact loss of the convergence block's mean kept by [`Ops::mean_add`].
+    fn block_loss(
+        _block: &Guide<T, P>,
+        _avg: &Self,
+        _stats: &Stats<T, P>,
+        _mc: &ModelConsts<T, P>,
+    ) -> T {
+        T::ZERO
+    }
+
+    /// `avg` as the iterate average, after a run: its own entries where a value keeps them,
+    /// the unused room zero.
+    fn mean_finish(_avg: &mut Self) {}
 }
 
 #[allow(private_interfaces)]

@@ -762,7 +762,11 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
         let mc = self.consts();
         let (mut lr_scale, mut decay) = (T::ONE, T::ONE);
         let detect = self.cfg.tol_rel_obj > T::ZERO;
+        // The convergence block's running mean: whole (mean-field), or its locations and
+        // scales alone, the rest in the iterate average's unused room (`Ops::SPARE_BLOCK`;
+        // whenever the run returns, the average is laid out as a guide again).
         let mut block = Average::empty();
+        let mut block_part: Average<T, P, Guide<T, P>> = Average::empty();
         // Countdowns to the next report and the next block's end (no 64-bit division: it costs
         // half a kilobyte of code on 32-bit targets).
         let mut to_report = 0u64;
@@ -793,10 +797,20 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
                 }
             };
             if i >= tail_start + ((end - tail_start) >> 1) {
-                self.avg.add(&self.guide, p);
+                if G::SPARE_BLOCK {
+                    let a = &mut self.avg;
+                    G::mean_add(&mut a.count, &mut a.mean, None, &self.guide, p);
+                } else {
+                    self.avg.add(&self.guide, p);
+                }
             }
             if detect && !converged {
-                block.add(&self.guide, p);
+                if G::SPARE_BLOCK {
+                    let (b, a) = (&mut block_part, &mut self.avg.mean);
+                    G::mean_add(&mut b.count, a, Some(&mut b.mean), &self.guide, p);
+                } else {
+                    block.add(&self.guide, p);
+                }
             }
             i += 1;
             if detect && !converged {
@@ -808,7 +822,13 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
             if detect && !converged && to_eval == 0 {
                 to_eval = u64::from(self.cfg.eval_every);
                 // The ELBO of the block's mean iterate: the optimiser's jitter averaged out.
-                let e = self.elbo_of(&block.mean);
+                let e = if G::SPARE_BLOCK {
+                    let e = -G::block_loss(&block_part.mean, &self.avg.mean, &self.stats, &mc);
+                    block_part.count = 0;
+                    e
+                } else {
+                    -block.mean.loss(&self.stats, &mc)
+                };
                 block = Average::empty();
                 if self.last_elbo.is_finite() {
                     self.history.write(((e - self.last_elbo) / e).abs());
@@ -839,12 +859,15 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
                 }
             }
         }
+        if G::SPARE_BLOCK {
+            G::mean_finish(&mut self.avg.mean);
+        }
         Ok(RunReport {
             steps: i,
             converged,
             stopped,
             loss,
-            elbo: self.elbo_of(self.reported()),
+            elbo: -self.reported().loss(&self.stats, &mc),
             averaged: self.avg.count,
         })
     }

@@ -5,7 +5,8 @@
 #![forbid(unsafe_code)]
 
 use super::{
-    entry, entry_mut, tril_clear, tril_entry, tril_entry_mut, zeros, FullGuide, Square, Tril,
+    entry, entry_mut, lat, lat_mut, tril_clear, tril_entry, tril_entry_mut, tril_zeros, zeros,
+    FullGuide, Square, Tril,
 };
 use crate::math::softplus::softplus_sigmoid;
 use crate::model::{log_joint_grad, ModelConsts, Prior};
@@ -65,7 +66,7 @@ pub(crate) struct OfGuide<'a, T, const P: usize> {
 impl<T: Real, const P: usize> Lower<T> for OfGuide<'_, T, P> {
     #[inline]
     fn l(&self, i: usize, j: usize) -> T {
-        let si = *self.s.at(i, self.p);
+        let si = lat(&self.s, i, self.p);
         if i == j {
             si
         } else {
@@ -97,8 +98,8 @@ impl<T: Real, const P: usize> Mean<'_, T, P> {
     #[cfg_attr(not(vireg_compact), inline)]
     fn at(&self, i: usize, p: usize) -> T {
         match self {
-            Mean::At(m) => *m.at(i, p),
-            Mean::Step(m, w, t) => *m.at(i, p) + *t * step_at(w, i, p),
+            Mean::At(m) => lat(m, i, p),
+            Mean::Step(m, w, t) => lat(m, i, p) + *t * step_at(w, i, p),
         }
     }
 }
@@ -161,8 +162,8 @@ impl<T: Real, const P: usize> Moments<T, P> {
 
 /// The moments of q = N(m, L·Lᵀ) for the lower-triangular `l` into `out` (the caller's slot,
 /// r written there by the residual's gradient: no second r on this frame), and R̄·L_θ (rows
-/// and columns 0..=p) into `rl` when given (the analytic gradient's; the ELBO alone and the
-/// exact solver do without the (P+2)² matrix on the stack).
+/// and columns 0..=p) into `rl` when given (the analytic gradient's; the exact solver's ELBO
+/// evaluations do without the (P+2)² matrix on its stack).
 pub(crate) fn moments<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
@@ -230,24 +231,12 @@ pub(crate) fn moments<T: Real, const P: usize>(
     out.erss = erss;
 }
 
-/// E_q[g], g = ∇_z log p(y, z): −T⁻¹m_θ − λr for θ, −κ/τ_σ² + 1 − N + λ·E for u.
-pub(crate) fn expected_g<T: Real, const P: usize>(
-    stats: &Stats<T, P>,
-    mc: &ModelConsts<T, P>,
-    m: &Latent<T, P>,
-    mo: &Moments<T, P>,
-) -> Latent<T, P> {
-    let p = stats.features();
-    let mut eg = Latent::splat(T::ZERO);
-    for i in 0..p + 2 {
-        *eg.get_mut(i, p) = expected_g_at(mc, m, mo, i, p);
-    }
-    eg
-}
-
-/// Entry `i` (latent order, `p` features) of [`expected_g`], alone: the exact solver's step
-/// reads each where it needs it, with no vector of them on its stack.
-#[inline]
+/// Entry `i` (latent order, `p` features) of E_q[g], g = ∇_z log p(y, z): −T⁻¹m_θ − λr for θ,
+/// −κ/τ_σ² + 1 − N + λ·E for u. Read entry by entry where it is needed (the exact solver's
+/// step, the analytic gradient): no vector of them on the stack. Out of line on
+/// microcontrollers (each call site would hold the two branches).
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
 pub(crate) fn expected_g_at<T: Real, const P: usize>(
     mc: &ModelConsts<T, P>,
     m: &Latent<T, P>,
@@ -266,10 +255,13 @@ pub(crate) fn expected_g_at<T: Real, const P: usize>(
 /// to L's lower triangle, −(E_q[H]·L) (H the Hessian of log p; the entropy's 1/s added on the
 /// diagonal), taken through L = diag(s)·T to ρ and T's strictly-lower entries (`to_params`).
 /// E_q[H]·L is formed row by row and used at once: no (P+2)² temporary.
+#[allow(clippy::too_many_arguments)]
 fn analytic_grad<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
-    guide: &FullGuide<T, P>,
+    loc: &Latent<T, P>,
+    rho: &Latent<T, P>,
+    tril: &Tril<T, P>,
     l: &OfGuide<'_, T, P>,
     mo: &Moments<T, P>,
     rl: &Square<T, P>,
@@ -278,7 +270,6 @@ fn analytic_grad<T: Real, const P: usize>(
     let p = stats.features();
     let (k, u) = (p + 1, p + 1);
     let two = T::c(2.0);
-    let eg = expected_g(stats, mc, &guide.loc, mo);
     let huu = -two * mo.kap * mc.inv_ts2 - two * mo.lam * mo.erss;
     // Read through `Factor`: its reader is out of line on microcontrollers.
     let l = Factor::Guide(l);
@@ -286,8 +277,8 @@ fn analytic_grad<T: Real, const P: usize>(
     for j in 0..=u {
         // Row j of E_q[H]·L, entries c ≤ j (the lower triangle is all the chain rule needs):
         // θ rows −T⁻¹L_θ − λ·G·L_θ + 2λ·r·L_u with G·L_θ = R̄ᵀ·(d ⊙ R̄·L_θ); the u row
-        // 2λ·rᵀL_θ + H_uu·L_u.
-        let mut row: Latent<T, P> = Latent::splat(T::ZERO);
+        // 2λ·rᵀL_θ + H_uu·L_u. Kept where `to_params` reads it, in `grad`'s row j: no row
+        // on this frame.
         for c in 0..=j {
             let h = if j < k {
                 let mut gl = T::ZERO;
@@ -302,56 +293,76 @@ fn analytic_grad<T: Real, const P: usize>(
                 }
                 two * mo.lam * v + huu * l.l(u, c)
             };
-            *row.get_mut(c, p) = h;
+            *row_mut(grad, j, c, p) = h;
         }
-        *grad.loc.get_mut(j, p) = -*eg.at(j, p);
-        to_params(guide, p, j, &row, grad);
+        *lat_mut(&mut grad.loc, j, p) = -expected_g_at(mc, loc, mo, j, p);
+        to_params(rho, tril, p, j, T::ONE, grad);
     }
 }
 
-/// Row i of the chain rule through L = diag(s)·T: from ∂ELBO/∂L_ij (j ≤ i, `gl`; the entropy's
-/// 1/s_i not included) to the loss's gradient with respect to ρ_i and T_ij (j < i), into `grad`
-/// (whose tril row i is otherwise left as it is).
-#[inline]
+/// Where [`to_params`] reads ∂ELBO/∂L_ij (j ≤ i) before it writes row i of the gradient over
+/// it: T's entry (i, j) of `grad` below the diagonal, ρ_i on it.
+fn row_mut<T: Real, const P: usize>(
+    grad: &mut FullGuide<T, P>,
+    i: usize,
+    j: usize,
+    p: usize,
+) -> &mut T {
+    if j < i {
+        tril_entry_mut(&mut grad.tril, i, j, p)
+    } else {
+        lat_mut(&mut grad.rho, i, p)
+    }
+}
+
+/// Row i of the chain rule through L = diag(s)·T: from ∂ELBO/∂L_ij (j ≤ i; the entropy's 1/s_i
+/// not included), `scale` times what [`row_mut`] finds in `grad`, to the loss's gradient with
+/// respect to ρ_i and T_ij (j < i), written over it (each entry once read). Out of line on
+/// microcontrollers (two call sites).
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
 fn to_params<T: Real, const P: usize>(
-    guide: &FullGuide<T, P>,
+    rho: &Latent<T, P>,
+    tril: &Tril<T, P>,
     p: usize,
     i: usize,
-    gl: &Latent<T, P>,
+    scale: T,
     grad: &mut FullGuide<T, P>,
 ) {
-    let (s, sig) = softplus_sigmoid(*guide.rho.at(i, p));
+    let (s, sig) = softplus_sigmoid(lat(rho, i, p));
     // ∂/∂s_i = Σ_{j ≤ i} ∂/∂L_ij·T_ij + 1/s_i; ∂/∂T_ij = ∂/∂L_ij·s_i (j < i).
-    let mut ds = *gl.at(i, p) + T::ONE / s;
+    let mut ds = lat(&grad.rho, i, p) * scale + T::ONE / s;
     for j in 0..i {
-        let g = *gl.at(j, p);
-        ds += g * tril_entry(&guide.tril, i, j, p);
-        *tril_entry_mut(&mut grad.tril, i, j, p) = -g * s;
+        let gij = tril_entry_mut(&mut grad.tril, i, j, p);
+        let g = *gij * scale;
+        ds += g * tril_entry(tril, i, j, p);
+        *gij = -g * s;
     }
-    *grad.rho.get_mut(i, p) = -ds * sig;
+    *lat_mut(&mut grad.rho, i, p) = -ds * sig;
 }
 
 /// Σ ln s_d over the p + 2 scales `s`.
 fn sum_ln_scale<T: Real, const P: usize>(s: &Latent<T, P>, p: usize) -> T {
     let mut lns = T::ZERO;
     for i in 0..p + 2 {
-        lns += s.at(i, p).ln();
+        lns += lat(s, i, p).ln();
     }
     lns
 }
 
-/// The guide's factor L, read on the fly.
-fn of_guide<T: Real, const P: usize>(guide: &FullGuide<T, P>, p: usize) -> OfGuide<'_, T, P> {
-    let mut s = guide.rho;
+/// The factor L of a guide of scale parameters `rho` and unit lower-triangular entries
+/// `tril`, read on the fly.
+fn of_guide<'a, T: Real, const P: usize>(
+    rho: &Latent<T, P>,
+    tril: &'a Tril<T, P>,
+    p: usize,
+) -> OfGuide<'a, T, P> {
+    let mut s = *rho;
     for i in 0..p + 2 {
-        let r = s.get_mut(i, p);
+        let r = lat_mut(&mut s, i, p);
         *r = softplus_sigmoid(*r).0;
     }
-    OfGuide {
-        s,
-        tril: &guide.tril,
-        p,
-    }
+    OfGuide { s, tril, p }
 }
 
 /// The exact loss (−ELBO) of the full-rank guide, from the data summary (docs/full-rank.md,
@@ -374,55 +385,37 @@ pub(crate) fn analytic_with<T: Real, const P: usize>(
     guide: &FullGuide<T, P>,
     grad: Option<&mut FullGuide<T, P>>,
 ) -> T {
-    match grad {
-        Some(grad) => analytic_loss_and_grad(stats, mc, guide, grad),
-        None => analytic_loss(stats, mc, guide),
-    }
+    analytic_loss(stats, mc, &guide.loc, &guide.rho, &guide.tril, grad)
 }
 
-/// The exact loss alone: no R̄·L_θ kept (the stack of an ELBO evaluation stays small).
+/// The exact loss of the guide (`loc`, `rho`, `tril`), and its gradient into `grad` when
+/// given. The parts apart: a run's convergence block keeps them apart (`Ops::SPARE_BLOCK`).
+/// One function for both (less flash): R̄·L_θ is formed either way (the same loss).
 #[inline(never)]
-fn analytic_loss<T: Real, const P: usize>(
+pub(crate) fn analytic_loss<T: Real, const P: usize>(
     stats: &Stats<T, P>,
     mc: &ModelConsts<T, P>,
-    guide: &FullGuide<T, P>,
+    loc: &Latent<T, P>,
+    rho: &Latent<T, P>,
+    tril: &Tril<T, P>,
+    grad: Option<&mut FullGuide<T, P>>,
 ) -> T {
     let p = stats.features();
-    let l = of_guide(guide, p);
-    let mut mo = Moments::zeroed();
-    moments(
-        stats,
-        mc,
-        &Mean::At(&guide.loc),
-        &Factor::Guide(&l),
-        None,
-        &mut mo,
-    );
-    -(mo.elbo_no_lns + sum_ln_scale(&l.s, p))
-}
-
-/// The exact loss and its gradient into `grad`.
-#[inline(never)]
-fn analytic_loss_and_grad<T: Real, const P: usize>(
-    stats: &Stats<T, P>,
-    mc: &ModelConsts<T, P>,
-    guide: &FullGuide<T, P>,
-    grad: &mut FullGuide<T, P>,
-) -> T {
-    let p = stats.features();
-    let l = of_guide(guide, p);
+    let l = of_guide(rho, tril, p);
     let mut rl = zeros::<T, P>();
     let mut mo = Moments::zeroed();
     moments(
         stats,
         mc,
-        &Mean::At(&guide.loc),
+        &Mean::At(loc),
         &Factor::Guide(&l),
         Some(&mut rl),
         &mut mo,
     );
     let elbo = mo.elbo_no_lns + sum_ln_scale(&l.s, p);
-    analytic_grad(stats, mc, guide, &l, &mo, &rl, grad);
+    if let Some(grad) = grad {
+        analytic_grad(stats, mc, loc, rho, tril, &l, &mo, &rl, grad);
+    }
     -elbo
 }
 
@@ -454,54 +447,53 @@ pub(crate) fn mc_with<T: Real, const P: usize, F: FnMut(usize, &mut Latent<T, P>
 ) -> T {
     let p = stats.features();
     let u = p + 1;
-    let l = of_guide(guide, p);
+    let l = of_guide(&guide.rho, &guide.tril, p);
+    // Read through `Factor`: its reader is out of line on microcontrollers.
+    let lf = Factor::Guide(&l);
     let lns = sum_ln_scale(&l.s, p);
     let kk = particles.max(1);
     let half = T::c(0.5);
     // The particles' sums of g and of g·εᵀ accumulate in `grad` itself: no (P+2)² temporary.
     // The strictly-lower triangle in `tril`, the diagonal in `rho` (which the chain rule below
     // writes row by row, each row's after reading its diagonal).
-    grad.loc = Latent::splat(T::ZERO);
-    tril_clear(&mut grad.tril);
-    grad.rho = Latent::splat(T::ZERO);
+    *grad = FullGuide {
+        loc: Latent::splat(T::ZERO),
+        rho: Latent::splat(T::ZERO),
+        tril: tril_zeros(),
+    };
     let mut loss = T::ZERO;
     for k in 0..kk {
         let mut e = Latent::splat(T::ZERO);
         eps(k, &mut e);
         let mut z = guide.loc;
         for i in 0..=u {
-            let mut v = *guide.loc.at(i, p);
+            let mut v = lat(&guide.loc, i, p);
             for j in 0..=i {
-                v += l.l(i, j) * *e.at(j, p);
+                v += lf.l(i, j) * lat(&e, j, p);
             }
-            *z.get_mut(i, p) = v;
+            *lat_mut(&mut z, i, p) = v;
         }
         let mut gth = Coefs::splat(T::ZERO);
         let (lp, gu) = log_joint_grad(stats, mc, &z.theta, z.u, &mut gth);
         let mut ee = T::ZERO;
         for i in 0..=u {
-            let ei = *e.at(i, p);
+            let ei = lat(&e, i, p);
             ee += ei * ei;
             let gi = if i == u { gu } else { gth[i] };
-            *grad.loc.get_mut(i, p) += gi;
+            *lat_mut(&mut grad.loc, i, p) += gi;
             for j in 0..i {
-                *tril_entry_mut(&mut grad.tril, i, j, p) += gi * *e.at(j, p);
+                *tril_entry_mut(&mut grad.tril, i, j, p) += gi * lat(&e, j, p);
             }
-            *grad.rho.get_mut(i, p) += gi * ei;
+            *lat_mut(&mut grad.rho, i, p) += gi * ei;
         }
         let log_q = -lns - T::from_i32(p as i32 + 2) * T::c(0.5 * LN_2PI) - half * ee;
         loss -= lp - log_q;
     }
     let inv = T::ONE / T::from_i32(kk as i32);
     for i in 0..=u {
-        let gm = grad.loc.get_mut(i, p);
+        let gm = lat_mut(&mut grad.loc, i, p);
         *gm = -*gm * inv;
-        let mut row: Latent<T, P> = Latent::splat(T::ZERO);
-        for j in 0..i {
-            *row.get_mut(j, p) = tril_entry(&grad.tril, i, j, p) * inv;
-        }
-        *row.get_mut(i, p) = *grad.rho.at(i, p) * inv;
-        to_params(guide, p, i, &row, grad);
+        to_params(&guide.rho, &guide.tril, p, i, inv, grad);
     }
     loss * inv
 }

@@ -8,11 +8,10 @@
 #![forbid(unsafe_code)]
 
 use super::elbo::{expected_g_at, moments, rbar, step_at, step_mut, Factor, Mean, Moments};
-use super::guide::{covariance_into, loc_chol_into};
-use super::{cholesky_in_place, entry, entry_mut, zeros, FullGuide, Square};
+use super::guide::{chol_into, covariance_into, loc_chol_into};
+use super::{cholesky_in_place, entry, entry_mut, lat, lat_mut, zeros, FullGuide, Square};
 use crate::error::{Error, Result};
 use crate::guide::Guide;
-use crate::math::softplus::softplus;
 use crate::model::{ModelConsts, Prior};
 use crate::real::Real;
 use crate::stats::Stats;
@@ -80,7 +79,7 @@ fn target_cov<T: Real, const P: usize>(
             return false;
         }
         let sc = T::ONE / dj.sqrt();
-        *d.get_mut(j, p) = sc;
+        *lat_mut(d, j, p) = sc;
         for i in (0..j).rev() {
             let mut v = T::ZERO;
             for kk in i + 1..=j {
@@ -96,17 +95,17 @@ fn target_cov<T: Real, const P: usize>(
         for i in 0..=c {
             v += upper(a, d, i, c, p) * (-two * lam * mo.r[i]);
         }
-        *qh.get_mut(c, p) = v;
+        *lat_mut(&mut qh, c, p) = v;
     }
     let mut w: Latent<T, P> = Latent::splat(T::ZERO);
     let mut hw = T::ZERO;
     for i in 0..k {
         let mut v = T::ZERO;
         for c in i..k {
-            v += upper(a, d, i, c, p) * *qh.at(c, p);
+            v += upper(a, d, i, c, p) * lat(&qh, c, p);
         }
-        *w.get_mut(i, p) = v;
-        hw += *qh.at(i, p) * *qh.at(i, p);
+        *lat_mut(&mut w, i, p) = v;
+        hw += lat(&qh, i, p) * lat(&qh, i, p);
     }
     // Schur complement of the θθ block: c = −E[H]_uu − hᵀ·(T⁻¹ + λG)⁻¹·h.
     let c = two * mo.kap * mc.inv_ts2 + two * lam * mo.erss - hw;
@@ -116,9 +115,9 @@ fn target_cov<T: Real, const P: usize>(
     // M = [[Q, −w/√c], [0, 1/√c]], in place.
     let rc = T::ONE / c.sqrt();
     for i in 0..k {
-        *entry_mut(a, i, u, p) = -*w.at(i, p) * rc;
+        *entry_mut(a, i, u, p) = -lat(&w, i, p) * rc;
     }
-    *d.get_mut(u, p) = rc;
+    *lat_mut(d, u, p) = rc;
     // S_ij = Σ_{c ≥ j} M_jc·M_ic (i ≤ j; M_ic = 0 for c < i, terms that add nothing), written
     // over M_ij: row by row, each row from its diagonal on. S_ij reads M's rows i and j at
     // columns ≥ j; M_ij is read only by the S_ij′ (j′ < j) before it in its row and by the
@@ -186,13 +185,7 @@ fn ridge_row<T: Real, const P: usize>(
 /// (T = I), into `l`'s lower triangle: `FullGuide::from_mean_field(g).cholesky(p)`'s values,
 /// without the guide's copy on the stack.
 fn start_chol<T: Real, const P: usize>(rho: &Latent<T, P>, p: usize, l: &mut Square<T, P>) {
-    for i in 0..p + 2 {
-        let si = softplus(*rho.at(i, p));
-        *entry_mut(l, i, i, p) = si;
-        for j in 0..i {
-            *entry_mut(l, i, j, p) = si * T::ZERO;
-        }
-    }
+    chol_into(rho, None, p, l);
 }
 
 /// The current point's factor into `w`: the last accepted covariance's, formed again from `s`
@@ -228,7 +221,7 @@ fn upper<T: Real, const P: usize>(
     p: usize,
 ) -> T {
     if i == j {
-        *d.at(i, p)
+        lat(d, i, p)
     } else {
         entry(a, i, j, p)
     }
@@ -245,7 +238,7 @@ fn upper_mut<'a, T: Real, const P: usize>(
     p: usize,
 ) -> &'a mut T {
     if i == j {
-        d.get_mut(i, p)
+        lat_mut(d, i, p)
     } else {
         entry_mut(a, i, j, p)
     }
@@ -449,11 +442,11 @@ pub(crate) fn solve_from_into<T: Real, const P: usize>(
         // The step's size in posterior sds: every |Δm_i|/√S_ii and |ΔS_ij|/√(S_ii·S_jj).
         let mut delta = T::ZERO;
         for i in 0..p + 2 {
-            let sii = *d.at(i, p);
+            let sii = lat(&d, i, p);
             delta = delta.max(step_at(w, i, p).abs() / sii.sqrt());
             for j in 0..=i {
                 let ds = upper(&s, &d, j, i, p) - entry(&s, i, j, p);
-                delta = delta.max(ds.abs() / (sii * *d.at(j, p)).sqrt());
+                delta = delta.max(ds.abs() / (sii * lat(&d, j, p)).sqrt());
             }
         }
         if !delta.is_finite() {
@@ -475,7 +468,7 @@ pub(crate) fn solve_from_into<T: Real, const P: usize>(
                     // S = S + t·(S⁺ − S), the matrix just factored, formed again in place.
                     toward(&mut s, &d, t, p);
                     for i in 0..p + 2 {
-                        *m.get_mut(i, p) += t * step_at(w, i, p);
+                        *lat_mut(m, i, p) += t * step_at(w, i, p);
                     }
                     elbo = et;
                     taken = true;

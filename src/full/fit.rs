@@ -5,11 +5,14 @@
 
 #![forbid(unsafe_code)]
 
-use super::elbo::{analytic_with, mc_with};
-use super::{tril_entry, tril_entry_mut, tril_zeros, FullGuide, Tril};
+use super::elbo::{analytic_loss, analytic_with, mc_with};
+use super::{lat, lat_mut, slot_mut, tril_entry, tril_entry_mut, tril_zeros, FullGuide, Tril};
 use crate::error::Result;
 use crate::estimator::Estimator;
-use crate::family::{zip4_blocks, zip_blocks, Family, Ops};
+#[cfg(not(vireg_compact))]
+use crate::family::zip4_blocks;
+use crate::family::{zip_blocks, Family, Ops};
+use crate::guide::Guide;
 use crate::model::{ModelConsts, Prior};
 use crate::rng::{Normal, SeededRng};
 use crate::stats::Stats;
@@ -42,6 +45,51 @@ fn mem_row<const P: usize>(i: usize, p: usize) -> usize {
         P + 1
     } else {
         i
+    }
+}
+
+/// Parameter `k` of latent `i` in `x` (k = 0 its location, 1 its ρ, 2 + j T's entry (i, j)):
+/// the full-rank `zip4`'s single loop on microcontrollers.
+#[cfg(vireg_compact)]
+#[inline(never)]
+fn param<T, const P: usize>(x: &mut FullGuide<T, P>, k: usize, i: usize, p: usize) -> &mut T {
+    match k {
+        0 => lat_mut(&mut x.loc, i, p),
+        1 => lat_mut(&mut x.rho, i, p),
+        _ => tril_entry_mut(&mut x.tril, i, k - 2, p),
+    }
+}
+
+/// [`param`] of a value read only.
+#[cfg(vireg_compact)]
+#[inline(never)]
+fn param_of<T: Copy, const P: usize>(x: &FullGuide<T, P>, k: usize, i: usize, p: usize) -> T {
+    match k {
+        0 => lat(&x.loc, i, p),
+        1 => lat(&x.rho, i, p),
+        _ => tril_entry(&x.tril, i, k - 2, p),
+    }
+}
+
+/// The first (or, `second`, the second) moment of [`param`] `k` of latent `i`, whose T row is
+/// stored in memory row `r`.
+#[cfg(vireg_compact)]
+#[inline(never)]
+fn moment<T, const P: usize>(
+    mv: &mut FullMoments<T, P>,
+    k: usize,
+    i: usize,
+    r: usize,
+    p: usize,
+    second: bool,
+) -> &mut T {
+    match (k, second) {
+        (0, false) => lat_mut(&mut mv.m_loc, i, p),
+        (0, true) => lat_mut(&mut mv.v_loc, i, p),
+        (1, false) => lat_mut(&mut mv.m_rho, i, p),
+        (1, true) => lat_mut(&mut mv.v_rho, i, p),
+        (_, false) => slot_mut(&mut mv.tril, r, k - 2),
+        (_, true) => slot_mut(&mut mv.tril, k - 2, r - 1),
     }
 }
 
@@ -136,6 +184,23 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
         p: usize,
         f: F,
     ) {
+        // On microcontrollers one loop over every parameter, latent by latent (its location,
+        // its scale, then its row of T), each through out-of-line accessors: `f` once (flash).
+        #[cfg(vireg_compact)]
+        {
+            let mut f = f;
+            for i in 0..p + 2 {
+                let r = mem_row::<P>(i, p);
+                for k in 0..i + 2 {
+                    let mut m = *moment(mv, k, i, r, p, false);
+                    let mut v = *moment(mv, k, i, r, p, true);
+                    f(param(x, k, i, p), param_of(g, k, i, p), &mut m, &mut v);
+                    *moment(mv, k, i, r, p, false) = m;
+                    *moment(mv, k, i, r, p, true) = v;
+                }
+            }
+        }
+        #[cfg(not(vireg_compact))]
         let mut f = zip4_blocks(
             [
                 (&mut x.loc, &g.loc, &mut mv.m_loc, &mut mv.v_loc),
@@ -146,19 +211,20 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
         );
         // T's strictly-lower entries, row by row; each entry's two moments from their slots
         // of the shared triangle (see FullMoments) and back.
+        #[cfg(not(vireg_compact))]
         for i in 1..p + 2 {
             let r = mem_row::<P>(i, p);
             for j in 0..i {
-                let mut m = mv.tril.at(r, P)[j];
-                let mut v = mv.tril.at(j, P)[r - 1];
+                let mut m = *slot_mut(&mut mv.tril, r, j);
+                let mut v = *slot_mut(&mut mv.tril, j, r - 1);
                 f(
                     tril_entry_mut(&mut x.tril, i, j, p),
                     tril_entry(&g.tril, i, j, p),
                     &mut m,
                     &mut v,
                 );
-                mv.tril.get_mut(r, P)[j] = m;
-                mv.tril.get_mut(j, P)[r - 1] = v;
+                *slot_mut(&mut mv.tril, r, j) = m;
+                *slot_mut(&mut mv.tril, j, r - 1) = v;
             }
         }
     }
@@ -202,5 +268,71 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
 
     fn loss(&self, stats: &Stats<T, P>, mc: &ModelConsts<T, P>) -> T {
         analytic_with(stats, mc, self, None)
+    }
+
+    /// The run's two running means without a whole second guide on the run's stack (448 bytes
+    /// at P = 8, on top of which every step's frame goes): the iterate average in `avg` with
+    /// T's strictly-lower entries, for the run, where the second moments of [`FullMoments`] are
+    /// kept (entry (r, c), c < r, at (c, r − 1)), and the convergence block's mean with its
+    /// locations and scales on the run's stack, its T entries in their place in `avg`.
+    const SPARE_BLOCK: bool = true;
+
+    /// The iterate average's update (`Average::add` in fit.rs): the same operations on the same
+    /// values, into the slots [`Ops::SPARE_BLOCK`] describes.
+    #[inline(never)]
+    fn mean_add(
+        count: &mut u64,
+        avg: &mut Self,
+        block: Option<&mut Guide<T, P>>,
+        x: &Self,
+        p: usize,
+    ) {
+        *count += 1;
+        let w = T::ONE / T::from_u64(*count);
+        // A new mean starts from zeros (what is there is a finished block's).
+        let first = *count == 1;
+        let is_block = block.is_some();
+        let (loc, rho) = match block {
+            Some(g) => (&mut g.loc, &mut g.rho),
+            None => (&mut avg.loc, &mut avg.rho),
+        };
+        let f = |a: &mut T, x: T| {
+            if first {
+                *a = T::ZERO;
+            }
+            *a += (x - *a) * w
+        };
+        for i in 0..p + 2 {
+            f(lat_mut(loc, i, p), lat(&x.loc, i, p));
+            f(lat_mut(rho, i, p), lat(&x.rho, i, p));
+            let r = mem_row::<P>(i, p);
+            for j in 0..i {
+                let (row, col) = if is_block { (r, j) } else { (j, r - 1) };
+                f(
+                    slot_mut(&mut avg.tril, row, col),
+                    tril_entry(&x.tril, i, j, p),
+                );
+            }
+        }
+    }
+
+    fn block_loss(
+        block: &Guide<T, P>,
+        avg: &Self,
+        stats: &Stats<T, P>,
+        mc: &ModelConsts<T, P>,
+    ) -> T {
+        analytic_loss(stats, mc, &block.loc, &block.rho, &avg.tril, None)
+    }
+
+    fn mean_finish(avg: &mut Self) {
+        for r in 1..P + 2 {
+            for c in 0..r {
+                let v = slot_mut(&mut avg.tril, c, r - 1);
+                let x = *v;
+                *v = T::ZERO;
+                *slot_mut(&mut avg.tril, r, c) = x;
+            }
+        }
     }
 }

@@ -4,8 +4,8 @@
 #![forbid(unsafe_code)]
 
 use super::{
-    cholesky, entry, entry_mut, tril_clear, tril_entry, tril_entry_mut, tril_zeros, zeros, Square,
-    Tril,
+    cholesky, entry, entry_mut, lat, lat_mut, tril_clear, tril_entry, tril_entry_mut, tril_zeros,
+    zeros, Square, Tril,
 };
 use crate::error::{Error, Result};
 use crate::guide::Guide;
@@ -81,7 +81,7 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
     pub fn scale(&self, p: usize) -> Latent<T, P> {
         let mut s = self.rho;
         for i in 0..p + 2 {
-            let r = s.get_mut(i, p);
+            let r = lat_mut(&mut s, i, p);
             *r = softplus(*r);
         }
         s
@@ -98,14 +98,7 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
     /// [`FullGuide::cholesky`] into `l` (its lower triangle over the p + 2 meaningful rows and
     /// columns; the rest left as they are).
     pub(crate) fn cholesky_into(&self, p: usize, l: &mut Square<T, P>) {
-        let s = self.scale(p);
-        for i in 0..p + 2 {
-            let si = *s.at(i, p);
-            *entry_mut(l, i, i, p) = si;
-            for j in 0..i {
-                *entry_mut(l, i, j, p) = si * tril_entry(&self.tril, i, j, p);
-            }
-        }
+        chol_into(&self.rho, Some(&self.tril), p, l);
     }
 
     /// The covariance S = L·Lᵀ of the latent vector (symmetric, both triangles written).
@@ -115,8 +108,17 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
 
     /// Whether every parameter (the strictly-lower entries of `tril` included) is finite.
     pub fn all_finite(&self, p: usize) -> bool {
+        #[cfg(not(vireg_compact))]
         let mut ok = self.loc.all_finite(p) && self.rho.all_finite(p);
+        #[cfg(vireg_compact)]
+        let mut ok = true;
         for i in 0..p + 2 {
+            // On microcontrollers the locations and scales in this pass too, through the
+            // out-of-line accessors: less flash than the vectors' own checks.
+            #[cfg(vireg_compact)]
+            {
+                ok &= lat(&self.loc, i, p).is_finite() & lat(&self.rho, i, p).is_finite();
+            }
             for j in 0..i {
                 ok &= tril_entry(&self.tril, i, j, p).is_finite();
             }
@@ -143,6 +145,29 @@ impl<T: Real, const P: usize> FullGuide<T, P> {
     }
 }
 
+/// L = diag(softplus ρ)·T of the scale parameters `rho` and the unit lower-triangular factor's
+/// entries `tril` (`None`: T = I, a mean-field guide's) into `l`'s lower triangle over the
+/// p + 2 meaningful rows and columns (the rest left as they are): [`FullGuide::cholesky`]'s
+/// values, and the exact solver's start without a guide's copy on its stack.
+pub(crate) fn chol_into<T: Real, const P: usize>(
+    rho: &Latent<T, P>,
+    tril: Option<&Tril<T, P>>,
+    p: usize,
+    l: &mut Square<T, P>,
+) {
+    for i in 0..p + 2 {
+        let si = softplus(lat(rho, i, p));
+        *entry_mut(l, i, i, p) = si;
+        for j in 0..i {
+            let t = match tril {
+                Some(t) => tril_entry(t, i, j, p),
+                None => T::ZERO,
+            };
+            *entry_mut(l, i, j, p) = si * t;
+        }
+    }
+}
+
 /// [`FullGuide::from_loc_chol`] for 1 ≤ p ≤ P into `out`, which is untouched on error: a first
 /// pass makes every check, the second (the same loop: the same values again) writes, so that
 /// `out` may be the state the result is for (no guide on the stack, none copied).
@@ -152,38 +177,51 @@ pub(crate) fn loc_chol_into<T: Real, const P: usize>(
     chol: &Square<T, P>,
     out: &mut FullGuide<T, P>,
 ) -> Result<()> {
+    loc_chol_pass(p, loc, chol, out, false)?;
+    loc_chol_pass(p, loc, chol, out, true)
+}
+
+/// A pass of [`loc_chol_into`]: every check, and with `write` every value written to `out`
+/// (untouched without). Not inlined: one copy of the loop serves both passes.
+#[inline(never)]
+fn loc_chol_pass<T: Real, const P: usize>(
+    p: usize,
+    loc: &Latent<T, P>,
+    chol: &Square<T, P>,
+    out: &mut FullGuide<T, P>,
+    write: bool,
+) -> Result<()> {
     let mut finite = loc.all_finite(p);
-    for write in [false, true] {
-        if write {
-            out.loc = *loc;
-            out.rho = Latent::splat(T::ZERO);
-            tril_clear(&mut out.tril);
-        }
-        for i in 0..p + 2 {
-            let s = entry(chol, i, i, p);
-            if !s.is_finite() {
-                return Err(Error::NonFinite);
-            }
-            let r = softplus_inv(s);
-            if s <= T::ZERO || !r.is_finite() {
-                return Err(Error::Config);
-            }
-            if write {
-                *out.rho.get_mut(i, p) = r;
-            }
-            for j in 0..i {
-                let t = entry(chol, i, j, p) / s;
-                finite &= t.is_finite();
-                if write {
-                    *tril_entry_mut(&mut out.tril, i, j, p) = t;
-                }
-            }
-        }
-        if !finite {
+    if write {
+        out.loc = *loc;
+        out.rho = Latent::splat(T::ZERO);
+        tril_clear(&mut out.tril);
+    }
+    for i in 0..p + 2 {
+        let s = entry(chol, i, i, p);
+        if !s.is_finite() {
             return Err(Error::NonFinite);
         }
+        let r = softplus_inv(s);
+        if s <= T::ZERO || !r.is_finite() {
+            return Err(Error::Config);
+        }
+        if write {
+            *lat_mut(&mut out.rho, i, p) = r;
+        }
+        for j in 0..i {
+            let t = entry(chol, i, j, p) / s;
+            finite &= t.is_finite();
+            if write {
+                *tril_entry_mut(&mut out.tril, i, j, p) = t;
+            }
+        }
     }
-    Ok(())
+    if finite {
+        Ok(())
+    } else {
+        Err(Error::NonFinite)
+    }
 }
 
 /// L·Lᵀ for the lower-triangular `l` (both triangles written).

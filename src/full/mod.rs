@@ -48,13 +48,18 @@ pub type Square<T, const P: usize> = Latent<Latent<T, P>, P>;
 pub type Tril<T, const P: usize> = Latent<Coefs<T, P>, P>;
 
 /// Entry (i, j), j < i ≤ p + 1, of a [`Tril`] for `p` features.
-#[inline]
+///
+/// Out of line on microcontrollers, as [`entry`].
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
 pub fn tril_entry<T: Copy, const P: usize>(t: &Tril<T, P>, i: usize, j: usize, p: usize) -> T {
     t.at(i, p)[j]
 }
 
-/// Mutable entry (i, j), j < i ≤ p + 1, of a [`Tril`] (see [`tril_entry`]).
-#[inline]
+/// Mutable entry (i, j), j < i ≤ p + 1, of a [`Tril`] (see [`tril_entry`]; out of line on
+/// microcontrollers too).
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
 pub fn tril_entry_mut<T, const P: usize>(
     t: &mut Tril<T, P>,
     i: usize,
@@ -62,6 +67,30 @@ pub fn tril_entry_mut<T, const P: usize>(
     p: usize,
 ) -> &mut T {
     &mut t.get_mut(i, p)[j]
+}
+
+/// Entry `i` (latent order, `p` features) of a latent vector: `*v.at(i, p)`, out of line on
+/// microcontrollers (as [`entry`]: the latent-order mapping costs code at each call site).
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
+pub(crate) fn lat<T: Copy, const P: usize>(v: &Latent<T, P>, i: usize, p: usize) -> T {
+    *v.at(i, p)
+}
+
+/// Mutable entry `i` of a latent vector (see [`lat`]; out of line on microcontrollers too).
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
+pub(crate) fn lat_mut<T, const P: usize>(v: &mut Latent<T, P>, i: usize, p: usize) -> &mut T {
+    v.get_mut(i, p)
+}
+
+/// Slot (r, c) of a [`Tril`] as stored (r in 0..P + 2, the u row last whatever p is; c in
+/// 0..P + 1): the triangle's entries for c < r, the free room for c ≥ r. Out of line on
+/// microcontrollers, as [`entry`].
+#[cfg_attr(vireg_compact, inline(never))]
+#[cfg_attr(not(vireg_compact), inline)]
+pub(crate) fn slot_mut<T, const P: usize>(t: &mut Tril<T, P>, r: usize, c: usize) -> &mut T {
+    &mut t.get_mut(r, P)[c]
 }
 
 /// The zero triangle.
@@ -75,7 +104,7 @@ pub(crate) fn tril_zeros<T: Real, const P: usize>() -> Tril<T, P> {
 pub(crate) fn tril_clear<T: Real, const P: usize>(t: &mut Tril<T, P>) {
     for r in 0..P + 2 {
         for c in 0..P + 1 {
-            t.get_mut(r, P)[c] = T::ZERO;
+            *slot_mut(t, r, c) = T::ZERO;
         }
     }
 }

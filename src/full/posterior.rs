@@ -6,7 +6,7 @@
 #![forbid(unsafe_code)]
 
 use super::guide::{covariance_of, draw_with};
-use super::{entry, FullGuide, Square};
+use super::{entry, lat_mut, FullGuide, Square};
 use crate::error::{Error, Result};
 use crate::posterior::{Posterior, Summary};
 use crate::rng::Normal;
@@ -42,7 +42,7 @@ impl<T: Normal, const P: usize> FullPosterior<T, P> {
                 let x = entry(&chol, i, j, p);
                 v += x * x;
             }
-            *sd.get_mut(i, p) = v.sqrt();
+            *lat_mut(&mut sd, i, p) = v.sqrt();
         }
         FullPosterior {
             p,
