@@ -312,3 +312,40 @@ fn odd_capacities_in_f32() {
     solve::<5>();
     solve::<8>();
 }
+
+/// A Rust progress hook that panics, caught by the caller, leaves the fit as a hook that stops
+/// the run at the same step does: the same reported guide (iterate average included) and
+/// posterior, in the guide's layout. Hosts only: microcontrollers (the `compact` variants)
+/// abort on a panic, and their run keeps the convergence block's triangle in the average's
+/// free half until it returns.
+#[cfg(not(feature = "compact"))]
+#[test]
+fn a_panicking_hook_leaves_the_average_readable() {
+    let (xs, ys) = rows(200, 7, 1.0);
+    let cfg = Config {
+        tol_rel_obj: 1e-12,
+        eval_every: 10,
+        ..Config::default()
+    };
+    const AT: u64 = 355;
+    let mut stopped = fit_of::<f64>(cfg, &xs, &ys);
+    let r = stopped.run(400, 1, |i, _| i < AT).unwrap();
+    assert!(r.stopped && r.averaged > 0);
+    let mut panicked = fit_of::<f64>(cfg, &xs, &ys);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        panicked.run(400, 1, |i, _| {
+            assert!(i < AT, "the hook gives up");
+            true
+        })
+    }));
+    assert!(caught.is_err());
+    let (a, b) = (stopped.reported_guide(), panicked.reported_guide());
+    assert_ne!(
+        a,
+        *stopped.guide(),
+        "the iterate average is what is reported"
+    );
+    assert_eq!(a, b);
+    let (pa, pb) = (stopped.posterior().unwrap(), panicked.posterior().unwrap());
+    assert_eq!(pa.covariance(), pb.covariance());
+}

@@ -275,7 +275,10 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
     /// T's strictly-lower entries, for the run, where the second moments of [`FullMoments`] are
     /// kept (entry (r, c), c < r, at (c, r − 1)), and the convergence block's mean with its
     /// locations and scales on the run's stack, its T entries in their place in `avg`.
-    const SPARE_BLOCK: bool = true;
+    /// Microcontrollers only: there a panic aborts. On hosts a Rust progress hook may panic and
+    /// be caught, which would leave the average in that layout; the stack is no concern there,
+    /// and the whole-guide means give the same values.
+    const SPARE_BLOCK: bool = cfg!(vireg_compact);
 
     /// The iterate average's update (`Average::add` in fit.rs): the same operations on the same
     /// values, into the slots [`Ops::SPARE_BLOCK`] describes.
