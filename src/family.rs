@@ -107,13 +107,23 @@ pub trait Ops<T: Normal, const P: usize>: Copy + PartialEq + Debug {
         *prev_x = *x;
         *prev_mv = *mv;
         Self::zip4(x, g, mv, p, |x, g, m, v| c.apply(x, g, m, v));
+        Some(x.acceptable(p))
+    }
+
+    /// Whether a step may end at this point: every parameter of `p` features finite, every ρ
+    /// at least [`Real::RHO_MIN`](crate::real::Real::RHO_MIN) (below it the scale's
+    /// softplus, its logarithm and their derivatives leave the range they are computed in).
+    /// The hosts' mean-field Adam pass folds the same test into its vector loop.
+    #[inline(always)]
+    fn acceptable(&self, p: usize) -> bool {
+        let mut ok = self.all_finite(p);
         let lo = T::RHO_MIN;
-        let rho = x.rho();
-        let ok = x.all_finite(p)
-            && rho.theta.alpha >= lo
-            && rho.theta.beta[..p].iter().all(|r| *r >= lo)
-            && rho.u >= lo;
-        Some(ok)
+        let mut rho_ok = |r: T| ok &= r >= lo;
+        let rho = self.rho();
+        rho_ok(rho.theta.alpha);
+        rho.theta.beta[..p].iter().for_each(|r| rho_ok(*r));
+        rho_ok(rho.u);
+        ok
     }
 
     /// The loss (−ELBO) at `self` and its gradient into `grad`, by `estimator`; Monte Carlo

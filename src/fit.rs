@@ -635,14 +635,7 @@ impl<T: Normal, const P: usize, G: Family<T, P>> Fit<T, P, G> {
         self.prev_adam = self.adam;
         self.adam
             .update(&self.cfg.adam, &mut self.guide, &grad, p, lr_scale);
-        let mut ok = self.guide.all_finite(p);
-        let lo = T::RHO_MIN;
-        let mut rho_ok = |r: T| ok &= r >= lo;
-        let rho = self.guide.rho();
-        rho_ok(rho.theta.alpha);
-        rho.theta.beta[..p].iter().for_each(|r| rho_ok(*r));
-        rho_ok(rho.u);
-        if !ok {
+        if !self.guide.acceptable(p) {
             self.restore_prev();
             return Err(Error::Diverged);
         }
