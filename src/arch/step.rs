@@ -114,20 +114,21 @@ fn step_width<T: Real, const P: usize, const Q: usize>(
     ) else {
         return None;
     };
-    let four = [gl.theta.alpha, gl.u, gr.theta.alpha, gr.u];
+    // Both blocks' intercept and u as four lanes: (loc α, loc u, ρ α, ρ u).
+    let g4 = [gl.theta.alpha, gl.u, gr.theta.alpha, gr.u];
     let good = if p >= Q {
         // v·0 is ±0 for a finite v and NaN otherwise, and a sum of such terms is ±0 or NaN in
         // any order: the test in floating-point operations over whole vectors (a per-entry
         // `abs() < ∞` becomes 64-bit integer compares, which SSE2 lacks, emulated in f64).
         let zero = T::ZERO;
-        let mut acc: [T; 4] = core::array::from_fn(|l| four[l] * zero);
+        let mut acc: [T; 4] = core::array::from_fn(|l| g4[l] * zero);
         for j in 0..Q {
             acc[j % 4] += gbl[j] * zero + gbr[j] * zero;
         }
         (acc[0] + acc[1]) + (acc[2] + acc[3]) == zero
     } else {
         let fin = |v: T| v.abs() < T::INFINITY;
-        let mut good = four.iter().fold(true, |a, v| a & fin(*v));
+        let mut good = g4.iter().fold(true, |a, v| a & fin(*v));
         for j in 0..Q {
             good &= (j >= p) | (fin(gbl[j]) & fin(gbr[j]));
         }
@@ -158,9 +159,7 @@ fn step_width<T: Real, const P: usize, const Q: usize>(
         return None;
     };
     let lo = T::RHO_MIN;
-    // Both blocks' intercept and u as four lanes: (loc α, loc u, ρ α, ρ u).
     let mut x4 = [x.loc.theta.alpha, x.loc.u, x.rho.theta.alpha, x.rho.u];
-    let g4 = [gl.theta.alpha, gl.u, gr.theta.alpha, gr.u];
     let mut m4 = [m.loc.theta.alpha, m.loc.u, m.rho.theta.alpha, m.rho.u];
     let mut v4 = [v.loc.theta.alpha, v.loc.u, v.rho.theta.alpha, v.rho.u];
     let (mut px4, mut pm4, mut pv4) = ([T::ZERO; 4], [T::ZERO; 4], [T::ZERO; 4]);
