@@ -390,7 +390,9 @@ pub(crate) fn analytic_with<T: Real, const P: usize>(
 
 /// The exact loss of the guide (`loc`, `rho`, `tril`), and its gradient into `grad` when
 /// given. The parts apart: a run's convergence block keeps them apart (`Ops::SPARE_BLOCK`).
-/// One function for both (less flash): R̄·L_θ is formed either way (the same loss).
+/// On microcontrollers one path for both (less flash): R̄·L_θ, which only the gradient reads,
+/// is formed either way; hosts skip it (and its zeroed matrix) for the loss alone, which
+/// [`moments`] computes the same either way.
 #[inline(never)]
 pub(crate) fn analytic_loss<T: Real, const P: usize>(
     stats: &Stats<T, P>,
@@ -402,6 +404,12 @@ pub(crate) fn analytic_loss<T: Real, const P: usize>(
 ) -> T {
     let p = stats.features();
     let l = of_guide(rho, tril, p);
+    #[cfg(not(vireg_compact))]
+    if grad.is_none() {
+        let mut mo = Moments::zeroed();
+        moments(stats, mc, &Mean::At(loc), &Factor::Guide(&l), None, &mut mo);
+        return -(mo.elbo_no_lns + sum_ln_scale(&l.s, p));
+    }
     let mut rl = zeros::<T, P>();
     let mut mo = Moments::zeroed();
     moments(

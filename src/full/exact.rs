@@ -181,13 +181,6 @@ fn ridge_row<T: Real, const P: usize>(
     }
 }
 
-/// The Cholesky factor of a mean-field guide g of scale parameters `rho` as a full-rank one
-/// (T = I), into `l`'s lower triangle: `FullGuide::from_mean_field(g).cholesky(p)`'s values,
-/// without the guide's copy on the stack.
-fn start_chol<T: Real, const P: usize>(rho: &Latent<T, P>, p: usize, l: &mut Square<T, P>) {
-    chol_into(rho, None, p, l);
-}
-
 /// The current point's factor into `w`: the last accepted covariance's, formed again from `s`
 /// by the operations that factored it when it was accepted (the same values), or, before any
 /// step was taken (`moved` false), the start's. `false` if it does not factor.
@@ -202,7 +195,9 @@ fn current_factor<T: Real, const P: usize>(
         *w = *s;
         cholesky_in_place(w, p)
     } else {
-        start_chol(rho, p, w);
+        // The start's factor: `FullGuide::from_mean_field(g).cholesky(p)`'s values (T = I),
+        // without the guide's copy on the stack.
+        chol_into(rho, None, p, w);
         true
     }
 }
@@ -391,7 +386,7 @@ pub(crate) fn solve_from_into<T: Real, const P: usize>(
     let mut d: Latent<T, P> = Latent::splat(T::ZERO);
     let mut work = zeros::<T, P>();
     let w = &mut work;
-    start_chol(rho, p, w);
+    chol_into(rho, None, p, w); // the start's factor (T = I), as in `current_factor`
     covariance_into(w, p, &mut s);
     // The current point's moments, until a candidate's (S⁺'s, then each trial point's) are
     // written over them: no second set on the stack. The map's next target reads the current

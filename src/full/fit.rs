@@ -38,6 +38,15 @@ pub struct FullMoments<T, const P: usize> {
     tril: Tril<T, P>,
 }
 
+/// The free slot of a [`Tril`] that holds the second value kept for T's entry (r, c), c < r
+/// (rows and columns counted in memory): (c, r − 1), where the transposed triangle shifted by
+/// one column lands ([`FullMoments`]' second moments, a run's iterate average beside its
+/// convergence block: [`Ops::SPARE_BLOCK`]).
+#[inline(always)]
+const fn spare(r: usize, c: usize) -> (usize, usize) {
+    (c, r - 1)
+}
+
 /// The memory row of latent `i` for `p` features (`Latent::at`'s mapping: the u row last).
 #[inline(always)]
 fn mem_row<const P: usize>(i: usize, p: usize) -> usize {
@@ -89,7 +98,10 @@ fn moment<T, const P: usize>(
         (1, false) => lat_mut(&mut mv.m_rho, i, p),
         (1, true) => lat_mut(&mut mv.v_rho, i, p),
         (_, false) => slot_mut(&mut mv.tril, r, k - 2),
-        (_, true) => slot_mut(&mut mv.tril, k - 2, r - 1),
+        (_, true) => {
+            let (a, b) = spare(r, k - 2);
+            slot_mut(&mut mv.tril, a, b)
+        }
     }
 }
 
@@ -129,8 +141,9 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
         let (mut m, mut v) = (tril_zeros::<T, P>(), tril_zeros::<T, P>());
         for r in 1..P + 2 {
             for c in 0..r {
+                let (a, b) = spare(r, c);
                 m.get_mut(r, P)[c] = mv.tril.at(r, P)[c];
-                v.get_mut(r, P)[c] = mv.tril.at(c, P)[r - 1];
+                v.get_mut(r, P)[c] = mv.tril.at(a, P)[b];
             }
         }
         (
@@ -153,8 +166,9 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
             for c in 0..P + 1 {
                 let (a, b) = (m.tril.at(r, P)[c], v.tril.at(r, P)[c]);
                 if c < r {
+                    let (sr, sc) = spare(r, c);
                     t.get_mut(r, P)[c] = a;
-                    t.get_mut(c, P)[r - 1] = b;
+                    t.get_mut(sr, P)[sc] = b;
                 } else if a != T::ZERO || b != T::ZERO {
                     return None;
                 }
@@ -215,8 +229,9 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
         for i in 1..p + 2 {
             let r = mem_row::<P>(i, p);
             for j in 0..i {
+                let (vr, vc) = spare(r, j);
                 let mut m = *slot_mut(&mut mv.tril, r, j);
-                let mut v = *slot_mut(&mut mv.tril, j, r - 1);
+                let mut v = *slot_mut(&mut mv.tril, vr, vc);
                 f(
                     tril_entry_mut(&mut x.tril, i, j, p),
                     tril_entry(&g.tril, i, j, p),
@@ -224,7 +239,7 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
                     &mut v,
                 );
                 *slot_mut(&mut mv.tril, r, j) = m;
-                *slot_mut(&mut mv.tril, j, r - 1) = v;
+                *slot_mut(&mut mv.tril, vr, vc) = v;
             }
         }
     }
@@ -310,7 +325,7 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
             f(lat_mut(rho, i, p), lat(&x.rho, i, p));
             let r = mem_row::<P>(i, p);
             for j in 0..i {
-                let (row, col) = if is_block { (r, j) } else { (j, r - 1) };
+                let (row, col) = if is_block { (r, j) } else { spare(r, j) };
                 f(
                     slot_mut(&mut avg.tril, row, col),
                     tril_entry(&x.tril, i, j, p),
@@ -331,7 +346,8 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
     fn mean_finish(avg: &mut Self) {
         for r in 1..P + 2 {
             for c in 0..r {
-                let v = slot_mut(&mut avg.tril, c, r - 1);
+                let (a, b) = spare(r, c);
+                let v = slot_mut(&mut avg.tril, a, b);
                 let x = *v;
                 *v = T::ZERO;
                 *slot_mut(&mut avg.tril, r, c) = x;
