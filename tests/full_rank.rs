@@ -105,6 +105,13 @@ fn gradients_match_finite_differences() {
         let g = random_guide(&st, &prior, seed + 10);
         let mut grad = g;
         let loss = analytic_loss_grad(&st, &prior, &g, Some(&mut grad));
+        // The loss alone takes another path (no R̄·L_θ): the same value, bit for bit.
+        let alone = analytic_loss_grad(&st, &prior, &g, None);
+        assert_eq!(
+            loss.to_bits(),
+            alone.to_bits(),
+            "n {n} p {p}: {loss} vs {alone}"
+        );
         let gmax = handles(p)
             .iter()
             .map(|&h| param(&mut grad, p, h).abs())
