@@ -166,12 +166,15 @@ impl Header {
     /// parses them, and this one folds their rows in, in the file's order (so the fit is the
     /// one of a single thread, bit for bit). A small input is read by this thread alone.
     pub fn read<const P: usize, G: Family<f64, P>>(self, cfg: Config<f64>) -> Res<Data<P, G>> {
-        // Starting the threads, handing chunks and batches between them and faulting in each
-        // chunk's fresh buffer costs a process about as much CPU time as parsing a few hundred
-        // kilobytes (issue 13's seed CSV, 438 kB: 4.4 ms of CPU threaded, 1.? ms here), and a
-        // file of one or two chunks keeps at most two threads busy anyway. Below
-        // `SMALL_BYTES`, or when the first read already reached the end of the input, the
-        // header's reader goes on alone, streaming through its one buffer.
+        // Threads pay for themselves only on a larger input: starting them, handing chunks and
+        // batches between them and faulting in each chunk's fresh buffer cost more CPU time
+        // than a file of a few hundred kilobytes takes to parse, and such a file is one or two
+        // chunks, so at most two threads parse it anyway. On this project's 2-core VM a 1 MB
+        // file (5 900 rows × 9) read by one thread took less wall time and about half the CPU
+        // time; at 2 MB the threads saved ~10% of the wall time for ~50% more CPU time
+        // (BENCHMARKS.md, the CSV fitter). A file of at most `SMALL_BYTES`, or an input whose
+        // first read reached its end, is read by the header's reader alone, streaming through
+        // its one buffer.
         let small = self.len.is_some_and(|n| n <= SMALL_BYTES) || self.rec.exhausted();
         if small {
             return self.read_with::<P, G>(cfg, 0, CUT);
