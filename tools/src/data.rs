@@ -22,7 +22,7 @@ pub struct Data<const P: usize, G: Family<f64, P> = Guide<f64, P>> {
 /// A data file whose header has been read, its rows not yet.
 pub struct Header {
     rec: Records<Box<dyn Read + Send>>,
-    /// The input's length, when it is a file of known size (an upper bound of what is left).
+    /// The input's length, when it is a file (an upper bound of what is left to read).
     len: Option<u64>,
     /// The file as messages name it.
     name: String,
@@ -51,7 +51,7 @@ fn read_failure(name: &str, (line, e): (u64, ReadError)) -> Failure {
 /// `y` or else the last one that is not the weights'.
 pub fn open(path: &str, name: &str, y: Option<&str>, weight: Option<&str>) -> Res<Header> {
     let (input, len): (Box<dyn Read + Send>, _) = if path == "-" {
-        (Box::new(io::stdin()), None)
+        (Box::new(io::stdin()), stdin_len())
     } else {
         match File::open(path) {
             Ok(f) => {
@@ -64,6 +64,21 @@ pub fn open(path: &str, name: &str, y: Option<&str>, weight: Option<&str>) -> Re
     let mut h = header(input, name, y, weight)?;
     h.len = len;
     Ok(h)
+}
+
+/// The length of standard input when it is a file (`fit - < data.csv`), or `None`.
+#[cfg(unix)]
+fn stdin_len() -> Option<u64> {
+    use std::os::fd::AsFd;
+    let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let meta = File::from(fd).metadata().ok()?;
+    meta.is_file().then(|| meta.len())
+}
+
+/// The length of standard input when it is a file: not asked for on this platform.
+#[cfg(not(unix))]
+fn stdin_len() -> Option<u64> {
+    None
 }
 
 /// The one column of `names` named `want`, for the option `option`, or a message.
