@@ -8,7 +8,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use vireg::{Config, Family, Fit, Guide};
 
 /// Read buffer: large enough that a refill is rare next to the parsing of what it holds.
-const BUF_BYTES: usize = 256 * 1024;
+const BUF_BYTES: usize = 64 * 1024;
 
 /// The data: a fit (guide family `G`) with every row folded in, and the column names.
 pub struct Data<const P: usize, G: Family<f64, P> = Guide<f64, P>> {
@@ -22,6 +22,8 @@ pub struct Data<const P: usize, G: Family<f64, P> = Guide<f64, P>> {
 /// A data file whose header has been read, its rows not yet.
 pub struct Header {
     rec: Records<Box<dyn Read + Send>>,
+    /// The input's length, when it is a file (an upper bound of what is left to read).
+    len: Option<u64>,
     /// The file as messages name it.
     name: String,
     /// The column names, trimmed.
@@ -48,15 +50,35 @@ fn read_failure(name: &str, (line, e): (u64, ReadError)) -> Failure {
 /// header, with the row weights in the column named `weight` if given, and y the column named
 /// `y` or else the last one that is not the weights'.
 pub fn open(path: &str, name: &str, y: Option<&str>, weight: Option<&str>) -> Res<Header> {
-    let input: Box<dyn Read + Send> = if path == "-" {
-        Box::new(io::stdin())
+    let (input, len): (Box<dyn Read + Send>, _) = if path == "-" {
+        (Box::new(io::stdin()), stdin_len())
     } else {
         match File::open(path) {
-            Ok(f) => Box::new(f),
+            Ok(f) => {
+                let len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                (Box::new(f), len)
+            }
             Err(e) => return Err(Failure::Input(format!("{name}: cannot open: {e}"))),
         }
     };
-    header(input, name, y, weight)
+    let mut h = header(input, name, y, weight)?;
+    h.len = len;
+    Ok(h)
+}
+
+/// The length of standard input when it is a file (`fit - < data.csv`), or `None`.
+#[cfg(unix)]
+fn stdin_len() -> Option<u64> {
+    use std::os::fd::AsFd;
+    let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let meta = File::from(fd).metadata().ok()?;
+    meta.is_file().then_some(meta.len())
+}
+
+/// The length of standard input when it is a file: not asked for on this platform.
+#[cfg(not(unix))]
+fn stdin_len() -> Option<u64> {
+    None
 }
 
 /// The one column of `names` named `want`, for the option `option`, or a message.
@@ -139,6 +161,7 @@ fn header(
     }
     Ok(Header {
         rec,
+        len: None,
         name: name.to_string(),
         names,
         y_col,
@@ -156,17 +179,27 @@ impl Header {
     /// Reads every row into a fit of capacity `P` (at least the number of features)
     /// configured by `cfg`. One thread cuts the text into chunks of whole lines, one per core
     /// parses them, and this one folds their rows in, in the file's order (so the fit is the
-    /// one of a single thread, bit for bit).
+    /// one of a single thread, bit for bit). A small input is read by this thread alone.
     pub fn read<const P: usize, G: Family<f64, P>>(self, cfg: Config<f64>) -> Res<Data<P, G>> {
+        // Threads pay for themselves only on a larger input: starting them, handing chunks and
+        // batches between them and faulting in each chunk's fresh buffer cost more CPU time
+        // than a file of a few hundred kilobytes takes to parse, and such a file is one or two
+        // chunks, so at most two threads parse it anyway. On this project's 2-core VM a 1 MB
+        // file (5 900 rows × 9) read by one thread took less wall time and about half the CPU
+        // time; at 2 MB the threads saved ~10% of the wall time for ~50% more CPU time
+        // (BENCHMARKS.md, the CSV fitter). A file of at most `SMALL_BYTES`, or an input whose
+        // first read reached its end, is read by the header's reader alone, streaming through
+        // its one buffer.
+        let small = self.len.is_some_and(|n| n <= SMALL_BYTES) || self.rec.exhausted();
+        if small {
+            return self.read_with::<P, G>(cfg, 0, CUT);
+        }
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
-        let cut = Cut {
-            chunk: CHUNK_BYTES,
-            long_line: LONG_LINE,
-        };
-        self.read_with::<P, G>(cfg, workers, cut)
+        self.read_with::<P, G>(cfg, workers, CUT)
     }
 
-    /// [`Header::read`] with `workers` parsing threads and chunks cut as `cut` says.
+    /// [`Header::read`] with `workers` parsing threads and chunks cut as `cut` says, or with
+    /// none (0): this thread reads and folds the rows, the same way.
     fn read_with<const P: usize, G: Family<f64, P>>(
         self,
         cfg: Config<f64>,
@@ -174,7 +207,8 @@ impl Header {
         cut: Cut,
     ) -> Res<Data<P, G>> {
         let Header {
-            rec,
+            mut rec,
+            len: _,
             name,
             names,
             y_col,
@@ -197,53 +231,81 @@ impl Header {
         // folded in the file's order.
         let refused = |(line, e): (u64, vireg::Error)| at(line, format!("row refused: {e}"));
         let cols_of = Roles { y: y_col, w: w_col };
-        std::thread::scope(|s| {
-            let (name, names) = (&name[..], &names[..]);
-            let (spare_tx, spare_rx) = mpsc::channel();
-            let mut jobs = Vec::new();
-            let mut results = Vec::new();
-            for _ in 0..workers {
-                let (job_tx, job_rx) = mpsc::sync_channel::<Job>(1);
-                let (res_tx, res_rx) = mpsc::sync_channel(2);
-                let spare_tx = spare_tx.clone();
-                s.spawn(move || {
-                    for job in job_rx {
-                        let go_on = match job {
-                            Job::Chunk { bytes, line } => {
-                                let mut rec = Records::of_bytes(bytes, line);
-                                let go_on = parse_rows(&mut rec, name, names, cols_of, &res_tx);
-                                let _ = spare_tx.send(rec.into_bytes());
-                                go_on
-                            }
-                            Job::Rest(mut rec) => {
-                                parse_rows(&mut rec, name, names, cols_of, &res_tx)
-                            }
-                        };
-                        if !go_on || res_tx.send(Parsed::Done).is_err() {
-                            return;
+        if workers == 0 {
+            let mut fault = None;
+            parse_rows(
+                &mut rec,
+                &name,
+                &names,
+                cols_of,
+                &mut |parsed| match parsed {
+                    Parsed::Rows(mut batch) => match batch.fold_into(&mut fit) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            fault = Some(refused(e));
+                            false
                         }
+                    },
+                    Parsed::Fault(f) => {
+                        fault = Some(f);
+                        false
                     }
-                });
-                jobs.push(job_tx);
-                results.push(res_rx);
+                    Parsed::Done => true,
+                },
+            );
+            if let Some(f) = fault {
+                return Err(f);
             }
-            drop(spare_tx);
-            s.spawn(move || split(Box::new(rec), cut, &jobs, &spare_rx));
-            // Job k went to worker k mod workers; a worker whose channel closes has no job k.
-            for k in 0.. {
-                loop {
-                    match results[k % workers].recv() {
-                        Ok(Parsed::Rows(mut batch)) => {
-                            batch.fold_into(&mut fit).map_err(refused)?
+        } else {
+            std::thread::scope(|s| {
+                let (name, names) = (&name[..], &names[..]);
+                let (spare_tx, spare_rx) = mpsc::channel();
+                let mut jobs = Vec::new();
+                let mut results = Vec::new();
+                for _ in 0..workers {
+                    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(1);
+                    let (res_tx, res_rx) = mpsc::sync_channel(2);
+                    let spare_tx = spare_tx.clone();
+                    s.spawn(move || {
+                        let send = &mut |parsed| res_tx.send(parsed).is_ok();
+                        for job in job_rx {
+                            let go_on = match job {
+                                Job::Chunk { bytes, line } => {
+                                    let mut rec = Records::of_bytes(bytes, line);
+                                    let go_on = parse_rows(&mut rec, name, names, cols_of, send);
+                                    let _ = spare_tx.send(rec.into_bytes());
+                                    go_on
+                                }
+                                Job::Rest(mut rec) => {
+                                    parse_rows(&mut rec, name, names, cols_of, send)
+                                }
+                            };
+                            if !go_on || res_tx.send(Parsed::Done).is_err() {
+                                return;
+                            }
                         }
-                        Ok(Parsed::Fault(f)) => return Err(f),
-                        Ok(Parsed::Done) => break,
-                        Err(_) => return Ok(()),
+                    });
+                    jobs.push(job_tx);
+                    results.push(res_rx);
+                }
+                drop(spare_tx);
+                s.spawn(move || split(Box::new(rec), cut, &jobs, &spare_rx));
+                // Job k went to worker k mod workers; a worker whose channel closes has no job k.
+                for k in 0.. {
+                    loop {
+                        match results[k % workers].recv() {
+                            Ok(Parsed::Rows(mut batch)) => {
+                                batch.fold_into(&mut fit).map_err(refused)?
+                            }
+                            Ok(Parsed::Fault(f)) => return Err(f),
+                            Ok(Parsed::Done) => break,
+                            Err(_) => return Ok(()),
+                        }
                     }
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            })?;
+        }
         if fit.stats().rows() == 0 {
             let what = if w_col.is_some() {
                 "no data rows of positive weight after the header"
@@ -276,6 +338,15 @@ enum Parsed {
 
 /// Chunks of text to parse: about this many bytes of whole lines.
 const CHUNK_BYTES: usize = 256 * 1024;
+
+/// An input no longer than this is read by one thread (see [`Header::read`]).
+const SMALL_BYTES: u64 = 1024 * 1024;
+
+/// How the text is cut into chunks by [`Header::read`].
+const CUT: Cut = Cut {
+    chunk: CHUNK_BYTES,
+    long_line: LONG_LINE,
+};
 
 /// A line longer than this (e.g. in a file whose lines end in bare carriage returns) stops the
 /// cutting into chunks: the rest of the file is parsed as one job, by one reader that holds
@@ -361,15 +432,15 @@ struct Roles {
     w: Option<usize>,
 }
 
-/// Reads and parses the rows of `rec` into batches sent to `out`, the last one possibly
-/// partial, followed by the first fault if there is one. Whether to go on: no fault, and the
-/// receiver is still there.
+/// Reads and parses the rows of `rec` into batches given to `out`, the last one possibly
+/// partial, followed by the first fault if there is one; `out` says whether it takes more.
+/// Whether to go on: no fault, and `out` takes more.
 fn parse_rows<R: Read>(
     rec: &mut Records<R>,
     name: &str,
     names: &[String],
     roles: Roles,
-    out: &SyncSender<Parsed>,
+    out: &mut impl FnMut(Parsed) -> bool,
 ) -> bool {
     let cols = names.len();
     let y_col = roles.y;
@@ -442,19 +513,19 @@ fn parse_rows<R: Read>(
             Err(e) => Err(read_failure(name, e)),
         };
         if let Err(e) = read {
-            if out.send(Parsed::Rows(batch)).is_ok() {
-                let _ = out.send(Parsed::Fault(e));
+            if out(Parsed::Rows(batch)) {
+                out(Parsed::Fault(e));
             }
             return false;
         }
         if batch.ys.len() == Batch::ROWS {
             let full = std::mem::replace(&mut batch, Batch::new(p, weighted));
-            if out.send(Parsed::Rows(full)).is_err() {
+            if !out(Parsed::Rows(full)) {
                 return false;
             }
         }
     }
-    out.send(Parsed::Rows(batch)).is_ok()
+    out(Parsed::Rows(batch))
 }
 
 /// A plain line's row when every field is a finite number written without surrounding space,
@@ -615,8 +686,9 @@ mod tests {
             .map_err(message)
     }
 
-    /// Every way of reading `text` that the tests try: one to three workers, chunks of one
-    /// line to the whole file, and a line-length limit that gives up cutting at once or never.
+    /// Every way of reading `text` that the tests try: by this thread alone (as a small file
+    /// is read), or with one to three workers, chunks of one line to the whole file, and a
+    /// line-length limit that gives up cutting at once or never.
     fn each_reading(text: &[u8]) -> Vec<(String, Result<Data<8>, String>)> {
         each_weighted_reading(text, None)
     }
@@ -626,7 +698,8 @@ mod tests {
         text: &[u8],
         weight: Option<&str>,
     ) -> Vec<(String, Result<Data<8>, String>)> {
-        let mut all = Vec::new();
+        let alone = read_weighted(text, weight, 0, CUT);
+        let mut all = vec![("this thread alone".to_string(), alone)];
         for workers in [1, 2, 3] {
             for chunk in [1, 7, 64, 1000, 1 << 20] {
                 for long_line in [1, 1 << 20] {

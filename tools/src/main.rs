@@ -6,8 +6,9 @@
 //!
 //! DATA.csv has a header row; the last column is y unless `--y NAME` names another, and every
 //! other column is a feature (at most 64). Rows are streamed into the fit's summary, so the file
-//! is never held in memory: chunks of whole lines are parsed on every core and folded in, in the
-//! file's order (`Fit::observe_rows`), by a fit whose capacity is the smallest of 8, 16, 32 and
+//! is never held in memory: chunks of whole lines are parsed on every core (a file of at most
+//! 1 MiB by one thread, which costs less) and folded in, in the file's order
+//! (`Fit::observe_rows`), by a fit whose capacity is the smallest of 8, 16, 32 and
 //! 64 that holds the features (its cost follows its capacity; its numbers do not). `-` reads
 //! standard input. Fields may be quoted as in RFC 4180 but not span lines; CRLF line ends and a
 //! UTF-8 BOM are accepted; blank lines are skipped. The default is the exact mean-field optimum
