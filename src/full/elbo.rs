@@ -390,9 +390,9 @@ pub(crate) fn analytic_with<T: Real, const P: usize>(
 
 /// The exact loss of the guide (`loc`, `rho`, `tril`), and its gradient into `grad` when
 /// given. The parts apart: a run's convergence block keeps them apart (`Ops::SPARE_BLOCK`).
-/// On microcontrollers one path for both (less flash): R̄·L_θ, which only the gradient reads,
-/// is formed either way; hosts skip it (and its zeroed matrix) for the loss alone, which
-/// [`moments`] computes the same either way.
+/// One function for both (less flash on microcontrollers): R̄·L_θ, which only the gradient
+/// reads, is kept there either way; hosts keep it only for the gradient. [`moments`] computes
+/// the same loss either way.
 #[inline(never)]
 pub(crate) fn analytic_loss<T: Real, const P: usize>(
     stats: &Stats<T, P>,
@@ -404,12 +404,7 @@ pub(crate) fn analytic_loss<T: Real, const P: usize>(
 ) -> T {
     let p = stats.features();
     let l = of_guide(rho, tril, p);
-    #[cfg(not(vireg_compact))]
-    if grad.is_none() {
-        let mut mo = Moments::zeroed();
-        moments(stats, mc, &Mean::At(loc), &Factor::Guide(&l), None, &mut mo);
-        return -(mo.elbo_no_lns + sum_ln_scale(&l.s, p));
-    }
+    let keep_rl = cfg!(vireg_compact) || grad.is_some();
     let mut rl = zeros::<T, P>();
     let mut mo = Moments::zeroed();
     moments(
@@ -417,7 +412,7 @@ pub(crate) fn analytic_loss<T: Real, const P: usize>(
         mc,
         &Mean::At(loc),
         &Factor::Guide(&l),
-        Some(&mut rl),
+        keep_rl.then_some(&mut rl),
         &mut mo,
     );
     let elbo = mo.elbo_no_lns + sum_ln_scale(&l.s, p);

@@ -288,7 +288,7 @@ impl<T: Normal, const P: usize> Ops<T, P> for FullGuide<T, P> {
     /// The run's two running means without a whole second guide on the run's stack (448 bytes
     /// at P = 8, on top of which every step's frame goes): the iterate average in `avg` with
     /// T's strictly-lower entries, for the run, where the second moments of [`FullMoments`] are
-    /// kept (entry (r, c), c < r, at (c, r − 1)), and the convergence block's mean with its
+    /// kept (entry (r, c), c < r, at [`spare`]`(r, c)`), and the convergence block's mean with its
     /// locations and scales on the run's stack, its T entries in their place in `avg`.
     /// Microcontrollers only: there a panic aborts. On hosts a Rust progress hook may panic and
     /// be caught, which would leave the average in that layout; the stack is no concern there,
