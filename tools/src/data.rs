@@ -231,28 +231,25 @@ impl Header {
         // folded in the file's order.
         let refused = |(line, e): (u64, vireg::Error)| at(line, format!("row refused: {e}"));
         let cols_of = Roles { y: y_col, w: w_col };
+        // This thread's part, however the rows were parsed: a batch folded in (a refused row
+        // ends the reading with its message), a fault ends it; `Ok(false)` at a job's end.
+        let mut take = |parsed: Parsed| -> Res<bool> {
+            match parsed {
+                Parsed::Rows(mut batch) => {
+                    batch.fold_into(&mut fit).map_err(refused).map(|()| true)
+                }
+                Parsed::Fault(f) => Err(f),
+                Parsed::Done => Ok(false),
+            }
+        };
         if workers == 0 {
             let mut fault = None;
-            parse_rows(
-                &mut rec,
-                &name,
-                &names,
-                cols_of,
-                &mut |parsed| match parsed {
-                    Parsed::Rows(mut batch) => match batch.fold_into(&mut fit) {
-                        Ok(()) => true,
-                        Err(e) => {
-                            fault = Some(refused(e));
-                            false
-                        }
-                    },
-                    Parsed::Fault(f) => {
-                        fault = Some(f);
-                        false
-                    }
-                    Parsed::Done => true,
-                },
-            );
+            parse_rows(&mut rec, &name, &names, cols_of, &mut |parsed| {
+                take(parsed).unwrap_or_else(|f| {
+                    fault = Some(f);
+                    false
+                })
+            });
             if let Some(f) = fault {
                 return Err(f);
             }
@@ -294,11 +291,11 @@ impl Header {
                 for k in 0.. {
                     loop {
                         match results[k % workers].recv() {
-                            Ok(Parsed::Rows(mut batch)) => {
-                                batch.fold_into(&mut fit).map_err(refused)?
+                            Ok(parsed) => {
+                                if !take(parsed)? {
+                                    break;
+                                }
                             }
-                            Ok(Parsed::Fault(f)) => return Err(f),
-                            Ok(Parsed::Done) => break,
                             Err(_) => return Ok(()),
                         }
                     }
